@@ -1,0 +1,38 @@
+# Thin wrapper over CMake. `make` builds build/tarn; `make test` builds with ASan+UBSan in
+# build-test/ and runs every test; `make demo` runs the main job; `make bench` the benchmarks.
+JOBS ?= 2
+SHARED ?= $(abspath ../shared)
+
+.PHONY: all deps test-deps test demo bench fuzz clean format
+
+all: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build -j $(JOBS)
+
+deps:
+	@scripts/install-deps.sh build
+
+test-deps:
+	@scripts/install-deps.sh test
+
+test: test-deps
+	CC=clang cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARN_SANITIZE=ON -DTARN_FUZZ=ON >/dev/null
+	cmake --build build-test -j $(JOBS)
+	TARN_SHARED=$(SHARED) ctest --test-dir build-test --output-on-failure -j $(JOBS)
+
+demo: all
+	@scripts/demo.sh
+
+bench: all
+	@bench/run.sh
+
+fuzz: test-deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARN_SANITIZE=ON -DTARN_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_parquet
+	build-fuzz/tests/fuzz_parquet -max_total_time=$${FUZZ_SECONDS:-60} tests/fuzz/corpus/parquet
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-test build-fuzz

@@ -1,0 +1,171 @@
+/*
+ * tarn: an embeddable lakehouse engine.
+ *
+ * This is the public API of libtarn. Objects are opaque handles with create/destroy (or
+ * open/close) pairs; destroying NULL is a no-op. Every fallible function returns an int: 0 on
+ * success, a negative TARN_E* code on failure, and fills the caller's tarn_error (which may be
+ * NULL) with a one-line message naming the file, column or page at fault.
+ *
+ * Columnar data crosses the API as the Arrow C Data Interface (ArrowSchema, ArrowArray,
+ * ArrowArrayStream), so tarn's output can be handed to any Arrow consumer without copying. The
+ * consumer owns what it receives and calls the structure's release callback when done.
+ */
+#ifndef TARN_H
+#define TARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- The Arrow C Data Interface (ABI-stable; definitions from the Arrow specification) ---- */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  const char *format;
+  const char *name;
+  const char *metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema **children;
+  struct ArrowSchema *dictionary;
+  void (*release)(struct ArrowSchema *);
+  void *private_data;
+};
+
+struct ArrowArray {
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void **buffers;
+  struct ArrowArray **children;
+  struct ArrowArray *dictionary;
+  void (*release)(struct ArrowArray *);
+  void *private_data;
+};
+#endif
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+struct ArrowArrayStream {
+  int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+  int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+  const char *(*get_last_error)(struct ArrowArrayStream *);
+  void (*release)(struct ArrowArrayStream *);
+  void *private_data;
+};
+#endif
+
+/* ---- Errors ---- */
+
+/* Error codes. The command maps them to exit codes (see DESIGN.md): bad input 1, usage 2,
+ * conflict 3, corrupt data 4, I/O 5. */
+enum {
+  TARN_OK = 0,
+  TARN_EINVAL = -1,      /* bad input or argument (exit 1) */
+  TARN_EUSAGE = -2,      /* wrong use of the command (exit 2) */
+  TARN_ECONFLICT = -3,   /* commit conflict after retries (exit 3) */
+  TARN_ECORRUPT = -4,    /* malformed or corrupt data (exit 4) */
+  TARN_EIO = -5,         /* operating-system I/O failure (exit 5) */
+  TARN_ENOMEM = -6,      /* allocation failed or a size cap was exceeded (exit 4) */
+  TARN_EUNSUPPORTED = -7, /* valid but not supported by this build (exit 1) */
+  TARN_EKEY = -8          /* encrypted data and no (or a wrong) key (exit 1) */
+};
+
+typedef struct tarn_error {
+  int code;
+  char message[512];
+} tarn_error;
+
+/* A static English name of an error code ("corrupt data", ...). */
+const char *tarn_strerror(int code);
+
+/* ---- Parquet files ---- */
+
+typedef struct tarn_parquet_file tarn_parquet_file;
+
+/* Options for opening a Parquet file. Zero-initialise, then set what you need. */
+typedef struct tarn_parquet_options {
+  /* Modular encryption keys: the footer key and per-column keys, each as raw bytes (16, 24 or
+   * 32 bytes for AES-128/192/256). Borrowed for the duration of tarn_parquet_open only. */
+  const uint8_t *footer_key;
+  size_t footer_key_len;
+  size_t n_column_keys;
+  const char *const *column_key_paths; /* dotted column path, e.g. "a.b" */
+  const uint8_t *const *column_keys;
+  const size_t *column_key_lens;
+  /* Additional authenticated data prefix when the file does not store it. Borrowed. */
+  const uint8_t *aad_prefix;
+  size_t aad_prefix_len;
+  /* Skip page CRC verification (verification is on by default). */
+  int skip_crc_check;
+} tarn_parquet_options;
+
+/* Opens the Parquet file at path and reads its footer. opts may be NULL. On success *out owns the
+ * open file; close it with tarn_parquet_close. Errors: TARN_EIO (cannot read), TARN_ECORRUPT (not
+ * Parquet or malformed footer), TARN_EKEY (encrypted and no or wrong key). */
+int tarn_parquet_open(const char *path, const tarn_parquet_options *opts, tarn_parquet_file **out,
+                      tarn_error *err);
+
+/* Opens a Parquet file held in memory (data[0..len), borrowed: it must outlive the handle). name
+ * is used in error messages. Otherwise as tarn_parquet_open. */
+int tarn_parquet_open_memory(const uint8_t *data, size_t len, const char *name,
+                             const tarn_parquet_options *opts, tarn_parquet_file **out,
+                             tarn_error *err);
+
+/* Closes the file. Streams made from it must be released first. NULL is a no-op. */
+void tarn_parquet_close(tarn_parquet_file *file);
+
+/* Number of rows and row groups recorded in the footer. */
+int64_t tarn_parquet_num_rows(const tarn_parquet_file *file);
+int tarn_parquet_num_row_groups(const tarn_parquet_file *file);
+
+/* Exports the file's Arrow schema (a struct with one child per top-level column). The caller
+ * owns *out and must call out->release. */
+int tarn_parquet_arrow_schema(const tarn_parquet_file *file, struct ArrowSchema *out,
+                              tarn_error *err);
+
+/* What to scan. Zero-initialise for "all columns, all row groups". */
+typedef struct tarn_scan_options {
+  /* Top-level column names to read, in output order; NULL reads all. Borrowed during the call. */
+  const char *const *columns;
+  size_t n_columns;
+  /* Row groups to read, ascending; NULL reads all. Borrowed during the call. */
+  const int *row_groups;
+  size_t n_row_groups;
+  /* Rows per batch (default 65536). */
+  int64_t batch_rows;
+  /* Stop after this many rows (0 = no limit). */
+  int64_t limit;
+} tarn_scan_options;
+
+/* Starts a scan. The stream yields struct arrays whose children are the projected columns. The
+ * stream borrows file: release the stream before closing the file. get_next reports errors
+ * through the stream's get_last_error (a message like tarn_error's) and returns a positive errno
+ * value (EIO for I/O, EINVAL for corrupt data); tarn_parquet_stream_error gives the tarn code. */
+int tarn_parquet_scan(tarn_parquet_file *file, const tarn_scan_options *opts,
+                      struct ArrowArrayStream *out, tarn_error *err);
+
+/* The tarn error code of the last failure of a stream made by tarn_parquet_scan (0 if none). */
+int tarn_parquet_stream_error(struct ArrowArrayStream *stream);
+
+/* Writes the footer (schema, row groups, column chunks, encodings, statistics, key/value
+ * metadata, page index locations) as one JSON document to a malloc'd string the caller frees. */
+int tarn_parquet_metadata_json(const tarn_parquet_file *file, char **out, tarn_error *err);
+
+/* Writes a human-readable schema (one line per node, indented) to a malloc'd string. */
+int tarn_parquet_schema_text(const tarn_parquet_file *file, char **out, tarn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
