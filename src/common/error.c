@@ -29,7 +29,8 @@ void tarn_err_prefix(tarn_error *err, const char *fmt, ...) {
   va_end(ap);
   char old[sizeof err->message];
   memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+  /* Bounded precisions keep the result within the message buffer by construction. */
+  snprintf(err->message, sizeof err->message, "%.200s: %.300s", prefix, old);
 }
 
 const char *tarn_strerror(int code) {

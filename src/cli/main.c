@@ -1,0 +1,282 @@
+/*
+ * The tarn command: a thin layer over libtarn that parses arguments, runs one subcommand and maps
+ * library error codes to exit codes (0 ok, 1 bad input, 2 usage, 3 conflict, 4 corrupt data,
+ * 5 I/O). Every failure prints exactly one line, "tarn: error: ...", on stderr.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columnar/format.h"
+#include "tarn.h"
+
+#define TARN_VERSION "0.1.0"
+
+static int exit_code(int code) {
+  switch (code) {
+  case TARN_OK: return 0;
+  case TARN_EUSAGE: return 2;
+  case TARN_ECONFLICT: return 3;
+  case TARN_ECORRUPT:
+  case TARN_ENOMEM: return 4;
+  case TARN_EIO: return 5;
+  default: return 1;
+  }
+}
+
+static int report(const tarn_error *err) {
+  fprintf(stderr, "tarn: error: %s\n", err->message[0] ? err->message : tarn_strerror(err->code));
+  return exit_code(err->code);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "tarn: error: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, " (see 'tarn --help')\n");
+  return 2;
+}
+
+static void print_help(FILE *out) {
+  fputs("usage: tarn COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  cat FILE [--format jsonl|csv|table] [--columns a,b] [--limit N]\n"
+        "           print the rows of a Parquet file (jsonl = canonical rows)\n"
+        "  schema FILE          print the columns and their types\n"
+        "  meta FILE            print the footer (row groups, column chunks, statistics) as JSON\n"
+        "\n"
+        "options for encrypted files (cat, schema, meta):\n"
+        "  --footer-key KEY             the footer key (raw bytes, or hex:HEX)\n"
+        "  --column-key PATH:KEY        a column's key (repeatable)\n"
+        "  --aad-prefix PREFIX          the AAD prefix when the file does not store it\n"
+        "other options:\n"
+        "  --no-crc-check               do not verify page checksums\n"
+        "  --version, --help\n",
+        out);
+}
+
+/* Options shared by the file commands. */
+typedef struct cli_options {
+  const char *path;
+  const char *format;
+  const char *columns;
+  long long limit;
+  int limit_zero; /* --limit 0: print no rows */
+  tarn_parquet_options pq;
+  /* storage for keys */
+  size_t n_keys;
+  char *key_paths[64];
+  uint8_t *keys[64];
+  size_t key_lens[64];
+  uint8_t *footer_key;
+  uint8_t *aad_prefix;
+} cli_options;
+
+static int hexval(int c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Parses a key: "hex:00112233..." or the raw bytes of the argument. */
+static int parse_key(const char *text, uint8_t **out, size_t *len) {
+  if (strncmp(text, "hex:", 4) == 0) {
+    const char *h = text + 4;
+    size_t n = strlen(h);
+    if (n % 2) return -1;
+    uint8_t *k = malloc(n / 2 + 1);
+    if (k == NULL) return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+      int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
+      if (a < 0 || b < 0) {
+        free(k);
+        return -1;
+      }
+      k[i] = (uint8_t)(a * 16 + b);
+    }
+    *out = k;
+    *len = n / 2;
+    return 0;
+  }
+  *len = strlen(text);
+  *out = (uint8_t *)strdup(text);
+  return *out ? 0 : -1;
+}
+
+static void free_options(cli_options *o) {
+  for (size_t i = 0; i < o->n_keys; i++) {
+    free(o->key_paths[i]);
+    free(o->keys[i]);
+  }
+  free(o->footer_key);
+  free(o->aad_prefix);
+}
+
+static int parse_options(int argc, char **argv, cli_options *o, int allow_output_opts) {
+  memset(o, 0, sizeof *o);
+  o->format = "table";
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    if (allow_output_opts && strcmp(a, "--format") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      o->format = val;
+      i++;
+    } else if (allow_output_opts && strcmp(a, "--columns") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      o->columns = val;
+      i++;
+    } else if (allow_output_opts && strcmp(a, "--limit") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      char *end;
+      errno = 0;
+      o->limit = strtoll(val, &end, 10);
+      if (errno || *end || o->limit < 0 || end == val)
+        return usage_error("--limit needs a non-negative integer, not '%s'", val);
+      o->limit_zero = o->limit == 0;
+      i++;
+    } else if (strcmp(a, "--footer-key") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      free(o->footer_key);
+      if (parse_key(val, &o->footer_key, &o->pq.footer_key_len))
+        return usage_error("bad key '%s'", val);
+      o->pq.footer_key = o->footer_key;
+      i++;
+    } else if (strcmp(a, "--column-key") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      const char *colon = strrchr(val, ':');
+      if (strncmp(val, "hex:", 4) != 0 && strstr(val, ":hex:")) colon = strstr(val, ":hex:");
+      if (colon == NULL || colon == val) return usage_error("--column-key needs PATH:KEY, not '%s'", val);
+      if (o->n_keys == 64) return usage_error("too many column keys%s", "");
+      size_t k = o->n_keys;
+      o->key_paths[k] = strndup(val, (size_t)(colon - val));
+      if (o->key_paths[k] == NULL || parse_key(colon + 1, &o->keys[k], &o->key_lens[k])) {
+        free(o->key_paths[k]);
+        return usage_error("bad key in '%s'", val);
+      }
+      o->n_keys++;
+      i++;
+    } else if (strcmp(a, "--aad-prefix") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      free(o->aad_prefix);
+      o->aad_prefix = (uint8_t *)strdup(val);
+      o->pq.aad_prefix = o->aad_prefix;
+      o->pq.aad_prefix_len = strlen(val);
+      i++;
+    } else if (strcmp(a, "--no-crc-check") == 0) {
+      o->pq.skip_crc_check = 1;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return usage_error("unknown option '%s'", a);
+    } else if (o->path == NULL) {
+      o->path = a;
+    } else {
+      return usage_error("unexpected argument '%s'", a);
+    }
+  }
+  if (o->path == NULL) return usage_error("missing FILE%s", "");
+  o->pq.n_column_keys = o->n_keys;
+  o->pq.column_key_paths = (const char *const *)o->key_paths;
+  o->pq.column_keys = (const uint8_t *const *)o->keys;
+  o->pq.column_key_lens = o->key_lens;
+  return 0;
+}
+
+/* Copies a failed stream's message and code into err. */
+static int stream_error(struct ArrowArrayStream *stream, tarn_error *err) {
+  int code = tarn_parquet_stream_error(stream);
+  if (code == 0) code = TARN_ECORRUPT;
+  const char *msg = stream->get_last_error(stream);
+  err->code = code;
+  snprintf(err->message, sizeof err->message, "%s", msg ? msg : "reading failed");
+  return code;
+}
+
+static int cmd_cat(cli_options *o) {
+  tarn_error err = {0};
+  col_text_format fmt;
+  if (col_text_format_parse(o->format, &fmt, &err)) return report(&err);
+  tarn_parquet_file *f = NULL;
+  if (tarn_parquet_open(o->path, &o->pq, &f, &err)) return report(&err);
+  char *cols_copy = NULL;
+  const char *names[1024];
+  tarn_scan_options so = {0};
+  if (o->columns) {
+    cols_copy = strdup(o->columns);
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(cols_copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+      if (n == 1024) break;
+      names[n++] = t;
+    }
+    so.columns = names;
+    so.n_columns = n;
+  }
+  so.limit = o->limit;
+  struct ArrowArrayStream stream;
+  struct ArrowSchema schema = {0};
+  col_printer *printer = NULL;
+  int rc = tarn_parquet_scan(f, &so, &stream, &err);
+  if (rc == 0) {
+    if (stream.get_schema(&stream, &schema)) rc = stream_error(&stream, &err);
+  }
+  if (rc == 0) rc = col_printer_create(fmt, stdout, &schema, &printer, &err);
+  while (rc == 0 && !o->limit_zero) {
+    struct ArrowArray batch;
+    if (stream.get_next(&stream, &batch)) {
+      rc = stream_error(&stream, &err);
+      break;
+    }
+    if (batch.release == NULL) break;
+    rc = col_printer_write(printer, &batch, &err);
+    batch.release(&batch);
+  }
+  if (rc == 0) rc = col_printer_finish(printer, &err);
+  col_printer_free(printer);
+  if (schema.release) schema.release(&schema);
+  if (stream.release) stream.release(&stream);
+  tarn_parquet_close(f);
+  free(cols_copy);
+  if (fflush(stdout) != 0 && rc == 0) {
+    err.code = TARN_EIO;
+    snprintf(err.message, sizeof err.message, "writing output: %s", strerror(errno));
+    rc = TARN_EIO;
+  }
+  return rc ? report(&err) : 0;
+}
+
+static int cmd_describe(cli_options *o, int meta) {
+  tarn_error err = {0};
+  tarn_parquet_file *f = NULL;
+  if (tarn_parquet_open(o->path, &o->pq, &f, &err)) return report(&err);
+  char *text = NULL;
+  int rc = meta ? tarn_parquet_metadata_json(f, &text, &err) : tarn_parquet_schema_text(f, &text, &err);
+  if (rc == 0) fputs(text, stdout);
+  free(text);
+  tarn_parquet_close(f);
+  return rc ? report(&err) : 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    print_help(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    print_help(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    printf("tarn %s\n", TARN_VERSION);
+    return 0;
+  }
+  int is_cat = strcmp(cmd, "cat") == 0;
+  if (!is_cat && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)
+    return usage_error("unknown command '%s'", cmd);
+  cli_options o;
+  int rc = parse_options(argc - 2, argv + 2, &o, is_cat);
+  if (rc == 0) rc = is_cat ? cmd_cat(&o) : cmd_describe(&o, strcmp(cmd, "meta") == 0);
+  free_options(&o);
+  return rc;
+}
