@@ -166,12 +166,14 @@ static int build_leaf(const pq_node *n, pq_column_data *d, const slots *s, struc
       break;
     }
     case PQ_CONV_INT96: {
-      uint64_t nanos;
-      uint32_t day;
+      /* Signed fields and wrapping arithmetic, as Spark computes them: Spark's writer overflows
+       * for years past 292277 and its reader wraps back, so this reproduces what Spark reads. */
+      int64_t nanos;
+      int32_t day;
       memcpy(&nanos, src + (size_t)k * 12, 8);
       memcpy(&day, src + (size_t)k * 12 + 8, 4);
-      uint64_t ns = ((uint64_t)(int64_t)((int64_t)day - 2440588) * 86400000000000ULL) + nanos;
-      memcpy(o, &ns, 8);
+      uint64_t us = (uint64_t)((int64_t)day - 2440588) * 86400000000ULL + (uint64_t)(nanos / 1000);
+      memcpy(o, &us, 8);
       break;
     }
     case PQ_CONV_DECIMAL_INT32: {

@@ -84,8 +84,9 @@ int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *c
   if (start < 0 || (uint64_t)start >= src->len || meta->total_compressed_size < 0)
     return tarn_err(err, TARN_ECORRUPT, "column %s: chunk starts at %lld, outside the %zu-byte file",
                     leaf->path, (long long)start, src->len);
-  uint64_t end = (uint64_t)start + (uint64_t)meta->total_compressed_size;
-  if (end > src->len) end = src->len; /* checked page by page: a short chunk fails when read */
+  /* Pages are bounded by the file rather than by total_compressed_size, which some writers get
+   * wrong; the page count is bounded by num_values, and every page is checked on its own. */
+  uint64_t end = src->len;
   pq_column_reader *r = calloc(1, sizeof *r);
   if (r == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
   r->src = *src;
@@ -140,12 +141,20 @@ static int level_init(pq_column_reader *r, level_decoder *d, int encoding, int m
                       const uint8_t **pos, const uint8_t *end, int64_t num_values, bool v2,
                       size_t v2_len, tarn_error *err) {
   memset(d, 0, sizeof *d);
+  size_t avail = (size_t)(end - *pos);
+  if (v2) {
+    /* v2 pages give the level sections' sizes: skip them even for a column without levels (some
+     * writers emit a few bytes there). */
+    if (v2_len > avail) return fail(r, TARN_ECORRUPT, "level bytes run past the page", err);
+    if (max_level == 0) {
+      *pos += v2_len;
+      return 0;
+    }
+  }
   if (max_level == 0) return 0;
   int bits = bits_for(max_level);
   d->bit_width = bits;
-  size_t avail = (size_t)(end - *pos);
   if (v2) {
-    if (v2_len > avail) return fail(r, TARN_ECORRUPT, "level bytes run past the page", err);
     d->kind = PQ_ENC_RLE;
     int rc = pq_rle_init(&d->rle, *pos, v2_len, bits, err);
     *pos += v2_len;

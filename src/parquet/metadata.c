@@ -21,6 +21,7 @@
 #define FIELDS_END(r)                                                                            \
   default: rc_ = th_skip((r), t_); break;                                                        \
   }                                                                                              \
+  if (rc_ == TH_SKIPPED) rc_ = 0;                                                                \
   if (rc_) return rc_;                                                                           \
   }                                                                                              \
   th_struct_end(r);                                                                              \
@@ -202,6 +203,7 @@ static int read_logical_type(th_reader *r, int type, pq_logical_type *lt) {
     RC = th_skip(r, TYPE);
     break;
   }
+  if (RC == TH_SKIPPED) RC = 0;
   if (RC) return RC;
   }
   th_struct_end(r);
@@ -211,7 +213,7 @@ static int read_logical_type(th_reader *r, int type, pq_logical_type *lt) {
 }
 
 static int read_schema_element(th_reader *r, tarn_arena *a, pq_schema_element *e) {
-  int32_t v;
+  int32_t v = 0;
   e->converted_type = PQ_CT_NONE;
   FIELDS_BEGIN(r)
   case 1:
@@ -264,7 +266,7 @@ static int read_statistics(th_reader *r, int type, pq_statistics *st) {
   if (type != TH_STRUCT) return th_fail(r, "Statistics is not a struct");
   memset(st, 0, sizeof *st);
   st->present = true;
-  int b;
+  int b = 0;
   FIELDS_BEGIN(r)
   case 1:
     RC = read_bytes(r, TYPE, &st->max);
@@ -312,7 +314,7 @@ static int read_i32_list(th_reader *r, int type, tarn_arena *a, int32_t **out, u
 }
 
 static int read_column_meta(th_reader *r, tarn_arena *a, pq_column_meta *m) {
-  int32_t v;
+  int32_t v = 0;
   bool has_type = false, has_codec = false, has_nv = false, has_dpo = false, has_path = false;
   FIELDS_BEGIN(r)
   case 1:
@@ -476,7 +478,7 @@ static int read_column_chunk(th_reader *r, tarn_arena *a, pq_column_chunk *c) {
 
 static int read_row_group(th_reader *r, tarn_arena *a, pq_row_group *g) {
   int et;
-  int32_t v;
+  int32_t v = 0;
   bool has_columns = false, has_rows = false;
   FIELDS_BEGIN(r)
   case 1:
@@ -505,7 +507,7 @@ static int read_row_group(th_reader *r, tarn_arena *a, pq_row_group *g) {
     if (g->sorting_columns == NULL) return nomem(r);
     for (uint32_t i = 0; i < g->n_sorting_columns && RC == 0; i++) {
       pq_sorting_column *sc = &g->sorting_columns[i];
-      int b;
+      int b = 0;
       FIELDS_BEGIN(r)
       case 1:
         RC = th_read_i32(r, TYPE, &sc->column_idx);
@@ -550,7 +552,7 @@ static int read_encryption_algorithm(th_reader *r, int type, pq_encryption_algor
       RC = th_fail(r, "AES algorithm is not a struct");
       break;
     }
-    int b;
+    int b = 0;
     FIELDS_BEGIN(r)
     case 1:
       RC = read_bytes(r, TYPE, &e->aad_prefix);
@@ -670,8 +672,8 @@ int pq_decode_page_header(const uint8_t *buf, size_t len, pq_page_header *h, siz
   th_init(r, buf, len, "page header", err);
   memset(h, 0, sizeof *h);
   h->data_v2.is_compressed = true;
-  int32_t v;
-  int b;
+  int32_t v = 0;
+  int b = 0;
   bool has_type = false, has_u = false, has_c = false;
   FIELDS_BEGIN(r)
   case 1:
@@ -792,7 +794,7 @@ int pq_decode_column_index(const uint8_t *buf, size_t len, tarn_arena *a, pq_col
   uint32_t n;
   bool has_np = false, has_min = false, has_max = false;
   uint32_t n_np = 0, n_min = 0, n_max = 0, n_nc = 0;
-  int32_t v;
+  int32_t v = 0;
   FIELDS_BEGIN(r)
   case 1:
     RC = th_read_list(r, TYPE, &et, &n_np);
@@ -904,6 +906,7 @@ int pq_decode_bloom_header(const uint8_t *buf, size_t len, pq_bloom_header *h, s
       RC = th_skip(r, TYPE);
       break;
     }
+    if (RC == TH_SKIPPED) RC = 0;
     if (RC) return RC;
     }
     th_struct_end(r);

@@ -102,6 +102,9 @@ static int map_leaf(builder *b, pq_node *n) {
   int unit = lt->unit, bits = lt->bit_width;
   bool is_signed = lt->is_signed, utc = lt->adjusted_to_utc;
   int32_t precision = lt->precision, scale = lt->scale;
+  /* Legacy converted types stand in when no LogicalType is present. A bare TIMESTAMP_MILLIS or
+   * TIMESTAMP_MICROS is read as a local (not UTC-adjusted) timestamp, as DuckDB and Spark read
+   * such old files. */
   if (kind == PQ_LT_NONE) {
     switch (ct) {
     case PQ_CT_UTF8: kind = PQ_LT_STRING; break;
@@ -116,8 +119,8 @@ static int map_leaf(builder *b, pq_node *n) {
     case PQ_CT_DATE: kind = PQ_LT_DATE; break;
     case PQ_CT_TIME_MILLIS: kind = PQ_LT_TIME, unit = PQ_UNIT_MILLIS, utc = true; break;
     case PQ_CT_TIME_MICROS: kind = PQ_LT_TIME, unit = PQ_UNIT_MICROS, utc = true; break;
-    case PQ_CT_TIMESTAMP_MILLIS: kind = PQ_LT_TIMESTAMP, unit = PQ_UNIT_MILLIS, utc = true; break;
-    case PQ_CT_TIMESTAMP_MICROS: kind = PQ_LT_TIMESTAMP, unit = PQ_UNIT_MICROS, utc = true; break;
+    case PQ_CT_TIMESTAMP_MILLIS: kind = PQ_LT_TIMESTAMP, unit = PQ_UNIT_MILLIS, utc = false; break;
+    case PQ_CT_TIMESTAMP_MICROS: kind = PQ_LT_TIMESTAMP, unit = PQ_UNIT_MICROS, utc = false; break;
     case PQ_CT_UINT_8: kind = PQ_LT_INTEGER, bits = 8, is_signed = false; break;
     case PQ_CT_UINT_16: kind = PQ_LT_INTEGER, bits = 16, is_signed = false; break;
     case PQ_CT_UINT_32: kind = PQ_LT_INTEGER, bits = 32, is_signed = false; break;
@@ -254,9 +257,11 @@ static int map_leaf(builder *b, pq_node *n) {
     set_format(n, "l");
     break;
   case PQ_INT96:
+    /* Microseconds, as Spark and DuckDB read INT96: nanoseconds would overflow int64 for the
+     * dates Spark writes (year 1 to 9999). */
     n->conversion = PQ_CONV_INT96;
     n->arrow_width = 8;
-    set_format(n, "tsn:");
+    set_format(n, "tsu:");
     break;
   case PQ_FLOAT:
     n->arrow_width = 4;
@@ -405,7 +410,9 @@ static int convert(builder *b, const raw_node *r, int16_t slot_def, int16_t def_
       n->nullable = null_def > slot_def;
       n->item_def = (int16_t)(null_def + 1);
       n->rep_level = rep;
-      rc = convert(b, &kv->children[0], n->item_def, n->item_def, (int16_t)(rep + 1), true,
+      /* Keys must be required, but some writers mark them optional; their levels follow the
+       * file, and a null key is reported when assembling. */
+      rc = convert(b, &kv->children[0], n->item_def, n->item_def, (int16_t)(rep + 1), false,
                    &n->children[0]);
       if (rc == 0)
         rc = convert(b, &kv->children[1], n->item_def, n->item_def, (int16_t)(rep + 1), false,

@@ -34,6 +34,10 @@ enum th_type {
   TH_STRUCT = 12
 };
 
+/* Returned (positive) by a th_read_* call whose field had an unexpected wire type: the value was
+ * skipped and the output left untouched. Struct decoders treat it as "field absent". */
+#define TH_SKIPPED 2
+
 typedef struct th_reader {
   const uint8_t *start;
   const uint8_t *pos;

@@ -157,7 +157,7 @@ static void expect_strings(pq_decoder *d, const char *const *want, size_t n, siz
     for (size_t i = 0; i < k; i++) {
       size_t end = (size_t)offs[i];
       CHECK_EQ_INT(end - start, strlen(want[got + i]));
-      CHECK(memcmp(data.data + start, want[got + i], end - start) == 0);
+      CHECK(end == start || memcmp(data.data + start, want[got + i], end - start) == 0);
       start = end;
     }
     got += k;
@@ -842,6 +842,21 @@ static void test_dba_spec(void) {
     pq_decoder *d = make(PQ_ENC_DELTA_BYTE_ARRAY, PQ_BYTE_ARRAY, 0, &b, 4);
     expect_strings(d, want, 4, step);
     pq_decoder_free(d);
+  }
+
+  /* Only empty values, into an empty buffer (whose data pointer stays NULL), then "ab". */
+  static const int64_t pe[] = {0, 0, 0, 0}, se[] = {0, 0, 0, 2};
+  bytes z = {0};
+  put_dbp(&z, pe, 4, 128, 4);
+  put_dbp(&z, se, 4, 128, 4);
+  put(&z, "ab", 2);
+  const char *wz[] = {"", "", "", "ab"};
+  for (size_t step = 1; step <= 4; step += 3) {
+    pq_decoder *dz = make(PQ_ENC_DELTA_BYTE_ARRAY, PQ_BYTE_ARRAY, 0, &z, 4);
+    expect_strings(dz, wz, 4, step);
+    pq_decoder_free(dz);
+    dz = make(PQ_ENC_DELTA_LENGTH_BYTE_ARRAY, PQ_BYTE_ARRAY, 0, &z, 4);
+    pq_decoder_free(dz);
   }
 
   /* Prefix longer than the previous value: prefixes 0,5 after "axis". */
