@@ -87,7 +87,8 @@ static int setup_encryption(tarn_parquet_file *f, const pq_encryption_algorithm 
   if (alg->aad_prefix.data) {
     if ((rc = tarn_buf_append(&f->file_aad, alg->aad_prefix.data, alg->aad_prefix.len, err)))
       return rc;
-  } else if (opts && opts->aad_prefix_len) {
+  } else if (alg->supply_aad_prefix && opts && opts->aad_prefix_len) {
+    /* Only a file that says it was written with an unstored prefix uses the caller's. */
     if ((rc = tarn_buf_append(&f->file_aad, opts->aad_prefix, opts->aad_prefix_len, err))) return rc;
   } else if (alg->supply_aad_prefix) {
     return tarn_err(err, TARN_EKEY, "%s: encrypted with an AAD prefix that is not stored in the "
@@ -249,9 +250,6 @@ static int resolve_chunks(tarn_parquet_file *f, const tarn_parquet_options *opts
         return tarn_err(err, TARN_ECORRUPT, "%s: row group %u column %s has no metadata", f->name,
                         g, f->schema.leaves[c]->path);
       }
-      if (cc->crypto.kind == 1 && f->leaf_keys[c].len == 0 && f->footer_key.len &&
-          (rc = tarn_buf_append(&f->leaf_keys[c], f->footer_key.data, f->footer_key.len, err)))
-        return rc;
       f->chunk_meta[(size_t)g * (size_t)nl + (size_t)c] = m;
     }
   }
@@ -450,7 +448,8 @@ static int open_row_group(scan *s, int rg, tarn_error *err) {
     if (!s->leaf_needed[c]) continue;
     const pq_column_meta *m = pq_file_chunk_meta(f, rg, c);
     const pq_column_chunk *cc = &f->meta.row_groups[rg].columns[c];
-    if (m == NULL || (cc->crypto.kind != 0 && f->leaf_keys[c].len == 0))
+    if (m == NULL || (cc->crypto.kind == 2 && f->leaf_keys[c].len == 0) ||
+        (cc->crypto.kind == 1 && f->footer_key.len == 0))
       return tarn_err(err, TARN_EKEY, "%s: column %s is encrypted, key required (--column-key %s:KEY)",
                       f->name, f->schema.leaves[c]->path, f->schema.leaves[c]->path);
     if (cc->file_path)
@@ -463,8 +462,10 @@ static int open_row_group(scan *s, int rg, tarn_error *err) {
                            .row_group_ordinal = rg,
                            .column_ordinal = c};
     if (cc->crypto.kind != 0) {
-      src.key = f->leaf_keys[c].data;
-      src.key_len = f->leaf_keys[c].len;
+      /* Columns encrypted "with the footer key" use it even when a column key was given. */
+      const tarn_buf *key = cc->crypto.kind == 1 ? &f->footer_key : &f->leaf_keys[c];
+      src.key = key->data;
+      src.key_len = key->len;
       src.algorithm = f->algorithm;
       src.file_aad = f->file_aad.data;
       src.file_aad_len = f->file_aad.len;
@@ -486,7 +487,7 @@ static int scan_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
   int rc;
   memset(out, 0, sizeof *out);
   if (s->last_code) return scan_error(s, &(tarn_error){s->last_code, ""});
-  while (s->rows_left == 0) {
+  while (s->rows_left == 0 || s->limit_left == 0) {
     if (s->rg_pos >= s->n_row_groups || s->limit_left == 0) {
       free_readers(s);
       out->release = NULL; /* end of stream */

@@ -6,17 +6,34 @@
  * Files of a directory run in name order, each from its own exactly-sized heap copy so that
  * AddressSanitizer catches a read one byte past the input. Exit status 0 when every input ran;
  * 1 when a PATH cannot be read (a missing corpus is an error, never a silent pass). A crash or a
- * sanitizer report ends the process, naming the input on stderr first.
+ * sanitizer report ends the process, naming the input on stderr first. An input that runs longer
+ * than $REPLAY_TIMEOUT seconds (default 60) ends it too, as a hang, with exit status 3.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *replay_current = "";
+
+static void replay_hang(int sig) {
+  (void)sig;
+  static const char what[] = "replay: hang: the input above ran longer than the time limit: ";
+  if (write(2, what, sizeof what - 1) < 0 || write(2, replay_current, strlen(replay_current)) < 0 ||
+      write(2, "\n", 1) < 0) {
+    /* nothing more can be reported */
+  }
+  _exit(3);
+}
+
+static unsigned replay_timeout = 60;
 
 static int replay_file(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -40,7 +57,10 @@ static int replay_file(const char *path) {
   }
   fclose(f);
   fprintf(stderr, "replay: %s (%zu bytes)\n", path, size);
+  replay_current = path;
+  alarm(replay_timeout);
   LLVMFuzzerTestOneInput(data, size);
+  alarm(0);
   free(data);
   return 0;
 }
@@ -93,6 +113,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   int count = 0, failed = 0;
+  const char *limit = getenv("REPLAY_TIMEOUT");
+  if (limit && atoi(limit) > 0) replay_timeout = (unsigned)atoi(limit);
+  signal(SIGALRM, replay_hang);
   for (int i = 1; i < argc; i++) {
     struct stat st;
     if (stat(argv[i], &st) != 0) {
