@@ -142,7 +142,7 @@ typedef struct tarn_scan_options {
   /* Row groups to read, ascending; NULL reads all. Borrowed during the call. */
   const int *row_groups;
   size_t n_row_groups;
-  /* Rows per batch (default 65536). */
+  /* Rows per batch (default 8192: batches that stay in cache decode fastest). */
   int64_t batch_rows;
   /* Stop after this many rows (0 = no limit). */
   int64_t limit;

@@ -528,6 +528,13 @@ static int read_flat(pq_column_reader *r, int64_t max_records, pq_column_data *o
                      int64_t *records, tarn_error *err) {
   int64_t done = 0;
   int rc;
+  /* One record is one value here: size the buffers once instead of growing them page by page.
+   * The hint is capped so a huge batch request cannot pre-allocate beyond the data. */
+  int64_t hint = max_records < (1 << 20) ? max_records : (1 << 20);
+  if ((r->leaf->max_def > 0 && (rc = tarn_buf_reserve(&out->def, (size_t)hint * 2, err))) ||
+      (r->width > 0 && (rc = tarn_buf_reserve(&out->values, (size_t)hint * (size_t)r->width, err))) ||
+      (r->width == 0 && (rc = tarn_buf_reserve(&out->offsets, (size_t)hint * 4, err))))
+    return rc;
   while (done < max_records) {
     if (r->page_levels_left == 0) {
       rc = next_data_page(r, err);

@@ -597,7 +597,7 @@ int tarn_parquet_scan(tarn_parquet_file *f, const tarn_scan_options *opts,
     s->row_groups[i] = rg;
   }
   s->n_row_groups = (int)nrg;
-  s->batch_rows = opts && opts->batch_rows > 0 ? opts->batch_rows : 65536;
+  s->batch_rows = opts && opts->batch_rows > 0 ? opts->batch_rows : 8192;
   s->limit_left = opts && opts->limit > 0 ? opts->limit : -1;
   out->get_schema = scan_get_schema;
   out->get_next = scan_get_next;

@@ -20,6 +20,7 @@
 #include "tarn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void fuzz_target_report(FILE *out);
 
 /* Rows per batch: small, so that batch boundaries fall inside pages and row groups. */
 #define FUZZ_BATCH_ROWS 1000
@@ -27,6 +28,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_DEPTH 64
 
 static volatile uint8_t fuzz_sink;
+
+/* What the inputs reached, for the replay's summary (a corpus that never opens is no test). */
+static struct {
+  long inputs, opened, scanned, failed_scans;
+  long long rows;
+} fuzz_stats;
+
+void fuzz_target_report(FILE *out) {
+  fprintf(out, "inputs %ld: opened %ld, scans completed %ld, scans ended by an error %ld, rows %lld\n",
+          fuzz_stats.inputs, fuzz_stats.opened, fuzz_stats.scanned, fuzz_stats.failed_scans,
+          fuzz_stats.rows);
+}
 
 static void fuzz_fail(const char *what, const struct ArrowSchema *schema) {
   fprintf(stderr, "fuzz_parquet: invalid Arrow output: %s (field \"%s\", format \"%s\")\n", what,
@@ -185,12 +198,17 @@ static void drain(tarn_parquet_file *file, const tarn_scan_options *opts) {
       struct ArrowArray batch;
       memset(&batch, 0, sizeof batch);
       if (stream.get_next(&stream, &batch) != 0) {
+        fuzz_stats.failed_scans++;
         const char *msg = stream.get_last_error(&stream);
         if (msg) fuzz_sink ^= (uint8_t)msg[0];
         (void)tarn_parquet_stream_error(&stream);
         break;
       }
-      if (!batch.release) break; /* end of stream */
+      if (!batch.release) { /* end of stream */
+        fuzz_stats.scanned++;
+        break;
+      }
+      fuzz_stats.rows += batch.length;
       if (batch.length > FUZZ_BATCH_ROWS) fuzz_fail("batch longer than batch_rows", &schema);
       check_array(&batch, &schema, 0);
       batch.release(&batch);
@@ -209,7 +227,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tarn_parquet_options options;
   memset(&options, 0, sizeof options);
   options.skip_crc_check = 1;
+  fuzz_stats.inputs++;
   if (tarn_parquet_open_memory(data, size, "fuzz-input", &options, &file, &err) != 0) return 0;
+  fuzz_stats.opened++;
 
   (void)tarn_parquet_num_rows(file);
   (void)tarn_parquet_num_row_groups(file);

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional summary from the target (what the inputs reached). */
+void fuzz_target_report(FILE *out) __attribute__((weak));
 
 static const char *replay_current = "";
 
@@ -130,5 +132,6 @@ int main(int argc, char **argv) {
     }
   }
   printf("replayed %d inputs%s\n", count, failed ? " (some paths could not be read)" : "");
+  if (fuzz_target_report) fuzz_target_report(stdout);
   return failed ? 1 : 0;
 }
