@@ -1,0 +1,183 @@
+/*
+ * Statistics, page index and bloom filters as later layers use them to skip data, checked
+ * against values from an independent reader: the rows DuckDB read from the same files
+ * (../shared/testdata/...expected.jsonl) and facts stated in parquet-testing's README.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "common/arena.h"
+#include "parquet/reader.h"
+
+static char shared_dir[4096];
+
+static void find_shared(void) {
+  const char *env = getenv("TARN_SHARED");
+  if (env && *env) {
+    snprintf(shared_dir, sizeof shared_dir, "%s", env);
+    return;
+  }
+  /* __FILE__ is absolute under CMake: <repo>/tests/unit/test_page_index.c */
+  snprintf(shared_dir, sizeof shared_dir, "%s", __FILE__);
+  char *p = strstr(shared_dir, "/tests/unit/");
+  if (p) snprintf(p, sizeof shared_dir - (size_t)(p - shared_dir), "/../shared");
+}
+
+static tarn_parquet_file *open_data(const char *name) {
+  char path[4600];
+  snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/%s", shared_dir, name);
+  tarn_parquet_file *f = NULL;
+  tarn_error err = {0};
+  if (tarn_parquet_open(path, NULL, &f, &err)) fprintf(stderr, "cannot open %s: %s\n", path, err.message);
+  return f;
+}
+
+/* Reads integer field `key` of every line of an expected.jsonl file, in order. */
+static long *read_expected_ints(const char *name, const char *key, size_t *n) {
+  char path[4600], pat[128], line[8192];
+  snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/%s", shared_dir, name);
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  FILE *fp = fopen(path, "r");
+  *n = 0;
+  if (!fp) return NULL;
+  size_t cap = 1024;
+  long *v = malloc(cap * sizeof *v);
+  while (fgets(line, sizeof line, fp)) {
+    char *p = strstr(line, pat);
+    if (!p) continue;
+    if (*n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
+    v[(*n)++] = strtol(p + strlen(pat), NULL, 10);
+  }
+  fclose(fp);
+  return v;
+}
+
+static int leaf_index(tarn_parquet_file *f, const char *path) {
+  const pq_schema *s = pq_file_schema(f);
+  for (int i = 0; i < s->n_leaves; i++)
+    if (strcmp(s->leaves[i]->path, path) == 0) return i;
+  return -1;
+}
+
+/* alltypes_tiny_pages has many small pages and a page index: every page's [min, max] from the
+ * column index must contain the ids DuckDB read in that page's row range (from the offset index),
+ * and the pages must tile the row group. */
+static void test_page_index_bounds_rows(void) {
+  tarn_parquet_file *f = open_data("alltypes_tiny_pages.parquet");
+  CHECK(f != NULL);
+  if (!f) return;
+  size_t n_ids;
+  long *ids = read_expected_ints("alltypes_tiny_pages.parquet.expected.jsonl", "id", &n_ids);
+  CHECK(ids != NULL && (int64_t)n_ids == tarn_parquet_num_rows(f));
+  int col = leaf_index(f, "id");
+  CHECK(col >= 0);
+  tarn_arena arena = {0};
+  tarn_error err = {0};
+  int64_t row_base = 0;
+  int checked_pages = 0;
+  for (int g = 0; g < tarn_parquet_num_row_groups(f) && ids; g++) {
+    pq_offset_index oi;
+    pq_column_index ci;
+    int has_oi = 0, has_ci = 0;
+    CHECK_EQ_INT(pq_file_offset_index(f, g, col, &arena, &oi, &has_oi, &err), 0);
+    CHECK_EQ_INT(pq_file_column_index(f, g, col, &arena, &ci, &has_ci, &err), 0);
+    CHECK(has_oi && has_ci);
+    if (!has_oi || !has_ci) break;
+    CHECK_EQ_INT(oi.n_pages, ci.n_pages);
+    CHECK(oi.n_pages > 1);
+    CHECK_EQ_INT(oi.pages[0].first_row_index, 0);
+    int64_t rg_rows = pq_file_metadata(f)->row_groups[g].num_rows;
+    for (uint32_t p = 0; p < oi.n_pages; p++) {
+      int64_t first = oi.pages[p].first_row_index;
+      int64_t end = p + 1 < oi.n_pages ? oi.pages[p + 1].first_row_index : rg_rows;
+      CHECK(end > first);
+      CHECK(!ci.null_pages[p]);
+      CHECK_EQ_INT(ci.min_values[p].len, 4);
+      int32_t lo, hi;
+      memcpy(&lo, ci.min_values[p].data, 4);
+      memcpy(&hi, ci.max_values[p].data, 4);
+      for (int64_t r = first; r < end && (size_t)(row_base + r) < n_ids; r++) {
+        long id = ids[row_base + r];
+        if (id < lo || id > hi) {
+          CHECK(id >= lo && id <= hi);
+          break;
+        }
+      }
+      checked_pages++;
+    }
+    row_base += rg_rows;
+  }
+  CHECK(checked_pages > 10);
+  free(ids);
+  tarn_arena_free(&arena);
+  tarn_parquet_close(f);
+}
+
+/* data_index_bloom_encoding_stats has a bloom filter on its one string column: every value in
+ * the file (as DuckDB read it) must be reported possibly present; strings not in the file must
+ * mostly be reported absent (a filter that says "present" to everything fails this). */
+static void test_bloom_filter(void) {
+  tarn_parquet_file *f = open_data("data_index_bloom_encoding_stats.parquet");
+  CHECK(f != NULL);
+  if (!f) return;
+  char path[4600], line[1024];
+  snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/"
+           "data_index_bloom_encoding_stats.parquet.expected.jsonl", shared_dir);
+  FILE *fp = fopen(path, "r");
+  CHECK(fp != NULL);
+  int present = 0, lines = 0;
+  tarn_error err = {0};
+  while (fp && fgets(line, sizeof line, fp)) {
+    char *a = strstr(line, "\":\"");
+    if (!a) continue;
+    a += 3;
+    char *b = strrchr(a, '"');
+    if (!b) continue;
+    int result = -1;
+    CHECK_EQ_INT(pq_file_bloom_check(f, 0, 0, a, (size_t)(b - a), &result, &err), 0);
+    present += result == 1;
+    lines++;
+  }
+  if (fp) fclose(fp);
+  CHECK(lines >= 10);
+  CHECK_EQ_INT(present, lines);
+  int absent = 0;
+  for (int i = 0; i < 200; i++) {
+    char v[32];
+    int n = snprintf(v, sizeof v, "not-in-file-%d", i), result = -1;
+    CHECK_EQ_INT(pq_file_bloom_check(f, 0, 0, v, (size_t)n, &result, &err), 0);
+    absent += result == 0;
+  }
+  CHECK(absent > 150);
+  tarn_parquet_close(f);
+}
+
+/* Row-group statistics of the same file, as parquet-testing documents them and DuckDB read the
+ * rows: min "Hello", max "today", no nulls, 14 values. */
+static void test_row_group_statistics(void) {
+  tarn_parquet_file *f = open_data("data_index_bloom_encoding_stats.parquet");
+  CHECK(f != NULL);
+  if (!f) return;
+  const pq_column_meta *m = pq_file_chunk_meta(f, 0, 0);
+  CHECK(m != NULL && m->statistics.present);
+  if (m && m->statistics.present) {
+    const pq_statistics *st = &m->statistics;
+    pq_bytes min = st->min_value.data ? st->min_value : st->min;
+    pq_bytes max = st->max_value.data ? st->max_value : st->max;
+    CHECK(min.len == 5 && memcmp(min.data, "Hello", 5) == 0);
+    CHECK(max.len == 5 && memcmp(max.data, "today", 5) == 0);
+    CHECK(st->has_null_count && st->null_count == 0);
+    CHECK_EQ_INT(m->num_values, 14);
+  }
+  tarn_parquet_close(f);
+}
+
+int main(void) {
+  find_shared();
+  RUN(test_page_index_bounds_rows);
+  RUN(test_bloom_filter);
+  RUN(test_row_group_statistics);
+  return check_finish();
+}
