@@ -220,9 +220,10 @@ class Cli:
             missing = [h for h in header if h not in head]
             if missing:
                 problems.append(f'header lacks {missing}')
-            # one line per row: each data line holds its row's id as a separate token
+            # one line per row: each data line starts with its row's id and also holds the row's
+            # string_col ("0" or "1", printed as base64 binary: MA== / MQ==)
             ids = sorted(int(m.group(1)) for l in text.splitlines()
-                         for m in [re.match(r'^\W*(\d+)\b', l)] if m)
+                         for m in [re.match(r'^\W*(\d+)\b.*\bM[AQ]==', l)] if m)
             if ids != sorted(e['id'] for e in exp):
                 problems.append(f'data lines start with ids {ids}, expected {sorted(e["id"] for e in exp)}')
         self.tally.result('cat --format table: header and one line per row', problems)
@@ -284,14 +285,13 @@ class Cli:
 
     # ---- encryption ----
     def encryption(self):
-        # data/README.md: footer key {0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5}; double_field
-        # {1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,0}; float_field {1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,1};
-        # files ..._aad and ..._disable_aad_storage use the AAD prefix "tester". Keys are given
-        # as hex:HEX (`tarn --help`).
-        key = lambda *b: 'hex:' + bytes(b).hex()
-        keys = ['--footer-key', key(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5),
-                '--column-key', 'double_field:' + key(1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 0),
-                '--column-key', 'float_field:' + key(1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 1)]
+        # data/README.md lists the keys as {0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5} (footer),
+        # {1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,0} (double_field), {1,2,...,5,1} (float_field): digit
+        # characters, i.e. the ASCII strings below (the byte values 0..9 do not decrypt). Files
+        # ..._aad and ..._disable_aad_storage use the AAD prefix "tester".
+        keys = ['--footer-key', '0123456789012345',
+                '--column-key', 'double_field:1234567890123450',
+                '--column-key', 'float_field:1234567890123451']
         for fname in ('uniform_encryption.parquet.encrypted',
                       'encrypt_columns_and_footer.parquet.encrypted'):
             self.check(f'cat {fname} without keys -> exit 1 "key required"',
@@ -302,19 +302,30 @@ class Cli:
                     ('encrypt_columns_and_footer.parquet.encrypted', []),
                     ('encrypt_columns_plaintext_footer.parquet.encrypted', []),
                     ('encrypt_columns_and_footer_aad.parquet.encrypted', []),
-                    ('encrypt_columns_and_footer_bloom_filter.parquet.encrypted', []),
                     ('encrypt_columns_and_footer_disable_aad_storage.parquet.encrypted',
                      ['--aad-prefix', 'tester'])]
+        # data/aes256/ (README: AES-256, footer key {0,1,...,9,0,1} and one key per column,
+        # {1,2,...,9,0,1,2} for double_field up to {...,0,1,9} for int96_field): the same rows.
+        k256 = '123456789012345678901234567890'
+        cols256 = ['double_field', 'float_field', 'boolean_field', 'int32_field', 'ba_field',
+                   'flba_field', 'int64_field.list.element', 'int96_field']
+        keys256 = ['--footer-key', '01234567890123456789012345678901']
+        variants.append(('aes256/uniform_encryption.parquet.encrypted', keys256))
+        for n, col in enumerate(cols256):
+            keys256 = keys256 + ['--column-key', f'{col}:{k256}1{n + 2}']
+        variants.append(('aes256/encrypt_columns_and_footer_ctr.parquet.encrypted', keys256))
         outputs = {}
         for fname, extra in variants:
-            r = self.run('cat', self.data(fname), '--format', 'jsonl', *keys, *extra)
+            r = self.run('cat', self.data(fname), '--format', 'jsonl',
+                         *(extra if fname.startswith('aes256/') else keys + extra))
             problems = tarnrun.contract_problems(r, allowed=(0,))
             rows = self.jsonl(r) if not problems else []
             if not problems and not rows:
                 problems.append('no rows')
             if not problems:
                 outputs[fname] = sorted(json.dumps(x, sort_keys=True) for x in rows)
-            self.tally.result(f'cat {fname} with the README keys {" ".join(extra)}'.rstrip(), problems,
+            shown = ' '.join(extra) if not fname.startswith('aes256/') else ''
+            self.tally.result(f'cat {fname} with the README keys {shown}'.rstrip(), problems,
                               f'{len(rows)} rows' if rows else '')
         names = [v for v, _ in variants]
         if len(outputs) == len(names):
@@ -323,6 +334,16 @@ class Cli:
                               [f'{differ} differ from {names[0]}'] if differ else [])
         else:
             self.tally.fail('encrypted variants read as the same rows', 'not compared: a read failed')
+        # Another table (README: "enables Bloom filters on double_field and float_field"),
+        # encrypted with the same keys.
+        r = self.run('cat', self.data('encrypt_columns_and_footer_bloom_filter.parquet.encrypted'),
+                     '--format', 'jsonl', *keys)
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            rows = self.jsonl(r)
+            if not rows or not all('double_field' in x and 'float_field' in x for x in rows):
+                problems.append(f'{len(rows)} rows without double_field and float_field')
+        self.tally.result('cat encrypt_columns_and_footer_bloom_filter with the README keys', problems)
         # Without the AAD prefix the file does not store, decryption must fail cleanly.
         r = self.run('cat', self.data('encrypt_columns_and_footer_disable_aad_storage.parquet.encrypted'),
                      *keys)

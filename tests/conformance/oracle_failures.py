@@ -9,7 +9,9 @@ their `_expect.csv`, checked against independent expected rows:
   rows (c0, c1, v11; the rows other readers' test suites also list), and each other.
 - map_no_value equals the rows map_no_value.md states.
 - large_string_map.brotli (2 GiB of strings once decompressed) streams correctly or fails with a
-  clear error, in bounded memory. Slow: runs only with TARN_SLOW_TESTS=1, else reported SKIP.
+  clear error, in bounded memory. A refusal is quick; a streaming read under ASan is slow: by
+  default the read gets LARGE_MAP_QUICK seconds and, if still running then, is stopped and
+  reported SKIP (never PASS); TARN_SLOW_TESTS=1 lets it run to the end.
 - delta_binary_packed, delta_byte_array, delta_encoding_optional_column equal their _expect.csv.
 
 An ORACLE_FAILURES.txt entry with no rule here fails: nothing is skipped silently.
@@ -38,7 +40,8 @@ ICEBERG_ENC = 'iceberg-java/parquet/src/testFixtures/resources/encodings'
 # column "arr", each holding one entry {"a" * 2**30: 1}; the string chunk exceeds 2 GB.
 LARGE_MAP_ROWS = 2
 LARGE_MAP_KEY_LEN = 2 ** 30
-LARGE_MAP_TIMEOUT = 1800           # seconds, under ASan
+LARGE_MAP_TIMEOUT = 1800           # seconds, under ASan, with TARN_SLOW_TESTS=1
+LARGE_MAP_QUICK = 120              # seconds otherwise
 LARGE_MAP_ERROR_RSS_MB = 1536      # a refusal must stay well below the data's size
 # A correct read must hold one 1 GiB value in its decompressed page and as an Arrow string at once:
 # the issue bounds memory by a row group's decoded size (here 2 GiB), not by the file's.
@@ -200,8 +203,9 @@ class LargeMapChecker:
                 take = min(len(chunk) - i, p + LARGE_MAP_KEY_LEN - self.pos)
                 seg = chunk[i:i + take]
                 if seg.count(b'a') != take:
+                    at = self.pos - p + len(seg) - len(seg.lstrip(b'a'))
                     self.error = f'row {self.rows + 1}: key is not {LARGE_MAP_KEY_LEN} times "a" ' \
-                                 f'(byte {self.pos - p} differs)'
+                                 f'(byte {at} differs)'
                 i += take
                 self.pos += take
             else:
@@ -224,9 +228,7 @@ class LargeMapChecker:
 
 
 def check_large_map(args, shared, tally, relpath, scratch):
-    if os.environ.get('TARN_SLOW_TESTS') != '1':
-        tally.skip(relpath, 'slow (2 GiB of decompressed strings); run with TARN_SLOW_TESTS=1')
-        return
+    slow = os.environ.get('TARN_SLOW_TESTS') == '1'
     pq = os.path.join(shared, 'testdata', relpath)
     # The footer's row count (checked through `tarn meta`, which reads only the footer).
     meta = tarnrun.run([args.tarn, 'meta', pq], TIMEOUT)
@@ -247,7 +249,7 @@ def check_large_map(args, shared, tally, relpath, scratch):
         timed_out.append(True)
         os.killpg(p.pid, signal.SIGKILL)
 
-    timer = threading.Timer(LARGE_MAP_TIMEOUT, kill)
+    timer = threading.Timer(LARGE_MAP_TIMEOUT if slow else LARGE_MAP_QUICK, kill)
     timer.start()
     while True:
         chunk = p.stdout.read(1 << 22)
@@ -264,6 +266,11 @@ def check_large_map(args, shared, tally, relpath, scratch):
     err.seek(0)
     r.stderr = err.read().decode('utf-8', 'replace')
     rss = f'peak RSS {r.maxrss_kb // 1024} MB, {r.seconds:.0f} s'
+    if r.timed_out and not slow and checker.error is None and \
+            r.maxrss_kb <= LARGE_MAP_READ_RSS_MB * 1024:
+        tally.skip(relpath, f'still streaming after {LARGE_MAP_QUICK} s ({checker.total} bytes of '
+                   f'output so far, all as expected; {rss}); run with TARN_SLOW_TESTS=1 to finish')
+        return
     if r.rc == 0:
         problems = tarnrun.contract_problems(r, allowed=(0,), max_rss_mb=LARGE_MAP_READ_RSS_MB)
         bad = checker.finish()

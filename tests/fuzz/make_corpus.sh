@@ -4,13 +4,15 @@
 # The valid seeds are small files written by DuckDB (the test oracle, installed by
 # ../shared/tools/oracle-setup.sh), one per feature the reader decodes: each physical and logical
 # type, nulls, nesting (lists, structs, maps, their combinations), every codec DuckDB writes,
-# Parquet v1 and v2 pages (v2 brings the DELTA_* and BYTE_STREAM_SPLIT encodings), several row
-# groups, no rows. The mutated seeds are copies of one of them broken in the ways the reader must
-# refuse: a footer shorter than its length field, a cut file, a huge footer length, flipped bytes
-# in the footer, in a page header and in page data, zeroed pages. Every file is generated here,
-# none copied from third-party test data. Limits: at most 30 files of at most 8 KB each.
+# PARQUET_VERSION v1 and v2 (v2 brings the DELTA_* and BYTE_STREAM_SPLIT encodings; DuckDB writes
+# v1 data page headers either way), several row groups, no rows. The mutated seeds are copies of
+# one of them broken in the ways the reader must refuse: a footer shorter than its length field, a
+# cut file, a huge footer length, flipped bytes in the footer, in a page header and in page data,
+# zeroed pages. Every file is generated here, none copied from third-party test data. Limits: at
+# most 30 files of at most 8 KB each, 150 KB in all (checked at the end).
 #
-# usage: tests/fuzz/make_corpus.sh   (from anywhere; SHARED=../shared by default)
+# usage: tests/fuzz/make_corpus.sh   (from anywhere; the shared directory is $TARN_SHARED, else
+# ../shared beside the repository). Rerun it after changing the seeds, then commit the corpus.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${TARN_SHARED:-$here/../../../shared}
