@@ -176,7 +176,12 @@ static int decode_footer(tarn_parquet_file *f, const tarn_parquet_options *opts,
   return rc;
 }
 
-static bool path_matches(const char *dotted, const char *want) { return strcmp(dotted, want) == 0; }
+/* A key given for a column path applies to that leaf, or to every leaf below a group path (so
+ * "tags" covers "tags.list.element"). */
+static bool path_matches(const char *dotted, const char *want) {
+  size_t n = strlen(want);
+  return strncmp(dotted, want, n) == 0 && (dotted[n] == '\0' || dotted[n] == '.');
+}
 
 /* Resolves each column chunk's metadata, decrypting it where needed. */
 static int resolve_chunks(tarn_parquet_file *f, const tarn_parquet_options *opts, tarn_error *err) {
