@@ -71,12 +71,12 @@ struct ArrowArrayStream {
  * conflict 3, corrupt data 4, I/O 5. */
 enum {
   TARN_OK = 0,
-  TARN_EINVAL = -1,      /* bad input or argument (exit 1) */
-  TARN_EUSAGE = -2,      /* wrong use of the command (exit 2) */
-  TARN_ECONFLICT = -3,   /* commit conflict after retries (exit 3) */
-  TARN_ECORRUPT = -4,    /* malformed or corrupt data (exit 4) */
-  TARN_EIO = -5,         /* operating-system I/O failure (exit 5) */
-  TARN_ENOMEM = -6,      /* allocation failed or a size cap was exceeded (exit 4) */
+  TARN_EINVAL = -1,       /* bad input or argument (exit 1) */
+  TARN_EUSAGE = -2,       /* wrong use of the command (exit 2) */
+  TARN_ECONFLICT = -3,    /* commit conflict after retries (exit 3) */
+  TARN_ECORRUPT = -4,     /* malformed or corrupt data (exit 4) */
+  TARN_EIO = -5,          /* operating-system I/O failure (exit 5) */
+  TARN_ENOMEM = -6,       /* allocation failed or a size cap was exceeded (exit 4) */
   TARN_EUNSUPPORTED = -7, /* valid but not supported by this build (exit 1) */
   TARN_EKEY = -8          /* encrypted data and no (or a wrong) key (exit 1) */
 };

@@ -148,7 +148,8 @@ static int parse_options(int argc, char **argv, cli_options *o, int allow_output
       if (!val) return usage_error("%s needs a value", a);
       const char *colon = strrchr(val, ':');
       if (strncmp(val, "hex:", 4) != 0 && strstr(val, ":hex:")) colon = strstr(val, ":hex:");
-      if (colon == NULL || colon == val) return usage_error("--column-key needs PATH:KEY, not '%s'", val);
+      if (colon == NULL || colon == val)
+        return usage_error("--column-key needs PATH:KEY, not '%s'", val);
       if (o->n_keys == 64) return usage_error("too many column keys%s", "");
       size_t k = o->n_keys;
       o->key_paths[k] = strndup(val, (size_t)(colon - val));
@@ -205,7 +206,8 @@ static int cmd_cat(cli_options *o) {
   if (o->columns) {
     cols_copy = strdup(o->columns);
     size_t n = 0;
-    for (char *save = NULL, *t = strtok_r(cols_copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *t = strtok_r(cols_copy, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
       if (n == 1024) break;
       names[n++] = t;
     }
@@ -250,7 +252,8 @@ static int cmd_describe(cli_options *o, int meta) {
   tarn_parquet_file *f = NULL;
   if (tarn_parquet_open(o->path, &o->pq, &f, &err)) return report(&err);
   char *text = NULL;
-  int rc = meta ? tarn_parquet_metadata_json(f, &text, &err) : tarn_parquet_schema_text(f, &text, &err);
+  int rc =
+      meta ? tarn_parquet_metadata_json(f, &text, &err) : tarn_parquet_schema_text(f, &text, &err);
   if (rc == 0) fputs(text, stdout);
   free(text);
   tarn_parquet_close(f);

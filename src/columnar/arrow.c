@@ -8,7 +8,8 @@
 void col_array_release(struct ArrowArray *a) {
   if (a == NULL || a->release == NULL) return;
   if (a->buffers)
-    for (int64_t i = 0; i < a->n_buffers; i++) free((void *)a->buffers[i]);
+    for (int64_t i = 0; i < a->n_buffers; i++)
+      free((void *)a->buffers[i]);
   free(a->buffers);
   if (a->children) {
     for (int64_t i = 0; i < a->n_children; i++) {
@@ -104,8 +105,8 @@ static size_t metadata_length(const char *m) {
 }
 
 int col_schema_copy(const struct ArrowSchema *src, struct ArrowSchema *dst, tarn_error *err) {
-  int rc = col_schema_init(dst, src->format, src->name, src->flags, src->n_children,
-                           src->metadata, metadata_length(src->metadata), err);
+  int rc = col_schema_init(dst, src->format, src->name, src->flags, src->n_children, src->metadata,
+                           metadata_length(src->metadata), err);
   if (rc) return rc;
   for (int64_t i = 0; i < src->n_children; i++) {
     if ((rc = col_schema_copy(src->children[i], dst->children[i], err))) {

@@ -25,8 +25,7 @@ void col_array_release(struct ArrowArray *a);
  * (allocated, release NULL until filled). metadata (an Arrow metadata blob, may be NULL) is
  * copied; its length is given because the blob contains NULs. */
 int col_schema_init(struct ArrowSchema *s, const char *format, const char *name, int64_t flags,
-                    int64_t n_children, const char *metadata, size_t metadata_len,
-                    tarn_error *err);
+                    int64_t n_children, const char *metadata, size_t metadata_len, tarn_error *err);
 
 void col_schema_release(struct ArrowSchema *s);
 

@@ -13,7 +13,8 @@ int tarn_buf_reserve(tarn_buf *b, size_t extra, tarn_error *err) {
     return tarn_err(err, TARN_ENOMEM, "buffer would exceed the %zu-byte limit", TARN_BUF_MAX);
   size_t need = b->len + extra;
   size_t cap = b->cap ? b->cap : 64;
-  while (cap < need) cap = cap > TARN_BUF_MAX / 2 ? TARN_BUF_MAX : cap * 2;
+  while (cap < need)
+    cap = cap > TARN_BUF_MAX / 2 ? TARN_BUF_MAX : cap * 2;
   uint8_t *p = realloc(b->data, cap);
   if (p == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory allocating %zu bytes", cap);
   b->data = p;

@@ -8,10 +8,14 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
   size_t len;
   unsigned min;
   if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
-  else return 0;
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef)
+    len = 3, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4)
+    len = 4, min = 0x10000;
+  else
+    return 0;
   if (len > n) return 0;
   unsigned cp = c & (0xff >> (len + 1));
   for (size_t i = 1; i < len; i++) {
@@ -33,11 +37,16 @@ int tarn_json_string(tarn_buf *b, const char *str, size_t len, tarn_error *err) 
     const char *out = NULL;
     size_t out_len = 0;
     size_t step = 1;
-    if (c == '"') out = "\\\"", out_len = 2;
-    else if (c == '\\') out = "\\\\", out_len = 2;
-    else if (c == '\n') out = "\\n", out_len = 2;
-    else if (c == '\r') out = "\\r", out_len = 2;
-    else if (c == '\t') out = "\\t", out_len = 2;
+    if (c == '"')
+      out = "\\\"", out_len = 2;
+    else if (c == '\\')
+      out = "\\\\", out_len = 2;
+    else if (c == '\n')
+      out = "\\n", out_len = 2;
+    else if (c == '\r')
+      out = "\\r", out_len = 2;
+    else if (c == '\t')
+      out = "\\t", out_len = 2;
     else if (c < 0x20) {
       snprintf(esc, sizeof esc, "\\u%04x", c);
       out = esc, out_len = 6;

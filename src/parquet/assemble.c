@@ -14,7 +14,9 @@ typedef struct slots {
   int64_t count;
 } slots;
 
-static int nomem(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memory assembling records"); }
+static int nomem(tarn_error *err) {
+  return tarn_err(err, TARN_ENOMEM, "out of memory assembling records");
+}
 
 static inline int64_t slot_at(const slots *s, int64_t j) { return s->pos ? s->pos[j] : j; }
 
@@ -43,7 +45,8 @@ static int make_validity(const pq_column_data *d, const pq_node *leaf, const slo
   if (leaf->max_def == 0 || null_def == 0) return 0;
   const int16_t *dl = (const int16_t *)(const void *)d->def.data;
   int64_t n = s->count, nc = 0;
-  for (int64_t j = 0; j < n; j++) nc += dl[slot_at(s, j)] < null_def;
+  for (int64_t j = 0; j < n; j++)
+    nc += dl[slot_at(s, j)] < null_def;
   if (nc == 0) return 0;
   uint8_t *bm = calloc((size_t)(n + 7) / 8 + 1, 1);
   if (bm == NULL) return nomem(err);
@@ -54,7 +57,9 @@ static int make_validity(const pq_column_data *d, const pq_node *leaf, const slo
   return 0;
 }
 
-static inline bool bit(const uint8_t *bm, int64_t j) { return bm == NULL || (bm[j >> 3] >> (j & 7)) & 1; }
+static inline bool bit(const uint8_t *bm, int64_t j) {
+  return bm == NULL || (bm[j >> 3] >> (j & 7)) & 1;
+}
 
 /* Sign-extends a big-endian two's complement integer of len bytes into width little-endian
  * bytes. Fails when the value does not fit. */
@@ -66,7 +71,8 @@ static int be_to_le(const uint8_t *src, size_t len, uint8_t *dst, size_t width) 
     src += len - width;
     len = width;
   }
-  for (size_t k = 0; k < len; k++) dst[k] = src[len - 1 - k];
+  for (size_t k = 0; k < len; k++)
+    dst[k] = src[len - 1 - k];
   memset(dst + len, fill, width - len);
   return 0;
 }
@@ -269,7 +275,8 @@ static int list_offsets(const pq_node *n, const pq_column_data *d, const pq_node
   offs[0] = 0;
   for (int64_t j = 0; j < s->count; j++) {
     int64_t end = j + 1 < s->count ? slot_at(s, j + 1) : d->n_levels;
-    while (k < items.count && slot_at(&items, k) < end) k++;
+    while (k < items.count && slot_at(&items, k) < end)
+      k++;
     offs[j + 1] = (int32_t)k;
   }
   free(items.pos);
@@ -295,7 +302,8 @@ static int build(const pq_node *n, pq_column_data *leaf_data, int64_t expected,
   const pq_node *p = n;
   while (p->kind != PQ_NODE_LEAF) {
     int i = 0;
-    while (p->children[i]->n_leaves == 0) i++;
+    while (p->children[i]->n_leaves == 0)
+      i++;
     p = p->children[i];
   }
   leaf_node = (pq_node *)p;

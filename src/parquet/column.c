@@ -32,10 +32,10 @@ struct pq_column_reader {
   int width; /* decoded bytes per value; 0 for BYTE_ARRAY */
   int level_bits_def, level_bits_rep;
 
-  size_t pos, end;      /* next page header; end of the chunk */
-  int64_t levels_seen;  /* level entries in pages loaded so far */
-  int page_ordinal;     /* pages read so far, dictionary included (for messages) */
-  int data_page_ordinal;/* data pages read so far (for encryption AADs) */
+  size_t pos, end;       /* next page header; end of the chunk */
+  int64_t levels_seen;   /* level entries in pages loaded so far */
+  int page_ordinal;      /* pages read so far, dictionary included (for messages) */
+  int data_page_ordinal; /* data pages read so far (for encryption AADs) */
   bool started;
 
   /* Dictionary. */
@@ -45,14 +45,14 @@ struct pq_column_reader {
   tarn_buf dict_offsets; /* BYTE_ARRAY: dict_count + 1 int32 offsets */
 
   /* Current data page. */
-  tarn_buf page;       /* decompressed (or decrypted) page bytes when they had to be copied */
-  tarn_buf scratch;    /* decryption output */
+  tarn_buf page;    /* decompressed (or decrypted) page bytes when they had to be copied */
+  tarn_buf scratch; /* decryption output */
   int64_t page_levels_left;
   level_decoder def_dec, rep_dec;
   bool page_dict_encoded;
   pq_rle_decoder index_dec;
   pq_decoder *value_dec;
-  tarn_buf indices;    /* dictionary indices of one batch */
+  tarn_buf indices; /* dictionary indices of one batch */
 
   /* Lookahead of decoded levels (repeated columns). */
   int16_t la_def[LOOKAHEAD], la_rep[LOOKAHEAD];
@@ -65,13 +65,14 @@ static int fail(pq_column_reader *r, int code, const char *what, tarn_error *err
 
 static int bits_for(int max_level) {
   int b = 0;
-  while ((1 << b) <= max_level) b++;
+  while ((1 << b) <= max_level)
+    b++;
   return b;
 }
 
 int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *chunk,
-                            const pq_column_meta *meta, const pq_node *leaf,
-                            pq_column_reader **out, tarn_error *err) {
+                            const pq_column_meta *meta, const pq_node *leaf, pq_column_reader **out,
+                            tarn_error *err) {
   if (meta->type != leaf->physical)
     return tarn_err(err, TARN_ECORRUPT, "column %s: chunk type %d differs from the schema's %d",
                     leaf->path, meta->type, leaf->physical);
@@ -82,8 +83,9 @@ int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *c
       meta->dictionary_page_offset < start)
     start = meta->dictionary_page_offset;
   if (start < 0 || (uint64_t)start >= src->len || meta->total_compressed_size < 0)
-    return tarn_err(err, TARN_ECORRUPT, "column %s: chunk starts at %lld, outside the %zu-byte file",
-                    leaf->path, (long long)start, src->len);
+    return tarn_err(err, TARN_ECORRUPT,
+                    "column %s: chunk starts at %lld, outside the %zu-byte file", leaf->path,
+                    (long long)start, src->len);
   /* Pages are bounded by the file rather than by total_compressed_size, which some writers get
    * wrong; the page count is bounded by num_values, and every page is checked on its own. */
   uint64_t end = src->len;
@@ -185,7 +187,8 @@ static int level_init(pq_column_reader *r, level_decoder *d, int encoding, int m
 static int level_get(pq_column_reader *r, level_decoder *d, int16_t *out, size_t n, int max_level,
                      tarn_error *err) {
   int rc;
-  if (d->kind == PQ_ENC_RLE) rc = pq_rle_get_i16(&d->rle, out, n, err);
+  if (d->kind == PQ_ENC_RLE)
+    rc = pq_rle_get_i16(&d->rle, out, n, err);
   else {
     rc = pq_bitpacked_legacy_get_i16(d->data, d->len, d->bit_width, d->index, out, n, err);
     d->index += n;
@@ -195,17 +198,22 @@ static int level_get(pq_column_reader *r, level_decoder *d, int16_t *out, size_t
     return rc;
   }
   int16_t max = 0;
-  for (size_t i = 0; i < n; i++) max = out[i] > max ? out[i] : max;
-  if (max > max_level || max < 0) return fail(r, TARN_ECORRUPT, "level above the column's maximum", err);
+  for (size_t i = 0; i < n; i++)
+    max = out[i] > max ? out[i] : max;
+  if (max > max_level || max < 0)
+    return fail(r, TARN_ECORRUPT, "level above the column's maximum", err);
   return 0;
 }
 
 static int check_plain_count(pq_column_reader *r, int64_t count, size_t bytes, tarn_error *err) {
   /* Each value needs at least this many bytes, so a count the bytes cannot hold is corrupt. */
   uint64_t need;
-  if (r->leaf->physical == PQ_BOOLEAN) need = ((uint64_t)count + 7) / 8;
-  else if (r->width == 0) need = (uint64_t)count * 4;
-  else need = (uint64_t)count * (uint64_t)r->width;
+  if (r->leaf->physical == PQ_BOOLEAN)
+    need = ((uint64_t)count + 7) / 8;
+  else if (r->width == 0)
+    need = (uint64_t)count * 4;
+  else
+    need = (uint64_t)count * (uint64_t)r->width;
   if (need > bytes) return fail(r, TARN_ECORRUPT, "more values claimed than the page holds", err);
   return 0;
 }
@@ -264,7 +272,8 @@ static int start_values(pq_column_reader *r, int encoding, const uint8_t *p, con
   r->page_dict_encoded = false;
   size_t len = (size_t)(end - p);
   if (encoding == PQ_ENC_PLAIN_DICTIONARY || encoding == PQ_ENC_RLE_DICTIONARY) {
-    if (!r->has_dict) return fail(r, TARN_ECORRUPT, "dictionary-encoded page but no dictionary", err);
+    if (!r->has_dict)
+      return fail(r, TARN_ECORRUPT, "dictionary-encoded page but no dictionary", err);
     r->page_dict_encoded = true;
     if (len == 0) {
       /* Only legal when every value is null; pq_rle_get fails if a value is asked for. */
@@ -292,8 +301,8 @@ static int decrypt_module(pq_column_reader *r, int module_type, bool gcm, const 
   if (rc) return rc;
   uint8_t *plain = NULL;
   size_t plain_len = 0;
-  rc = pq_crypto_decrypt_module(r->src.algorithm, gcm, r->src.key, r->src.key_len, aad.data, aad.len,
-                                data, avail, consumed, &plain, &plain_len, err);
+  rc = pq_crypto_decrypt_module(r->src.algorithm, gcm, r->src.key, r->src.key_len, aad.data,
+                                aad.len, data, avail, consumed, &plain, &plain_len, err);
   tarn_buf_free(&aad);
   if (rc) {
     tarn_err_prefix(err, "column %s: page %d", r->path, r->page_ordinal);
@@ -326,11 +335,11 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
       /* The header is its own module; which kind it is (data or dictionary) is not known until it
        * is decrypted, so try the dictionary header AAD only for the very first page. */
       tarn_buf hdr = {0};
-      int type = (!r->started && r->meta->has_dictionary_page_offset &&
-                  r->meta->dictionary_page_offset > 0 &&
-                  (size_t)r->meta->dictionary_page_offset == r->pos)
-                     ? PQ_MODULE_DICTIONARY_PAGE_HEADER
-                     : PQ_MODULE_DATA_PAGE_HEADER;
+      int type =
+          (!r->started && r->meta->has_dictionary_page_offset &&
+           r->meta->dictionary_page_offset > 0 && (size_t)r->meta->dictionary_page_offset == r->pos)
+              ? PQ_MODULE_DICTIONARY_PAGE_HEADER
+              : PQ_MODULE_DATA_PAGE_HEADER;
       rc = decrypt_module(r, type, true, at, avail, &hlen, &hdr, err);
       if (rc == 0) {
         size_t used;
@@ -360,8 +369,8 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
         return fail(r, TARN_ECORRUPT, "CRC checksum mismatch (corrupt page)", err);
     }
 
-    if (encrypted && (h.type == PQ_PAGE_DATA || h.type == PQ_PAGE_DATA_V2 ||
-                      h.type == PQ_PAGE_DICTIONARY)) {
+    if (encrypted &&
+        (h.type == PQ_PAGE_DATA || h.type == PQ_PAGE_DATA_V2 || h.type == PQ_PAGE_DICTIONARY)) {
       bool gcm = r->src.algorithm == PQ_AES_GCM_V1;
       int type = h.type == PQ_PAGE_DICTIONARY ? PQ_MODULE_DICTIONARY_PAGE : PQ_MODULE_DATA_PAGE;
       size_t used;
@@ -389,7 +398,8 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
       num_values = h.data.num_values;
       encoding = h.data.encoding;
       if (r->meta->codec != PQ_CODEC_UNCOMPRESSED) {
-        if ((rc = decompress_into(r, body, body_len, (size_t)h.uncompressed_page_size, &r->page, err)))
+        if ((rc = decompress_into(r, body, body_len, (size_t)h.uncompressed_page_size, &r->page,
+                                  err)))
           return rc;
         p = r->page.data;
         end = p + r->page.len;
@@ -470,7 +480,8 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
     return rc;
   }
   uint32_t max = 0;
-  for (size_t i = 0; i < count; i++) max = idx[i] > max ? idx[i] : max;
+  for (size_t i = 0; i < count; i++)
+    max = idx[i] > max ? idx[i] : max;
   if ((int64_t)max >= r->dict_count) {
     r->page_ordinal--;
     rc = fail(r, TARN_ECORRUPT, "dictionary index out of range", err);
@@ -480,12 +491,14 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
   if (r->width == 0) {
     const int32_t *doffs = (const int32_t *)(const void *)r->dict_offsets.data;
     size_t total = 0;
-    for (size_t i = 0; i < count; i++) total += (size_t)(doffs[idx[i] + 1] - doffs[idx[i]]);
+    for (size_t i = 0; i < count; i++)
+      total += (size_t)(doffs[idx[i] + 1] - doffs[idx[i]]);
     if ((rc = tarn_buf_reserve(&out->values, total, err)) ||
         (rc = tarn_buf_reserve(&out->offsets, count * 4, err)))
       return rc;
     if (out->values.len + total > INT32_MAX)
-      return tarn_err(err, TARN_ENOMEM, "column %s: a batch holds more than 2 GiB of values", r->path);
+      return tarn_err(err, TARN_ENOMEM, "column %s: a batch holds more than 2 GiB of values",
+                      r->path);
     uint8_t *dst = out->values.data + out->values.len;
     int32_t *offs = (int32_t *)(void *)(out->offsets.data + out->offsets.len);
     int32_t o = (int32_t)out->values.len;
@@ -504,11 +517,14 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
     uint8_t *dst = out->values.data + out->values.len;
     const uint8_t *dict = r->dict_values.data;
     if (w == 4) {
-      for (size_t i = 0; i < count; i++) memcpy(dst + i * 4, dict + (size_t)idx[i] * 4, 4);
+      for (size_t i = 0; i < count; i++)
+        memcpy(dst + i * 4, dict + (size_t)idx[i] * 4, 4);
     } else if (w == 8) {
-      for (size_t i = 0; i < count; i++) memcpy(dst + i * 8, dict + (size_t)idx[i] * 8, 8);
+      for (size_t i = 0; i < count; i++)
+        memcpy(dst + i * 8, dict + (size_t)idx[i] * 8, 8);
     } else {
-      for (size_t i = 0; i < count; i++) memcpy(dst + i * w, dict + (size_t)idx[i] * w, w);
+      for (size_t i = 0; i < count; i++)
+        memcpy(dst + i * w, dict + (size_t)idx[i] * w, w);
     }
     out->values.len += count * w;
   }
@@ -518,7 +534,8 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
 
 static int64_t count_defined(const int16_t *def, int64_t n, int16_t max_def) {
   int64_t c = 0;
-  for (int64_t i = 0; i < n; i++) c += def[i] == max_def;
+  for (int64_t i = 0; i < n; i++)
+    c += def[i] == max_def;
   return c;
 }
 
@@ -532,7 +549,8 @@ static int read_flat(pq_column_reader *r, int64_t max_records, pq_column_data *o
    * The hint is capped so a huge batch request cannot pre-allocate beyond the data. */
   int64_t hint = max_records < (1 << 20) ? max_records : (1 << 20);
   if ((r->leaf->max_def > 0 && (rc = tarn_buf_reserve(&out->def, (size_t)hint * 2, err))) ||
-      (r->width > 0 && (rc = tarn_buf_reserve(&out->values, (size_t)hint * (size_t)r->width, err))) ||
+      (r->width > 0 &&
+       (rc = tarn_buf_reserve(&out->values, (size_t)hint * (size_t)r->width, err))) ||
       (r->width == 0 && (rc = tarn_buf_reserve(&out->offsets, (size_t)hint * 4, err))))
     return rc;
   while (done < max_records) {
@@ -574,7 +592,8 @@ static int read_repeated(pq_column_reader *r, int64_t max_records, pq_column_dat
       int k = r->page_levels_left < LOOKAHEAD ? (int)r->page_levels_left : LOOKAHEAD;
       if ((rc = level_get(r, &r->rep_dec, r->la_rep, (size_t)k, r->leaf->max_rep, err))) return rc;
       if (r->leaf->max_def > 0) {
-        if ((rc = level_get(r, &r->def_dec, r->la_def, (size_t)k, r->leaf->max_def, err))) return rc;
+        if ((rc = level_get(r, &r->def_dec, r->la_def, (size_t)k, r->leaf->max_def, err)))
+          return rc;
       } else {
         memset(r->la_def, 0, sizeof(int16_t) * (size_t)k);
       }
@@ -612,8 +631,8 @@ static int read_repeated(pq_column_reader *r, int64_t max_records, pq_column_dat
   return 0;
 }
 
-int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out,
-                   int64_t *records, tarn_error *err) {
+int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out, int64_t *records,
+                   tarn_error *err) {
   out->def.len = out->rep.len = out->values.len = out->offsets.len = 0;
   out->n_levels = out->n_values = 0;
   *records = 0;

@@ -43,12 +43,12 @@ typedef struct pq_chunk_source {
 
 /* One batch of decoded records of a leaf column. Buffers are reused between batches. */
 typedef struct pq_column_data {
-  tarn_buf def;      /* int16 definition levels (when max_def > 0) */
-  tarn_buf rep;      /* int16 repetition levels (when max_rep > 0) */
-  int64_t n_levels;  /* level entries in this batch */
-  tarn_buf values;   /* fixed-width values, or BYTE_ARRAY bytes */
-  tarn_buf offsets;  /* BYTE_ARRAY: n_values + 1 int32 end offsets, starting with 0 */
-  int64_t n_values;  /* non-null values */
+  tarn_buf def;     /* int16 definition levels (when max_def > 0) */
+  tarn_buf rep;     /* int16 repetition levels (when max_rep > 0) */
+  int64_t n_levels; /* level entries in this batch */
+  tarn_buf values;  /* fixed-width values, or BYTE_ARRAY bytes */
+  tarn_buf offsets; /* BYTE_ARRAY: n_values + 1 int32 end offsets, starting with 0 */
+  int64_t n_values; /* non-null values */
 } pq_column_data;
 
 typedef struct pq_column_reader pq_column_reader;
@@ -56,15 +56,15 @@ typedef struct pq_column_reader pq_column_reader;
 /* Creates a reader over chunk (borrowed, as are src's buffers and leaf; they must outlive the
  * reader). Validates the chunk's byte range against the file. */
 int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *chunk,
-                            const pq_column_meta *meta, const pq_node *leaf,
-                            pq_column_reader **out, tarn_error *err);
+                            const pq_column_meta *meta, const pq_node *leaf, pq_column_reader **out,
+                            tarn_error *err);
 
 void pq_column_reader_free(pq_column_reader *r);
 
 /* Reads up to max_records whole records into out (cleared first); *records is how many were read
  * (less than asked only at the end of the chunk). */
-int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out,
-                   int64_t *records, tarn_error *err);
+int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out, int64_t *records,
+                   tarn_error *err);
 
 void pq_column_data_free(pq_column_data *d);
 

@@ -14,14 +14,34 @@
 #include "parquet/reader.h"
 
 static const char *physical_name(int t) {
-  static const char *names[] = {"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
+  static const char *names[] = {"BOOLEAN", "INT32",  "INT64",      "INT96",
+                                "FLOAT",   "DOUBLE", "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
   return t >= 0 && t < 8 ? names[t] : "UNKNOWN";
 }
 
 static const char *converted_name(int t) {
-  static const char *names[] = {"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE", "TIME_MILLIS",
-                                "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS", "UINT_8", "UINT_16",
-                                "UINT_32", "UINT_64", "INT_8", "INT_16", "INT_32", "INT_64", "JSON", "BSON", "INTERVAL"};
+  static const char *names[] = {"UTF8",
+                                "MAP",
+                                "MAP_KEY_VALUE",
+                                "LIST",
+                                "ENUM",
+                                "DECIMAL",
+                                "DATE",
+                                "TIME_MILLIS",
+                                "TIME_MICROS",
+                                "TIMESTAMP_MILLIS",
+                                "TIMESTAMP_MICROS",
+                                "UINT_8",
+                                "UINT_16",
+                                "UINT_32",
+                                "UINT_64",
+                                "INT_8",
+                                "INT_16",
+                                "INT_32",
+                                "INT_64",
+                                "JSON",
+                                "BSON",
+                                "INTERVAL"};
   return t >= 0 && t < 22 ? names[t] : "UNKNOWN";
 }
 
@@ -32,14 +52,19 @@ static void logical_name(const pq_logical_type *lt, char *buf, size_t cap) {
   case PQ_LT_MAP: snprintf(buf, cap, "MAP"); break;
   case PQ_LT_LIST: snprintf(buf, cap, "LIST"); break;
   case PQ_LT_ENUM: snprintf(buf, cap, "ENUM"); break;
-  case PQ_LT_DECIMAL: snprintf(buf, cap, "DECIMAL(%d,%d)", (int)lt->precision, (int)lt->scale); break;
+  case PQ_LT_DECIMAL:
+    snprintf(buf, cap, "DECIMAL(%d,%d)", (int)lt->precision, (int)lt->scale);
+    break;
   case PQ_LT_DATE: snprintf(buf, cap, "DATE"); break;
   case PQ_LT_TIME:
   case PQ_LT_TIMESTAMP:
     snprintf(buf, cap, "%s(%s,%s)", lt->kind == PQ_LT_TIME ? "TIME" : "TIMESTAMP",
-             lt->unit >= 0 && lt->unit < 3 ? units[lt->unit] : "?", lt->adjusted_to_utc ? "true" : "false");
+             lt->unit >= 0 && lt->unit < 3 ? units[lt->unit] : "?",
+             lt->adjusted_to_utc ? "true" : "false");
     break;
-  case PQ_LT_INTEGER: snprintf(buf, cap, "INTEGER(%d,%s)", lt->bit_width, lt->is_signed ? "true" : "false"); break;
+  case PQ_LT_INTEGER:
+    snprintf(buf, cap, "INTEGER(%d,%s)", lt->bit_width, lt->is_signed ? "true" : "false");
+    break;
   case PQ_LT_UNKNOWN: snprintf(buf, cap, "UNKNOWN"); break;
   case PQ_LT_JSON: snprintf(buf, cap, "JSON"); break;
   case PQ_LT_BSON: snprintf(buf, cap, "BSON"); break;
@@ -118,9 +143,12 @@ static void stat_value(jw *w, const pq_node *leaf, pq_bytes v) {
     } else {
       memcpy(&d, v.data, 8);
     }
-    if (isnan(d)) put(w, "\"NaN\"");
-    else if (isinf(d)) put(w, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    else if (w->rc == 0) w->rc = tarn_buf_printf(w->b, w->err, "%.17g", d);
+    if (isnan(d))
+      put(w, "\"NaN\"");
+    else if (isinf(d))
+      put(w, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    else if (w->rc == 0)
+      w->rc = tarn_buf_printf(w->b, w->err, "%.17g", d);
     return;
   }
   if (t == PQ_BYTE_ARRAY && strcmp(leaf->arrow_format, "u") == 0) {
@@ -159,8 +187,10 @@ static void key_values(jw *w, const pq_key_value *kv, uint32_t n) {
     if (i) put(w, ",");
     str_bytes(w, kv[i].key.data, kv[i].key.len);
     put(w, ":");
-    if (kv[i].has_value) str_bytes(w, kv[i].value.data, kv[i].value.len);
-    else put(w, "null");
+    if (kv[i].has_value)
+      str_bytes(w, kv[i].value.data, kv[i].value.len);
+    else
+      put(w, "null");
   }
   put(w, "}");
 }
@@ -180,7 +210,8 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *f, char **out, tarn_erro
   if (m->created_by) kv_str(&w, "created_by", m->created_by, &first);
   kv_int(&w, "num_row_groups", m->n_row_groups, &first);
   kv_int(&w, "num_columns", s->n_leaves, &first);
-  if (m->encryption.kind) kv_str(&w, "encryption", m->encryption.kind == 1 ? "AES_GCM_V1" : "AES_GCM_CTR_V1", &first);
+  if (m->encryption.kind)
+    kv_str(&w, "encryption", m->encryption.kind == 1 ? "AES_GCM_V1" : "AES_GCM_CTR_V1", &first);
   key(&w, "key_value_metadata", &first);
   key_values(&w, m->key_value, m->n_key_value);
   key(&w, "schema", &first);
@@ -191,11 +222,17 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *f, char **out, tarn_erro
     put(&w, i ? ",{" : "{");
     kv_str(&w, "name", e->name, &f2);
     if (e->has_type) kv_str(&w, "physical_type", physical_name(e->type), &f2);
-    if (e->type == PQ_FIXED_LEN_BYTE_ARRAY && e->has_type) kv_int(&w, "type_length", e->type_length, &f2);
+    if (e->type == PQ_FIXED_LEN_BYTE_ARRAY && e->has_type)
+      kv_int(&w, "type_length", e->type_length, &f2);
     if (e->has_repetition)
-      kv_str(&w, "repetition", e->repetition == PQ_REQUIRED ? "REQUIRED" : e->repetition == PQ_OPTIONAL ? "OPTIONAL" : "REPEATED", &f2);
+      kv_str(&w, "repetition",
+             e->repetition == PQ_REQUIRED   ? "REQUIRED"
+             : e->repetition == PQ_OPTIONAL ? "OPTIONAL"
+                                            : "REPEATED",
+             &f2);
     if (!e->has_type) kv_int(&w, "num_children", e->num_children, &f2);
-    if (e->converted_type != PQ_CT_NONE) kv_str(&w, "converted_type", converted_name(e->converted_type), &f2);
+    if (e->converted_type != PQ_CT_NONE)
+      kv_str(&w, "converted_type", converted_name(e->converted_type), &f2);
     if (e->logical.kind != PQ_LT_NONE) {
       logical_name(&e->logical, tmp, sizeof tmp);
       kv_str(&w, "logical_type", tmp, &f2);
@@ -217,7 +254,8 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *f, char **out, tarn_erro
     kv_int(&w, "ordinal", rg->has_ordinal ? rg->ordinal : (long long)g, &f2);
     kv_int(&w, "num_rows", rg->num_rows, &f2);
     kv_int(&w, "total_byte_size", rg->total_byte_size, &f2);
-    if (rg->has_total_compressed_size) kv_int(&w, "total_compressed_size", rg->total_compressed_size, &f2);
+    if (rg->has_total_compressed_size)
+      kv_int(&w, "total_compressed_size", rg->total_compressed_size, &f2);
     if (rg->has_file_offset) kv_int(&w, "file_offset", rg->file_offset, &f2);
     if (rg->n_sorting_columns) {
       key(&w, "sorting_columns", &f2);
@@ -241,7 +279,8 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *f, char **out, tarn_erro
       bool f3 = true;
       put(&w, c ? ",{" : "{");
       kv_str(&w, "path", leaf->path, &f3);
-      if (cc->crypto.kind) kv_str(&w, "encrypted", cc->crypto.kind == 1 ? "footer_key" : "column_key", &f3);
+      if (cc->crypto.kind)
+        kv_str(&w, "encrypted", cc->crypto.kind == 1 ? "footer_key" : "column_key", &f3);
       if (cm) {
         kv_str(&w, "physical_type", physical_name(cm->type), &f3);
         kv_str(&w, "codec", pq_codec_name(cm->codec), &f3);
@@ -257,7 +296,8 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *f, char **out, tarn_erro
         kv_int(&w, "total_compressed_size", cm->total_compressed_size, &f3);
         kv_int(&w, "total_uncompressed_size", cm->total_uncompressed_size, &f3);
         kv_int(&w, "data_page_offset", cm->data_page_offset, &f3);
-        if (cm->has_dictionary_page_offset) kv_int(&w, "dictionary_page_offset", cm->dictionary_page_offset, &f3);
+        if (cm->has_dictionary_page_offset)
+          kv_int(&w, "dictionary_page_offset", cm->dictionary_page_offset, &f3);
         if (cm->has_index_page_offset) kv_int(&w, "index_page_offset", cm->index_page_offset, &f3);
         if (cm->statistics.present) {
           key(&w, "statistics", &f3);
@@ -268,18 +308,22 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *f, char **out, tarn_erro
           put(&w, "[");
           for (uint32_t i = 0; i < cm->n_encoding_stats; i++) {
             const pq_page_encoding_stats *es = &cm->encoding_stats[i];
-            static const char *pt[] = {"DATA_PAGE", "INDEX_PAGE", "DICTIONARY_PAGE", "DATA_PAGE_V2"};
+            static const char *pt[] = {"DATA_PAGE", "INDEX_PAGE", "DICTIONARY_PAGE",
+                                       "DATA_PAGE_V2"};
             bool f4 = true;
             put(&w, i ? ",{" : "{");
-            kv_str(&w, "page_type", es->page_type >= 0 && es->page_type < 4 ? pt[es->page_type] : "UNKNOWN", &f4);
+            kv_str(&w, "page_type",
+                   es->page_type >= 0 && es->page_type < 4 ? pt[es->page_type] : "UNKNOWN", &f4);
             kv_str(&w, "encoding", pq_encoding_name(es->encoding), &f4);
             kv_int(&w, "count", es->count, &f4);
             put(&w, "}");
           }
           put(&w, "]");
         }
-        if (cm->has_bloom_filter_offset) kv_int(&w, "bloom_filter_offset", cm->bloom_filter_offset, &f3);
-        if (cm->has_bloom_filter_length) kv_int(&w, "bloom_filter_length", cm->bloom_filter_length, &f3);
+        if (cm->has_bloom_filter_offset)
+          kv_int(&w, "bloom_filter_offset", cm->bloom_filter_offset, &f3);
+        if (cm->has_bloom_filter_length)
+          kv_int(&w, "bloom_filter_length", cm->bloom_filter_length, &f3);
         if (cm->n_key_value) {
           key(&w, "key_value_metadata", &f3);
           key_values(&w, cm->key_value, cm->n_key_value);

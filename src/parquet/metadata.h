@@ -30,12 +30,12 @@ typedef struct pq_key_value {
 } pq_key_value;
 
 typedef struct pq_logical_type {
-  int kind; /* enum pq_logical_kind; PQ_LT_NONE when absent */
-  int32_t scale, precision;  /* DECIMAL */
-  int unit;                  /* TIME/TIMESTAMP: enum pq_time_unit */
-  bool adjusted_to_utc;      /* TIME/TIMESTAMP */
-  int bit_width;             /* INTEGER */
-  bool is_signed;            /* INTEGER */
+  int kind;                 /* enum pq_logical_kind; PQ_LT_NONE when absent */
+  int32_t scale, precision; /* DECIMAL */
+  int unit;                 /* TIME/TIMESTAMP: enum pq_time_unit */
+  bool adjusted_to_utc;     /* TIME/TIMESTAMP */
+  int bit_width;            /* INTEGER */
+  bool is_signed;           /* INTEGER */
 } pq_logical_type;
 
 typedef struct pq_schema_element {
@@ -43,7 +43,7 @@ typedef struct pq_schema_element {
   int type; /* enum pq_physical_type (leaves) */
   int32_t type_length;
   bool has_repetition;
-  int repetition; /* enum pq_repetition */
+  int repetition;   /* enum pq_repetition */
   const char *name; /* NUL-terminated copy in the arena */
   int32_t num_children;
   int converted_type; /* enum pq_converted_type, PQ_CT_NONE when absent */
@@ -225,11 +225,11 @@ int pq_decode_column_meta(const uint8_t *buf, size_t len, tarn_arena *arena, pq_
 int pq_decode_page_header(const uint8_t *buf, size_t len, pq_page_header *out, size_t *consumed,
                           tarn_error *err);
 
-int pq_decode_column_index(const uint8_t *buf, size_t len, tarn_arena *arena,
-                           pq_column_index *out, tarn_error *err);
-int pq_decode_offset_index(const uint8_t *buf, size_t len, tarn_arena *arena,
-                           pq_offset_index *out, tarn_error *err);
-int pq_decode_bloom_header(const uint8_t *buf, size_t len, pq_bloom_header *out,
-                           size_t *consumed, tarn_error *err);
+int pq_decode_column_index(const uint8_t *buf, size_t len, tarn_arena *arena, pq_column_index *out,
+                           tarn_error *err);
+int pq_decode_offset_index(const uint8_t *buf, size_t len, tarn_arena *arena, pq_offset_index *out,
+                           tarn_error *err);
+int pq_decode_bloom_header(const uint8_t *buf, size_t len, pq_bloom_header *out, size_t *consumed,
+                           tarn_error *err);
 
 #endif

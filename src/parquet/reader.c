@@ -40,9 +40,9 @@ struct tarn_parquet_file {
   int algorithm; /* PQ_AES_GCM_V1 / PQ_AES_GCM_CTR_V1, or -1 for plaintext files */
   tarn_buf file_aad;
   tarn_buf footer_key;
-  tarn_buf *leaf_keys;         /* per leaf: its key (empty = none given) */
+  tarn_buf *leaf_keys;               /* per leaf: its key (empty = none given) */
   const pq_column_meta **chunk_meta; /* [rg * n_leaves + col] */
-  tarn_buf *decrypted_meta;    /* buffers backing decrypted column metadata */
+  tarn_buf *decrypted_meta;          /* buffers backing decrypted column metadata */
   size_t n_decrypted_meta;
 };
 
@@ -63,9 +63,11 @@ void tarn_parquet_close(tarn_parquet_file *f) {
   tarn_buf_free(&f->file_aad);
   tarn_buf_free(&f->footer_key);
   if (f->leaf_keys)
-    for (int i = 0; i < f->schema.n_leaves; i++) tarn_buf_free(&f->leaf_keys[i]);
+    for (int i = 0; i < f->schema.n_leaves; i++)
+      tarn_buf_free(&f->leaf_keys[i]);
   free(f->leaf_keys);
-  for (size_t i = 0; i < f->n_decrypted_meta; i++) tarn_buf_free(&f->decrypted_meta[i]);
+  for (size_t i = 0; i < f->n_decrypted_meta; i++)
+    tarn_buf_free(&f->decrypted_meta[i]);
   free(f->decrypted_meta);
   free(f->chunk_meta);
   tarn_arena_free(&f->arena);
@@ -89,13 +91,16 @@ static int setup_encryption(tarn_parquet_file *f, const pq_encryption_algorithm 
       return rc;
   } else if (alg->supply_aad_prefix && opts && opts->aad_prefix_len) {
     /* Only a file that says it was written with an unstored prefix uses the caller's. */
-    if ((rc = tarn_buf_append(&f->file_aad, opts->aad_prefix, opts->aad_prefix_len, err))) return rc;
+    if ((rc = tarn_buf_append(&f->file_aad, opts->aad_prefix, opts->aad_prefix_len, err)))
+      return rc;
   } else if (alg->supply_aad_prefix) {
-    return tarn_err(err, TARN_EKEY, "%s: encrypted with an AAD prefix that is not stored in the "
-                    "file; supply it (--aad-prefix)", f->name);
+    return tarn_err(err, TARN_EKEY,
+                    "%s: encrypted with an AAD prefix that is not stored in the "
+                    "file; supply it (--aad-prefix)",
+                    f->name);
   }
-  if (alg->aad_file_unique.data &&
-      (rc = tarn_buf_append(&f->file_aad, alg->aad_file_unique.data, alg->aad_file_unique.len, err)))
+  if (alg->aad_file_unique.data && (rc = tarn_buf_append(&f->file_aad, alg->aad_file_unique.data,
+                                                         alg->aad_file_unique.len, err)))
     return rc;
   if (opts && opts->footer_key_len) {
     if (!valid_key_len(opts->footer_key_len))
@@ -131,8 +136,10 @@ static int decode_footer(tarn_parquet_file *f, const tarn_parquet_options *opts,
     }
     if ((rc = setup_encryption(f, &cm.encryption, opts, err))) return rc;
     if (f->footer_key.len == 0)
-      return tarn_err(err, TARN_EKEY, "%s: encrypted, key required (the footer is encrypted; "
-                      "give --footer-key)", f->name);
+      return tarn_err(err, TARN_EKEY,
+                      "%s: encrypted, key required (the footer is encrypted; "
+                      "give --footer-key)",
+                      f->name);
     tarn_buf aad = {0};
     if ((rc = pq_crypto_module_aad(f->file_aad.data, f->file_aad.len, PQ_MODULE_FOOTER, 0, 0, 0,
                                    &aad, err)))
@@ -157,13 +164,12 @@ static int decode_footer(tarn_parquet_file *f, const tarn_parquet_options *opts,
       if ((rc = setup_encryption(f, &f->meta.encryption, opts, err))) return rc;
       if (f->footer_key.len && footer_len >= 28) {
         tarn_buf aad = {0};
-        if ((rc = pq_crypto_module_aad(f->file_aad.data, f->file_aad.len, PQ_MODULE_FOOTER, 0, 0,
-                                       0, &aad, err)))
+        if ((rc = pq_crypto_module_aad(f->file_aad.data, f->file_aad.len, PQ_MODULE_FOOTER, 0, 0, 0,
+                                       &aad, err)))
           return rc;
-        rc = pq_crypto_verify_footer_signature(f->footer_key.data, f->footer_key.len, aad.data,
-                                               aad.len, footer, footer_len - 28,
-                                               footer + footer_len - 28, footer + footer_len - 16,
-                                               err);
+        rc = pq_crypto_verify_footer_signature(
+            f->footer_key.data, f->footer_key.len, aad.data, aad.len, footer, footer_len - 28,
+            footer + footer_len - 28, footer + footer_len - 16, err);
         tarn_buf_free(&aad);
         if (rc) {
           tarn_err_prefix(err, "%s: footer signature", f->name);
@@ -189,7 +195,8 @@ static int resolve_chunks(tarn_parquet_file *f, const tarn_parquet_options *opts
   size_t n = (size_t)f->meta.n_row_groups * (size_t)nl;
   f->chunk_meta = calloc(n ? n : 1, sizeof *f->chunk_meta);
   f->leaf_keys = calloc((size_t)(nl ? nl : 1), sizeof(tarn_buf));
-  if (f->chunk_meta == NULL || f->leaf_keys == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  if (f->chunk_meta == NULL || f->leaf_keys == NULL)
+    return tarn_err(err, TARN_ENOMEM, "out of memory");
   int rc;
   if (f->algorithm >= 0 && opts) {
     for (size_t k = 0; k < opts->n_column_keys; k++) {
@@ -200,7 +207,8 @@ static int resolve_chunks(tarn_parquet_file *f, const tarn_parquet_options *opts
       for (int i = 0; i < nl; i++) {
         if (!path_matches(f->schema.leaves[i]->path, opts->column_key_paths[k])) continue;
         f->leaf_keys[i].len = 0;
-        if ((rc = tarn_buf_append(&f->leaf_keys[i], opts->column_keys[k], opts->column_key_lens[k], err)))
+        if ((rc = tarn_buf_append(&f->leaf_keys[i], opts->column_keys[k], opts->column_key_lens[k],
+                                  err)))
           return rc;
         found = true;
       }
@@ -222,8 +230,8 @@ static int resolve_chunks(tarn_parquet_file *f, const tarn_parquet_options *opts
         const tarn_buf *key = &f->leaf_keys[c];
         if (key->len) {
           tarn_buf aad = {0};
-          if ((rc = pq_crypto_module_aad(f->file_aad.data, f->file_aad.len, PQ_MODULE_COLUMN_META_DATA,
-                                         (int)g, c, 0, &aad, err)))
+          if ((rc = pq_crypto_module_aad(f->file_aad.data, f->file_aad.len,
+                                         PQ_MODULE_COLUMN_META_DATA, (int)g, c, 0, &aad, err)))
             return rc;
           uint8_t *plain = NULL;
           size_t plain_len = 0, used = 0;
@@ -333,7 +341,8 @@ int tarn_parquet_open(const char *path, const tarn_parquet_options *opts, tarn_p
   return 0;
 }
 
-int tarn_parquet_arrow_schema(const tarn_parquet_file *f, struct ArrowSchema *out, tarn_error *err) {
+int tarn_parquet_arrow_schema(const tarn_parquet_file *f, struct ArrowSchema *out,
+                              tarn_error *err) {
   return pq_schema_export(f->schema.root, out, err);
 }
 
@@ -352,9 +361,8 @@ static int read_index(const tarn_parquet_file *f, int rg, int col, bool column_i
   if (off < 0 || len < 0 || (uint64_t)off + (uint64_t)len > f->len)
     return tarn_err(err, TARN_ECORRUPT, "%s: page index of column %s lies outside the file",
                     f->name, f->schema.leaves[col]->path);
-  int rc = column_index
-               ? pq_decode_column_index(f->data + off, (size_t)len, arena, out, err)
-               : pq_decode_offset_index(f->data + off, (size_t)len, arena, out, err);
+  int rc = column_index ? pq_decode_column_index(f->data + off, (size_t)len, arena, out, err)
+                        : pq_decode_offset_index(f->data + off, (size_t)len, arena, out, err);
   if (rc) {
     tarn_err_prefix(err, "%s: column %s", f->name, f->schema.leaves[col]->path);
     return rc;
@@ -455,11 +463,12 @@ static int open_row_group(scan *s, int rg, tarn_error *err) {
     const pq_column_chunk *cc = &f->meta.row_groups[rg].columns[c];
     if (m == NULL || (cc->crypto.kind == 2 && f->leaf_keys[c].len == 0) ||
         (cc->crypto.kind == 1 && f->footer_key.len == 0))
-      return tarn_err(err, TARN_EKEY, "%s: column %s is encrypted, key required (--column-key %s:KEY)",
-                      f->name, f->schema.leaves[c]->path, f->schema.leaves[c]->path);
+      return tarn_err(err, TARN_EKEY,
+                      "%s: column %s is encrypted, key required (--column-key %s:KEY)", f->name,
+                      f->schema.leaves[c]->path, f->schema.leaves[c]->path);
     if (cc->file_path)
-      return tarn_err(err, TARN_EUNSUPPORTED, "%s: column %s is stored in another file (%s)", f->name,
-                      f->schema.leaves[c]->path, cc->file_path);
+      return tarn_err(err, TARN_EUNSUPPORTED, "%s: column %s is stored in another file (%s)",
+                      f->name, f->schema.leaves[c]->path, cc->file_path);
     pq_chunk_source src = {.data = f->data,
                            .len = f->len,
                            .file_name = f->name,
@@ -511,7 +520,8 @@ static int scan_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
     }
     if (got != n) {
       tarn_err(&e, TARN_ECORRUPT, "%s: column %s holds fewer rows than its row group's %lld",
-               f->name, f->schema.leaves[c]->path, (long long)f->meta.row_groups[s->row_groups[s->rg_pos - 1]].num_rows);
+               f->name, f->schema.leaves[c]->path,
+               (long long)f->meta.row_groups[s->row_groups[s->rg_pos - 1]].num_rows);
       return scan_error(s, &e);
     }
   }
@@ -540,7 +550,8 @@ static void scan_release(struct ArrowArrayStream *st) {
   if (s) {
     if (s->readers) free_readers(s);
     if (s->data)
-      for (int i = 0; i < s->file->schema.n_leaves; i++) pq_column_data_free(&s->data[i]);
+      for (int i = 0; i < s->file->schema.n_leaves; i++)
+        pq_column_data_free(&s->data[i]);
     free(s->data);
     free(s->readers);
     free(s->columns);
@@ -591,7 +602,8 @@ int tarn_parquet_scan(tarn_parquet_file *f, const tarn_scan_options *opts,
       node = root->children[i];
     }
     s->columns[i] = node;
-    for (int l = 0; l < node->n_leaves; l++) s->leaf_needed[node->first_leaf + l] = true;
+    for (int l = 0; l < node->n_leaves; l++)
+      s->leaf_needed[node->first_leaf + l] = true;
   }
   for (size_t i = 0; i < nrg; i++) {
     int rg = opts && opts->row_groups ? opts->row_groups[i] : (int)i;

@@ -32,7 +32,7 @@ int pq_file_offset_index(const tarn_parquet_file *f, int rg, int col, tarn_arena
 /* Checks a value (its PLAIN encoding without length prefix: 4/8 little-endian bytes for
  * INT32/INT64/FLOAT/DOUBLE, the bytes of a BYTE_ARRAY) against the chunk's bloom filter.
  * *result: 1 possibly present (also when there is no filter), 0 definitely absent. */
-int pq_file_bloom_check(const tarn_parquet_file *f, int rg, int col, const void *value,
-                        size_t len, int *result, tarn_error *err);
+int pq_file_bloom_check(const tarn_parquet_file *f, int rg, int col, const void *value, size_t len,
+                        int *result, tarn_error *err);
 
 #endif

@@ -27,7 +27,9 @@ typedef struct builder {
   char path[1024];
 } builder;
 
-static int nomem(builder *b) { return tarn_err(b->err, TARN_ENOMEM, "out of memory reading the schema"); }
+static int nomem(builder *b) {
+  return tarn_err(b->err, TARN_ENOMEM, "out of memory reading the schema");
+}
 
 static int build_raw(builder *b, raw_node *out, int depth) {
   if (depth > SCHEMA_MAX_DEPTH)
@@ -43,8 +45,8 @@ static int build_raw(builder *b, raw_node *out, int depth) {
   }
   uint32_t n = (uint32_t)e->num_children;
   if (n > b->meta->n_schema - b->next)
-    return tarn_err(b->err, TARN_ECORRUPT, "schema: group '%s' claims %u children, more than remain",
-                    e->name, n);
+    return tarn_err(b->err, TARN_ECORRUPT,
+                    "schema: group '%s' claims %u children, more than remain", e->name, n);
   out->n_children = n;
   out->children = tarn_arena_calloc(b->arena, n, sizeof(raw_node));
   if (out->children == NULL) return nomem(b);
@@ -80,7 +82,9 @@ static pq_node *new_node(builder *b, pq_node_kind kind, const char *name,
   return n;
 }
 
-static void set_format(pq_node *n, const char *fmt) { snprintf(n->arrow_format, sizeof n->arrow_format, "%s", fmt); }
+static void set_format(pq_node *n, const char *fmt) {
+  snprintf(n->arrow_format, sizeof n->arrow_format, "%s", fmt);
+}
 
 /* Chooses the Arrow type and conversion of a leaf from its physical type and annotations. Types
  * whose annotation does not fit the physical type fall back to the physical type's mapping, as
@@ -94,8 +98,8 @@ static int map_leaf(builder *b, pq_node *n) {
   n->physical = phys;
   n->type_length = len;
   if (phys == PQ_FIXED_LEN_BYTE_ARRAY && (len <= 0 || len > (1 << 24)))
-    return tarn_err(b->err, TARN_ECORRUPT, "column %s: FIXED_LEN_BYTE_ARRAY with length %d", n->path,
-                    (int)len);
+    return tarn_err(b->err, TARN_ECORRUPT, "column %s: FIXED_LEN_BYTE_ARRAY with length %d",
+                    n->path, (int)len);
 
   int kind = lt->kind;
   /* Map legacy converted types onto logical kinds when no LogicalType is present. */
@@ -169,11 +173,14 @@ static int map_leaf(builder *b, pq_node *n) {
     n->decimal_precision = precision;
     n->decimal_scale = scale;
     n->arrow_width = precision > 38 ? 32 : 16;
-    if (phys == PQ_INT32) n->conversion = PQ_CONV_DECIMAL_INT32;
-    else if (phys == PQ_INT64) n->conversion = PQ_CONV_DECIMAL_INT64;
+    if (phys == PQ_INT32)
+      n->conversion = PQ_CONV_DECIMAL_INT32;
+    else if (phys == PQ_INT64)
+      n->conversion = PQ_CONV_DECIMAL_INT64;
     else if (phys == PQ_FIXED_LEN_BYTE_ARRAY || phys == PQ_BYTE_ARRAY)
       n->conversion = PQ_CONV_DECIMAL_BYTES;
-    else break;
+    else
+      break;
     snprintf(n->arrow_format, sizeof n->arrow_format, precision > 38 ? "d:%d,%d,256" : "d:%d,%d",
              (int)precision, (int)scale);
     return 0;
@@ -375,9 +382,9 @@ static int convert(builder *b, const raw_node *r, int16_t slot_def, int16_t def_
     const pq_schema_element *re = rep_node->element;
     char tuple[300];
     snprintf(tuple, sizeof tuple, "%s_tuple", e->name);
-    bool element_is_repeated = !re->has_type &&
-                               (rep_node->n_children != 1 || strcmp(re->name, "array") == 0 ||
-                                strcmp(re->name, tuple) == 0);
+    bool element_is_repeated =
+        !re->has_type && (rep_node->n_children != 1 || strcmp(re->name, "array") == 0 ||
+                          strcmp(re->name, tuple) == 0);
     if (re->has_type || element_is_repeated) {
       /* Two-level list: the repeated field itself is the (required) element. */
       size_t l2 = strlen(b->path);
@@ -461,7 +468,8 @@ int pq_schema_build(const pq_file_meta *meta, tarn_arena *arena, pq_schema *out,
     return tarn_err(err, TARN_ECORRUPT, "schema: %u elements listed but the tree holds %u",
                     meta->n_schema, b.next);
   int leaves = 0;
-  for (uint32_t i = 1; i < meta->n_schema; i++) leaves += meta->schema[i].has_type;
+  for (uint32_t i = 1; i < meta->n_schema; i++)
+    leaves += meta->schema[i].has_type;
   out->n_leaves = leaves;
   out->leaves = tarn_arena_calloc(arena, (size_t)(leaves ? leaves : 1), sizeof(pq_node *));
   if (out->leaves == NULL) return nomem(&b);
@@ -556,26 +564,46 @@ void pq_schema_type_name(const pq_node *n, char *buf, size_t cap) {
   }
   const char *f = n->arrow_format;
   const char *name = f;
-  if (n->is_uuid) name = "UUID";
-  else if (strcmp(f, "b") == 0) name = "BOOLEAN";
-  else if (strcmp(f, "c") == 0) name = "TINYINT";
-  else if (strcmp(f, "C") == 0) name = "UTINYINT";
-  else if (strcmp(f, "s") == 0) name = "SMALLINT";
-  else if (strcmp(f, "S") == 0) name = "USMALLINT";
-  else if (strcmp(f, "i") == 0) name = "INTEGER";
-  else if (strcmp(f, "I") == 0) name = "UINTEGER";
-  else if (strcmp(f, "l") == 0) name = "BIGINT";
-  else if (strcmp(f, "L") == 0) name = "UBIGINT";
-  else if (strcmp(f, "e") == 0) name = "FLOAT16";
-  else if (strcmp(f, "f") == 0) name = "FLOAT";
-  else if (strcmp(f, "g") == 0) name = "DOUBLE";
-  else if (strcmp(f, "u") == 0) name = "VARCHAR";
-  else if (strcmp(f, "z") == 0 || f[0] == 'w') name = "BLOB";
-  else if (strcmp(f, "tdD") == 0) name = "DATE";
-  else if (strcmp(f, "ttm") == 0 || strcmp(f, "ttu") == 0) name = "TIME";
-  else if (strcmp(f, "ttn") == 0) name = "TIME_NS";
-  else if (strcmp(f, "tin") == 0) name = "INTERVAL";
-  else if (strcmp(f, "n") == 0) name = "NULL";
+  if (n->is_uuid)
+    name = "UUID";
+  else if (strcmp(f, "b") == 0)
+    name = "BOOLEAN";
+  else if (strcmp(f, "c") == 0)
+    name = "TINYINT";
+  else if (strcmp(f, "C") == 0)
+    name = "UTINYINT";
+  else if (strcmp(f, "s") == 0)
+    name = "SMALLINT";
+  else if (strcmp(f, "S") == 0)
+    name = "USMALLINT";
+  else if (strcmp(f, "i") == 0)
+    name = "INTEGER";
+  else if (strcmp(f, "I") == 0)
+    name = "UINTEGER";
+  else if (strcmp(f, "l") == 0)
+    name = "BIGINT";
+  else if (strcmp(f, "L") == 0)
+    name = "UBIGINT";
+  else if (strcmp(f, "e") == 0)
+    name = "FLOAT16";
+  else if (strcmp(f, "f") == 0)
+    name = "FLOAT";
+  else if (strcmp(f, "g") == 0)
+    name = "DOUBLE";
+  else if (strcmp(f, "u") == 0)
+    name = "VARCHAR";
+  else if (strcmp(f, "z") == 0 || f[0] == 'w')
+    name = "BLOB";
+  else if (strcmp(f, "tdD") == 0)
+    name = "DATE";
+  else if (strcmp(f, "ttm") == 0 || strcmp(f, "ttu") == 0)
+    name = "TIME";
+  else if (strcmp(f, "ttn") == 0)
+    name = "TIME_NS";
+  else if (strcmp(f, "tin") == 0)
+    name = "INTERVAL";
+  else if (strcmp(f, "n") == 0)
+    name = "NULL";
   else if (f[0] == 'd') {
     snprintf(tmp, sizeof tmp, "DECIMAL(%d,%d)", (int)n->decimal_precision, (int)n->decimal_scale);
     name = tmp;

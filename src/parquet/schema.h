@@ -26,18 +26,18 @@ typedef enum pq_node_kind { PQ_NODE_LEAF, PQ_NODE_STRUCT, PQ_NODE_LIST, PQ_NODE_
 
 /* How a leaf's decoded physical values become its Arrow buffer. */
 typedef enum pq_conversion {
-  PQ_CONV_NULL,      /* Arrow null type (UNKNOWN logical type) */
-  PQ_CONV_BOOL,      /* one byte per value -> bitmap */
-  PQ_CONV_COPY,      /* same width: int32, int64, float, double, date, time, timestamp */
-  PQ_CONV_NARROW8,   /* INT32 -> 8-bit integer */
-  PQ_CONV_NARROW16,  /* INT32 -> 16-bit integer */
-  PQ_CONV_INT96,     /* INT96 (Julian day + nanoseconds) -> timestamp[ns] */
+  PQ_CONV_NULL,     /* Arrow null type (UNKNOWN logical type) */
+  PQ_CONV_BOOL,     /* one byte per value -> bitmap */
+  PQ_CONV_COPY,     /* same width: int32, int64, float, double, date, time, timestamp */
+  PQ_CONV_NARROW8,  /* INT32 -> 8-bit integer */
+  PQ_CONV_NARROW16, /* INT32 -> 16-bit integer */
+  PQ_CONV_INT96,    /* INT96 (Julian day + nanoseconds) -> timestamp[ns] */
   PQ_CONV_DECIMAL_INT32,
   PQ_CONV_DECIMAL_INT64,
   PQ_CONV_DECIMAL_BYTES, /* big-endian two's complement (FLBA or BYTE_ARRAY) -> 16/32 bytes LE */
-  PQ_CONV_INTERVAL,  /* FLBA(12) months/days/millis -> month_day_nano */
-  PQ_CONV_FIXED,     /* FLBA -> fixed-size binary (or float16) */
-  PQ_CONV_BINARY     /* BYTE_ARRAY -> utf8 or binary */
+  PQ_CONV_INTERVAL,      /* FLBA(12) months/days/millis -> month_day_nano */
+  PQ_CONV_FIXED,         /* FLBA -> fixed-size binary (or float16) */
+  PQ_CONV_BINARY         /* BYTE_ARRAY -> utf8 or binary */
 } pq_conversion;
 
 typedef struct pq_node pq_node;
@@ -58,11 +58,11 @@ struct pq_node {
   int32_t type_length;
   int16_t max_def, max_rep;
   pq_conversion conversion;
-  int arrow_width;    /* bytes per Arrow value for fixed-width outputs */
+  int arrow_width; /* bytes per Arrow value for fixed-width outputs */
   char arrow_format[32];
-  bool is_uuid;       /* adds the arrow.uuid extension name */
+  bool is_uuid; /* adds the arrow.uuid extension name */
   int32_t decimal_precision, decimal_scale;
-  const char *path;   /* dotted path of the leaf ("a.list.element") */
+  const char *path; /* dotted path of the leaf ("a.list.element") */
 };
 
 typedef struct pq_schema {

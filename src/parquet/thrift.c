@@ -141,8 +141,8 @@ int th_read_binary(th_reader *r, int type, const uint8_t **out, uint32_t *len) {
   if (rc) return rc;
   uint64_t n = 0;
   if ((rc = read_varint(r, &n))) return rc;
-  if (n > (uint64_t)(r->end - r->pos)) return th_fail(r, "binary of %llu bytes runs past the end",
-                                                     (unsigned long long)n);
+  if (n > (uint64_t)(r->end - r->pos))
+    return th_fail(r, "binary of %llu bytes runs past the end", (unsigned long long)n);
   *out = r->pos;
   *len = (uint32_t)n;
   r->pos += n;
@@ -161,8 +161,8 @@ int th_read_list(th_reader *r, int type, int *elem_type, uint32_t *count) {
     if (n != 0) return th_fail(r, "invalid list element type %d", *elem_type);
   }
   /* Every element needs at least one byte on the wire. */
-  if (n > (uint64_t)(r->end - r->pos)) return th_fail(r, "list of %llu elements cannot fit",
-                                                     (unsigned long long)n);
+  if (n > (uint64_t)(r->end - r->pos))
+    return th_fail(r, "list of %llu elements cannot fit", (unsigned long long)n);
   *count = (uint32_t)n;
   return 0;
 }
@@ -210,8 +210,10 @@ int th_skip(th_reader *r, int type) {
     if (++r->depth > TH_MAX_DEPTH) return th_fail(r, "nesting deeper than %d", TH_MAX_DEPTH);
     for (uint32_t i = 0; i < n && rc == 0; i++) {
       if (et == TH_TRUE || et == TH_FALSE) {
-        if (r->pos >= r->end) rc = th_fail(r, "truncated bool");
-        else r->pos++;
+        if (r->pos >= r->end)
+          rc = th_fail(r, "truncated bool");
+        else
+          r->pos++;
       } else {
         rc = th_skip(r, et);
       }

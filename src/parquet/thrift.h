@@ -58,8 +58,8 @@ void th_init(th_reader *r, const uint8_t *data, size_t len, const char *what, ta
 int th_struct_begin(th_reader *r, th_struct *s);
 void th_struct_end(th_reader *r);
 
-/* Reads the next field header. Returns 1 with the type and id of a field, 0 at the struct's STOP, or
- * a negative error. For boolean fields the value is in *type (TH_TRUE / TH_FALSE). */
+/* Reads the next field header. Returns 1 with the type and id of a field, 0 at the struct's STOP,
+ * or a negative error. For boolean fields the value is in *type (TH_TRUE / TH_FALSE). */
 int th_next_field(th_reader *r, th_struct *s, int *type, int16_t *id);
 
 /* Scalars. Each checks that the field's wire type matches `type` (pass the type from

@@ -30,7 +30,8 @@ static tarn_parquet_file *open_data(const char *name) {
   snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/%s", shared_dir, name);
   tarn_parquet_file *f = NULL;
   tarn_error err = {0};
-  if (tarn_parquet_open(path, NULL, &f, &err)) fprintf(stderr, "cannot open %s: %s\n", path, err.message);
+  if (tarn_parquet_open(path, NULL, &f, &err))
+    fprintf(stderr, "cannot open %s: %s\n", path, err.message);
   return f;
 }
 
@@ -123,8 +124,10 @@ static void test_bloom_filter(void) {
   CHECK(f != NULL);
   if (!f) return;
   char path[4600], line[1024];
-  snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/"
-           "data_index_bloom_encoding_stats.parquet.expected.jsonl", shared_dir);
+  snprintf(path, sizeof path,
+           "%s/testdata/parquet-testing/data/"
+           "data_index_bloom_encoding_stats.parquet.expected.jsonl",
+           shared_dir);
   FILE *fp = fopen(path, "r");
   CHECK(fp != NULL);
   int present = 0, lines = 0;
