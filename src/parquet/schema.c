@@ -44,6 +44,10 @@ static int build_raw(builder *b, raw_node *out, int depth) {
     return 0;
   }
   uint32_t n = (uint32_t)e->num_children;
+  /* A group must have fields: an empty one has no leaves to carry its levels (Arrow and DuckDB
+   * refuse it too). The root may be empty (a file without columns). */
+  if (n == 0 && depth > 0)
+    return tarn_err(b->err, TARN_ECORRUPT, "schema: group '%s' has no fields", e->name);
   if (n > b->meta->n_schema - b->next)
     return tarn_err(b->err, TARN_ECORRUPT,
                     "schema: group '%s' claims %u children, more than remain", e->name, n);

@@ -19,6 +19,7 @@ import glob
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tarnrun  # noqa: E402
 

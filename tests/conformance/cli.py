@@ -3,6 +3,7 @@
 
 Expected values are hand-written from the test data's own documentation (parquet-testing's
 README.md and *.md files) or taken from DuckDB's expected rows beside the files, never from tarn.
+The encryption options (--footer-key, --column-key, --aad-prefix) are tested by encryption.py.
 
 usage: cli.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Ends with `N passed, N failed`; exits 1 if any failed.
@@ -16,6 +17,7 @@ import shutil
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tarnrun  # noqa: E402
 
@@ -283,94 +285,6 @@ class Cli:
                     problems.append(f'does not name {missing[:10]}')
             self.tally.result(f'schema {name}: names every column', problems)
 
-    # ---- encryption ----
-    def encryption(self):
-        # data/README.md lists the keys as {0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5} (footer),
-        # {1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,0} (double_field), {1,2,...,5,1} (float_field): digit
-        # characters, i.e. the ASCII strings below (the byte values 0..9 do not decrypt). Files
-        # ..._aad and ..._disable_aad_storage use the AAD prefix "tester".
-        keys = ['--footer-key', '0123456789012345',
-                '--column-key', 'double_field:1234567890123450',
-                '--column-key', 'float_field:1234567890123451']
-        for fname in ('uniform_encryption.parquet.encrypted',
-                      'encrypt_columns_and_footer.parquet.encrypted'):
-            self.check(f'cat {fname} without keys -> exit 1 "key required"',
-                       self.run('cat', self.data(fname)), (1,), must_mention=['key'])
-        # These files hold the same rows, encrypted in different ways with the keys above; with
-        # the keys each must read, and all must agree.
-        variants = [('uniform_encryption.parquet.encrypted', []),
-                    ('encrypt_columns_and_footer.parquet.encrypted', []),
-                    ('encrypt_columns_plaintext_footer.parquet.encrypted', []),
-                    ('encrypt_columns_and_footer_aad.parquet.encrypted', []),
-                    ('encrypt_columns_and_footer_disable_aad_storage.parquet.encrypted',
-                     ['--aad-prefix', 'tester'])]
-        # data/aes256/ (README: AES-256, footer key {0,1,...,9,0,1} and one key per column,
-        # {1,2,...,9,0,1,2} for double_field up to {...,0,1,9} for int96_field): the same rows.
-        k256 = '123456789012345678901234567890'
-        cols256 = ['double_field', 'float_field', 'boolean_field', 'int32_field', 'ba_field',
-                   'flba_field', 'int64_field.list.element', 'int96_field']
-        keys256 = ['--footer-key', '01234567890123456789012345678901']
-        variants.append(('aes256/uniform_encryption.parquet.encrypted', keys256))
-        for n, col in enumerate(cols256):
-            keys256 = keys256 + ['--column-key', f'{col}:{k256}1{n + 2}']
-        variants.append(('aes256/encrypt_columns_and_footer_ctr.parquet.encrypted', keys256))
-        outputs = {}
-        for fname, extra in variants:
-            r = self.run('cat', self.data(fname), '--format', 'jsonl',
-                         *(extra if fname.startswith('aes256/') else keys + extra))
-            problems = tarnrun.contract_problems(r, allowed=(0,))
-            rows = self.jsonl(r) if not problems else []
-            if not problems and not rows:
-                problems.append('no rows')
-            if not problems:
-                outputs[fname] = sorted(json.dumps(x, sort_keys=True) for x in rows)
-            shown = ' '.join(extra) if not fname.startswith('aes256/') else ''
-            self.tally.result(f'cat {fname} with the README keys {shown}'.rstrip(), problems,
-                              f'{len(rows)} rows' if rows else '')
-        names = [v for v, _ in variants]
-        if len(outputs) == len(names):
-            differ = [v for v in names[1:] if outputs[v] != outputs[names[0]]]
-            self.tally.result('encrypted variants read as the same rows',
-                              [f'{differ} differ from {names[0]}'] if differ else [])
-        else:
-            self.tally.fail('encrypted variants read as the same rows', 'not compared: a read failed')
-        # Another table (README: "enables Bloom filters on double_field and float_field"),
-        # encrypted with the same keys.
-        r = self.run('cat', self.data('encrypt_columns_and_footer_bloom_filter.parquet.encrypted'),
-                     '--format', 'jsonl', *keys)
-        problems = tarnrun.contract_problems(r, allowed=(0,))
-        if not problems:
-            rows = self.jsonl(r)
-            if not rows or not all('double_field' in x and 'float_field' in x for x in rows):
-                problems.append(f'{len(rows)} rows without double_field and float_field')
-        self.tally.result('cat encrypt_columns_and_footer_bloom_filter with the README keys', problems)
-        # Without the AAD prefix the file does not store, decryption must fail cleanly.
-        r = self.run('cat', self.data('encrypt_columns_and_footer_disable_aad_storage.parquet.encrypted'),
-                     *keys)
-        self.check('cat disable_aad_storage file without --aad-prefix -> clean error', r, (1, 4))
-        self.check('cat with a wrong footer key -> exit 1', self.run(
-            'cat', self.data('uniform_encryption.parquet.encrypted'), '--footer-key', 'hex:' + '11' * 16),
-            (1,), must_mention=['key'])
-        # Only the footer key: the two encrypted columns stay unreadable, the others are fine.
-        r = self.run('cat', self.data('encrypt_columns_and_footer.parquet.encrypted'), '--format',
-                     'jsonl', '--columns', 'boolean_field,int32_field', *keys[:2])
-        problems = tarnrun.contract_problems(r, allowed=(0,))
-        if not problems and not outputs.get(names[0]):
-            problems.append('not compared: the read with every key failed')
-        elif not problems:
-            want = sorted(json.dumps({k: json.loads(x)[k] for k in ('boolean_field', 'int32_field')},
-                                     sort_keys=True) for x in outputs[names[0]])
-            got = sorted(json.dumps(x, sort_keys=True) for x in self.jsonl(r))
-            if got != want:
-                problems.append('rows differ from the fully decrypted read')
-        self.tally.result('cat plaintext columns of a file with encrypted columns, footer key only',
-                          problems)
-        r = self.run('cat', self.data('encrypt_columns_and_footer.parquet.encrypted'), '--columns',
-                     'double_field', *keys[:2])
-        self.check('cat an encrypted column without its key -> exit 1 naming it', r, (1,),
-                   must_mention=['double_field'])
-
-
 def collect_names(value, names):
     """Every column and struct field name in a canonical row. A MAP's entries print as
     {"key": ..., "value": ...} objects whatever the schema calls those fields: not names."""
@@ -432,7 +346,7 @@ def main():
     try:
         cli = Cli(args, shared, tally, scratch)
         for part in (cli.usage, cli.bad_files, cli.columns, cli.limit, cli.formats, cli.meta,
-                     cli.schema, cli.encryption):
+                     cli.schema):
             part()
     finally:
         if args.keep:
