@@ -158,6 +158,58 @@ int tarn_parquet_scan(tarn_parquet_file *file, const tarn_scan_options *opts,
 /* The tarn error code of the last failure of a stream made by tarn_parquet_scan (0 if none). */
 int tarn_parquet_stream_error(struct ArrowArrayStream *stream);
 
+/* ---- Planning: statistics, page index and bloom filters ----
+ * Column numbers below are leaf columns in footer order (0 .. tarn_parquet_num_columns-1); nested
+ * columns have one leaf per primitive field, named by dotted path ("a.list.element"). Byte strings
+ * returned here point into the open file and live until tarn_parquet_close. Min/max values are in
+ * Parquet's PLAIN form: little-endian 4/8 bytes for INT32/INT64/FLOAT/DOUBLE, raw bytes for
+ * BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY. */
+
+int tarn_parquet_num_columns(const tarn_parquet_file *file);
+/* The dotted path of leaf column col, or NULL when out of range. */
+const char *tarn_parquet_column_path(const tarn_parquet_file *file, int col);
+
+typedef struct tarn_column_stats {
+  int has_min_max; /* min/max present (in the column's own sort order when exact_order) */
+  int exact_order; /* 1: min_value/max_value (logical order); 0: legacy signed-byte min/max */
+  const uint8_t *min, *max;
+  size_t min_len, max_len;
+  int has_null_count;
+  int64_t null_count;
+  int64_t num_values;      /* values in the chunk, nulls included */
+  int64_t compressed_size; /* bytes of the chunk on disk */
+} tarn_column_stats;
+
+/* Statistics of column col in row group rg. Errors: TARN_EINVAL (no such row group or column),
+ * TARN_EKEY (the column's metadata is encrypted and its key was not given). */
+int tarn_parquet_column_stats(const tarn_parquet_file *file, int rg, int col,
+                              tarn_column_stats *out, tarn_error *err);
+
+typedef struct tarn_page_info {
+  int64_t first_row; /* first row of the page within its row group */
+  int64_t num_rows;
+  int64_t offset; /* file offset of the page header */
+  int32_t size;   /* compressed size including the header */
+  int has_bounds; /* column index present: min/max/null_page/null_count below are valid */
+  int null_page;  /* every value in the page is null */
+  const uint8_t *min, *max;
+  size_t min_len, max_len;
+  int has_null_count;
+  int64_t null_count;
+} tarn_page_info;
+
+/* The pages of column col in row group rg from the page index. *n_pages is 0 when the file has no
+ * offset index for that chunk. On success *pages is a malloc'd array the caller frees (its byte
+ * pointers point into the file). */
+int tarn_parquet_page_index(const tarn_parquet_file *file, int rg, int col, tarn_page_info **pages,
+                            size_t *n_pages, tarn_error *err);
+
+/* Probes the split-block bloom filter of column col in row group rg for a value given in PLAIN
+ * form (see above). *maybe_present is 0 only when the value is certainly absent; it is 1 when the
+ * chunk has no bloom filter. */
+int tarn_parquet_bloom_check(const tarn_parquet_file *file, int rg, int col, const void *value,
+                             size_t len, int *maybe_present, tarn_error *err);
+
 /* Writes the footer (schema, row groups, column chunks, encodings, statistics, key/value
  * metadata, page index locations) as one JSON document to a malloc'd string the caller frees. */
 int tarn_parquet_metadata_json(const tarn_parquet_file *file, char **out, tarn_error *err);

@@ -621,3 +621,104 @@ int tarn_parquet_scan(tarn_parquet_file *f, const tarn_scan_options *opts,
   out->get_last_error = scan_last_error;
   return 0;
 }
+
+/* ---- Public planning API (thin views of the internal one) ---- */
+
+int tarn_parquet_num_columns(const tarn_parquet_file *f) { return f->schema.n_leaves; }
+
+const char *tarn_parquet_column_path(const tarn_parquet_file *f, int col) {
+  return col >= 0 && col < f->schema.n_leaves ? f->schema.leaves[col]->path : NULL;
+}
+
+static int check_chunk(const tarn_parquet_file *f, int rg, int col, tarn_error *err) {
+  if (rg < 0 || (uint32_t)rg >= f->meta.n_row_groups || col < 0 || col >= f->schema.n_leaves)
+    return tarn_err(err, TARN_EINVAL, "%s: no row group %d column %d", f->name, rg, col);
+  return 0;
+}
+
+int tarn_parquet_column_stats(const tarn_parquet_file *f, int rg, int col, tarn_column_stats *out,
+                              tarn_error *err) {
+  memset(out, 0, sizeof *out);
+  int rc = check_chunk(f, rg, col, err);
+  if (rc) return rc;
+  const pq_column_meta *m = pq_file_chunk_meta(f, rg, col);
+  if (m == NULL)
+    return tarn_err(err, TARN_EKEY, "%s: column %s is encrypted, key required", f->name,
+                    f->schema.leaves[col]->path);
+  const pq_statistics *st = &m->statistics;
+  out->num_values = m->num_values;
+  out->compressed_size = m->total_compressed_size;
+  out->has_null_count = st->has_null_count;
+  out->null_count = st->null_count;
+  pq_bytes min = st->min_value.data ? st->min_value : st->min;
+  pq_bytes max = st->max_value.data ? st->max_value : st->max;
+  out->exact_order = st->min_value.data != NULL && st->max_value.data != NULL;
+  if (min.data && max.data) {
+    out->has_min_max = 1;
+    out->min = min.data;
+    out->min_len = min.len;
+    out->max = max.data;
+    out->max_len = max.len;
+  }
+  return 0;
+}
+
+int tarn_parquet_page_index(const tarn_parquet_file *f, int rg, int col, tarn_page_info **pages,
+                            size_t *n_pages, tarn_error *err) {
+  *pages = NULL;
+  *n_pages = 0;
+  int rc = check_chunk(f, rg, col, err);
+  if (rc) return rc;
+  tarn_arena arena = {0};
+  pq_offset_index oi;
+  pq_column_index ci;
+  int has_oi = 0, has_ci = 0;
+  if ((rc = pq_file_offset_index(f, rg, col, &arena, &oi, &has_oi, err)) ||
+      (rc = pq_file_column_index(f, rg, col, &arena, &ci, &has_ci, err)) || !has_oi) {
+    tarn_arena_free(&arena);
+    return rc;
+  }
+  if (has_ci && ci.n_pages != oi.n_pages) has_ci = 0; /* inconsistent: bounds are not trusted */
+  tarn_page_info *p = calloc(oi.n_pages ? oi.n_pages : 1, sizeof *p);
+  if (p == NULL) {
+    tarn_arena_free(&arena);
+    return tarn_err(err, TARN_ENOMEM, "out of memory");
+  }
+  int64_t rg_rows = f->meta.row_groups[rg].num_rows;
+  for (uint32_t i = 0; i < oi.n_pages; i++) {
+    int64_t next = i + 1 < oi.n_pages ? oi.pages[i + 1].first_row_index : rg_rows;
+    p[i].first_row = oi.pages[i].first_row_index;
+    p[i].num_rows = next - p[i].first_row;
+    p[i].offset = oi.pages[i].offset;
+    p[i].size = oi.pages[i].compressed_page_size;
+    if (p[i].num_rows < 0 || p[i].first_row < 0 || p[i].first_row > rg_rows) {
+      free(p);
+      tarn_arena_free(&arena);
+      return tarn_err(err, TARN_ECORRUPT, "%s: column %s: offset index rows out of order", f->name,
+                      f->schema.leaves[col]->path);
+    }
+    if (has_ci) {
+      /* Bounds point into the file when the index was stored in plaintext (always, here). */
+      p[i].has_bounds = 1;
+      p[i].null_page = ci.null_pages[i];
+      p[i].min = ci.min_values[i].data;
+      p[i].min_len = ci.min_values[i].len;
+      p[i].max = ci.max_values[i].data;
+      p[i].max_len = ci.max_values[i].len;
+      p[i].has_null_count = ci.has_null_counts;
+      p[i].null_count = ci.has_null_counts ? ci.null_counts[i] : 0;
+    }
+  }
+  tarn_arena_free(&arena);
+  *pages = p;
+  *n_pages = oi.n_pages;
+  return 0;
+}
+
+int tarn_parquet_bloom_check(const tarn_parquet_file *f, int rg, int col, const void *value,
+                             size_t len, int *maybe_present, tarn_error *err) {
+  *maybe_present = 1;
+  int rc = check_chunk(f, rg, col, err);
+  if (rc) return rc;
+  return pq_file_bloom_check(f, rg, col, value, len, maybe_present, err);
+}

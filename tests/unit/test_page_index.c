@@ -177,10 +177,57 @@ static void test_row_group_statistics(void) {
   tarn_parquet_close(f);
 }
 
+/* The public planning API gives the same answers as the internal one it wraps. */
+static void test_public_api(void) {
+  tarn_parquet_file *f = open_data("alltypes_tiny_pages.parquet");
+  CHECK(f != NULL);
+  if (!f) return;
+  int col = -1;
+  for (int i = 0; i < tarn_parquet_num_columns(f); i++)
+    if (strcmp(tarn_parquet_column_path(f, i), "id") == 0) col = i;
+  CHECK(col >= 0);
+  CHECK(tarn_parquet_column_path(f, tarn_parquet_num_columns(f)) == NULL);
+  tarn_page_info *pages = NULL;
+  size_t n = 0;
+  tarn_error err = {0};
+  CHECK_EQ_INT(tarn_parquet_page_index(f, 0, col, &pages, &n, &err), 0);
+  tarn_arena arena = {0};
+  pq_offset_index oi;
+  int has = 0;
+  CHECK_EQ_INT(pq_file_offset_index(f, 0, col, &arena, &oi, &has, &err), 0);
+  CHECK(has && n == oi.n_pages && n > 1);
+  int64_t rows = 0;
+  for (size_t i = 0; i < n && pages; i++) {
+    CHECK(pages[i].has_bounds && pages[i].min_len == 4 && pages[i].max_len == 4);
+    CHECK_EQ_INT(pages[i].first_row, rows);
+    rows += pages[i].num_rows;
+  }
+  CHECK_EQ_INT(rows, pq_file_metadata(f)->row_groups[0].num_rows);
+  free(pages);
+  tarn_arena_free(&arena);
+  tarn_column_stats st;
+  CHECK_EQ_INT(tarn_parquet_column_stats(f, 0, col, &st, &err), 0);
+  CHECK_EQ_INT(tarn_parquet_column_stats(f, 99, col, &st, &err), TARN_EINVAL);
+  tarn_parquet_close(f);
+
+  f = open_data("data_index_bloom_encoding_stats.parquet");
+  CHECK(f != NULL);
+  if (!f) return;
+  int maybe = -1;
+  CHECK_EQ_INT(tarn_parquet_bloom_check(f, 0, 0, "Hello", 5, &maybe, &err), 0);
+  CHECK_EQ_INT(maybe, 1);
+  CHECK_EQ_INT(tarn_parquet_column_stats(f, 0, 0, &st, &err), 0);
+  CHECK(st.has_min_max && st.min_len == 5 && memcmp(st.min, "Hello", 5) == 0);
+  CHECK(st.max_len == 5 && memcmp(st.max, "today", 5) == 0);
+  CHECK(st.has_null_count && st.null_count == 0 && st.num_values == 14);
+  tarn_parquet_close(f);
+}
+
 int main(void) {
   find_shared();
   RUN(test_page_index_bounds_rows);
   RUN(test_bloom_filter);
   RUN(test_row_group_statistics);
+  RUN(test_public_api);
   return check_finish();
 }
