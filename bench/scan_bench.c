@@ -1,7 +1,7 @@
 /*
  * scan_bench: times tarn decoding a whole Parquet file to Arrow batches.
  *
- * usage: scan_bench FILE [--threads N] [--batch-rows N] [--repeat N]
+ * usage: scan_bench FILE [--threads N] [--batch-rows N (default: the library's)] [--repeat N]
  *
  * Each thread opens its own tarn_parquet_file handle and scans every column of its share of the
  * row groups (row group i goes to thread i mod N), releasing each batch as it arrives: the time
@@ -98,7 +98,7 @@ static long parse_positive(const char *flag, const char *value) {
 int main(int argc, char **argv) {
   const char *path = NULL;
   int n_threads = 1, repeat = 1;
-  int64_t batch_rows = 65536;
+  int64_t batch_rows = 0; /* 0: the library default */
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--threads") == 0) n_threads = (int)parse_positive(argv[i], argv[i + 1]), i++;
     else if (strcmp(argv[i], "--batch-rows") == 0) batch_rows = parse_positive(argv[i], argv[i + 1]), i++;

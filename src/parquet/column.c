@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "common/error.h"
@@ -32,6 +34,7 @@ struct pq_column_reader {
   int width; /* decoded bytes per value; 0 for BYTE_ARRAY */
   int level_bits_def, level_bits_rep;
 
+  size_t start;          /* first byte of the chunk */
   size_t pos, end;       /* next page header; end of the chunk */
   int64_t levels_seen;   /* level entries in pages loaded so far */
   int page_ordinal;      /* pages read so far, dictionary included (for messages) */
@@ -99,6 +102,7 @@ int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *c
   r->width = pq_physical_width(leaf->physical, leaf->type_length);
   r->level_bits_def = bits_for(leaf->max_def);
   r->level_bits_rep = bits_for(leaf->max_rep);
+  r->start = (size_t)start;
   r->pos = (size_t)start;
   r->end = (size_t)end;
   *out = r;
@@ -107,6 +111,13 @@ int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *c
 
 void pq_column_reader_free(pq_column_reader *r) {
   if (r == NULL) return;
+  if (r->src.is_file_mapping && r->pos > r->start) {
+    /* Keep the resident set near one row group rather than the whole file. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)(r->src.data + r->start) + page - 1) & ~(page - 1);
+    uintptr_t b = (uintptr_t)(r->src.data + r->pos) & ~(page - 1);
+    if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED); /* posix_madvise ignores it */
+  }
   tarn_buf_free(&r->dict_values);
   tarn_buf_free(&r->dict_offsets);
   tarn_buf_free(&r->page);

@@ -32,6 +32,9 @@ typedef struct pq_chunk_source {
   size_t len;
   const char *file_name;
   int verify_crc;
+  /* The data is a read-only file mapping: pages the reader has passed may be dropped from memory
+   * (they are re-read from the page cache if needed again). Never set for a caller's buffer. */
+  int is_file_mapping;
   /* Decryption (key NULL = plaintext column). */
   const uint8_t *key;
   size_t key_len;

@@ -473,6 +473,7 @@ static int open_row_group(scan *s, int rg, tarn_error *err) {
                            .len = f->len,
                            .file_name = f->name,
                            .verify_crc = f->verify_crc,
+                           .is_file_mapping = f->map != NULL,
                            .row_group_ordinal = rg,
                            .column_ordinal = c};
     if (cc->crypto.kind != 0) {
