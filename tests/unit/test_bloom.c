@@ -10,40 +10,10 @@
 
 #include "check.h"
 #include "parquet/bloom.h"
+#include "shared_data.h"
 #include "tarn.h"
 
 /* ---- shared test data ---- */
-
-/* $TARN_SHARED, else ../shared beside the repository this file is in (__FILE__ is absolute under
- * CMake, and relative to the repository root when compiled from there by hand). */
-static void shared_path(char *out, size_t cap, const char *rel) {
-  const char *env = getenv("TARN_SHARED");
-  if (env && *env) {
-    snprintf(out, cap, "%s/%s", env, rel);
-    return;
-  }
-  const char *suffix = "tests/unit/test_bloom.c";
-  size_t flen = strlen(__FILE__), slen = strlen(suffix);
-  int root_len = flen >= slen ? (int)(flen - slen) : 0;
-  snprintf(out, cap, "%.*s../shared/%s", root_len, __FILE__, rel);
-}
-
-static uint8_t *read_file(const char *rel, size_t *len) {
-  char path[4096];
-  shared_path(path, sizeof path, rel);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    fprintf(stderr, "cannot open %s (set TARN_SHARED)\n", path);
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *p = malloc((size_t)n + 1);
-  *len = fread(p, 1, (size_t)n, f);
-  fclose(f);
-  return p;
-}
 
 /* A minimal reader for the BloomFilterHeader in the Thrift compact protocol:
  *   1: i32 numBytes, 2: algorithm union {1: BLOCK}, 3: hash union {1: XXHASH},
@@ -182,7 +152,7 @@ static const char *const inserted[] = {"hello", "parquet", "bloom", "filter"};
 
 static void test_parquet_mr_filter(void) {
   size_t len = 0;
-  uint8_t *file = read_file("testdata/parquet-testing/data/bloom_filter.xxhash.bin", &len);
+  uint8_t *file = shared_data_read("testdata/parquet-testing/data/bloom_filter.xxhash.bin", &len);
   CHECK(file != NULL);
   if (file == NULL) return;
   int32_t num_bytes = -1;
@@ -227,7 +197,7 @@ static void test_deprecated_murmur3_filter(void) {
    * BloomFilterHeader, which is how a reader tells it apart; and it must, because XXH64 lookups
    * against it give false "absent" answers. */
   size_t len = 0;
-  uint8_t *file = read_file("testdata/parquet-testing/data/bloom_filter.bin", &len);
+  uint8_t *file = shared_data_read("testdata/parquet-testing/data/bloom_filter.bin", &len);
   CHECK(file != NULL);
   if (file == NULL) return;
   int32_t num_bytes = -1;

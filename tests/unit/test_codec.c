@@ -19,6 +19,7 @@
 #include "check.h"
 #include "parquet/codec.h"
 #include "parquet/format.h"
+#include "shared_data.h"
 
 /* ---- inputs ---- */
 
@@ -471,29 +472,6 @@ static void test_unsupported(void) {
   CHECK_EQ_INT(pq_decompress(PQ_CODEC_LZO, b.p, 3, out, 3, NULL), TARN_EUNSUPPORTED);
 }
 
-/* $TARN_SHARED, else ../shared beside the repository this file is in (__FILE__ is absolute under
- * CMake, and relative to the repository root when compiled from there by hand). */
-static uint8_t *read_shared(const char *rel, size_t *len) {
-  char path[4096];
-  const char *env = getenv("TARN_SHARED");
-  const char *suffix = "tests/unit/test_codec.c";
-  size_t flen = strlen(__FILE__), slen = strlen(suffix);
-  if (env && *env)
-    snprintf(path, sizeof path, "%s/%s", env, rel);
-  else
-    snprintf(path, sizeof path, "%.*s../shared/%s", flen >= slen ? (int)(flen - slen) : 0, __FILE__,
-             rel);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    fprintf(stderr, "cannot open %s (set TARN_SHARED)\n", path);
-    return NULL;
-  }
-  uint8_t *p = malloc(1 << 16);
-  *len = fread(p, 1, 1 << 16, f);
-  fclose(f);
-  return p;
-}
-
 /* The first page of two parquet-testing files written with codec LZ4: one in Hadoop framing
  * (parquet-mr), one as a bare block (old parquet-cpp). Both hold the same two INT64 values. The
  * page headers were decoded by hand: a 13- and a 14-byte Thrift header after "PAR1", declaring 16
@@ -511,7 +489,7 @@ static void test_parquet_testing_lz4(void) {
     char rel[256];
     snprintf(rel, sizeof rel, "testdata/parquet-testing/data/%s", pages[i].file);
     size_t len = 0;
-    uint8_t *file = read_shared(rel, &len);
+    uint8_t *file = shared_data_read(rel, &len);
     CHECK(file != NULL);
     if (file == NULL) continue;
     CHECK(len > pages[i].header_end + pages[i].compressed && memcmp(file, "PAR1", 4) == 0);

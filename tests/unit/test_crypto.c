@@ -14,6 +14,7 @@
 #include "check.h"
 #include "common/buf.h"
 #include "parquet/crypto.h"
+#include "shared_data.h"
 
 /* ---- the independent encryptor ---- */
 
@@ -387,37 +388,6 @@ static void test_footer_signature(void) {
 
 /* ---- files written by parquet-mr ---- */
 
-/* The shared test data: $TARN_SHARED, else ../shared next to the repository this file is in
- * (__FILE__ is absolute under CMake; relative to the repository root when compiled by hand). */
-static void shared_path(char *out, size_t cap, const char *rel) {
-  const char *env = getenv("TARN_SHARED");
-  if (env && *env) {
-    snprintf(out, cap, "%s/%s", env, rel);
-    return;
-  }
-  const char *suffix = "tests/unit/test_crypto.c";
-  size_t flen = strlen(__FILE__), slen = strlen(suffix);
-  int root_len = flen >= slen ? (int)(flen - slen) : 0;
-  snprintf(out, cap, "%.*s../shared/%s", root_len, __FILE__, rel);
-}
-
-static uint8_t *read_file(const char *rel, size_t *len) {
-  char path[4096];
-  shared_path(path, sizeof path, rel);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    fprintf(stderr, "cannot open %s (set TARN_SHARED)\n", path);
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *p = malloc((size_t)n + 1);
-  *len = fread(p, 1, (size_t)n, f);
-  fclose(f);
-  return p;
-}
-
 /* Just enough of the Thrift compact protocol to walk to one binary field. */
 typedef struct thrift_in {
   const uint8_t *p, *end;
@@ -554,8 +524,8 @@ static void th_read_algorithm(thrift_in *t, const uint8_t **unique, size_t *uniq
  * what parquet-mr wrote. */
 static void test_parquet_mr_encrypted_footer(void) {
   size_t len = 0;
-  uint8_t *file =
-      read_file("testdata/parquet-testing/data/encrypt_columns_and_footer.parquet.encrypted", &len);
+  uint8_t *file = shared_data_read(
+      "testdata/parquet-testing/data/encrypt_columns_and_footer.parquet.encrypted", &len);
   CHECK(file != NULL);
   if (file == NULL) return;
   CHECK(len > 12 && memcmp(file + len - 4, "PARE", 4) == 0);
@@ -621,7 +591,7 @@ static void test_parquet_mr_encrypted_footer(void) {
  * encryption_algorithm (field 8) and is followed by its 28-byte signature (nonce, tag). */
 static void test_parquet_mr_signed_footer(void) {
   size_t len = 0;
-  uint8_t *file = read_file(
+  uint8_t *file = shared_data_read(
       "testdata/parquet-testing/data/encrypt_columns_plaintext_footer.parquet.encrypted", &len);
   CHECK(file != NULL);
   if (file == NULL) return;

@@ -10,24 +10,12 @@
 #include "check.h"
 #include "common/arena.h"
 #include "parquet/reader.h"
-
-static char shared_dir[4096];
-
-static void find_shared(void) {
-  const char *env = getenv("TARN_SHARED");
-  if (env && *env) {
-    snprintf(shared_dir, sizeof shared_dir, "%s", env);
-    return;
-  }
-  /* __FILE__ is absolute under CMake: <repo>/tests/unit/test_page_index.c */
-  snprintf(shared_dir, sizeof shared_dir, "%s", __FILE__);
-  char *p = strstr(shared_dir, "/tests/unit/");
-  if (p) snprintf(p, sizeof shared_dir - (size_t)(p - shared_dir), "/../shared");
-}
+#include "shared_data.h"
 
 static tarn_parquet_file *open_data(const char *name) {
-  char path[4600];
-  snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/%s", shared_dir, name);
+  char rel[512], path[4600];
+  snprintf(rel, sizeof rel, "testdata/parquet-testing/data/%s", name);
+  shared_data_path(path, sizeof path, rel);
   tarn_parquet_file *f = NULL;
   tarn_error err = {0};
   if (tarn_parquet_open(path, NULL, &f, &err))
@@ -37,8 +25,9 @@ static tarn_parquet_file *open_data(const char *name) {
 
 /* Reads integer field `key` of every line of an expected.jsonl file, in order. */
 static long *read_expected_ints(const char *name, const char *key, size_t *n) {
-  char path[4600], pat[128], line[8192];
-  snprintf(path, sizeof path, "%s/testdata/parquet-testing/data/%s", shared_dir, name);
+  char rel[512], path[4600], pat[128], line[8192];
+  snprintf(rel, sizeof rel, "testdata/parquet-testing/data/%s", name);
+  shared_data_path(path, sizeof path, rel);
   snprintf(pat, sizeof pat, "\"%s\":", key);
   FILE *fp = fopen(path, "r");
   *n = 0;
@@ -124,10 +113,9 @@ static void test_bloom_filter(void) {
   CHECK(f != NULL);
   if (!f) return;
   char path[4600], line[1024];
-  snprintf(path, sizeof path,
-           "%s/testdata/parquet-testing/data/"
-           "data_index_bloom_encoding_stats.parquet.expected.jsonl",
-           shared_dir);
+  shared_data_path(
+      path, sizeof path,
+      "testdata/parquet-testing/data/data_index_bloom_encoding_stats.parquet.expected.jsonl");
   FILE *fp = fopen(path, "r");
   CHECK(fp != NULL);
   int present = 0, lines = 0;
@@ -224,7 +212,6 @@ static void test_public_api(void) {
 }
 
 int main(void) {
-  find_shared();
   RUN(test_page_index_bounds_rows);
   RUN(test_bloom_filter);
   RUN(test_row_group_statistics);
