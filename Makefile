@@ -30,7 +30,7 @@ fuzz: test-deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARN_SANITIZE=ON -DTARN_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_parquet
 	mkdir -p build-fuzz/corpus
-	build-fuzz/tests/fuzz/fuzz_parquet -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus tests/fuzz/corpus/parquet
+	build-fuzz/tests/fuzz_parquet -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus tests/fuzz/corpus/parquet
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
