@@ -441,7 +441,10 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
       const uint8_t *vals = body + levels_len;
       size_t vals_len = body_len - levels_len;
       size_t vals_ulen = (size_t)h.uncompressed_page_size - levels_len;
-      if (v2->is_compressed && r->meta->codec != PQ_CODEC_UNCOMPRESSED && vals_len > 0) {
+      /* Writers before Arrow 3.0 compressed v2 pages while flagging them uncompressed; an
+       * uncompressed page necessarily has equal sizes, so unequal sizes mean compressed data. */
+      bool compressed = v2->is_compressed || h.compressed_page_size != h.uncompressed_page_size;
+      if (compressed && r->meta->codec != PQ_CODEC_UNCOMPRESSED && vals_len > 0) {
         if ((rc = decompress_into(r, vals, vals_len, vals_ulen, &r->page, err))) return rc;
         p = r->page.data;
         end = p + r->page.len;

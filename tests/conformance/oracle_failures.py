@@ -19,6 +19,7 @@ An ORACLE_FAILURES.txt entry with no rule here fails: nothing is skipped silentl
 usage: oracle_failures.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Ends with `N passed, N failed[, N skipped]`; exits 1 if any failed.
 """
+import json
 import os
 import re
 import shutil
@@ -298,6 +299,129 @@ def check_csv_twin(args, shared, tally, stem, scratch):
     compare(args, shared, tally, name, os.path.join(shared, 'testdata', relpath), expected, scratch)
 
 
+def v2_flags_set_compressed(data, chunks):
+    """Returns a copy of a Parquet file whose data page v2 headers say is_compressed=true. Walks
+    the pages of every column chunk (chunks: (start, length) pairs, as DuckDB's parquet_metadata
+    gives them) with a minimal Thrift compact reader; the boolean's value lives in its field header
+    byte, so flipping it keeps every offset valid."""
+    out = bytearray(data)
+    flen = int.from_bytes(data[-8:-4], 'little')
+    footer_start = len(data) - 8 - flen
+
+    def varint(pos):
+        v = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            v |= (b & 0x7f) << shift
+            shift += 7
+            if not b & 0x80:
+                return v, pos
+
+    def skip(t, pos):
+        if t in (1, 2):
+            return pos
+        if t == 3:
+            return pos + 1
+        if t in (4, 5, 6):
+            return varint(pos)[1]
+        if t == 7:
+            return pos + 8
+        if t == 8:
+            n, pos = varint(pos)
+            return pos + n
+        if t in (9, 10):
+            h = data[pos]
+            pos += 1
+            n, et = h >> 4, h & 15
+            if n == 15:
+                n, pos = varint(pos)
+            for _ in range(n):
+                pos = skip(et, pos)
+            return pos
+        if t == 12:
+            return struct_fields(pos, None)[1]
+        raise ValueError('wire type %d' % t)
+
+    def struct_fields(pos, visit):
+        last = 0
+        fields = {}
+        while True:
+            h = data[pos]
+            pos += 1
+            if h == 0:
+                return fields, pos
+            t, d = h & 15, h >> 4
+            if d:
+                fid = last + d
+            else:
+                z, pos = varint(pos)
+                fid = (z >> 1) ^ -(z & 1)
+            last = fid
+            start = pos
+            if visit:
+                visit(fid, t, pos - 1)
+            if t in (5, 6, 4):
+                z, pos = varint(pos)
+                fields[fid] = (z >> 1) ^ -(z & 1)
+            else:
+                pos = skip(t, pos)
+            fields.setdefault(fid, start)
+
+    for start, length in chunks:
+        pos = start
+        while pos < min(start + length, footer_start):
+            v2 = {}
+
+            def visit_header(fid, t, at):
+                if fid == 8 and t == 12:
+                    v2['at'] = at
+
+            try:
+                fields, body = struct_fields(pos, visit_header)
+            except (IndexError, ValueError):
+                break
+            if not all(isinstance(fields.get(k), int) and fields.get(k) >= 0 for k in (1, 2, 3)):
+                break  # not a page header
+            if 'at' in v2:
+                def visit_v2(fid, t, at):
+                    if fid == 7 and t == 2:
+                        out[at] = (out[at] & 0xf0) | 1
+                struct_fields(v2['at'] + 1, visit_v2)
+            pos = body + fields[3]
+    return bytes(out)
+
+
+def check_v2_flag_compat(args, shared, tally, scratch):
+    """arrow-testing's ARROW-17100.parquet: data page v2 compressed although flagged uncompressed
+    (PyArrow < 3.0). DuckDB refuses it; it reads a copy with the flags corrected, which is the
+    independent expectation for tarn reading the original."""
+    name = 'arrow-testing ARROW-17100.parquet (v2 pages flagged uncompressed but compressed)'
+    pq = os.path.join(shared, 'testdata', 'arrow-testing', 'data', 'parquet', 'ARROW-17100.parquet')
+    node_oracle = tarnrun.oracle(shared, tally)
+    if node_oracle is None:
+        return
+    fixed = os.path.join(scratch, 'ARROW-17100.fixed.parquet')
+    with open(pq, 'rb') as f:
+        data = f.read()
+    meta = os.path.join(scratch, 'ARROW-17100.meta.jsonl')
+    sql = ("SELECT coalesce(nullif(dictionary_page_offset, 0), data_page_offset) AS start, "
+           "total_compressed_size AS length FROM parquet_metadata('%s')" % pq.replace("'", "''"))
+    r = tarnrun.duckdb(shared, node_oracle, ['--sql', sql], stdout_path=meta, timeout=300)
+    if r.rc != 0:
+        tally.fail(name, 'DuckDB cannot read the footer: ' + r.stderr.strip()[:300])
+        return
+    chunks = [(int(j['start']), int(j['length'])) for j in map(json.loads, open(meta)) if j]
+    with open(fixed, 'wb') as f:
+        f.write(v2_flags_set_compressed(data, chunks))
+    expected = os.path.join(scratch, 'ARROW-17100.expected.jsonl')
+    r = tarnrun.duckdb(shared, node_oracle, [fixed], stdout_path=expected, timeout=300)
+    if r.rc != 0:
+        tally.fail(name, 'DuckDB cannot read the corrected copy: ' + r.stderr.strip()[:300])
+        return
+    compare(args, shared, tally, name, pq, expected, scratch, note='equals DuckDB on the corrected copy')
+
+
 def main():
     args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
     shared = tarnrun.shared_dir(args)
@@ -328,6 +452,7 @@ def main():
             check_lz4(args, shared, tally, sorted(lz4), scratch)
         for stem in CSV_TWINS:
             check_csv_twin(args, shared, tally, stem, scratch)
+        check_v2_flag_compat(args, shared, tally, scratch)
     finally:
         if args.keep:
             print(f'kept {scratch}')
