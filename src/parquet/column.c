@@ -507,7 +507,8 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
       total += (size_t)(doffs[idx[i] + 1] - doffs[idx[i]]);
-    if ((rc = tarn_buf_reserve(&out->values, total, err)) ||
+    /* At least one byte, so the data pointer exists even when every value is empty. */
+    if ((rc = tarn_buf_reserve(&out->values, total ? total : 1, err)) ||
         (rc = tarn_buf_reserve(&out->offsets, count * 4, err)))
       return rc;
     if (out->values.len + total > INT32_MAX)
