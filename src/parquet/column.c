@@ -37,7 +37,7 @@ struct pq_column_reader {
   size_t start;          /* first byte of the chunk */
   size_t pos, end;       /* next page header; end of the chunk */
   int64_t levels_seen;   /* level entries in pages loaded so far */
-  int page_ordinal;      /* pages read so far, dictionary included (for messages) */
+  int page_ordinal;      /* page being read or last read, dictionary included; -1 at first */
   int data_page_ordinal; /* data pages read so far (for encryption AADs) */
   bool started;
 
@@ -102,6 +102,7 @@ int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *c
   r->width = pq_physical_width(leaf->physical, leaf->type_length);
   r->level_bits_def = bits_for(leaf->max_def);
   r->level_bits_rep = bits_for(leaf->max_rep);
+  r->page_ordinal = -1;
   r->start = (size_t)start;
   r->pos = (size_t)start;
   r->end = (size_t)end;
@@ -336,6 +337,7 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
                (long long)r->levels_seen, (long long)r->meta->num_values);
       return fail(r, TARN_ECORRUPT, msg, err);
     }
+    r->page_ordinal++;
     pq_page_header h;
     size_t hlen;
     int rc;
@@ -391,15 +393,11 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
     }
 
     if (h.type == PQ_PAGE_DICTIONARY) {
-      rc = load_dictionary(r, &h, body, body_len, err);
-      r->page_ordinal++;
-      if (rc) return rc;
+      if ((rc = load_dictionary(r, &h, body, body_len, err))) return rc;
       continue;
     }
-    if (h.type != PQ_PAGE_DATA && h.type != PQ_PAGE_DATA_V2) {
-      r->page_ordinal++;
+    if (h.type != PQ_PAGE_DATA && h.type != PQ_PAGE_DATA_V2)
       continue; /* index pages and unknown page types carry no values */
-    }
 
     int64_t num_values;
     int encoding;
@@ -458,7 +456,6 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
     if ((rc = start_values(r, encoding, p, end, num_values, err))) return rc;
     r->levels_seen += num_values;
     r->page_levels_left = num_values;
-    r->page_ordinal++;
     r->data_page_ordinal++;
     if (num_values > 0) return 1;
   }
@@ -481,7 +478,7 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
       rc = pq_decoder_get_fixed(r->value_dec, out->values.data + out->values.len, count, err);
       out->values.len += count * (size_t)r->width;
     }
-    if (rc) tarn_err_prefix(err, "column %s: page %d", r->path, r->page_ordinal - 1);
+    if (rc) tarn_err_prefix(err, "column %s: page %d", r->path, r->page_ordinal);
     out->n_values += n;
     return rc;
   }
@@ -490,18 +487,14 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
   if ((rc = tarn_buf_reserve(&r->indices, count * 4, err))) return rc;
   uint32_t *idx = (uint32_t *)(void *)r->indices.data;
   if ((rc = pq_rle_get_u32(&r->index_dec, idx, count, err))) {
-    tarn_err_prefix(err, "column %s: page %d: dictionary indices", r->path, r->page_ordinal - 1);
+    tarn_err_prefix(err, "column %s: page %d: dictionary indices", r->path, r->page_ordinal);
     return rc;
   }
   uint32_t max = 0;
   for (size_t i = 0; i < count; i++)
     max = idx[i] > max ? idx[i] : max;
-  if ((int64_t)max >= r->dict_count) {
-    r->page_ordinal--;
-    rc = fail(r, TARN_ECORRUPT, "dictionary index out of range", err);
-    r->page_ordinal++;
-    return rc;
-  }
+  if ((int64_t)max >= r->dict_count)
+    return fail(r, TARN_ECORRUPT, "dictionary index out of range", err);
   if (r->width == 0) {
     const int32_t *doffs = (const int32_t *)(const void *)r->dict_offsets.data;
     size_t total = 0;
