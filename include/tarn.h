@@ -134,6 +134,12 @@ int tarn_parquet_num_row_groups(const tarn_parquet_file *file);
 int tarn_parquet_arrow_schema(const tarn_parquet_file *file, struct ArrowSchema *out,
                               tarn_error *err);
 
+/* Rows first .. first+count-1, numbered from 0 at the file's first row. */
+typedef struct tarn_row_range {
+  int64_t first;
+  int64_t count;
+} tarn_row_range;
+
 /* What to scan. Zero-initialise for "all columns, all row groups". */
 typedef struct tarn_scan_options {
   /* Top-level column names to read, in output order; NULL reads all. Borrowed during the call. */
@@ -142,6 +148,11 @@ typedef struct tarn_scan_options {
   /* Row groups to read, ascending; NULL reads all. Borrowed during the call. */
   const int *row_groups;
   size_t n_row_groups;
+  /* Rows to read: ascending, disjoint ranges; NULL reads every row. Row groups without a selected
+   * row are not opened, and with the page index, pages without one are not decoded (see
+   * tarn_parquet_page_index for choosing ranges). Borrowed during the call. */
+  const tarn_row_range *row_ranges;
+  size_t n_row_ranges;
   /* Rows per batch (default 8192: batches that stay in cache decode fastest). */
   int64_t batch_rows;
   /* Stop after this many rows (0 = no limit). */
@@ -157,6 +168,10 @@ int tarn_parquet_scan(tarn_parquet_file *file, const tarn_scan_options *opts,
 
 /* The tarn error code of the last failure of a stream made by tarn_parquet_scan (0 if none). */
 int tarn_parquet_stream_error(struct ArrowArrayStream *stream);
+
+/* Data pages decoded and pages jumped over so far by a stream made by tarn_parquet_scan. */
+int tarn_parquet_stream_pages(struct ArrowArrayStream *stream, int64_t *pages_read,
+                              int64_t *pages_skipped);
 
 /* ---- Planning: statistics, page index and bloom filters ----
  * Column numbers below are leaf columns in footer order (0 .. tarn_parquet_num_columns-1); nested

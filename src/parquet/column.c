@@ -34,9 +34,13 @@ struct pq_column_reader {
   int width; /* decoded bytes per value; 0 for BYTE_ARRAY */
   int level_bits_def, level_bits_rep;
 
-  size_t start;          /* first byte of the chunk */
-  size_t pos, end;       /* next page header; end of the chunk */
-  int64_t levels_seen;   /* level entries in pages loaded so far */
+  size_t start;        /* first byte of the chunk */
+  size_t pos, end;     /* next page header; end of the chunk */
+  int64_t levels_seen; /* level entries in pages loaded so far */
+  bool levels_unknown; /* pages were skipped in a repeated column: levels_seen is not exact */
+  int64_t rows_done;   /* records read or skipped so far */
+  const pq_offset_index *offset_index; /* page locations, when the file has them */
+  int64_t pages_read, pages_skipped;
   int page_ordinal;      /* page being read or last read, dictionary included; -1 at first */
   int data_page_ordinal; /* data pages read so far (for encryption AADs) */
   bool started;
@@ -330,7 +334,8 @@ static int decrypt_module(pq_column_reader *r, int module_type, bool gcm, const 
  * chunk, negative on error. */
 static int next_data_page(pq_column_reader *r, tarn_error *err) {
   for (;;) {
-    if (r->levels_seen >= r->meta->num_values) return 0;
+    if (!r->levels_unknown && r->levels_seen >= r->meta->num_values) return 0;
+    if (r->levels_unknown && r->pos >= r->end) return 0; /* the offset index bounds the chunk */
     if (r->pos >= r->end) {
       char msg[160];
       snprintf(msg, sizeof msg, "column chunk ends after %lld of its %lld values",
@@ -451,12 +456,13 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
         end = vals + vals_len;
       }
     }
-    if (num_values > r->meta->num_values - r->levels_seen)
+    if (!r->levels_unknown && num_values > r->meta->num_values - r->levels_seen)
       return fail(r, TARN_ECORRUPT, "pages hold more values than the column chunk declares", err);
     if ((rc = start_values(r, encoding, p, end, num_values, err))) return rc;
     r->levels_seen += num_values;
     r->page_levels_left = num_values;
     r->data_page_ordinal++;
+    r->pages_read++;
     if (num_values > 0) return 1;
   }
 }
@@ -649,6 +655,70 @@ int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out
     int32_t zero = 0;
     if ((rc = tarn_buf_append(&out->offsets, &zero, 4, err))) return rc;
   }
-  if (r->leaf->max_rep == 0) return read_flat(r, max_records, out, records, err);
-  return read_repeated(r, max_records, out, records, err);
+  rc = r->leaf->max_rep == 0 ? read_flat(r, max_records, out, records, err)
+                             : read_repeated(r, max_records, out, records, err);
+  r->rows_done += *records;
+  return rc;
+}
+
+void pq_column_reader_set_offset_index(pq_column_reader *r, const pq_offset_index *oi) {
+  if (oi == NULL || oi->n_pages == 0) return;
+  const pq_page_location *last = &oi->pages[oi->n_pages - 1];
+  if (last->offset < 0 || last->compressed_page_size < 0) return;
+  uint64_t end = (uint64_t)last->offset + (uint64_t)last->compressed_page_size;
+  for (uint32_t i = 0; i < oi->n_pages; i++)
+    if (oi->pages[i].offset < (int64_t)r->start || (uint64_t)oi->pages[i].offset >= end ||
+        (i > 0 && (oi->pages[i].offset <= oi->pages[i - 1].offset ||
+                   oi->pages[i].first_row_index <= oi->pages[i - 1].first_row_index)))
+      return; /* inconsistent index: not used, pages are read in turn */
+  if (end > r->src.len) return;
+  r->offset_index = oi;
+  r->end = (size_t)end;
+}
+
+int pq_column_skip(pq_column_reader *r, int64_t n, pq_column_data *scratch, tarn_error *err) {
+  int64_t target = r->rows_done + n;
+  const pq_offset_index *oi = r->offset_index;
+  if (oi != NULL && n > 0) {
+    /* The last page starting at or before the target row. Pages listed in an offset index begin
+     * at record boundaries, so jumping there loses nothing. */
+    uint32_t lo = 0, hi = oi->n_pages;
+    while (hi - lo > 1) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      if (oi->pages[mid].first_row_index <= target)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    const pq_page_location *pg = &oi->pages[lo];
+    if (pg->first_row_index > r->rows_done && (size_t)pg->offset > r->pos) {
+      int rc;
+      /* The dictionary sits before the first data page: load it before jumping over it. */
+      if (!r->started && (rc = next_data_page(r, err)) < 0) return rc;
+      for (uint32_t i = 0; i < lo; i++)
+        if ((size_t)oi->pages[i].offset >= r->pos) r->pages_skipped++;
+      r->pos = (size_t)pg->offset;
+      r->page_levels_left = 0;
+      r->la_pos = r->la_len = 0;
+      r->rows_done = pg->first_row_index;
+      if (r->leaf->max_rep == 0)
+        r->levels_seen = pg->first_row_index; /* one level per row */
+      else
+        r->levels_unknown = true;
+    }
+  }
+  while (r->rows_done < target) {
+    int64_t want = target - r->rows_done, got;
+    int rc = pq_column_read(r, want < 8192 ? want : 8192, scratch, &got, err);
+    if (rc) return rc;
+    if (got == 0)
+      return tarn_err(err, TARN_ECORRUPT, "column %s: fewer rows than its row group declares",
+                      r->path);
+  }
+  return 0;
+}
+
+void pq_column_reader_pages(const pq_column_reader *r, int64_t *read, int64_t *skipped) {
+  *read = r->pages_read;
+  *skipped = r->pages_skipped;
 }

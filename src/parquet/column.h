@@ -71,4 +71,15 @@ int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out
 
 void pq_column_data_free(pq_column_data *d);
 
+/* Gives the reader the chunk's offset index (borrowed; must outlive the reader) so that
+ * pq_column_skip can jump over whole pages. An index inconsistent with the chunk is ignored. */
+void pq_column_reader_set_offset_index(pq_column_reader *r, const pq_offset_index *oi);
+
+/* Skips the next n records: whole pages are jumped over with the offset index when there is
+ * one, the rest is decoded into scratch (a caller's reusable buffer) and dropped. */
+int pq_column_skip(pq_column_reader *r, int64_t n, pq_column_data *scratch, tarn_error *err);
+
+/* Data pages decoded and pages jumped over so far (for EXPLAIN ANALYZE-style reporting). */
+void pq_column_reader_pages(const pq_column_reader *r, int64_t *read, int64_t *skipped);
+
 #endif

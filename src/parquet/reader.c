@@ -421,7 +421,14 @@ typedef struct scan {
   int n_row_groups, rg_pos;
   pq_column_reader **readers;
   pq_column_data *data;
-  int64_t rows_left, batch_rows, limit_left;
+  pq_column_data scratch;  /* decoded-and-dropped rows when skipping */
+  int64_t *rg_first_row;   /* file-wide number of each row group's first row */
+  int64_t cur_row, rg_end; /* next row of the open row group, and its end (file-wide numbers) */
+  int64_t batch_rows, limit_left;
+  tarn_row_range *ranges; /* row selection, or NULL for all rows */
+  size_t n_ranges, range_pos;
+  tarn_arena index_arena;            /* offset indexes of the open row group */
+  int64_t pages_read, pages_skipped; /* of row groups already closed */
   int last_code;
   char last_error[512];
 } scan;
@@ -434,6 +441,12 @@ static int scan_error(scan *s, const tarn_error *e) {
 
 static void free_readers(scan *s) {
   for (int i = 0; i < s->file->schema.n_leaves; i++) {
+    if (s->readers[i]) {
+      int64_t read, skipped;
+      pq_column_reader_pages(s->readers[i], &read, &skipped);
+      s->pages_read += read;
+      s->pages_skipped += skipped;
+    }
     pq_column_reader_free(s->readers[i]);
     s->readers[i] = NULL;
   }
@@ -457,6 +470,7 @@ static int scan_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
 static int open_row_group(scan *s, int rg, tarn_error *err) {
   tarn_parquet_file *f = s->file;
   free_readers(s);
+  tarn_arena_free(&s->index_arena);
   for (int c = 0; c < f->schema.n_leaves; c++) {
     if (!s->leaf_needed[c]) continue;
     const pq_column_meta *m = pq_file_chunk_meta(f, rg, c);
@@ -490,9 +504,28 @@ static int open_row_group(scan *s, int rg, tarn_error *err) {
       tarn_err_prefix(err, "%s", f->name);
       return rc;
     }
+    if (s->ranges) {
+      /* With a row selection, the offset index lets the reader jump over unselected pages. */
+      pq_offset_index *oi = tarn_arena_calloc(&s->index_arena, 1, sizeof *oi);
+      int present = 0;
+      if (oi == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+      if ((rc = pq_file_offset_index(f, rg, c, &s->index_arena, oi, &present, err))) return rc;
+      if (present) pq_column_reader_set_offset_index(s->readers[c], oi);
+    }
   }
-  s->rows_left = f->meta.row_groups[rg].num_rows;
+  s->cur_row = s->rg_first_row[rg];
+  s->rg_end = s->cur_row + f->meta.row_groups[rg].num_rows;
   return 0;
+}
+
+static int64_t range_end(const tarn_row_range *r) { return r->first + r->count; }
+
+/* Whether any selected row lies in [first, end); advances past ranges that end before first. */
+static bool selected_in(scan *s, int64_t first, int64_t end) {
+  if (s->ranges == NULL) return first < end;
+  while (s->range_pos < s->n_ranges && range_end(&s->ranges[s->range_pos]) <= first)
+    s->range_pos++;
+  return s->range_pos < s->n_ranges && s->ranges[s->range_pos].first < end && first < end;
 }
 
 static int scan_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
@@ -502,15 +535,39 @@ static int scan_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
   int rc;
   memset(out, 0, sizeof *out);
   if (s->last_code) return scan_error(s, &(tarn_error){s->last_code, ""});
-  while (s->rows_left == 0 || s->limit_left == 0) {
-    if (s->rg_pos >= s->n_row_groups || s->limit_left == 0) {
-      free_readers(s);
-      out->release = NULL; /* end of stream */
-      return 0;
+  /* Find the next selected row, opening row groups and skipping rows as needed. */
+  for (;;) {
+    if (s->limit_left == 0) break;
+    if (selected_in(s, s->cur_row, s->rg_end)) {
+      int64_t want = s->ranges ? s->ranges[s->range_pos].first : s->cur_row;
+      if (want > s->cur_row) {
+        for (int c = 0; c < f->schema.n_leaves; c++) {
+          if (!s->leaf_needed[c]) continue;
+          if ((rc = pq_column_skip(s->readers[c], want - s->cur_row, &s->scratch, &e))) {
+            tarn_err_prefix(&e, "%s", f->name);
+            return scan_error(s, &e);
+          }
+        }
+        s->cur_row = want;
+      }
+      break;
     }
-    if ((rc = open_row_group(s, s->row_groups[s->rg_pos++], &e))) return scan_error(s, &e);
+    if (s->rg_pos >= s->n_row_groups) break;
+    int rg = s->row_groups[s->rg_pos++];
+    int64_t first = s->rg_first_row[rg], end = first + f->meta.row_groups[rg].num_rows;
+    /* A row group without selected rows is never opened. */
+    if (!selected_in(s, first, end)) continue;
+    if ((rc = open_row_group(s, rg, &e))) return scan_error(s, &e);
   }
-  int64_t n = s->rows_left < s->batch_rows ? s->rows_left : s->batch_rows;
+  if (s->limit_left == 0 || !selected_in(s, s->cur_row, s->rg_end)) {
+    free_readers(s);
+    out->release = NULL; /* end of stream */
+    return 0;
+  }
+  int64_t stop = s->rg_end;
+  if (s->ranges && range_end(&s->ranges[s->range_pos]) < stop)
+    stop = range_end(&s->ranges[s->range_pos]);
+  int64_t n = stop - s->cur_row < s->batch_rows ? stop - s->cur_row : s->batch_rows;
   if (s->limit_left >= 0 && n > s->limit_left) n = s->limit_left;
   for (int c = 0; c < f->schema.n_leaves; c++) {
     if (!s->leaf_needed[c]) continue;
@@ -520,9 +577,8 @@ static int scan_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
       return scan_error(s, &e);
     }
     if (got != n) {
-      tarn_err(&e, TARN_ECORRUPT, "%s: column %s holds fewer rows than its row group's %lld",
-               f->name, f->schema.leaves[c]->path,
-               (long long)f->meta.row_groups[s->row_groups[s->rg_pos - 1]].num_rows);
+      tarn_err(&e, TARN_ECORRUPT, "%s: column %s holds fewer rows than its row group declares",
+               f->name, f->schema.leaves[c]->path);
       return scan_error(s, &e);
     }
   }
@@ -535,7 +591,7 @@ static int scan_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
       return scan_error(s, &e);
     }
   }
-  s->rows_left -= n;
+  s->cur_row += n;
   if (s->limit_left > 0) s->limit_left -= n;
   return 0;
 }
@@ -554,6 +610,10 @@ static void scan_release(struct ArrowArrayStream *st) {
       for (int i = 0; i < s->file->schema.n_leaves; i++)
         pq_column_data_free(&s->data[i]);
     free(s->data);
+    pq_column_data_free(&s->scratch);
+    tarn_arena_free(&s->index_arena);
+    free(s->ranges);
+    free(s->rg_first_row);
     free(s->readers);
     free(s->columns);
     free(s->leaf_needed);
@@ -566,6 +626,23 @@ static void scan_release(struct ArrowArrayStream *st) {
 int tarn_parquet_stream_error(struct ArrowArrayStream *st) {
   if (st == NULL || st->release != scan_release) return 0;
   return ((scan *)st->private_data)->last_code;
+}
+
+int tarn_parquet_stream_pages(struct ArrowArrayStream *st, int64_t *pages_read,
+                              int64_t *pages_skipped) {
+  *pages_read = *pages_skipped = 0;
+  if (st == NULL || st->release != scan_release) return TARN_EINVAL;
+  scan *s = st->private_data;
+  *pages_read = s->pages_read;
+  *pages_skipped = s->pages_skipped;
+  for (int i = 0; i < s->file->schema.n_leaves; i++) {
+    if (s->readers[i] == NULL) continue;
+    int64_t read, skipped;
+    pq_column_reader_pages(s->readers[i], &read, &skipped);
+    *pages_read += read;
+    *pages_skipped += skipped;
+  }
+  return 0;
 }
 
 int tarn_parquet_scan(tarn_parquet_file *f, const tarn_scan_options *opts,
@@ -615,6 +692,30 @@ int tarn_parquet_scan(tarn_parquet_file *f, const tarn_scan_options *opts,
     s->row_groups[i] = rg;
   }
   s->n_row_groups = (int)nrg;
+  s->rg_first_row = calloc(f->meta.n_row_groups + 1, sizeof(int64_t));
+  if (s->rg_first_row == NULL) {
+    scan_release(out);
+    return tarn_err(err, TARN_ENOMEM, "out of memory");
+  }
+  for (uint32_t g = 0; g < f->meta.n_row_groups; g++)
+    s->rg_first_row[g + 1] = s->rg_first_row[g] + f->meta.row_groups[g].num_rows;
+  if (opts && opts->row_ranges) {
+    s->ranges = malloc((opts->n_row_ranges ? opts->n_row_ranges : 1) * sizeof *s->ranges);
+    if (s->ranges == NULL) {
+      scan_release(out);
+      return tarn_err(err, TARN_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < opts->n_row_ranges; i++) {
+      const tarn_row_range *r = &opts->row_ranges[i];
+      if (r->first < 0 || r->count <= 0 || r->first > INT64_MAX - r->count ||
+          (i > 0 && r->first < range_end(&opts->row_ranges[i - 1]))) {
+        scan_release(out);
+        return tarn_err(err, TARN_EINVAL, "row ranges must be non-empty, ascending and disjoint");
+      }
+      s->ranges[i] = *r;
+    }
+    s->n_ranges = opts->n_row_ranges;
+  }
   s->batch_rows = opts && opts->batch_rows > 0 ? opts->batch_rows : 8192;
   s->limit_left = opts && opts->limit > 0 ? opts->limit : -1;
   out->get_schema = scan_get_schema;
