@@ -36,7 +36,8 @@ static struct {
 } fuzz_stats;
 
 void fuzz_target_report(FILE *out) {
-  fprintf(out, "inputs %ld: opened %ld, scans completed %ld, scans ended by an error %ld, rows %lld\n",
+  fprintf(out,
+          "inputs %ld: opened %ld, scans completed %ld, scans ended by an error %ld, rows %lld\n",
           fuzz_stats.inputs, fuzz_stats.opened, fuzz_stats.scanned, fuzz_stats.failed_scans,
           fuzz_stats.rows);
 }
@@ -54,10 +55,17 @@ static void touch(const void *buffer, int64_t byte_index) {
 /* Byte width of a fixed-width Arrow format, 0 if the format is not fixed-width. */
 static int64_t fixed_width(const char *f) {
   switch (f[0]) {
-  case 'c': case 'C': return f[1] ? 0 : 1;
-  case 's': case 'S': case 'e': return f[1] ? 0 : 2;
-  case 'i': case 'I': case 'f': return f[1] ? 0 : 4;
-  case 'l': case 'L': case 'g': return f[1] ? 0 : 8;
+  case 'c':
+  case 'C': return f[1] ? 0 : 1;
+  case 's':
+  case 'S':
+  case 'e': return f[1] ? 0 : 2;
+  case 'i':
+  case 'I':
+  case 'f': return f[1] ? 0 : 4;
+  case 'l':
+  case 'L':
+  case 'g': return f[1] ? 0 : 8;
   case 'w': return f[1] == ':' ? atoll(f + 2) : 0;
   case 'd': return strstr(f, ",256") ? 32 : 16;
   case 't':
@@ -122,10 +130,10 @@ static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s,
     int64_t n_dict = a->dictionary->length;
     for (int64_t i = a->offset; i < end; i++) {
       if (!is_valid(a, i)) continue;
-      int64_t index = width == 1 ? ((const int8_t *)a->buffers[1])[i]
-                    : width == 2 ? ((const int16_t *)a->buffers[1])[i]
-                    : width == 4 ? ((const int32_t *)a->buffers[1])[i]
-                                 : ((const int64_t *)a->buffers[1])[i];
+      int64_t index = width == 1   ? ((const int8_t *)a->buffers[1])[i]
+                      : width == 2 ? ((const int16_t *)a->buffers[1])[i]
+                      : width == 4 ? ((const int32_t *)a->buffers[1])[i]
+                                   : ((const int64_t *)a->buffers[1])[i];
       if (index < 0 || index >= n_dict) fuzz_fail("dictionary index out of range", s);
     }
     return;
@@ -139,8 +147,7 @@ static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s,
     return;
   }
   switch (f[0]) {
-  case 'n':
-    return;
+  case 'n': return;
   case 'b':
     if (a->n_buffers != 2) fuzz_fail("boolean array without 2 buffers", s);
     if (a->length > 0) {
@@ -148,7 +155,10 @@ static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s,
       touch(a->buffers[1], (end - 1) / 8);
     }
     return;
-  case 'u': case 'z': case 'U': case 'Z': {
+  case 'u':
+  case 'z':
+  case 'U':
+  case 'Z': {
     if (a->n_buffers != 3) fuzz_fail("binary array without 3 buffers", s);
     if (a->length == 0) return;
     int64_t last = check_offsets(a, s, f[0] == 'U' || f[0] == 'Z');
@@ -159,13 +169,13 @@ static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s,
     }
     return;
   }
-  case '+':
-    break;
-  default:
-    return; /* a type this check does not know (views, run-end, unions): nothing to verify */
+  case '+': break;
+  default: return; /* a type this check does not know (views, run-end, unions): nothing to verify */
   }
   switch (f[1]) {
-  case 'l': case 'L': case 'm':
+  case 'l':
+  case 'L':
+  case 'm':
     if (a->n_buffers != 2) fuzz_fail("list array without 2 buffers", s);
     check_child_len(a, s, a->length > 0 ? check_offsets(a, s, f[1] == 'L') : 0, depth);
     return;
@@ -177,12 +187,12 @@ static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s,
     if (a->n_buffers != 1) fuzz_fail("struct without 1 buffer", s);
     for (int64_t i = 0; i < a->n_children; i++) {
       if (!a->children || !a->children[i]) fuzz_fail("struct child missing", s);
-      if (a->children[i]->offset + a->children[i]->length < end) fuzz_fail("struct child too short", s);
+      if (a->children[i]->offset + a->children[i]->length < end)
+        fuzz_fail("struct child too short", s);
       check_array(a->children[i], s->children[i], depth + 1);
     }
     return;
-  default:
-    return;
+  default: return;
   }
 }
 
@@ -251,6 +261,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       opts.n_columns = 1;
       opts.limit = 2 * FUZZ_BATCH_ROWS + 1;
       drain(file, &opts);
+    }
+    /* A row selection drives the page-skipping path (offset index jumps, decode-and-drop) and
+     * the planning API over whatever page index the input claims to have. */
+    int64_t rows = tarn_parquet_num_rows(file);
+    if (rows > 2) {
+      tarn_row_range ranges[2] = {{1, 1}, {rows / 2, rows - rows / 2}};
+      memset(&opts, 0, sizeof opts);
+      opts.batch_rows = FUZZ_BATCH_ROWS;
+      opts.row_ranges = ranges;
+      opts.n_row_ranges = 2;
+      drain(file, &opts);
+    }
+    for (int rg = 0; rg < tarn_parquet_num_row_groups(file) && rg < 4; rg++) {
+      for (int col = 0; col < tarn_parquet_num_columns(file) && col < 8; col++) {
+        tarn_page_info *pages = NULL;
+        size_t n_pages = 0;
+        tarn_column_stats stats;
+        int maybe;
+        if (tarn_parquet_page_index(file, rg, col, &pages, &n_pages, &err) == 0) {
+          for (size_t i = 0; i < n_pages; i++) {
+            if (pages[i].has_bounds && pages[i].min_len)
+              touch(pages[i].min, (int64_t)pages[i].min_len - 1);
+            if (pages[i].has_bounds && pages[i].max_len)
+              touch(pages[i].max, (int64_t)pages[i].max_len - 1);
+          }
+          free(pages);
+        }
+        (void)tarn_parquet_column_stats(file, rg, col, &stats, &err);
+        (void)tarn_parquet_bloom_check(file, rg, col, "x", 1, &maybe, &err);
+      }
     }
     schema.release(&schema);
   }
