@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "tarn.h"
 
 /* Decompresses src (src_len bytes) compressed with codec (enum pq_codec) into dst, which holds
@@ -28,6 +29,16 @@
  * an unknown codec number. Never reads outside src or writes outside dst. */
 int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
                   tarn_error *err);
+
+/* Compresses src[0..src_len) with codec and appends the result to out. level 0 means the codec's
+ * default (ZSTD 3, GZIP 6, BROTLI 5); SNAPPY, LZ4_RAW and UNCOMPRESSED ignore it. Only the codecs
+ * tarn writes: UNCOMPRESSED, SNAPPY, GZIP, BROTLI, ZSTD, LZ4_RAW (others: TARN_EUNSUPPORTED). */
+int pq_compress(int codec, int level, const uint8_t *src, size_t src_len, tarn_buf *out,
+                tarn_error *err);
+
+/* Parses a codec name ("zstd", "SNAPPY", "none", "uncompressed", "lz4" = LZ4_RAW, ...). Returns
+ * the enum pq_codec value or -1. */
+int pq_codec_from_name(const char *name);
 
 /* The codec's name as parquet.thrift spells it ("ZSTD"), or "UNKNOWN". */
 const char *pq_codec_name(int codec);
