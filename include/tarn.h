@@ -232,6 +232,94 @@ int tarn_parquet_metadata_json(const tarn_parquet_file *file, char **out, tarn_e
 /* Writes a human-readable schema (one line per node, indented) to a malloc'd string. */
 int tarn_parquet_schema_text(const tarn_parquet_file *file, char **out, tarn_error *err);
 
+/* ---- Writing Parquet ---- */
+
+typedef struct tarn_parquet_writer tarn_parquet_writer;
+
+/* Compression codecs (Parquet's numbering). */
+enum {
+  TARN_CODEC_UNCOMPRESSED = 0,
+  TARN_CODEC_SNAPPY = 1,
+  TARN_CODEC_GZIP = 2,
+  TARN_CODEC_BROTLI = 4,
+  TARN_CODEC_ZSTD = 6,
+  TARN_CODEC_LZ4_RAW = 7
+};
+
+/* Writer options. Zero-initialise, then set what you need; zeros mean the defaults given. */
+typedef struct tarn_write_options {
+  int codec;              /* TARN_CODEC_*; default ZSTD unless codec_set */
+  int codec_set;          /* 1: use `codec` as given (so UNCOMPRESSED, which is 0, can be chosen) */
+  int compression_level;  /* 0: the codec's default */
+  int64_t row_group_rows; /* rows per row group (default 122880) */
+  int64_t page_bytes;     /* target uncompressed data page size (default 1 MiB) */
+  int data_page_v2;       /* 1: data page v2 headers */
+  int no_dictionary;      /* 1: never dictionary-encode */
+  int64_t dictionary_bytes; /* a chunk's dictionary beyond this falls back to PLAIN (default 1 MiB) */
+  int no_statistics;      /* 1: no min/max/null statistics */
+  int no_page_index;      /* 1: no ColumnIndex/OffsetIndex */
+  /* Columns (top-level names or leaf paths) that get split-block bloom filters. */
+  const char *const *bloom_columns;
+  size_t n_bloom_columns;
+  /* Per-column encoding overrides, "path=ENCODING" (DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
+   * DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT, PLAIN, RLE for booleans); dictionary stays first choice
+   * unless no_dictionary. */
+  const char *const *column_encodings;
+  size_t n_column_encodings;
+  /* File key/value metadata (pairs of NUL-terminated strings). */
+  const char *const *metadata_keys;
+  const char *const *metadata_values;
+  size_t n_metadata;
+  /* Sorting columns recorded in each row group (leaf column indexes). */
+  const int *sorting_columns;
+  const int *sorting_descending;
+  size_t n_sorting_columns;
+} tarn_write_options;
+
+/* Per-leaf-column statistics of a written file, in the forms table formats record. min and max
+ * are the Parquet statistics bytes (PLAIN form; see tarn_column_stats), owned by the stats. */
+typedef struct tarn_written_column {
+  char *path;              /* dotted leaf path */
+  int64_t num_values;      /* values including nulls */
+  int64_t null_count;
+  int64_t compressed_bytes;
+  int64_t uncompressed_bytes;
+  int has_min_max;
+  uint8_t *min, *max;
+  size_t min_len, max_len;
+} tarn_written_column;
+
+typedef struct tarn_written_file {
+  int64_t num_rows;
+  int64_t file_bytes;
+  int num_row_groups;
+  int num_columns;
+  tarn_written_column *columns;
+} tarn_written_file;
+
+void tarn_written_file_free(tarn_written_file *stats);
+
+/* Creates a writer for Arrow batches of `schema` (a struct schema; borrowed during the call).
+ * Data goes to a temporary file beside path that is renamed to path by a successful close, so a
+ * crash never leaves a truncated file under the final name. Errors: TARN_EUNSUPPORTED for an
+ * Arrow type Parquet cannot hold (naming the column), TARN_EIO. */
+int tarn_parquet_writer_open(const char *path, const struct ArrowSchema *schema,
+                             const tarn_write_options *opts, tarn_parquet_writer **out,
+                             tarn_error *err);
+
+/* Writes the rows of batch (a struct array of the writer's schema; borrowed). At most one row
+ * group is buffered: a full row group is encoded and written out. */
+int tarn_parquet_writer_write(tarn_parquet_writer *w, const struct ArrowArray *batch,
+                              tarn_error *err);
+
+/* Flushes the last row group, writes the page index, bloom filters and footer, syncs and renames
+ * the file into place. stats (may be NULL) receives what was written; free it with
+ * tarn_written_file_free. The writer is freed whether or not this succeeds. */
+int tarn_parquet_writer_close(tarn_parquet_writer *w, tarn_written_file *stats, tarn_error *err);
+
+/* Abandons the file (removes the temporary file) and frees the writer. NULL is a no-op. */
+void tarn_parquet_writer_abort(tarn_parquet_writer *w);
+
 #ifdef __cplusplus
 }
 #endif

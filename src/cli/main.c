@@ -4,11 +4,16 @@
  * 5 I/O). Every failure prints exactly one line, "tarn: error: ...", on stderr.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "columnar/format.h"
+#include "common/error.h"
+#include "common/progress.h"
+#include "parquet/codec.h"
 #include "tarn.h"
 
 #define TARN_VERSION "0.1.0"
@@ -45,6 +50,11 @@ static void print_help(FILE *out) {
         "           print the rows of a Parquet file (jsonl = canonical rows)\n"
         "  schema FILE          print the columns and their types\n"
         "  meta FILE            print the footer (row groups, column chunks, statistics) as JSON\n"
+        "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
+        "           [--row-group-size ROWS] [--page-size BYTES] [--page-v2] [--no-dictionary]\n"
+        "           [--bloom-filter col,...] [--encoding col=ENCODING]... [--from parquet|csv|jsonl]\n"
+        "           [--delimiter C] [--no-header] [--schema 'name TYPE, ...'] [--skip-bad-rows]\n"
+        "           write SRC (Parquet, CSV or JSON lines, by extension) as the Parquet file DST\n"
         "\n"
         "options for encrypted files (cat, schema, meta):\n"
         "  --footer-key KEY             the footer key (raw bytes, or hex:HEX)\n"
@@ -260,6 +270,147 @@ static int cmd_describe(cli_options *o, int meta) {
   return rc ? report(&err) : 0;
 }
 
+/* Splits a comma-separated list into a malloc'd array of pointers into `text` (modified). */
+static const char **split_list(char *text, size_t *n) {
+  size_t cap = 1;
+  for (const char *p = text; *p; p++) cap += *p == ',';
+  const char **v = calloc(cap, sizeof *v);
+  *n = 0;
+  if (v == NULL) return NULL;
+  for (char *save = NULL, *t = strtok_r(text, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    v[(*n)++] = t;
+  return v;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+typedef struct copy_source {
+  struct ArrowArrayStream stream;
+  tarn_parquet_file *parquet;
+  int (*error_code)(struct ArrowArrayStream *);
+} copy_source;
+
+static int open_source(const char *path, const char *from, copy_source *src, tarn_error *err) {
+  memset(src, 0, sizeof *src);
+  if (from == NULL) {
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".csv.gz")) from = "csv";
+    else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json"))
+      from = "jsonl";
+    else from = "parquet";
+  }
+  if (strcmp(from, "parquet") == 0) {
+    int rc = tarn_parquet_open(path, NULL, &src->parquet, err);
+    if (rc == 0) rc = tarn_parquet_scan(src->parquet, NULL, &src->stream, err);
+    src->error_code = tarn_parquet_stream_error;
+    return rc;
+  }
+  return tarn_err(err, TARN_EUSAGE, "%s: reading %s is not available in this build", path, from);
+}
+
+static int cmd_copy(int argc, char **argv) {
+  const char *src_path = NULL, *dst_path = NULL, *from = NULL;
+  tarn_write_options wo = {0};
+  char *bloom_text = NULL;
+  const char **bloom = NULL;
+  const char *encodings[256];
+  size_t n_encodings = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    bool takes_value = strcmp(a, "--compression") == 0 || strcmp(a, "--level") == 0 ||
+                       strcmp(a, "--row-group-size") == 0 || strcmp(a, "--page-size") == 0 ||
+                       strcmp(a, "--bloom-filter") == 0 || strcmp(a, "--encoding") == 0 ||
+                       strcmp(a, "--from") == 0;
+    if (takes_value && val == NULL) return usage_error("%s needs a value", a);
+    if (strcmp(a, "--compression") == 0) {
+      int c = pq_codec_from_name(val);
+      if (c < 0) return usage_error("unknown compression '%s'", val);
+      wo.codec = c;
+      wo.codec_set = 1;
+    } else if (strcmp(a, "--level") == 0 || strcmp(a, "--row-group-size") == 0 ||
+               strcmp(a, "--page-size") == 0) {
+      char *end;
+      errno = 0;
+      long long v = strtoll(val, &end, 10);
+      if (errno || *end || end == val || v <= 0) return usage_error("%s needs a positive integer", a);
+      if (a[2] == 'l') wo.compression_level = (int)v;
+      else if (a[2] == 'r') wo.row_group_rows = v;
+      else wo.page_bytes = v;
+    } else if (strcmp(a, "--page-v2") == 0) {
+      wo.data_page_v2 = 1;
+      continue;
+    } else if (strcmp(a, "--no-dictionary") == 0) {
+      wo.no_dictionary = 1;
+      continue;
+    } else if (strcmp(a, "--bloom-filter") == 0) {
+      free(bloom_text);
+      free(bloom);
+      bloom_text = strdup(val);
+      bloom = bloom_text ? split_list(bloom_text, &wo.n_bloom_columns) : NULL;
+      wo.bloom_columns = bloom;
+    } else if (strcmp(a, "--encoding") == 0) {
+      if (n_encodings == 256) return usage_error("too many --encoding options%s", "");
+      encodings[n_encodings++] = val;
+    } else if (strcmp(a, "--from") == 0) {
+      if (strcmp(val, "parquet") && strcmp(val, "csv") && strcmp(val, "jsonl"))
+        return usage_error("--from takes parquet, csv or jsonl, not '%s'", val);
+      from = val;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return usage_error("unknown option '%s'", a);
+    } else if (src_path == NULL) {
+      src_path = a;
+      continue;
+    } else if (dst_path == NULL) {
+      dst_path = a;
+      continue;
+    } else {
+      return usage_error("unexpected argument '%s'", a);
+    }
+    if (takes_value) i++;
+  }
+  if (src_path == NULL || dst_path == NULL) return usage_error("copy needs SRC and DST%s", "");
+  wo.column_encodings = encodings;
+  wo.n_column_encodings = n_encodings;
+
+  tarn_error err = {0};
+  copy_source src;
+  struct ArrowSchema schema = {0};
+  tarn_parquet_writer *w = NULL;
+  tarn_progress progress;
+  int64_t rows = 0;
+  int rc = open_source(src_path, from, &src, &err);
+  if (rc == 0 && src.stream.get_schema(&src.stream, &schema)) rc = stream_error(&src.stream, &err);
+  if (rc == 0) rc = tarn_parquet_writer_open(dst_path, &schema, &wo, &w, &err);
+  tarn_progress_start(&progress, "copy");
+  while (rc == 0) {
+    struct ArrowArray batch;
+    if (src.stream.get_next(&src.stream, &batch)) {
+      rc = stream_error(&src.stream, &err);
+      break;
+    }
+    if (batch.release == NULL) break;
+    rc = tarn_parquet_writer_write(w, &batch, &err);
+    rows += batch.length;
+    batch.release(&batch);
+    tarn_progress_update(&progress, rows);
+  }
+  if (rc == 0) {
+    rc = tarn_parquet_writer_close(w, NULL, &err);
+    w = NULL;
+    tarn_progress_finish(&progress, rows);
+  }
+  tarn_parquet_writer_abort(w);
+  if (schema.release) schema.release(&schema);
+  if (src.stream.release) src.stream.release(&src.stream);
+  tarn_parquet_close(src.parquet);
+  free(bloom_text);
+  free(bloom);
+  return rc ? report(&err) : 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     print_help(stderr);
@@ -274,6 +425,7 @@ int main(int argc, char **argv) {
     printf("tarn %s\n", TARN_VERSION);
     return 0;
   }
+  if (strcmp(cmd, "copy") == 0) return cmd_copy(argc - 2, argv + 2);
   int is_cat = strcmp(cmd, "cat") == 0;
   if (!is_cat && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)
     return usage_error("unknown command '%s'", cmd);
