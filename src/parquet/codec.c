@@ -1,16 +1,20 @@
 /*
  * Page decompression: one function per codec, each checking that the library produced exactly
  * the number of bytes the page header declared. The contract is in codec.h; the reasons behind
- * the LZ4 fallback order are in docs/internals/codecs.md.
+ * the LZ4 fallback order are in docs/internals/codecs.md. Compression (for the writer) follows
+ * at the end of the file.
  */
 #include "parquet/codec.h"
 
 #include <brotli/decode.h>
+#include <brotli/encode.h>
 #include <limits.h>
 #include <lz4.h>
 #include <lz4frame.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -316,4 +320,186 @@ const char *pq_codec_name(int codec) {
   case PQ_CODEC_LZ4_RAW: return "LZ4_RAW";
   default: return "UNKNOWN";
   }
+}
+
+/* ---- Compression ---- */
+
+/* Default levels when the caller passes 0: zstd's and zlib's own defaults; brotli 5, because the
+ * library's default (11) is far too slow for writing data files and 5 is close to zstd 3 in
+ * speed. */
+#define ZSTD_DEFAULT_LEVEL 3
+#define GZIP_DEFAULT_LEVEL 6
+#define BROTLI_DEFAULT_LEVEL 5
+
+/* One ZSTD_CCtx per thread, created on first use and freed when the thread exits: a context
+ * holds megabytes of tables, and making one per page would cost more than compressing a small
+ * page. */
+static pthread_key_t zstd_cctx_key;
+static pthread_once_t zstd_cctx_once = PTHREAD_ONCE_INIT;
+static int zstd_cctx_key_ok;
+
+static void zstd_cctx_destroy(void *p) { ZSTD_freeCCtx(p); }
+
+static void zstd_cctx_key_init(void) {
+  zstd_cctx_key_ok = pthread_key_create(&zstd_cctx_key, zstd_cctx_destroy) == 0;
+}
+
+/* The calling thread's context, or NULL if none can be kept (the caller then makes its own). */
+static ZSTD_CCtx *zstd_thread_cctx(void) {
+  if (pthread_once(&zstd_cctx_once, zstd_cctx_key_init) != 0 || !zstd_cctx_key_ok) return NULL;
+  ZSTD_CCtx *c = pthread_getspecific(zstd_cctx_key);
+  if (c == NULL) {
+    c = ZSTD_createCCtx();
+    if (c != NULL && pthread_setspecific(zstd_cctx_key, c) != 0) {
+      ZSTD_freeCCtx(c);
+      c = NULL;
+    }
+  }
+  return c;
+}
+
+static int compress_zstd(int level, const uint8_t *src, size_t src_len, tarn_buf *out,
+                         tarn_error *err) {
+  if (level == 0) level = ZSTD_DEFAULT_LEVEL;
+  if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel())
+    return tarn_err(err, TARN_EINVAL, "zstd: compression level %d is outside %d..%d", level,
+                    ZSTD_minCLevel(), ZSTD_maxCLevel());
+  size_t bound = ZSTD_compressBound(src_len);
+  if (ZSTD_isError(bound))
+    return tarn_err(err, TARN_EINVAL, "zstd: input of %zu bytes is too large", src_len);
+  int rc = tarn_buf_reserve(out, bound, err);
+  if (rc) return rc;
+  ZSTD_CCtx *cctx = zstd_thread_cctx();
+  ZSTD_CCtx *own = NULL;
+  if (cctx == NULL) {
+    cctx = own = ZSTD_createCCtx();
+    if (own == NULL) return tarn_err(err, TARN_ENOMEM, "zstd: cannot create a compression context");
+  }
+  size_t n = ZSTD_compressCCtx(cctx, out->data + out->len, bound, src, src_len, level);
+  ZSTD_freeCCtx(own);
+  if (ZSTD_isError(n)) return tarn_err(err, TARN_EINVAL, "zstd: %s", ZSTD_getErrorName(n));
+  out->len += n;
+  return 0;
+}
+
+static int compress_snappy(const uint8_t *src, size_t src_len, tarn_buf *out, tarn_error *err) {
+  size_t bound = snappy_max_compressed_length(src_len);
+  int rc = tarn_buf_reserve(out, bound, err);
+  if (rc) return rc;
+  size_t n = bound;
+  if (snappy_compress((const char *)src, src_len, (char *)out->data + out->len, &n) != SNAPPY_OK)
+    return tarn_err(err, TARN_EINVAL, "snappy: compression of %zu bytes failed", src_len);
+  out->len += n;
+  return 0;
+}
+
+static int compress_gzip(int level, const uint8_t *src, size_t src_len, tarn_buf *out,
+                         tarn_error *err) {
+  if (level == 0) level = GZIP_DEFAULT_LEVEL;
+  if (level < 1 || level > 9)
+    return tarn_err(err, TARN_EINVAL, "gzip: compression level %d is outside 1..9", level);
+  if (src_len > UINT_MAX)
+    return tarn_err(err, TARN_EINVAL, "gzip: page of %zu bytes is too large", src_len);
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  /* 15 + 16: the largest window, with a gzip header and trailer (what "GZIP" means in Parquet). */
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return tarn_err(err, TARN_ENOMEM, "gzip: cannot initialise zlib");
+  size_t bound = deflateBound(&zs, (uLong)src_len);
+  int rc = bound > UINT_MAX
+               ? tarn_err(err, TARN_EINVAL, "gzip: page of %zu bytes is too large", src_len)
+               : tarn_buf_reserve(out, bound, err);
+  if (rc == 0) {
+    zs.next_in = (Bytef *)src;
+    zs.avail_in = (uInt)src_len;
+    zs.next_out = out->data + out->len;
+    zs.avail_out = (uInt)bound;
+    int zrc = deflate(&zs, Z_FINISH);
+    if (zrc != Z_STREAM_END)
+      rc = tarn_err(err, TARN_EINVAL, "gzip: %s", zs.msg ? zs.msg : "deflate did not finish");
+    else
+      out->len += bound - zs.avail_out;
+  }
+  deflateEnd(&zs);
+  return rc;
+}
+
+static int compress_brotli(int level, const uint8_t *src, size_t src_len, tarn_buf *out,
+                           tarn_error *err) {
+  if (level == 0) level = BROTLI_DEFAULT_LEVEL;
+  if (level < BROTLI_MIN_QUALITY || level > BROTLI_MAX_QUALITY)
+    return tarn_err(err, TARN_EINVAL, "brotli: compression level %d is outside %d..%d", level,
+                    BROTLI_MIN_QUALITY, BROTLI_MAX_QUALITY);
+  size_t bound = BrotliEncoderMaxCompressedSize(src_len);
+  if (bound == 0)
+    return tarn_err(err, TARN_EINVAL, "brotli: page of %zu bytes is too large", src_len);
+  int rc = tarn_buf_reserve(out, bound, err);
+  if (rc) return rc;
+  size_t n = bound;
+  if (!BrotliEncoderCompress(level, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, src_len, src, &n,
+                             out->data + out->len))
+    return tarn_err(err, TARN_EINVAL, "brotli: compression of %zu bytes failed", src_len);
+  out->len += n;
+  return 0;
+}
+
+static int compress_lz4_raw(const uint8_t *src, size_t src_len, tarn_buf *out, tarn_error *err) {
+  if (src_len > LZ4_MAX_INPUT_SIZE)
+    return tarn_err(err, TARN_EINVAL, "lz4_raw: page of %zu bytes exceeds the LZ4 block limit",
+                    src_len);
+  int bound = LZ4_compressBound((int)src_len);
+  int rc = tarn_buf_reserve(out, (size_t)bound, err);
+  if (rc) return rc;
+  int n =
+      LZ4_compress_default((const char *)src, (char *)out->data + out->len, (int)src_len, bound);
+  if (n <= 0)
+    return tarn_err(err, TARN_EINVAL, "lz4_raw: compression of %zu bytes failed", src_len);
+  out->len += (size_t)n;
+  return 0;
+}
+
+int pq_compress(int codec, int level, const uint8_t *src, size_t src_len, tarn_buf *out,
+                tarn_error *err) {
+  if (src == NULL) {
+    if (src_len > 0)
+      return tarn_err(err, TARN_EINVAL, "%s: NULL buffer passed to pq_compress",
+                      codec_label(codec));
+    src = codec_empty_; /* the libraries reject NULL even for empty input */
+  }
+  switch (codec) {
+  case PQ_CODEC_UNCOMPRESSED: return tarn_buf_append(out, src, src_len, err);
+  case PQ_CODEC_SNAPPY: return compress_snappy(src, src_len, out, err);
+  case PQ_CODEC_GZIP: return compress_gzip(level, src, src_len, out, err);
+  case PQ_CODEC_BROTLI: return compress_brotli(level, src, src_len, out, err);
+  case PQ_CODEC_ZSTD: return compress_zstd(level, src, src_len, out, err);
+  case PQ_CODEC_LZ4_RAW: return compress_lz4_raw(src, src_len, out, err);
+  case PQ_CODEC_LZO:
+  case PQ_CODEC_LZ4:
+    return tarn_err(err, TARN_EUNSUPPORTED, "%s: tarn does not write this codec",
+                    codec_label(codec));
+  default: return tarn_err(err, TARN_EUNSUPPORTED, "unknown compression codec %d", codec);
+  }
+}
+
+int pq_codec_from_name(const char *name) {
+  static const struct {
+    const char *name;
+    int codec;
+  } names[] = {
+      {"uncompressed", PQ_CODEC_UNCOMPRESSED},
+      {"none", PQ_CODEC_UNCOMPRESSED},
+      {"snappy", PQ_CODEC_SNAPPY},
+      {"gzip", PQ_CODEC_GZIP},
+      {"lzo", PQ_CODEC_LZO},
+      {"brotli", PQ_CODEC_BROTLI},
+      {"zstd", PQ_CODEC_ZSTD},
+      /* "lz4" means LZ4_RAW, as in DuckDB and Arrow: the deprecated Hadoop-framed LZ4 is never
+       * what a user asking for lz4 today wants written. */
+      {"lz4", PQ_CODEC_LZ4_RAW},
+      {"lz4_raw", PQ_CODEC_LZ4_RAW},
+  };
+  if (name == NULL) return -1;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcasecmp(name, names[i].name) == 0) return names[i].codec;
+  return -1;
 }
