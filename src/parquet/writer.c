@@ -746,11 +746,22 @@ static int shred_flat(wleaf *l, const struct ArrowArray *a, tarn_error *err) {
   l->n_levels += n;
   if (l->conv == WC_NULL) return 0;
   bool no_nulls = !nullable || a->null_count == 0 || a->buffers[0] == NULL;
-  if (no_nulls && l->conv == WC_COPY && l->width == l->value_width) {
-    /* Same layout: one copy. */
-    l->n_values += n;
-    return tarn_buf_append(&l->values, (const uint8_t *)a->buffers[1] + a->offset * l->width,
-                           (size_t)n * (size_t)l->width, err);
+  if (l->conv == WC_COPY && l->width == l->value_width) {
+    const uint8_t *src = (const uint8_t *)a->buffers[1] + a->offset * l->width;
+    if (no_nulls) { /* same layout: one copy */
+      l->n_values += n;
+      return tarn_buf_append(&l->values, src, (size_t)n * (size_t)l->width, err);
+    }
+    /* Same layout with nulls: copy the valid values only. */
+    if ((rc = tarn_buf_reserve(&l->values, (size_t)n * (size_t)l->width, err))) return rc;
+    uint8_t *dst = l->values.data + l->values.len;
+    const int16_t *d = (const int16_t *)(const void *)(l->def.data + l->def.len) - n;
+    size_t w = (size_t)l->width, k = 0;
+    for (int64_t i = 0; i < n; i++)
+      if (d[i]) memcpy(dst + w * k++, src + w * (size_t)i, w);
+    l->values.len += w * k;
+    l->n_values += (int64_t)k;
+    return 0;
   }
   if (l->value_width > 0 && (rc = tarn_buf_reserve(&l->values, (size_t)n * (size_t)l->value_width, err)))
     return rc;
@@ -1072,17 +1083,31 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
     pq_dict *d = NULL;
     if ((rc = pq_dict_create(l->physical, l->type_length, &d, err))) return rc;
     w->indices.len = 0;
-    if ((rc = tarn_buf_reserve(&w->indices, (size_t)n_values * 4, err)) ||
-        (rc = l->physical == PQ_BYTE_ARRAY
-                  ? pq_dict_insert_binary(d, (const int32_t *)(const void *)l->offsets.data,
-                                          l->values.data, (size_t)n_values,
-                                          (uint32_t *)(void *)w->indices.data, err)
-                  : pq_dict_insert_fixed(d, l->values.data, (size_t)n_values,
-                                         (uint32_t *)(void *)w->indices.data, err))) {
+    if ((rc = tarn_buf_reserve(&w->indices, (size_t)n_values * 4, err))) {
       pq_dict_free(d);
       return rc;
     }
-    size_t count = pq_dict_count(d), dict_size = pq_dict_plain_size(d);
+    /* Insert in slices so a column that is plainly not worth a dictionary (mostly distinct
+     * values after the first slice, or a dictionary past its size limit) stops early. */
+    const int64_t slice = 16384;
+    bool abandoned = false;
+    for (int64_t k = 0; k < n_values && !abandoned; k += slice) {
+      size_t m = (size_t)(n_values - k < slice ? n_values - k : slice);
+      uint32_t *idx = (uint32_t *)(void *)w->indices.data + k;
+      rc = l->physical == PQ_BYTE_ARRAY
+               ? pq_dict_insert_binary(d, (const int32_t *)(const void *)l->offsets.data + k,
+                                       l->values.data, m, idx, err)
+               : pq_dict_insert_fixed(d, l->values.data + k * l->value_width, m, idx, err);
+      if (rc) {
+        pq_dict_free(d);
+        return rc;
+      }
+      size_t seen = (size_t)k + m;
+      if ((int64_t)pq_dict_plain_size(d) > w->dict_bytes || (seen >= 1024 && pq_dict_count(d) * 2 > seen))
+        abandoned = true;
+    }
+    size_t count = abandoned ? (size_t)n_values : pq_dict_count(d);
+    size_t dict_size = abandoned ? SIZE_MAX / 4 : pq_dict_plain_size(d);
     bits = bits_for(count > 0 ? count - 1 : 0);
     size_t plain = l->value_width > 0 ? (size_t)n_values * (size_t)l->value_width
                                       : l->values.len + (size_t)n_values * 4;
