@@ -577,14 +577,13 @@ static size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, siz
   return i;
 }
 
-/* The shared tail of the two DELTA_BYTE_ARRAY encoders: the prefix and suffix length streams,
- * then the suffixes. Value i is at data + start(i) with length len(i), given as callbacks'
- * worth of arrays: starts[i], lens[i]; prefix[i] its prefix length. */
+/* The shared body of the two DELTA_BYTE_ARRAY encoders: the prefix-length stream, the
+ * suffix-length stream, then the suffixes. Value i is data[starts[i] .. starts[i] + lens[i]) and
+ * shares prefix[i] bytes with value i - 1. */
 static int dba_write(const uint8_t *data, const size_t *starts, const uint32_t *lens,
-                     uint32_t *prefix, size_t n, tarn_buf *out, tarn_error *err) {
+                     const uint32_t *prefix, size_t n, tarn_buf *out, tarn_error *err) {
   int rc = dbp_lengths(prefix, n, out, err);
   if (rc) return rc;
-  /* Suffix lengths: reuse a scratch copy so the prefix array stays intact for the bytes pass. */
   dbp_enc e;
   rc = dbp_begin(&e, out, 1, n, n ? lens[0] - prefix[0] : 0, err);
   size_t total = n ? lens[0] - prefix[0] : 0;
