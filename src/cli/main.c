@@ -13,6 +13,7 @@
 #include "columnar/format.h"
 #include "common/error.h"
 #include "common/progress.h"
+#include "ingest/csv.h"
 #include "parquet/codec.h"
 #include "tarn.h"
 
@@ -288,13 +289,16 @@ static bool ends_with(const char *s, const char *suffix) {
 }
 
 typedef struct copy_source {
+  ing_csv_options csv; /* set by the caller before open_source */
   struct ArrowArrayStream stream;
   tarn_parquet_file *parquet;
   int (*error_code)(struct ArrowArrayStream *);
 } copy_source;
 
 static int open_source(const char *path, const char *from, copy_source *src, tarn_error *err) {
+  ing_csv_options csv = src->csv;
   memset(src, 0, sizeof *src);
+  src->csv = csv;
   if (from == NULL) {
     if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".csv.gz")) from = "csv";
     else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json"))
@@ -307,6 +311,10 @@ static int open_source(const char *path, const char *from, copy_source *src, tar
     src->error_code = tarn_parquet_stream_error;
     return rc;
   }
+  if (strcmp(from, "csv") == 0) {
+    src->error_code = ing_stream_error;
+    return ing_csv_open(path, &src->csv, &src->stream, err);
+  }
   return tarn_err(err, TARN_EUSAGE, "%s: reading %s is not available in this build", path, from);
 }
 
@@ -317,13 +325,15 @@ static int cmd_copy(int argc, char **argv) {
   const char **bloom = NULL;
   const char *encodings[256];
   size_t n_encodings = 0;
+  ing_csv_options csv = {0};
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     bool takes_value = strcmp(a, "--compression") == 0 || strcmp(a, "--level") == 0 ||
                        strcmp(a, "--row-group-size") == 0 || strcmp(a, "--page-size") == 0 ||
                        strcmp(a, "--bloom-filter") == 0 || strcmp(a, "--encoding") == 0 ||
-                       strcmp(a, "--from") == 0;
+                       strcmp(a, "--from") == 0 || strcmp(a, "--delimiter") == 0 ||
+                       strcmp(a, "--schema") == 0;
     if (takes_value && val == NULL) return usage_error("%s needs a value", a);
     if (strcmp(a, "--compression") == 0) {
       int c = pq_codec_from_name(val);
@@ -354,6 +364,18 @@ static int cmd_copy(int argc, char **argv) {
     } else if (strcmp(a, "--encoding") == 0) {
       if (n_encodings == 256) return usage_error("too many --encoding options%s", "");
       encodings[n_encodings++] = val;
+    } else if (strcmp(a, "--delimiter") == 0) {
+      if (strcmp(val, "\\t") == 0 || strcmp(val, "tab") == 0) csv.delimiter = '\t';
+      else if (strlen(val) == 1) csv.delimiter = val[0];
+      else return usage_error("--delimiter takes one character, not '%s'", val);
+    } else if (strcmp(a, "--schema") == 0) {
+      csv.schema = val;
+    } else if (strcmp(a, "--no-header") == 0) {
+      csv.no_header = 1;
+      continue;
+    } else if (strcmp(a, "--skip-bad-rows") == 0) {
+      csv.skip_bad_rows = 1;
+      continue;
     } else if (strcmp(a, "--from") == 0) {
       if (strcmp(val, "parquet") && strcmp(val, "csv") && strcmp(val, "jsonl"))
         return usage_error("--from takes parquet, csv or jsonl, not '%s'", val);
@@ -376,7 +398,7 @@ static int cmd_copy(int argc, char **argv) {
   wo.n_column_encodings = n_encodings;
 
   tarn_error err = {0};
-  copy_source src;
+  copy_source src = {.csv = csv};
   struct ArrowSchema schema = {0};
   tarn_parquet_writer *w = NULL;
   tarn_progress progress;
@@ -401,6 +423,10 @@ static int cmd_copy(int argc, char **argv) {
     rc = tarn_parquet_writer_close(w, NULL, &err);
     w = NULL;
     tarn_progress_finish(&progress, rows);
+  }
+  if (rc == 0 && src.parquet == NULL) {
+    int64_t bad = ing_csv_bad_rows(&src.stream);
+    if (bad > 0) fprintf(stderr, "tarn: skipped %lld bad rows\n", (long long)bad);
   }
   tarn_parquet_writer_abort(w);
   if (schema.release) schema.release(&schema);

@@ -1,0 +1,203 @@
+/*
+ * Import: CSV files as streams of Arrow batches.
+ *
+ * `tarn copy x.csv y.parquet`, and later `tarn ingest csv` and the SQL engine's read_csv, read
+ * CSV through this module. A file is read in chunks (bounded memory: a record may span chunks,
+ * and only the record being parsed is kept), tokenized by RFC 4180 (quoted fields, doubled quotes,
+ * delimiters and line ends inside quotes, LF, CRLF or CR line ends) and turned into struct
+ * batches whose children are the columns, with owned buffers and release callbacks like the
+ * Parquet reader's. Column types come from an explicit schema or are inferred the way DuckDB's
+ * read_csv does from a sample of the first rows (docs/internals/import.md lists the rules and
+ * where they differ); a value past the sample that does not fit its column's type, a row with the
+ * wrong number of fields, a broken quote or invalid UTF-8 make a bad row, which fails the stream
+ * with a message naming the file, the line and the column, or is counted and skipped.
+ *
+ * The second half of this header is the part shared with jsonl.c (JSON lines): the type model,
+ * schema text parsing, scalar parsers for numbers, dates and times, and the column builders
+ * that grow Arrow buffers row by row.
+ */
+#ifndef TARN_INGEST_CSV_H
+#define TARN_INGEST_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "tarn.h"
+
+typedef struct ing_csv_options {
+  char delimiter;      /* 0 = ',' */
+  int no_header;       /* 1: the first line is data; columns are named column0, column1, ... */
+  const char *schema;  /* "name TYPE, name TYPE" (BOOLEAN, TINYINT, SMALLINT, INTEGER, BIGINT,
+                          FLOAT, DOUBLE, DECIMAL(p,s), VARCHAR, DATE, TIME, TIMESTAMP,
+                          TIMESTAMPTZ), or NULL to infer; borrowed during the open call */
+  int skip_bad_rows;   /* count and skip rows that do not parse instead of failing */
+  int64_t sample_rows; /* rows sampled for inference, 0 = 20480 (DuckDB's default) */
+  int64_t batch_rows;  /* rows per batch, 0 = 8192 */
+} ing_csv_options;
+
+/* Opens the CSV file at path and makes *out a stream of struct batches (get_schema gives the
+ * columns). opts may be NULL (defaults). Reads the header and, when no schema is given, the
+ * sample rows, so errors in those come from here: TARN_EIO (cannot read), TARN_EINVAL (bad
+ * options or schema text, a bad row within the sample unless skip_bad_rows, an empty file without
+ * a header), TARN_ENOMEM. Messages name the file, line and column. The stream owns everything it
+ * needs; release it when done. get_next returns EINVAL, EIO or ENOMEM on failure (the message
+ * from get_last_error, the tarn code from ing_stream_error); the stream is unusable afterwards. */
+int ing_csv_open(const char *path, const ing_csv_options *opts, struct ArrowArrayStream *out,
+                 tarn_error *err);
+
+/* As ing_csv_open for CSV text held in memory: data[0..len) is borrowed and must outlive the
+ * stream; name is used in messages. */
+int ing_csv_open_memory(const uint8_t *data, size_t len, const char *name,
+                        const ing_csv_options *opts, struct ArrowArrayStream *out,
+                        tarn_error *err);
+
+/* Rows skipped so far (skip_bad_rows) by a stream made by ing_csv_open or ing_jsonl_open; -1 for
+ * any other stream. */
+int64_t ing_csv_bad_rows(struct ArrowArrayStream *s);
+
+/* The tarn error code of the last failure of a CSV or JSON-lines stream (0 if none). */
+int ing_stream_error(struct ArrowArrayStream *s);
+
+/* ======== Shared with jsonl.c ======== */
+
+/* Largest record (CSV) or line (JSON) accepted; a longer one is a bad row. */
+#define ING_MAX_RECORD ((size_t)64 << 20)
+/* Most columns a file may have. */
+#define ING_MAX_COLUMNS 100000
+/* Deepest nesting of STRUCT / LIST types (JSON inference and schema text). */
+#define ING_MAX_DEPTH 32
+
+typedef enum ing_type {
+  ING_VARCHAR = 0,
+  ING_BOOLEAN,
+  ING_TINYINT,
+  ING_SMALLINT,
+  ING_INTEGER,
+  ING_BIGINT,
+  ING_FLOAT,
+  ING_DOUBLE,
+  ING_DECIMAL,
+  ING_DATE,
+  ING_TIME,
+  ING_TIMESTAMP,
+  ING_TIMESTAMPTZ,
+  ING_STRUCT,
+  ING_LIST
+} ing_type;
+
+/* A column or nested field. STRUCT has its fields as children, LIST one child (the element). */
+typedef struct ing_field {
+  char *name;
+  ing_type type;
+  int precision, scale; /* DECIMAL */
+  int json_text;        /* VARCHAR holding JSON text (a JSON value of mixed types) */
+  int n_children;
+  struct ing_field *children;
+} ing_field;
+
+/* Frees what f owns (name, children), not f itself. NULL is a no-op. */
+void ing_field_clear(ing_field *f);
+/* Frees an array of n fields made by ing_schema_parse or by the readers. */
+void ing_fields_free(ing_field *fields, int n);
+
+/* The SQL name of a type ("BIGINT", "DECIMAL(10,2)", "STRUCT(a BIGINT)", "BIGINT[]") into buf. */
+const char *ing_type_name(const ing_field *f, char *buf, size_t cap);
+
+/* Parses "name TYPE, name TYPE, ..." (types as in ing_csv_options; STRUCT(name TYPE, ...) and
+ * TYPE[] nest; names may be double-quoted). *fields (malloc'd array of *n fields) is the
+ * caller's, freed with ing_fields_free. TARN_EINVAL with the offending text on a syntax error. */
+int ing_schema_parse(const char *text, ing_field **fields, int *n, tarn_error *err);
+
+/* Exports f as an Arrow schema node (nullable). *out is the caller's. */
+int ing_field_to_arrow(const ing_field *f, struct ArrowSchema *out, tarn_error *err);
+/* A struct schema ("+s", unnamed) whose children are the n fields. */
+int ing_fields_to_arrow(const ing_field *fields, int n, struct ArrowSchema *out, tarn_error *err);
+
+/* Makes column names unique the way DuckDB does: an empty name at position i becomes "column<i>",
+ * a name equal (ignoring case) to an earlier one gets "_1", "_2", ... appended. names[i] are
+ * malloc'd strings that may be replaced. */
+int ing_names_dedupe(char **names, int n, tarn_error *err);
+
+/* ---- Scalars: text to values. Each returns 1 when s[0..n) is a value of the type, else 0.
+ * Spaces around numbers, dates and times are ignored. `strict` is inference mode (DuckDB's
+ * sniffer): no leading '+', no leading zeros ("007" stays text). ---- */
+/* true/false/t/f/yes/no in any case; outside strict mode also 1/0. Spaces are not ignored. */
+int ing_parse_bool(const char *s, size_t n, int strict, int *out);
+int ing_parse_int64(const char *s, size_t n, int strict, int64_t *out);
+int ing_parse_double(const char *s, size_t n, int strict, double *out);
+/* A decimal of the given precision and scale (rounded half away from zero to scale digits). */
+int ing_parse_decimal(const char *s, size_t n, int precision, int scale, __int128 *out);
+/* YYYY-MM-DD (month and day may have one digit) to days since 1970-01-01. */
+int ing_parse_date(const char *s, size_t n, int32_t *days);
+/* H:MM[:SS[.fraction]] to microseconds since midnight (fraction digits past 6 are dropped). */
+int ing_parse_time(const char *s, size_t n, int64_t *micros);
+
+/* Shape bits of a timestamp's text, for JSON's rule that a column's values share one format. */
+enum {
+  ING_TS_T = 1,        /* 'T' between date and time (else spaces) */
+  ING_TS_SECONDS = 2,  /* seconds present */
+  ING_TS_FRACTION = 4, /* a fraction of a second present */
+  ING_TS_ZULU = 8,     /* 'Z' suffix */
+  ING_TS_OFFSET = 16   /* +HH[:MM] / -HH[:MM] suffix */
+};
+/* DATE then 'T' or spaces then H:MM[:SS[.fraction]], then optionally Z or an offset (the value
+ * is then converted to UTC). Microseconds since the epoch; *shape gets the ING_TS_* bits. */
+int ing_parse_timestamp(const char *s, size_t n, int64_t *micros, int *shape);
+
+/* 1 when s[0..n) is valid UTF-8. */
+int ing_utf8_valid(const uint8_t *s, size_t n);
+
+/* Copies at most 40 bytes of s into buf as printable text for an error message. */
+const char *ing_quote_value(const char *s, size_t n, char *buf, size_t cap);
+
+/* ---- Column builders: Arrow buffers grown row by row ---- */
+
+typedef struct ing_builder {
+  const ing_field *field; /* borrowed: must outlive the builder */
+  tarn_buf validity;      /* one bit per slot */
+  tarn_buf values;        /* fixed-width values, boolean bits, or string bytes */
+  tarn_buf offsets;       /* int32 offsets of strings and lists (length+1 entries) */
+  int64_t length, null_count;
+  int n_children;
+  struct ing_builder *children;
+  /* state saved by ing_builder_mark for ing_builder_rollback */
+  int64_t mark_length, mark_nulls;
+  size_t mark_values;
+} ing_builder;
+
+int ing_builder_init(ing_builder *b, const ing_field *f, tarn_error *err);
+void ing_builder_free(ing_builder *b);
+/* Appends a null (for a struct: a null in every child too). */
+int ing_builder_null(ing_builder *b, tarn_error *err);
+/* Appends a valid slot whose value was appended to the children (STRUCT: every child got one
+ * value; LIST: the elements were appended to the child since the last slot). */
+int ing_builder_nested(ing_builder *b, tarn_error *err);
+/* Appends a value of the builder's type: width bytes for fixed-width types. */
+int ing_builder_fixed(ing_builder *b, const void *value, size_t width, tarn_error *err);
+int ing_builder_bool(ing_builder *b, int value, tarn_error *err);
+int ing_builder_string(ing_builder *b, const char *s, size_t n, tarn_error *err);
+/* Bytes held (to end a batch early before string offsets could overflow). */
+size_t ing_builder_bytes(const ing_builder *b);
+/* Remembers the current length of b and its descendants; rollback returns to it (a bad row
+ * half appended is taken back). */
+void ing_builder_mark(ing_builder *b);
+void ing_builder_rollback(ing_builder *b);
+/* Moves the values appended so far into *out (an owned Arrow array) and empties the builder. */
+int ing_builder_finish(ing_builder *b, struct ArrowArray *out, tarn_error *err);
+
+/* ---- Streams: the private data of CSV and JSON-lines streams starts with this ---- */
+
+#define ING_STREAM_MAGIC 0x74696e67u
+
+typedef struct ing_stream_base {
+  uint32_t magic;
+  int code;             /* tarn code of the last failure (0 if none) */
+  char message[512];    /* its message */
+  int64_t bad_rows;     /* rows skipped */
+} ing_stream_base;
+
+/* Records a failure in base (from err) and returns the errno value get_next should return. */
+int ing_stream_fail(ing_stream_base *base, const tarn_error *err);
+
+#endif
