@@ -53,7 +53,8 @@ static void print_help(FILE *out) {
         "  meta FILE            print the footer (row groups, column chunks, statistics) as JSON\n"
         "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
         "           [--row-group-size ROWS] [--page-size BYTES] [--page-v2] [--no-dictionary]\n"
-        "           [--bloom-filter col,...] [--encoding col=ENCODING]... [--from parquet|csv|jsonl]\n"
+        "           [--bloom-filter col,...] [--encoding col=ENCODING]... [--from "
+        "parquet|csv|jsonl]\n"
         "           [--delimiter C] [--no-header] [--schema 'name TYPE, ...'] [--skip-bad-rows]\n"
         "           write SRC (Parquet, CSV or JSON lines, by extension) as the Parquet file DST\n"
         "\n"
@@ -274,7 +275,8 @@ static int cmd_describe(cli_options *o, int meta) {
 /* Splits a comma-separated list into a malloc'd array of pointers into `text` (modified). */
 static const char **split_list(char *text, size_t *n) {
   size_t cap = 1;
-  for (const char *p = text; *p; p++) cap += *p == ',';
+  for (const char *p = text; *p; p++)
+    cap += *p == ',';
   const char **v = calloc(cap, sizeof *v);
   *n = 0;
   if (v == NULL) return NULL;
@@ -300,10 +302,12 @@ static int open_source(const char *path, const char *from, copy_source *src, tar
   memset(src, 0, sizeof *src);
   src->csv = csv;
   if (from == NULL) {
-    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".csv.gz")) from = "csv";
+    if (ends_with(path, ".csv") || ends_with(path, ".tsv") || ends_with(path, ".csv.gz"))
+      from = "csv";
     else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson") || ends_with(path, ".json"))
       from = "jsonl";
-    else from = "parquet";
+    else
+      from = "parquet";
   }
   if (strcmp(from, "parquet") == 0) {
     int rc = tarn_parquet_open(path, NULL, &src->parquet, err);
@@ -345,10 +349,14 @@ static int cmd_copy(int argc, char **argv) {
       char *end;
       errno = 0;
       long long v = strtoll(val, &end, 10);
-      if (errno || *end || end == val || v <= 0) return usage_error("%s needs a positive integer", a);
-      if (a[2] == 'l') wo.compression_level = (int)v;
-      else if (a[2] == 'r') wo.row_group_rows = v;
-      else wo.page_bytes = v;
+      if (errno || *end || end == val || v <= 0)
+        return usage_error("%s needs a positive integer", a);
+      if (a[2] == 'l')
+        wo.compression_level = (int)v;
+      else if (a[2] == 'r')
+        wo.row_group_rows = v;
+      else
+        wo.page_bytes = v;
     } else if (strcmp(a, "--page-v2") == 0) {
       wo.data_page_v2 = 1;
       continue;
@@ -365,9 +373,12 @@ static int cmd_copy(int argc, char **argv) {
       if (n_encodings == 256) return usage_error("too many --encoding options%s", "");
       encodings[n_encodings++] = val;
     } else if (strcmp(a, "--delimiter") == 0) {
-      if (strcmp(val, "\\t") == 0 || strcmp(val, "tab") == 0) csv.delimiter = '\t';
-      else if (strlen(val) == 1) csv.delimiter = val[0];
-      else return usage_error("--delimiter takes one character, not '%s'", val);
+      if (strcmp(val, "\\t") == 0 || strcmp(val, "tab") == 0)
+        csv.delimiter = '\t';
+      else if (strlen(val) == 1)
+        csv.delimiter = val[0];
+      else
+        return usage_error("--delimiter takes one character, not '%s'", val);
     } else if (strcmp(a, "--schema") == 0) {
       csv.schema = val;
     } else if (strcmp(a, "--no-header") == 0) {

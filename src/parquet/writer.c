@@ -64,7 +64,15 @@ typedef enum wconv {
 } wconv;
 
 /* Sort order of statistics. */
-typedef enum wsort { S_NONE, S_SIGNED, S_UNSIGNED, S_FLOAT, S_DOUBLE, S_BYTES, S_SIGNED_BYTES } wsort;
+typedef enum wsort {
+  S_NONE,
+  S_SIGNED,
+  S_UNSIGNED,
+  S_FLOAT,
+  S_DOUBLE,
+  S_BYTES,
+  S_SIGNED_BYTES
+} wsort;
 
 typedef struct wnode wnode;
 struct wnode {
@@ -91,7 +99,7 @@ typedef struct wleaf {
   int width;       /* Arrow value bytes for fixed-width inputs */
   int value_width; /* physical value bytes (0 for BYTE_ARRAY) */
   wsort sort;
-  int encoding;    /* chosen non-dictionary encoding */
+  int encoding; /* chosen non-dictionary encoding */
   bool bloom;
 
   /* Row group buffers. */
@@ -162,7 +170,9 @@ struct tarn_parquet_writer {
   bool failed;
 };
 
-static int nomem(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memory writing Parquet"); }
+static int nomem(tarn_error *err) {
+  return tarn_err(err, TARN_ENOMEM, "out of memory writing Parquet");
+}
 
 /* ---- Output ---- */
 
@@ -278,7 +288,7 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
     static const int ct_unsigned[] = {PQ_CT_UINT_8, PQ_CT_UINT_16, PQ_CT_UINT_32};
     int k = bits == 8 ? 0 : bits == 16 ? 1 : 2;
     e->converted_type = is_unsigned ? ct_unsigned[k] : ct_signed[k];
-    l->conv = bits == 8 ? (is_unsigned ? WC_WIDEN8U : WC_WIDEN8)
+    l->conv = bits == 8    ? (is_unsigned ? WC_WIDEN8U : WC_WIDEN8)
               : bits == 16 ? (is_unsigned ? WC_WIDEN16U : WC_WIDEN16)
                            : WC_COPY;
     l->width = bits / 8;
@@ -358,7 +368,8 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
     } else {
       /* The fewest bytes that hold 10^p - 1 in two's complement. */
       int bytes = 1;
-      while (bytes < 32 && (double)(bytes * 8 - 1) * 0.30102999566398 < p) bytes++;
+      while (bytes < 32 && (double)(bytes * 8 - 1) * 0.30102999566398 < p)
+        bytes++;
       e->type = PQ_FIXED_LEN_BYTE_ARRAY;
       e->type_length = bytes;
       l->conv = WC_DEC_FIXED;
@@ -415,8 +426,10 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
       e->logical.unit = unit;
       /* The legacy annotation is written only for UTC timestamps: readers take a bare
        * TIMESTAMP_MILLIS/MICROS as adjusted to UTC per the spec. */
-      if (e->logical.adjusted_to_utc && unit == PQ_UNIT_MILLIS) e->converted_type = PQ_CT_TIMESTAMP_MILLIS;
-      if (e->logical.adjusted_to_utc && unit == PQ_UNIT_MICROS) e->converted_type = PQ_CT_TIMESTAMP_MICROS;
+      if (e->logical.adjusted_to_utc && unit == PQ_UNIT_MILLIS)
+        e->converted_type = PQ_CT_TIMESTAMP_MILLIS;
+      if (e->logical.adjusted_to_utc && unit == PQ_UNIT_MICROS)
+        e->converted_type = PQ_CT_TIMESTAMP_MICROS;
     } else if (strcmp(f, "tin") == 0) {
       e->type = PQ_FIXED_LEN_BYTE_ARRAY;
       e->type_length = 12;
@@ -430,8 +443,8 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
   }
   if (e->type == 0 && f[0] != 'b') {
     e->has_type = false;
-    return tarn_err(err, TARN_EUNSUPPORTED, "column %s: Arrow type '%s' cannot be written to Parquet",
-                    l->path, f);
+    return tarn_err(err, TARN_EUNSUPPORTED,
+                    "column %s: Arrow type '%s' cannot be written to Parquet", l->path, f);
   }
   l->physical = e->type;
   l->type_length = e->type_length;
@@ -441,8 +454,7 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
 }
 
 static int build_node(tarn_parquet_writer *w, const struct ArrowSchema *s, int16_t def, int16_t rep,
-                      bool force_required, const char *parent_path, wnode **out,
-                      tarn_error *err);
+                      bool force_required, const char *parent_path, wnode **out, tarn_error *err);
 
 static int add_leaf(tarn_parquet_writer *w, wnode *n, const char *path, tarn_error *err) {
   wleaf *grown = realloc(w->leaves, (size_t)(w->n_leaves + 1) * sizeof *grown);
@@ -458,8 +470,7 @@ static int add_leaf(tarn_parquet_writer *w, wnode *n, const char *path, tarn_err
 }
 
 static int build_node(tarn_parquet_writer *w, const struct ArrowSchema *s, int16_t def, int16_t rep,
-                      bool force_required, const char *parent_path, wnode **out,
-                      tarn_error *err) {
+                      bool force_required, const char *parent_path, wnode **out, tarn_error *err) {
   wnode *n = tarn_arena_calloc(&w->arena, 1, sizeof *n);
   if (n == NULL) return nomem(err);
   n->name = arena_str(w, s->name && s->name[0] ? s->name : "col");
@@ -484,13 +495,15 @@ static int build_node(tarn_parquet_writer *w, const struct ArrowSchema *s, int16
     n->offset_bytes = f[1] == 'L' ? 8 : 4;
     if (f[1] == 'w') {
       n->list_size = atoi(f + 3);
-      if (n->list_size <= 0) return tarn_err(err, TARN_EINVAL, "column %s: bad fixed-size list", path);
+      if (n->list_size <= 0)
+        return tarn_err(err, TARN_EINVAL, "column %s: bad fixed-size list", path);
     }
     n->rep_level = (int16_t)(rep + 1);
     e->num_children = 1;
     e->converted_type = is_map ? PQ_CT_MAP : PQ_CT_LIST;
     e->logical.kind = is_map ? PQ_LT_MAP : PQ_LT_LIST;
-    if (s->n_children != 1) return tarn_err(err, TARN_EINVAL, "column %s: list without a child", path);
+    if (s->n_children != 1)
+      return tarn_err(err, TARN_EINVAL, "column %s: list without a child", path);
     pq_schema_element *r = new_element(w, err);
     if (r == NULL) return nomem(err);
     const char *group = is_map ? "key_value" : "list";
@@ -508,9 +521,11 @@ static int build_node(tarn_parquet_writer *w, const struct ArrowSchema *s, int16
       n->n_children = 2;
       n->children = tarn_arena_calloc(&w->arena, 2, sizeof(wnode *));
       if (n->children == NULL) return nomem(err);
-      if ((rc = build_node(w, entries->children[0], item_def, n->rep_level, true, inner, &n->children[0], err)))
+      if ((rc = build_node(w, entries->children[0], item_def, n->rep_level, true, inner,
+                           &n->children[0], err)))
         return rc;
-      return build_node(w, entries->children[1], item_def, n->rep_level, false, inner, &n->children[1], err);
+      return build_node(w, entries->children[1], item_def, n->rep_level, false, inner,
+                        &n->children[1], err);
     }
     w->elements[w->n_elements - 1].num_children = 1;
     n->n_children = 1;
@@ -525,12 +540,14 @@ static int build_node(tarn_parquet_writer *w, const struct ArrowSchema *s, int16
     n->kind = W_STRUCT;
     e->num_children = (int32_t)s->n_children;
     if (s->n_children == 0)
-      return tarn_err(err, TARN_EUNSUPPORTED, "column %s: a struct without fields cannot be written", path);
+      return tarn_err(err, TARN_EUNSUPPORTED,
+                      "column %s: a struct without fields cannot be written", path);
     n->n_children = (int)s->n_children;
     n->children = tarn_arena_calloc(&w->arena, (size_t)s->n_children, sizeof(wnode *));
     if (n->children == NULL) return nomem(err);
     for (int i = 0; i < n->n_children; i++)
-      if ((rc = build_node(w, s->children[i], n->def_level, rep, false, path, &n->children[i], err)))
+      if ((rc =
+               build_node(w, s->children[i], n->def_level, rep, false, path, &n->children[i], err)))
         return rc;
     return 0;
   }
@@ -614,7 +631,8 @@ static int append_value(wleaf *l, const struct ArrowArray *a, int64_t i, tarn_er
   case WC_DEC_FIXED: {
     const uint8_t *le = v + p * l->width;
     /* Big-endian, the low type_length bytes of the two's complement value. */
-    for (size_t k = 0; k < n; k++) tmp[k] = le[n - 1 - k];
+    for (size_t k = 0; k < n; k++)
+      tmp[k] = le[n - 1 - k];
     break;
   }
   case WC_FIXED: src = v + p * l->width; break;
@@ -644,11 +662,14 @@ static int append_value(wleaf *l, const struct ArrowArray *a, int64_t i, tarn_er
       start = o[0];
       end = o[1];
     }
-    if (end < start) return tarn_err(err, TARN_EINVAL, "column %s: negative string length", l->path);
-    int rc = tarn_buf_append(&l->values, (const uint8_t *)a->buffers[2] + start, (size_t)(end - start), err);
+    if (end < start)
+      return tarn_err(err, TARN_EINVAL, "column %s: negative string length", l->path);
+    int rc = tarn_buf_append(&l->values, (const uint8_t *)a->buffers[2] + start,
+                             (size_t)(end - start), err);
     if (rc) return rc;
     if (l->values.len > INT32_MAX)
-      return tarn_err(err, TARN_ENOMEM, "column %s: a row group holds more than 2 GiB of strings", l->path);
+      return tarn_err(err, TARN_ENOMEM, "column %s: a row group holds more than 2 GiB of strings",
+                      l->path);
     int32_t off = (int32_t)l->values.len;
     l->n_values++;
     return tarn_buf_append(&l->offsets, &off, 4, err);
@@ -721,8 +742,8 @@ static int shred(tarn_parquet_writer *w, const wnode *n, const struct ArrowArray
         if ((rc = shred(w, n->children[0], child, k, (int16_t)(def + 1), r, err))) return rc;
       } else {
         for (int c = 0; c < 2; c++)
-          if ((rc = shred(w, n->children[c], child->children[c], k + child->offset, (int16_t)(def + 1), r,
-                          err)))
+          if ((rc = shred(w, n->children[c], child->children[c], k + child->offset,
+                          (int16_t)(def + 1), r, err)))
             return rc;
       }
     }
@@ -740,7 +761,8 @@ static int shred_flat(wleaf *l, const struct ArrowArray *a, tarn_error *err) {
   if (nullable) {
     if ((rc = tarn_buf_reserve(&l->def, (size_t)n * 2, err))) return rc;
     int16_t *d = (int16_t *)(void *)(l->def.data + l->def.len);
-    for (int64_t i = 0; i < n; i++) d[i] = valid_at(a, i) ? 1 : 0;
+    for (int64_t i = 0; i < n; i++)
+      d[i] = valid_at(a, i) ? 1 : 0;
     l->def.len += (size_t)n * 2;
   }
   l->n_levels += n;
@@ -763,7 +785,8 @@ static int shred_flat(wleaf *l, const struct ArrowArray *a, tarn_error *err) {
     l->n_values += (int64_t)k;
     return 0;
   }
-  if (l->value_width > 0 && (rc = tarn_buf_reserve(&l->values, (size_t)n * (size_t)l->value_width, err)))
+  if (l->value_width > 0 &&
+      (rc = tarn_buf_reserve(&l->values, (size_t)n * (size_t)l->value_width, err)))
     return rc;
   for (int64_t i = 0; i < n; i++)
     if ((no_nulls || valid_at(a, i)) && (rc = append_value(l, a, i, err))) return rc;
@@ -872,7 +895,8 @@ static int range_min_max(const wleaf *l, int64_t v0, int64_t v1, tarn_buf *min, 
   if (mn == NULL) return 0;
   min->len = max->len = 0;
   int rc;
-  if ((rc = tarn_buf_append(min, mn, mnl, err)) || (rc = tarn_buf_append(max, mx, mxl, err))) return rc;
+  if ((rc = tarn_buf_append(min, mn, mnl, err)) || (rc = tarn_buf_append(max, mx, mxl, err)))
+    return rc;
   /* Zero's sign is not ordered: the spec asks for -0.0 as a minimum and +0.0 as a maximum. */
   if (l->sort == S_FLOAT || l->sort == S_DOUBLE) {
     if (l->sort == S_FLOAT) {
@@ -901,14 +925,15 @@ static int range_min_max(const wleaf *l, int64_t v0, int64_t v1, tarn_buf *min, 
 
 static int bits_for(uint64_t max_value) {
   int b = 0;
-  while (b < 64 && (max_value >> b) != 0) b++;
+  while (b < 64 && (max_value >> b) != 0)
+    b++;
   return b;
 }
 
 /* Serialises a page header for a body already in w->compressed and emits both. */
-static int emit_page(tarn_parquet_writer *w, int page_type, int64_t uncompressed, int64_t num_values,
-                     int encoding, int64_t num_nulls, int64_t num_rows, int32_t def_len,
-                     int32_t rep_len, bool v2_compressed, int64_t *header_and_body,
+static int emit_page(tarn_parquet_writer *w, int page_type, int64_t uncompressed,
+                     int64_t num_values, int encoding, int64_t num_nulls, int64_t num_rows,
+                     int32_t def_len, int32_t rep_len, bool v2_compressed, int64_t *header_and_body,
                      tarn_error *err) {
   if (uncompressed > INT32_MAX || w->compressed.len > INT32_MAX)
     return tarn_err(err, TARN_EINVAL, "a page would exceed 2 GiB");
@@ -998,20 +1023,26 @@ static int encode_values(tarn_parquet_writer *w, wleaf *l, bool use_dict, int bi
     uint8_t b = (uint8_t)bits;
     int rc = tarn_buf_append(out, &b, 1, err);
     if (rc) return rc;
-    return pq_rle_encode_u32((const uint32_t *)(const void *)w->indices.data + v0, n, bits, out, err);
+    return pq_rle_encode_u32((const uint32_t *)(const void *)w->indices.data + v0, n, bits, out,
+                             err);
   }
   const int32_t *offs = (const int32_t *)(const void *)l->offsets.data + v0;
   const uint8_t *fixed = l->values.data + v0 * l->value_width;
   switch (encoding) {
   case PQ_ENC_RLE: return pq_encode_rle_boolean(fixed, n, out, err);
-  case PQ_ENC_DELTA_BINARY_PACKED: return pq_encode_delta_binary_packed(l->physical, fixed, n, out, err);
-  case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY: return pq_encode_delta_length_byte_array(offs, l->values.data, n, out, err);
+  case PQ_ENC_DELTA_BINARY_PACKED:
+    return pq_encode_delta_binary_packed(l->physical, fixed, n, out, err);
+  case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
+    return pq_encode_delta_length_byte_array(offs, l->values.data, n, out, err);
   case PQ_ENC_DELTA_BYTE_ARRAY:
-    if (l->physical == PQ_BYTE_ARRAY) return pq_encode_delta_byte_array(offs, l->values.data, n, out, err);
+    if (l->physical == PQ_BYTE_ARRAY)
+      return pq_encode_delta_byte_array(offs, l->values.data, n, out, err);
     return pq_encode_delta_byte_array_fixed(fixed, n, l->value_width, out, err);
-  case PQ_ENC_BYTE_STREAM_SPLIT: return pq_encode_byte_stream_split(fixed, n, l->value_width, out, err);
+  case PQ_ENC_BYTE_STREAM_SPLIT:
+    return pq_encode_byte_stream_split(fixed, n, l->value_width, out, err);
   default:
-    if (l->physical == PQ_BYTE_ARRAY) return pq_encode_plain_binary(offs, l->values.data, n, out, err);
+    if (l->physical == PQ_BYTE_ARRAY)
+      return pq_encode_plain_binary(offs, l->values.data, n, out, err);
     return pq_encode_plain_fixed(l->physical, l->type_length, fixed, n, out, err);
   }
 }
@@ -1021,7 +1052,8 @@ static size_t bloom_bytes_for(int64_t ndv) {
    * between 32 bytes and 128 MiB (the spec's split-block sizing). */
   double bits = -8.0 * (double)ndv / log(1.0 - pow(0.01, 1.0 / 8.0));
   size_t bytes = 32;
-  while (bytes < (size_t)128 << 20 && (double)bytes * 8 < bits) bytes *= 2;
+  while (bytes < (size_t)128 << 20 && (double)bytes * 8 < bits)
+    bytes *= 2;
   return bytes;
 }
 
@@ -1103,7 +1135,8 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
         return rc;
       }
       size_t seen = (size_t)k + m;
-      if ((int64_t)pq_dict_plain_size(d) > w->dict_bytes || (seen >= 1024 && pq_dict_count(d) * 2 > seen))
+      if ((int64_t)pq_dict_plain_size(d) > w->dict_bytes ||
+          (seen >= 1024 && pq_dict_count(d) * 2 > seen))
         abandoned = true;
     }
     size_t count = abandoned ? (size_t)n_values : pq_dict_count(d);
@@ -1123,8 +1156,8 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
       int64_t written = 0;
       ch->dictionary_page_offset = w->file_pos;
       if (rc == 0)
-        rc = emit_page(w, PQ_PAGE_DICTIONARY, (int64_t)w->page.len, (int64_t)count, PQ_ENC_PLAIN, 0, 0,
-                       0, 0, true, &written, err);
+        rc = emit_page(w, PQ_PAGE_DICTIONARY, (int64_t)w->page.len, (int64_t)count, PQ_ENC_PLAIN, 0,
+                       0, 0, 0, true, &written, err);
       ch->total_uncompressed += (int64_t)w->page.len + (written - (int64_t)w->compressed.len);
       ch->dict_pages = 1;
     }
@@ -1134,7 +1167,7 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
   int encoding = use_dict ? PQ_ENC_RLE_DICTIONARY : l->encoding;
 
   /* Pages: about page_bytes of encoded values each, cut where a record starts. */
-  double per_value = use_dict ? (bits + 1) / 8.0
+  double per_value = use_dict             ? (bits + 1) / 8.0
                      : l->value_width > 0 ? (double)l->value_width
                                           : (double)(l->values.len + 4 * (size_t)n_values) /
                                                 (double)(n_values ? n_values : 1);
@@ -1146,16 +1179,19 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
   while (e0 < n_entries || (n_entries == 0 && e0 == 0 && ch->data_pages == 0)) {
     int64_t e1 = e0 + per_page < n_entries ? e0 + per_page : n_entries;
     if (l->max_rep > 0)
-      while (e1 < n_entries && rep[e1] != 0) e1++;
+      while (e1 < n_entries && rep[e1] != 0)
+        e1++;
     int64_t values = 0, rows = 0;
     if (l->max_def > 0) {
-      for (int64_t e = e0; e < e1; e++) values += def[e] == l->max_def;
+      for (int64_t e = e0; e < e1; e++)
+        values += def[e] == l->max_def;
     } else {
       values = e1 - e0;
     }
     if (l->conv == WC_NULL) values = 0;
     if (l->max_rep > 0) {
-      for (int64_t e = e0; e < e1; e++) rows += rep[e] == 0;
+      for (int64_t e = e0; e < e1; e++)
+        rows += rep[e] == 0;
     } else {
       rows = e1 - e0;
     }
@@ -1168,7 +1204,8 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
       size_t at = w->levels.len;
       if (!v2 && (rc = tarn_buf_append(&w->levels, "\0\0\0\0", 4, err))) break;
       size_t body = w->levels.len;
-      if ((rc = pq_rle_encode_i16(rep + e0, (size_t)(e1 - e0), bits_for((uint64_t)l->max_rep), &w->levels, err)))
+      if ((rc = pq_rle_encode_i16(rep + e0, (size_t)(e1 - e0), bits_for((uint64_t)l->max_rep),
+                                  &w->levels, err)))
         break;
       rep_len = (int32_t)(w->levels.len - body);
       if (!v2) memcpy(w->levels.data + at, &rep_len, 4);
@@ -1177,7 +1214,8 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
       size_t at = w->levels.len;
       if (!v2 && (rc = tarn_buf_append(&w->levels, "\0\0\0\0", 4, err))) break;
       size_t body = w->levels.len;
-      if ((rc = pq_rle_encode_i16(def + e0, (size_t)(e1 - e0), bits_for((uint64_t)l->max_def), &w->levels, err)))
+      if ((rc = pq_rle_encode_i16(def + e0, (size_t)(e1 - e0), bits_for((uint64_t)l->max_def),
+                                  &w->levels, err)))
         break;
       def_len = (int32_t)(w->levels.len - body);
       if (!v2) memcpy(w->levels.data + at, &def_len, 4);
@@ -1186,15 +1224,18 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
     w->page.len = 0;
     if (!v2 && (rc = tarn_buf_append(&w->page, w->levels.data, w->levels.len, err))) break;
     size_t values_at = w->page.len;
-    if (values > 0 && (rc = encode_values(w, l, use_dict, bits, encoding, v0, v1, &w->page, err))) break;
+    if (values > 0 && (rc = encode_values(w, l, use_dict, bits, encoding, v0, v1, &w->page, err)))
+      break;
     w->compressed.len = 0;
     int64_t uncompressed;
     if (v2) {
       if ((rc = tarn_buf_append(&w->compressed, w->levels.data, w->levels.len, err))) break;
-      if ((rc = pq_compress(w->codec, w->level, w->page.data, w->page.len, &w->compressed, err))) break;
+      if ((rc = pq_compress(w->codec, w->level, w->page.data, w->page.len, &w->compressed, err)))
+        break;
       uncompressed = (int64_t)(w->levels.len + w->page.len);
     } else {
-      if ((rc = pq_compress(w->codec, w->level, w->page.data, w->page.len, &w->compressed, err))) break;
+      if ((rc = pq_compress(w->codec, w->level, w->page.data, w->page.len, &w->compressed, err)))
+        break;
       uncompressed = (int64_t)w->page.len;
     }
     (void)values_at;
@@ -1349,14 +1390,17 @@ static void write_statistics(thw *t, const wleaf *l, const wchunk *ch) {
 
 static void write_column_chunk(thw *t, tarn_parquet_writer *w, const wleaf *l, const wchunk *ch) {
   thw_struct_begin(t);
-  thw_i64(t, 2, ch->dictionary_page_offset >= 0 ? ch->dictionary_page_offset : ch->data_page_offset);
+  thw_i64(t, 2,
+          ch->dictionary_page_offset >= 0 ? ch->dictionary_page_offset : ch->data_page_offset);
   thw_field_struct(t, 3);
   thw_i32(t, 1, l->physical);
   thw_field_list(t, 2, TH_I32, (uint32_t)ch->n_encodings);
-  for (int i = 0; i < ch->n_encodings; i++) thw_elem_i32(t, ch->encodings[i]);
+  for (int i = 0; i < ch->n_encodings; i++)
+    thw_elem_i32(t, ch->encodings[i]);
   /* path_in_schema: the leaf path split at dots. */
   int parts = 1;
-  for (const char *p = l->path; *p; p++) parts += *p == '.';
+  for (const char *p = l->path; *p; p++)
+    parts += *p == '.';
   thw_field_list(t, 3, TH_BINARY, (uint32_t)parts);
   const char *start = l->path;
   for (const char *p = l->path;; p++) {
@@ -1418,14 +1462,18 @@ static int write_page_indexes(tarn_parquet_writer *w, tarn_error *err) {
         if (pass == 0) {
           if (l->sort == S_NONE || w->opts.no_statistics) continue;
           thw_field_list(&t, 1, TH_TRUE, (uint32_t)ch->n_pages);
-          for (int i = 0; i < ch->n_pages; i++) thw_elem_bool(&t, ch->page_null[i]);
+          for (int i = 0; i < ch->n_pages; i++)
+            thw_elem_bool(&t, ch->page_null[i]);
           thw_field_list(&t, 2, TH_BINARY, (uint32_t)ch->n_pages);
-          for (int i = 0; i < ch->n_pages; i++) thw_elem_binary(&t, ch->page_min[i].data, ch->page_min[i].len);
+          for (int i = 0; i < ch->n_pages; i++)
+            thw_elem_binary(&t, ch->page_min[i].data, ch->page_min[i].len);
           thw_field_list(&t, 3, TH_BINARY, (uint32_t)ch->n_pages);
-          for (int i = 0; i < ch->n_pages; i++) thw_elem_binary(&t, ch->page_max[i].data, ch->page_max[i].len);
+          for (int i = 0; i < ch->n_pages; i++)
+            thw_elem_binary(&t, ch->page_max[i].data, ch->page_max[i].len);
           thw_i32(&t, 4, 0); /* UNORDERED: always true, and cheap */
           thw_field_list(&t, 5, TH_I64, (uint32_t)ch->n_pages);
-          for (int i = 0; i < ch->n_pages; i++) thw_elem_i64(&t, ch->page_nulls[i]);
+          for (int i = 0; i < ch->n_pages; i++)
+            thw_elem_i64(&t, ch->page_nulls[i]);
         } else {
           thw_field_list(&t, 1, TH_STRUCT, (uint32_t)ch->n_pages);
           for (int i = 0; i < ch->n_pages; i++) {
@@ -1482,7 +1530,8 @@ static int write_footer(tarn_parquet_writer *w, tarn_error *err) {
     const wgroup *rg = &w->groups[g];
     thw_struct_begin(&t);
     thw_field_list(&t, 1, TH_STRUCT, (uint32_t)w->n_leaves);
-    for (int c = 0; c < w->n_leaves; c++) write_column_chunk(&t, w, &w->leaves[c], &rg->chunks[c]);
+    for (int c = 0; c < w->n_leaves; c++)
+      write_column_chunk(&t, w, &w->leaves[c], &rg->chunks[c]);
     thw_i64(&t, 2, rg->total_byte_size);
     thw_i64(&t, 3, rg->num_rows);
     if (w->opts.n_sorting_columns) {
@@ -1680,8 +1729,9 @@ int tarn_parquet_writer_open(const char *path, const struct ArrowSchema *schema,
   w->page_bytes = w->opts.page_bytes > 0 ? w->opts.page_bytes : DEFAULT_PAGE_BYTES;
   w->dict_bytes = w->opts.dictionary_bytes > 0 ? w->opts.dictionary_bytes : DEFAULT_DICT_BYTES;
   int rc = 0;
-  if (w->codec != PQ_CODEC_UNCOMPRESSED && w->codec != PQ_CODEC_SNAPPY && w->codec != PQ_CODEC_GZIP &&
-      w->codec != PQ_CODEC_BROTLI && w->codec != PQ_CODEC_ZSTD && w->codec != PQ_CODEC_LZ4_RAW)
+  if (w->codec != PQ_CODEC_UNCOMPRESSED && w->codec != PQ_CODEC_SNAPPY &&
+      w->codec != PQ_CODEC_GZIP && w->codec != PQ_CODEC_BROTLI && w->codec != PQ_CODEC_ZSTD &&
+      w->codec != PQ_CODEC_LZ4_RAW)
     rc = tarn_err(err, TARN_EINVAL, "%s: codec %d cannot be written", path, w->codec);
   /* The schema root, then every column. */
   pq_schema_element *root = rc ? NULL : new_element(w, err);
@@ -1695,8 +1745,8 @@ int tarn_parquet_writer_open(const char *path, const struct ArrowSchema *schema,
   if (rc == 0) {
     w->root->kind = W_STRUCT;
     w->root->n_children = (int)schema->n_children;
-    w->root->children = tarn_arena_calloc(&w->arena, (size_t)(schema->n_children ? schema->n_children : 1),
-                                          sizeof(wnode *));
+    w->root->children = tarn_arena_calloc(
+        &w->arena, (size_t)(schema->n_children ? schema->n_children : 1), sizeof(wnode *));
     if (w->root->children == NULL) rc = nomem(err);
   }
   for (int64_t i = 0; rc == 0 && i < schema->n_children; i++)
@@ -1737,12 +1787,14 @@ int tarn_parquet_writer_open(const char *path, const struct ArrowSchema *schema,
     w->path = strdup(path);
     size_t n = strlen(path) + 16;
     w->tmp_path = malloc(n);
-    if (!w->path || !w->tmp_path) rc = nomem(err);
+    if (!w->path || !w->tmp_path)
+      rc = nomem(err);
     else {
       snprintf(w->tmp_path, n, "%s.tmp.XXXXXX", path);
       w->fd = mkstemp(w->tmp_path);
       if (w->fd < 0) {
-        rc = tarn_err(err, TARN_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        rc = tarn_err(err, TARN_EIO, "%s: cannot create a temporary file: %s", path,
+                      strerror(errno));
         free(w->tmp_path);
         w->tmp_path = NULL;
       } else {
