@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/progress.h"
 #include "ingest/csv.h"
+#include "ingest/jsonl.h"
 #include "parquet/codec.h"
 #include "tarn.h"
 
@@ -291,7 +292,8 @@ static bool ends_with(const char *s, const char *suffix) {
 }
 
 typedef struct copy_source {
-  ing_csv_options csv; /* set by the caller before open_source */
+  ing_csv_options csv; /* set by the caller before open_source (schema, skip_bad_rows: JSON too) */
+  int is_jsonl;
   struct ArrowArrayStream stream;
   tarn_parquet_file *parquet;
   int (*error_code)(struct ArrowArrayStream *);
@@ -315,9 +317,12 @@ static int open_source(const char *path, const char *from, copy_source *src, tar
     src->error_code = tarn_parquet_stream_error;
     return rc;
   }
-  if (strcmp(from, "csv") == 0) {
-    src->error_code = ing_stream_error;
-    return ing_csv_open(path, &src->csv, &src->stream, err);
+  src->error_code = ing_stream_error;
+  if (strcmp(from, "csv") == 0) return ing_csv_open(path, &src->csv, &src->stream, err);
+  if (strcmp(from, "jsonl") == 0) {
+    ing_jsonl_options jo = {.schema = src->csv.schema, .skip_bad_rows = src->csv.skip_bad_rows};
+    src->is_jsonl = 1;
+    return ing_jsonl_open(path, &jo, &src->stream, err);
   }
   return tarn_err(err, TARN_EUSAGE, "%s: reading %s is not available in this build", path, from);
 }
@@ -436,7 +441,7 @@ static int cmd_copy(int argc, char **argv) {
     tarn_progress_finish(&progress, rows);
   }
   if (rc == 0 && src.parquet == NULL) {
-    int64_t bad = ing_csv_bad_rows(&src.stream);
+    int64_t bad = src.is_jsonl ? ing_jsonl_bad_rows(&src.stream) : ing_csv_bad_rows(&src.stream);
     if (bad > 0) fprintf(stderr, "tarn: skipped %lld bad rows\n", (long long)bad);
   }
   tarn_parquet_writer_abort(w);

@@ -22,6 +22,7 @@ static int nomem(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of me
 void ing_field_clear(ing_field *f) {
   if (f == NULL) return;
   free(f->name);
+  free(f->key);
   ing_fields_free(f->children, f->n_children);
   memset(f, 0, sizeof *f);
 }
@@ -62,9 +63,7 @@ static void type_name_into(const ing_field *f, char *buf, size_t cap, int depth)
     return;
   }
   switch (f->type) {
-  case ING_DECIMAL:
-    snprintf(buf + len, cap - len, "DECIMAL(%d,%d)", f->precision, f->scale);
-    break;
+  case ING_DECIMAL: snprintf(buf + len, cap - len, "DECIMAL(%d,%d)", f->precision, f->scale); break;
   case ING_VARCHAR: snprintf(buf + len, cap - len, "%s", f->json_text ? "JSON" : "VARCHAR"); break;
   case ING_LIST:
     type_name_into(&f->children[0], buf, cap, depth + 1);
@@ -195,24 +194,24 @@ static int sp_type(schema_parser *sp, ing_field *f, int depth) {
   static const struct {
     const char *name;
     ing_type type;
-  } names[] = {{"VARCHAR", ING_VARCHAR},     {"TEXT", ING_VARCHAR},
-               {"STRING", ING_VARCHAR},      {"CHAR", ING_VARCHAR},
-               {"BPCHAR", ING_VARCHAR},      {"BOOLEAN", ING_BOOLEAN},
-               {"BOOL", ING_BOOLEAN},        {"LOGICAL", ING_BOOLEAN},
-               {"TINYINT", ING_TINYINT},     {"INT1", ING_TINYINT},
-               {"SMALLINT", ING_SMALLINT},   {"INT2", ING_SMALLINT},
-               {"SHORT", ING_SMALLINT},      {"INTEGER", ING_INTEGER},
-               {"INT", ING_INTEGER},         {"INT4", ING_INTEGER},
-               {"SIGNED", ING_INTEGER},      {"BIGINT", ING_BIGINT},
-               {"INT8", ING_BIGINT},         {"LONG", ING_BIGINT},
-               {"FLOAT", ING_FLOAT},         {"FLOAT4", ING_FLOAT},
-               {"REAL", ING_FLOAT},          {"DOUBLE", ING_DOUBLE},
-               {"FLOAT8", ING_DOUBLE},       {"DECIMAL", ING_DECIMAL},
-               {"NUMERIC", ING_DECIMAL},     {"DATE", ING_DATE},
-               {"TIME", ING_TIME},           {"TIMESTAMP", ING_TIMESTAMP},
-               {"DATETIME", ING_TIMESTAMP},  {"TIMESTAMPTZ", ING_TIMESTAMPTZ},
-               {"STRUCT", ING_STRUCT},       {"ROW", ING_STRUCT},
-               {"LIST", ING_LIST},           {"JSON", ING_VARCHAR}};
+  } names[] = {{"VARCHAR", ING_VARCHAR},    {"TEXT", ING_VARCHAR},
+               {"STRING", ING_VARCHAR},     {"CHAR", ING_VARCHAR},
+               {"BPCHAR", ING_VARCHAR},     {"BOOLEAN", ING_BOOLEAN},
+               {"BOOL", ING_BOOLEAN},       {"LOGICAL", ING_BOOLEAN},
+               {"TINYINT", ING_TINYINT},    {"INT1", ING_TINYINT},
+               {"SMALLINT", ING_SMALLINT},  {"INT2", ING_SMALLINT},
+               {"SHORT", ING_SMALLINT},     {"INTEGER", ING_INTEGER},
+               {"INT", ING_INTEGER},        {"INT4", ING_INTEGER},
+               {"SIGNED", ING_INTEGER},     {"BIGINT", ING_BIGINT},
+               {"INT8", ING_BIGINT},        {"LONG", ING_BIGINT},
+               {"FLOAT", ING_FLOAT},        {"FLOAT4", ING_FLOAT},
+               {"REAL", ING_FLOAT},         {"DOUBLE", ING_DOUBLE},
+               {"FLOAT8", ING_DOUBLE},      {"DECIMAL", ING_DECIMAL},
+               {"NUMERIC", ING_DECIMAL},    {"DATE", ING_DATE},
+               {"TIME", ING_TIME},          {"TIMESTAMP", ING_TIMESTAMP},
+               {"DATETIME", ING_TIMESTAMP}, {"TIMESTAMPTZ", ING_TIMESTAMPTZ},
+               {"STRUCT", ING_STRUCT},      {"ROW", ING_STRUCT},
+               {"LIST", ING_LIST},          {"JSON", ING_VARCHAR}};
   int found = -1;
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strcmp(w, names[i].name) == 0) found = (int)i;
@@ -265,7 +264,8 @@ static int sp_type(schema_parser *sp, ing_field *f, int depth) {
     if (*sp->p != ')') return sp_fail(sp, "expected ')'");
     sp->p++;
     if (f->type == ING_DECIMAL) {
-      if (a < 1 || a > 38 || b > a) return sp_fail(sp, "DECIMAL needs 1 <= precision <= 38 and scale <= precision");
+      if (a < 1 || a > 38 || b > a)
+        return sp_fail(sp, "DECIMAL needs 1 <= precision <= 38 and scale <= precision");
       f->precision = a;
       f->scale = b;
     } else if (f->type != ING_VARCHAR) {
@@ -284,10 +284,9 @@ static int sp_type(schema_parser *sp, ing_field *f, int depth) {
     if (++depth > ING_MAX_DEPTH) return sp_fail(sp, "types nested too deeply");
     ing_field *elem = calloc(1, sizeof *elem);
     if (elem == NULL) return nomem(sp->err);
-    *elem = *f;
-    free(elem->name);
-    elem->name = strdup("element");
+    *elem = *f; /* the element takes the type; f keeps its name and becomes the list */
     char *name = f->name;
+    elem->name = strdup("element");
     memset(f, 0, sizeof *f);
     f->name = name;
     f->type = ING_LIST;
@@ -469,8 +468,10 @@ int ing_parse_int64(const char *s, size_t n, int strict, int64_t *out) {
   trim(&s, &n);
   size_t i = 0;
   int neg = 0;
-  if (n && s[0] == '-') neg = 1, i = 1;
-  else if (n && s[0] == '+' && !strict) i = 1;
+  if (n && s[0] == '-')
+    neg = 1, i = 1;
+  else if (n && s[0] == '+' && !strict)
+    i = 1;
   if (i == n) return 0;
   /* DuckDB's sniffer leaves numbers with leading zeros as text (zip codes, ids). */
   if (strict && !neg && s[i] == '0' && n - i > 1) return 0;
@@ -489,8 +490,10 @@ int ing_parse_double(const char *s, size_t n, int strict, double *out) {
   trim(&s, &n);
   size_t i = 0;
   int neg = 0;
-  if (n && s[0] == '-') neg = 1, i = 1;
-  else if (n && s[0] == '+' && !strict) i = 1;
+  if (n && s[0] == '-')
+    neg = 1, i = 1;
+  else if (n && s[0] == '+' && !strict)
+    i = 1;
   if (ieq(s + i, n - i, "nan")) return *out = NAN, 1;
   if (ieq(s + i, n - i, "inf") || ieq(s + i, n - i, "infinity"))
     return *out = neg ? -INFINITY : INFINITY, 1;
@@ -607,8 +610,7 @@ static int date_part(const char *s, size_t n, size_t *i, int32_t *days) {
 
 /* H[H]:M[M][:S[S][.fraction]] at s[*i]; hour 24 is allowed (with zero minutes and seconds) only
  * when allow24. Adds ING_TS_SECONDS / ING_TS_FRACTION to *shape. */
-static int time_part(const char *s, size_t n, size_t *i, int allow24, int64_t *micros,
-                     int *shape) {
+static int time_part(const char *s, size_t n, size_t *i, int allow24, int64_t *micros, int *shape) {
   int h, m, sec = 0;
   int64_t frac = 0;
   if (read_digits(s, n, i, 2, &h) == 0 || *i >= n || s[*i] != ':') return 0;
@@ -705,10 +707,14 @@ int ing_utf8_valid(const uint8_t *s, size_t n) {
     }
     size_t len;
     unsigned min, cp;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000, cp = c & 0x07;
-    else return 0;
+    if (c >= 0xc2 && c <= 0xdf)
+      len = 2, min = 0x80, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      len = 3, min = 0x800, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      len = 4, min = 0x10000, cp = c & 0x07;
+    else
+      return 0;
     if (len > n - i) return 0;
     for (size_t k = 1; k < len; k++) {
       if ((s[i + k] & 0xc0) != 0x80) return 0;
@@ -733,6 +739,8 @@ const char *ing_quote_value(const char *s, size_t n, char *buf, size_t cap) {
   buf[o] = '\0';
   return buf;
 }
+
+const char *ing_article(const char *word) { return strchr("AEIOUaeiou", word[0]) ? "an" : "a"; }
 
 /* ---- column builders ---- */
 
@@ -762,8 +770,10 @@ static int push_bit(tarn_buf *bits, int64_t index, int value, tarn_error *err) {
     bits->len = need;
   }
   uint8_t mask = (uint8_t)(1u << (index & 7));
-  if (value) bits->data[index >> 3] |= mask;
-  else bits->data[index >> 3] &= (uint8_t)~mask;
+  if (value)
+    bits->data[index >> 3] |= mask;
+  else
+    bits->data[index >> 3] &= (uint8_t)~mask;
   return 0;
 }
 
@@ -1239,7 +1249,8 @@ static int csv_next_record(csv_reader *r, csv_rec *rec, tarn_error *err) {
       if (rc == 1) break;
     }
   }
-  rec->bytes = r->bytes.data;
+  static const uint8_t nothing[1];
+  rec->bytes = r->bytes.data ? r->bytes.data : nothing; /* a record of empty fields */
   rec->fields = (const csv_field *)(const void *)r->fields.data;
   rec->n = (int)(r->fields.len / sizeof(csv_field));
   rec->line = r->rec_line;
@@ -1277,8 +1288,8 @@ static ing_type csv_resolve(unsigned mask, int seen) {
   static const struct {
     unsigned bit;
     ing_type type;
-  } order[] = {{C_BOOL, ING_BOOLEAN}, {C_BIGINT, ING_BIGINT}, {C_DOUBLE, ING_DOUBLE},
-               {C_TIME, ING_TIME},    {C_DATE, ING_DATE},     {C_TS, ING_TIMESTAMP},
+  } order[] = {{C_BOOL, ING_BOOLEAN},    {C_BIGINT, ING_BIGINT}, {C_DOUBLE, ING_DOUBLE},
+               {C_TIME, ING_TIME},       {C_DATE, ING_DATE},     {C_TS, ING_TIMESTAMP},
                {C_TSTZ, ING_TIMESTAMPTZ}};
   for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
     if (mask & order[k].bit) return order[k].type;
@@ -1402,9 +1413,10 @@ static int csv_convert(csv_reader *r, const csv_rec *rec, tarn_error *err) {
       if (r->cols[c].type == ING_VARCHAR)
         return csv_bad_row(r, err, "line %lld, column %s: invalid UTF-8", (long long)rec->line,
                            r->cols[c].name);
-      return csv_bad_row(r, err, "line %lld, column %s: '%s' is not a %s", (long long)rec->line,
-                         r->cols[c].name, ing_quote_value(s, f->len, q, sizeof q),
-                         ing_type_name(&r->cols[c], tn, sizeof tn));
+      ing_type_name(&r->cols[c], tn, sizeof tn);
+      return csv_bad_row(r, err, "line %lld, column %s: '%s' is not %s %s", (long long)rec->line,
+                         r->cols[c].name, ing_quote_value(s, f->len, q, sizeof q), ing_article(tn),
+                         tn);
     }
   }
   return ing_builder_nested(&r->builder, err);
@@ -1432,7 +1444,7 @@ static int csv_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
     csv_rec rec;
     if (r->s_next < r->s_count) { /* the sample first */
       const csv_kept *k = (const csv_kept *)(const void *)r->s_recs.data + r->s_next++;
-      rec.bytes = r->s_bytes.data;
+      rec.bytes = r->s_bytes.data ? r->s_bytes.data : (const uint8_t *)"";
       rec.fields = (const csv_field *)(const void *)r->s_fields.data + k->first_field;
       rec.n = k->n;
       rec.line = k->line;
@@ -1480,10 +1492,9 @@ static void csv_release(struct ArrowArrayStream *s) {
 static int csv_keep(csv_reader *r, const csv_rec *rec, tarn_error *err) {
   csv_kept k = {r->s_fields.len / sizeof(csv_field), rec->n, rec->line};
   size_t base = r->s_bytes.len;
-  int rc = tarn_buf_append(&r->s_bytes, rec->bytes, rec->n ? rec->fields[rec->n - 1].off +
-                                                                 rec->fields[rec->n - 1].len
-                                                           : 0,
-                           err);
+  int rc =
+      tarn_buf_append(&r->s_bytes, rec->bytes,
+                      rec->n ? rec->fields[rec->n - 1].off + rec->fields[rec->n - 1].len : 0, err);
   for (int c = 0; c < rec->n && rc == 0; c++) {
     csv_field f = rec->fields[c];
     f.off += base;
@@ -1540,15 +1551,14 @@ static int csv_infer(csv_reader *r, int64_t sample_rows, tarn_error *err) {
   return rc;
 }
 
-static int csv_open_reader(csv_reader *r, const ing_csv_options *opts,
-                           struct ArrowArrayStream *out, tarn_error *err) {
+static int csv_open_reader(csv_reader *r, const ing_csv_options *opts, struct ArrowArrayStream *out,
+                           tarn_error *err) {
   ing_csv_options defaults = {0};
   if (opts == NULL) opts = &defaults;
   int rc;
   r->delim = opts->delimiter ? opts->delimiter : ',';
   if (r->delim == '"' || r->delim == '\n' || r->delim == '\r')
-    return tarn_err(err, TARN_EINVAL, "%s: the delimiter cannot be a quote or a line end",
-                    r->name);
+    return tarn_err(err, TARN_EINVAL, "%s: the delimiter cannot be a quote or a line end", r->name);
   if (opts->sample_rows < 0 || opts->batch_rows < 0)
     return tarn_err(err, TARN_EINVAL, "%s: sample_rows and batch_rows must not be negative",
                     r->name);
@@ -1567,8 +1577,8 @@ static int csv_open_reader(csv_reader *r, const ing_csv_options *opts,
     }
     for (int c = 0; c < r->n_cols; c++)
       if (r->cols[c].type == ING_STRUCT || r->cols[c].type == ING_LIST)
-        return tarn_err(err, TARN_EINVAL, "%s: column %s: CSV columns cannot be nested",
-                        r->name, r->cols[c].name);
+        return tarn_err(err, TARN_EINVAL, "%s: column %s: CSV columns cannot be nested", r->name,
+                        r->cols[c].name);
   }
 
   /* The header (or, without one, the first record, which fixes the column count). */
@@ -1580,8 +1590,7 @@ static int csv_open_reader(csv_reader *r, const ing_csv_options *opts,
   }
   int have_first = rc == 1;
   if (have_first && rec.error)
-    return tarn_err(err, TARN_EINVAL, "%s: line %lld: %s", r->name, (long long)rec.line,
-                    rec.error);
+    return tarn_err(err, TARN_EINVAL, "%s: line %lld: %s", r->name, (long long)rec.line, rec.error);
   if (!have_first && r->cols == NULL)
     return tarn_err(err, TARN_EINVAL, "%s: the file is empty (no header, no rows)", r->name);
   if (have_first && r->cols != NULL && rec.n != r->n_cols && !opts->no_header)

@@ -49,8 +49,7 @@ int ing_csv_open(const char *path, const ing_csv_options *opts, struct ArrowArra
 /* As ing_csv_open for CSV text held in memory: data[0..len) is borrowed and must outlive the
  * stream; name is used in messages. */
 int ing_csv_open_memory(const uint8_t *data, size_t len, const char *name,
-                        const ing_csv_options *opts, struct ArrowArrayStream *out,
-                        tarn_error *err);
+                        const ing_csv_options *opts, struct ArrowArrayStream *out, tarn_error *err);
 
 /* Rows skipped so far (skip_bad_rows) by a stream made by ing_csv_open or ing_jsonl_open; -1 for
  * any other stream. */
@@ -89,6 +88,7 @@ typedef enum ing_type {
 /* A column or nested field. STRUCT has its fields as children, LIST one child (the element). */
 typedef struct ing_field {
   char *name;
+  char *key; /* JSON: the key this field is read from when it differs from name, else NULL */
   ing_type type;
   int precision, scale; /* DECIMAL */
   int json_text;        /* VARCHAR holding JSON text (a JSON value of mixed types) */
@@ -148,6 +148,9 @@ int ing_parse_timestamp(const char *s, size_t n, int64_t *micros, int *shape);
 /* 1 when s[0..n) is valid UTF-8. */
 int ing_utf8_valid(const uint8_t *s, size_t n);
 
+/* "an" before a word starting with a vowel ("an INTEGER"), else "a". */
+const char *ing_article(const char *word);
+
 /* Copies at most 40 bytes of s into buf as printable text for an error message. */
 const char *ing_quote_value(const char *s, size_t n, char *buf, size_t cap);
 
@@ -192,9 +195,9 @@ int ing_builder_finish(ing_builder *b, struct ArrowArray *out, tarn_error *err);
 
 typedef struct ing_stream_base {
   uint32_t magic;
-  int code;             /* tarn code of the last failure (0 if none) */
-  char message[512];    /* its message */
-  int64_t bad_rows;     /* rows skipped */
+  int code;          /* tarn code of the last failure (0 if none) */
+  char message[512]; /* its message */
+  int64_t bad_rows;  /* rows skipped */
 } ing_stream_base;
 
 /* Records a failure in base (from err) and returns the errno value get_next should return. */
