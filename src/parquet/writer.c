@@ -1026,8 +1026,10 @@ static int encode_values(tarn_parquet_writer *w, wleaf *l, bool use_dict, int bi
     return pq_rle_encode_u32((const uint32_t *)(const void *)w->indices.data + v0, n, bits, out,
                              err);
   }
-  const int32_t *offs = (const int32_t *)(const void *)l->offsets.data + v0;
-  const uint8_t *fixed = l->values.data + v0 * l->value_width;
+  /* offsets exist only for BYTE_ARRAY columns (pointer arithmetic on NULL is undefined). */
+  const int32_t *offs =
+      l->offsets.data ? (const int32_t *)(const void *)l->offsets.data + v0 : NULL;
+  const uint8_t *fixed = l->values.data ? l->values.data + v0 * l->value_width : NULL;
   switch (encoding) {
   case PQ_ENC_RLE: return pq_encode_rle_boolean(fixed, n, out, err);
   case PQ_ENC_DELTA_BINARY_PACKED:
@@ -1224,7 +1226,8 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
     w->page.len = 0;
     if (!v2 && (rc = tarn_buf_append(&w->page, w->levels.data, w->levels.len, err))) break;
     size_t values_at = w->page.len;
-    if (values > 0 && (rc = encode_values(w, l, use_dict, bits, encoding, v0, v1, &w->page, err)))
+    /* Even an all-null page carries its encoding's header (DELTA_* streams start with one). */
+    if (l->conv != WC_NULL && (rc = encode_values(w, l, use_dict, bits, encoding, v0, v1, &w->page, err)))
       break;
     w->compressed.len = 0;
     int64_t uncompressed;
