@@ -117,18 +117,52 @@ int col_schema_copy(const struct ArrowSchema *src, struct ArrowSchema *dst, tarn
   return 0;
 }
 
+int col_metadata_pairs(const char *const *keys, const char *const *values, int n, char **buf,
+                       size_t *len, tarn_error *err) {
+  size_t total = 4;
+  for (int i = 0; i < n; i++)
+    total += 8 + strlen(keys[i]) + strlen(values[i]);
+  char *p = malloc(total);
+  if (p == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  int32_t count = n;
+  memcpy(p, &count, 4);
+  size_t at = 4;
+  for (int i = 0; i < n; i++) {
+    const char *parts[2] = {keys[i], values[i]};
+    for (int k = 0; k < 2; k++) {
+      int32_t l = (int32_t)strlen(parts[k]);
+      memcpy(p + at, &l, 4);
+      memcpy(p + at + 4, parts[k], (size_t)l);
+      at += 4 + (size_t)l;
+    }
+  }
+  *buf = p;
+  *len = total;
+  return 0;
+}
+
 int col_metadata_single(const char *key, const char *value, char **buf, size_t *len,
                         tarn_error *err) {
-  int32_t kl = (int32_t)strlen(key), vl = (int32_t)strlen(value), one = 1;
-  size_t n = 12 + (size_t)kl + (size_t)vl;
-  char *p = malloc(n);
-  if (p == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
-  memcpy(p, &one, 4);
-  memcpy(p + 4, &kl, 4);
-  memcpy(p + 8, key, (size_t)kl);
-  memcpy(p + 8 + kl, &vl, 4);
-  memcpy(p + 12 + kl, value, (size_t)vl);
-  *buf = p;
-  *len = n;
-  return 0;
+  return col_metadata_pairs(&key, &value, 1, buf, len, err);
+}
+
+const char *col_metadata_find(const char *metadata, const char *key, size_t *value_len) {
+  if (metadata == NULL) return NULL;
+  int32_t n;
+  memcpy(&n, metadata, 4);
+  const char *p = metadata + 4;
+  size_t klen = strlen(key);
+  for (int32_t i = 0; i < n; i++) {
+    int32_t kl, vl;
+    memcpy(&kl, p, 4);
+    const char *k = p + 4;
+    memcpy(&vl, k + kl, 4);
+    const char *v = k + kl + 4;
+    if ((size_t)kl == klen && memcmp(k, key, klen) == 0) {
+      *value_len = (size_t)vl;
+      return v;
+    }
+    p = v + vl;
+  }
+  return NULL;
 }

@@ -37,4 +37,12 @@ int col_schema_copy(const struct ArrowSchema *src, struct ArrowSchema *dst, tarn
 int col_metadata_single(const char *key, const char *value, char **buf, size_t *len,
                         tarn_error *err);
 
+/* The same for n key/value pairs. */
+int col_metadata_pairs(const char *const *keys, const char *const *values, int n, char **buf,
+                       size_t *len, tarn_error *err);
+
+/* Finds key in an Arrow metadata blob (may be NULL). Returns a pointer to its value inside the
+ * blob and sets *value_len, or returns NULL. */
+const char *col_metadata_find(const char *metadata, const char *key, size_t *value_len);
+
 #endif

@@ -197,11 +197,29 @@ static int read_logical_type(th_reader *r, int type, pq_logical_type *lt) {
   case PQ_LT_UUID:
   case PQ_LT_FLOAT16:
   case PQ_LT_VARIANT:
-  case PQ_LT_GEOMETRY:
-  case PQ_LT_GEOGRAPHY:
     lt->kind = id_;
     RC = th_skip(r, TYPE);
     break;
+  case PQ_LT_GEOMETRY:
+  case PQ_LT_GEOGRAPHY: {
+    lt->kind = id_;
+    if (TYPE != TH_STRUCT) {
+      RC = th_fail(r, "GEOMETRY/GEOGRAPHY is not a struct");
+      break;
+    }
+    int32_t alg = 0;
+    FIELDS_BEGIN(r)
+    case 1:
+      RC = read_bytes(r, TYPE, &lt->crs);
+      break;
+    case 2:
+      RC = th_read_i32(r, TYPE, &alg);
+      lt->has_algorithm = true;
+      break;
+      FIELDS_END(r)
+    lt->algorithm = alg;
+    break;
+  }
   default:
     lt->kind = PQ_LT_UNRECOGNISED;
     RC = th_skip(r, TYPE);

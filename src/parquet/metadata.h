@@ -36,6 +36,9 @@ typedef struct pq_logical_type {
   bool adjusted_to_utc;     /* TIME/TIMESTAMP */
   int bit_width;            /* INTEGER */
   bool is_signed;           /* INTEGER */
+  pq_bytes crs;             /* GEOMETRY/GEOGRAPHY: coordinate reference system, when given */
+  bool has_algorithm;       /* GEOGRAPHY: edge interpolation (0 SPHERICAL, 1 VINCENTY, ...) */
+  int32_t algorithm;
 } pq_logical_type;
 
 typedef struct pq_schema_element {

@@ -6,6 +6,7 @@
 
 #include "columnar/arrow.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "parquet/format.h"
 
 #define SCHEMA_MAX_DEPTH 128
@@ -235,6 +236,16 @@ static int map_leaf(builder *b, pq_node *n) {
     if (phys == PQ_INT64) {
       n->arrow_width = 8;
       set_format(n, is_signed || bits < 64 ? "l" : "L");
+      return 0;
+    }
+    break;
+  case PQ_LT_GEOMETRY:
+  case PQ_LT_GEOGRAPHY:
+    if (phys == PQ_BYTE_ARRAY) {
+      /* Well-known binary, marked with the GeoArrow extension so a writer can keep the type. */
+      n->conversion = PQ_CONV_BINARY;
+      n->geo = kind;
+      set_format(n, "z");
       return 0;
     }
     break;
@@ -490,6 +501,33 @@ int pq_schema_build(const pq_file_meta *meta, tarn_arena *arena, pq_schema *out,
   return 0;
 }
 
+/* GeoArrow's WKB extension: {"crs": ...} when the file gives one, and "edges": "spherical" for
+ * GEOGRAPHY (Parquet's default algorithm; other algorithms are named as Parquet names them). */
+static int geo_metadata(const pq_node *node, char **meta, size_t *len, tarn_error *err) {
+  const pq_logical_type *lt = &node->element->logical;
+  tarn_buf json = {0};
+  int rc = tarn_buf_puts(&json, "{", err);
+  bool any = false;
+  if (rc == 0 && lt->crs.data) {
+    rc = tarn_buf_puts(&json, "\"crs\":", err);
+    if (rc == 0) rc = tarn_json_string(&json, (const char *)lt->crs.data, lt->crs.len, err);
+    any = true;
+  }
+  if (rc == 0 && node->geo == PQ_LT_GEOGRAPHY) {
+    static const char *names[] = {"spherical", "vincenty", "thomas", "andoyer", "karney"};
+    int a = lt->has_algorithm && lt->algorithm >= 0 && lt->algorithm < 5 ? lt->algorithm : 0;
+    rc = tarn_buf_printf(&json, err, "%s\"edges\":\"%s\"", any ? "," : "", names[a]);
+  }
+  if (rc == 0) rc = tarn_buf_append(&json, "}", 2, err); /* with the NUL */
+  if (rc == 0) {
+    const char *keys[] = {"ARROW:extension:name", "ARROW:extension:metadata"};
+    const char *values[] = {"geoarrow.wkb", (const char *)json.data};
+    rc = col_metadata_pairs(keys, values, 2, meta, len, err);
+  }
+  tarn_buf_free(&json);
+  return rc;
+}
+
 int pq_schema_export(const pq_node *node, struct ArrowSchema *out, tarn_error *err) {
   int64_t flags = node->nullable ? ARROW_FLAG_NULLABLE : 0;
   int rc = 0;
@@ -500,6 +538,7 @@ int pq_schema_export(const pq_node *node, struct ArrowSchema *out, tarn_error *e
     if (node->is_uuid &&
         (rc = col_metadata_single("ARROW:extension:name", "arrow.uuid", &meta, &meta_len, err)))
       return rc;
+    if (node->geo && (rc = geo_metadata(node, &meta, &meta_len, err))) return rc;
     rc = col_schema_init(out, node->arrow_format, node->name, flags, 0, meta, meta_len, err);
     free(meta);
     return rc;

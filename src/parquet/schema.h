@@ -61,6 +61,7 @@ struct pq_node {
   int arrow_width; /* bytes per Arrow value for fixed-width outputs */
   char arrow_format[32];
   bool is_uuid; /* adds the arrow.uuid extension name */
+  int geo;      /* PQ_LT_GEOMETRY or PQ_LT_GEOGRAPHY: adds the geoarrow.wkb extension */
   int32_t decimal_precision, decimal_scale;
   const char *path; /* dotted path of the leaf ("a.list.element") */
 };

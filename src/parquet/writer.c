@@ -22,6 +22,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cjson/cJSON.h>
+
+#include "columnar/arrow.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -251,6 +254,46 @@ static bool has_uuid_extension(const char *metadata) {
   return false;
 }
 
+/* A binary field with the geoarrow.wkb extension becomes a GEOMETRY column, or GEOGRAPHY when its
+ * metadata names an edge interpolation; a "crs" in the metadata is kept. Returns whether it did. */
+static bool set_geo_type(tarn_parquet_writer *w, const char *metadata, pq_schema_element *e,
+                         tarn_error *err) {
+  (void)err;
+  size_t len = 0;
+  const char *name = col_metadata_find(metadata, "ARROW:extension:name", &len);
+  if (name == NULL || len != 12 || memcmp(name, "geoarrow.wkb", 12) != 0) return false;
+  e->logical.kind = PQ_LT_GEOMETRY;
+  const char *json = col_metadata_find(metadata, "ARROW:extension:metadata", &len);
+  cJSON *doc = json ? cJSON_ParseWithLength(json, len) : NULL;
+  const cJSON *crs = cJSON_GetObjectItemCaseSensitive(doc, "crs");
+  const cJSON *edges = cJSON_GetObjectItemCaseSensitive(doc, "edges");
+  if (cJSON_IsString(edges)) {
+    static const char *names[] = {"spherical", "vincenty", "thomas", "andoyer", "karney"};
+    e->logical.kind = PQ_LT_GEOGRAPHY;
+    for (int i = 0; i < 5; i++)
+      if (strcmp(edges->valuestring, names[i]) == 0) e->logical.algorithm = i;
+    e->logical.has_algorithm = true;
+  }
+  if (cJSON_IsString(crs)) {
+    char *copy = arena_str(w, crs->valuestring);
+    if (copy) {
+      e->logical.crs.data = (const uint8_t *)copy;
+      e->logical.crs.len = (uint32_t)strlen(copy);
+    }
+  } else if (crs && !cJSON_IsNull(crs)) {
+    /* PROJJSON given as an object: keep it as its JSON text. */
+    char *text = cJSON_PrintUnformatted(crs);
+    char *copy = text ? arena_str(w, text) : NULL;
+    free(text);
+    if (copy) {
+      e->logical.crs.data = (const uint8_t *)copy;
+      e->logical.crs.len = (uint32_t)strlen(copy);
+    }
+  }
+  cJSON_Delete(doc);
+  return true;
+}
+
 /* Fills a leaf's physical and logical type from its Arrow format. */
 static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, wleaf *l,
                           pq_schema_element *e, tarn_error *err) {
@@ -324,10 +367,17 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
     l->width = 8;
     l->sort = S_DOUBLE;
     break;
-  case 'u':
-  case 'U':
   case 'z':
   case 'Z':
+    if (set_geo_type(w, s->metadata, e, err)) {
+      e->type = PQ_BYTE_ARRAY;
+      l->conv = f[0] == 'Z' ? WC_LBINARY : WC_BINARY;
+      l->sort = S_NONE; /* geometry has no column order; its statistics are bounding boxes */
+      break;
+    }
+    /* fall through */
+  case 'u':
+  case 'U':
     e->type = PQ_BYTE_ARRAY;
     if (f[0] == 'u' || f[0] == 'U') {
       e->logical.kind = PQ_LT_STRING;
@@ -1227,7 +1277,8 @@ static int flush_column(tarn_parquet_writer *w, wleaf *l, wchunk *ch, tarn_error
     if (!v2 && (rc = tarn_buf_append(&w->page, w->levels.data, w->levels.len, err))) break;
     size_t values_at = w->page.len;
     /* Even an all-null page carries its encoding's header (DELTA_* streams start with one). */
-    if (l->conv != WC_NULL && (rc = encode_values(w, l, use_dict, bits, encoding, v0, v1, &w->page, err)))
+    if (l->conv != WC_NULL &&
+        (rc = encode_values(w, l, use_dict, bits, encoding, v0, v1, &w->page, err)))
       break;
     w->compressed.len = 0;
     int64_t uncompressed;
@@ -1358,6 +1409,13 @@ static void write_logical(thw *t, const pq_logical_type *lt) {
     thw_field_struct(t, (int16_t)(lt->unit + 1)); /* MILLIS 1, MICROS 2, NANOS 3 */
     thw_struct_end(t);
     thw_struct_end(t);
+    thw_struct_end(t);
+    break;
+  case PQ_LT_GEOMETRY:
+  case PQ_LT_GEOGRAPHY:
+    thw_field_struct(t, (int16_t)lt->kind);
+    if (lt->crs.data) thw_binary(t, 1, lt->crs.data, lt->crs.len);
+    if (lt->kind == PQ_LT_GEOGRAPHY && lt->has_algorithm) thw_i32(t, 2, lt->algorithm);
     thw_struct_end(t);
     break;
   case PQ_LT_INTEGER:
