@@ -26,11 +26,13 @@ demo: all
 bench: all
 	@bench/run.sh
 
+# make fuzz [FUZZ_TARGET=parquet|csv|jsonl] [FUZZ_SECONDS=60]
+FUZZ_TARGET ?= parquet
 fuzz: test-deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARN_SANITIZE=ON -DTARN_FUZZ=ON >/dev/null
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_parquet
-	mkdir -p build-fuzz/corpus
-	build-fuzz/tests/fuzz_parquet -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus tests/fuzz/corpus/parquet
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_$(FUZZ_TARGET)
+	mkdir -p build-fuzz/corpus-$(FUZZ_TARGET)
+	build-fuzz/tests/fuzz_$(FUZZ_TARGET) -max_total_time=$${FUZZ_SECONDS:-60} build-fuzz/corpus-$(FUZZ_TARGET) tests/fuzz/corpus/$(FUZZ_TARGET)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

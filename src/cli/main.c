@@ -198,13 +198,18 @@ static int parse_options(int argc, char **argv, cli_options *o, int allow_output
 }
 
 /* Copies a failed stream's message and code into err. */
-static int stream_error(struct ArrowArrayStream *stream, tarn_error *err) {
-  int code = tarn_parquet_stream_error(stream);
+static int stream_error_from(struct ArrowArrayStream *stream,
+                             int (*code_of)(struct ArrowArrayStream *), tarn_error *err) {
+  int code = code_of(stream);
   if (code == 0) code = TARN_ECORRUPT;
   const char *msg = stream->get_last_error(stream);
   err->code = code;
   snprintf(err->message, sizeof err->message, "%s", msg ? msg : "reading failed");
   return code;
+}
+
+static int stream_error(struct ArrowArrayStream *stream, tarn_error *err) {
+  return stream_error_from(stream, tarn_parquet_stream_error, err);
 }
 
 static int cmd_cat(cli_options *o) {
@@ -318,7 +323,10 @@ static int open_source(const char *path, const char *from, copy_source *src, tar
     return rc;
   }
   src->error_code = ing_stream_error;
-  if (strcmp(from, "csv") == 0) return ing_csv_open(path, &src->csv, &src->stream, err);
+  if (strcmp(from, "csv") == 0) {
+    if (src->csv.delimiter == 0 && ends_with(path, ".tsv")) src->csv.delimiter = '\t';
+    return ing_csv_open(path, &src->csv, &src->stream, err);
+  }
   if (strcmp(from, "jsonl") == 0) {
     ing_jsonl_options jo = {.schema = src->csv.schema, .skip_bad_rows = src->csv.skip_bad_rows};
     src->is_jsonl = 1;
@@ -420,13 +428,13 @@ static int cmd_copy(int argc, char **argv) {
   tarn_progress progress;
   int64_t rows = 0;
   int rc = open_source(src_path, from, &src, &err);
-  if (rc == 0 && src.stream.get_schema(&src.stream, &schema)) rc = stream_error(&src.stream, &err);
+  if (rc == 0 && src.stream.get_schema(&src.stream, &schema)) rc = stream_error_from(&src.stream, src.error_code, &err);
   if (rc == 0) rc = tarn_parquet_writer_open(dst_path, &schema, &wo, &w, &err);
   tarn_progress_start(&progress, "copy");
   while (rc == 0) {
     struct ArrowArray batch;
     if (src.stream.get_next(&src.stream, &batch)) {
-      rc = stream_error(&src.stream, &err);
+      rc = stream_error_from(&src.stream, src.error_code, &err);
       break;
     }
     if (batch.release == NULL) break;

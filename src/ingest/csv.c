@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "columnar/arrow.h"
 #include "common/error.h"
@@ -407,34 +408,91 @@ int ing_fields_to_arrow(const ing_field *fields, int n, struct ArrowSchema *out,
   return 0;
 }
 
+static uint32_t fold_hash(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 16777619u;
+  }
+  return h;
+}
+
+/* A set of names compared ignoring case: open addressing over indexes into names. */
+typedef struct name_set {
+  int32_t *slots;
+  uint32_t mask;
+} name_set;
+
+static int name_set_has(const name_set *set, char *const *names, const char *name) {
+  for (uint32_t h = fold_hash(name) & set->mask; set->slots[h] >= 0; h = (h + 1) & set->mask)
+    if (strcasecmp(names[set->slots[h]], name) == 0) return 1;
+  return 0;
+}
+
+static void name_set_add(name_set *set, char *const *names, int i) {
+  uint32_t h = fold_hash(names[i]) & set->mask;
+  while (set->slots[h] >= 0)
+    h = (h + 1) & set->mask;
+  set->slots[h] = i;
+}
+
+/* The last suffix used for a repeated name (so n copies of one name cost O(n), not O(n^2)). */
+typedef struct suffix_count {
+  char *base;
+  long k;
+} suffix_count;
+
 int ing_names_dedupe(char **names, int n, tarn_error *err) {
-  for (int i = 0; i < n; i++) {
+  uint32_t cap = 16;
+  while (cap < (uint32_t)n * 2)
+    cap *= 2;
+  name_set set = {malloc(sizeof(int32_t) * cap), cap - 1};
+  suffix_count *counts = calloc(cap, sizeof *counts);
+  int rc = 0;
+  if (set.slots == NULL || counts == NULL)
+    rc = nomem(err);
+  else
+    memset(set.slots, 0xff, sizeof(int32_t) * cap);
+  for (int i = 0; i < n && rc == 0; i++) {
     if (names[i][0] == '\0') {
       char buf[32];
       snprintf(buf, sizeof buf, "column%d", i);
       char *s = strdup(buf);
-      if (s == NULL) return nomem(err);
+      if (s == NULL) {
+        rc = nomem(err);
+        break;
+      }
       free(names[i]);
       names[i] = s;
     }
-    int clash = 0;
-    for (int j = 0; j < i && !clash; j++)
-      clash = strcasecmp(names[i], names[j]) == 0;
-    if (!clash) continue;
-    size_t len = strlen(names[i]);
-    char *cand = malloc(len + 24);
-    if (cand == NULL) return nomem(err);
-    for (long k = 1;; k++) {
-      snprintf(cand, len + 24, "%s_%ld", names[i], k);
-      clash = 0;
-      for (int j = 0; j < i && !clash; j++)
-        clash = strcasecmp(cand, names[j]) == 0;
-      if (!clash) break;
+    if (name_set_has(&set, names, names[i])) {
+      uint32_t h = fold_hash(names[i]) & (cap - 1);
+      while (counts[h].base && strcasecmp(counts[h].base, names[i]) != 0)
+        h = (h + 1) & (cap - 1);
+      if (counts[h].base == NULL && (counts[h].base = strdup(names[i])) == NULL) {
+        rc = nomem(err);
+        break;
+      }
+      size_t len = strlen(names[i]);
+      char *cand = malloc(len + 24);
+      if (cand == NULL) {
+        rc = nomem(err);
+        break;
+      }
+      do
+        snprintf(cand, len + 24, "%s_%ld", names[i], ++counts[h].k);
+      while (name_set_has(&set, names, cand));
+      free(names[i]);
+      names[i] = cand;
     }
-    free(names[i]);
-    names[i] = cand;
+    name_set_add(&set, names, i);
   }
-  return 0;
+  if (counts)
+    for (uint32_t h = 0; h < cap; h++)
+      free(counts[h].base);
+  free(counts);
+  free(set.slots);
+  return rc;
 }
 
 /* ---- scalars ---- */
@@ -507,7 +565,8 @@ int ing_parse_double(const char *s, size_t n, int strict, double *out) {
   }
   if (int_digits + frac_digits == 0) return 0;
   if (strict && !neg && int_digits > 1 && s[int_start] == '0') return 0;
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+  int has_exp = i < n && (s[i] == 'e' || s[i] == 'E');
+  if (has_exp) {
     i++;
     if (i < n && (s[i] == '+' || s[i] == '-')) i++;
     size_t exp_digits = 0;
@@ -516,7 +575,19 @@ int ing_parse_double(const char *s, size_t n, int strict, double *out) {
     if (exp_digits == 0) return 0;
   }
   if (i != n) return 0;
-  /* The syntax is checked; strtod (correctly rounded in glibc) does the conversion. */
+  /* Up to 15 digits and no exponent: the digits are an exactly representable integer and
+   * dividing by an exact power of ten rounds once, correctly (Clinger's fast path). */
+  if (int_digits + frac_digits <= 15 && !has_exp) {
+    static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    int64_t m = 0;
+    for (size_t k = int_start; k < n; k++)
+      if (s[k] != '.') m = m * 10 + (s[k] - '0');
+    double v = (double)m / pow10[frac_digits];
+    *out = neg ? -v : v;
+    return 1;
+  }
+  /* Otherwise strtod (correctly rounded in glibc) does the conversion. */
   char small[64];
   char *buf = n < sizeof small ? small : malloc(n + 1);
   if (buf == NULL) return 0;
@@ -742,6 +813,17 @@ const char *ing_quote_value(const char *s, size_t n, char *buf, size_t cap) {
 
 const char *ing_article(const char *word) { return strchr("AEIOUaeiou", word[0]) ? "an" : "a"; }
 
+/* tarn_buf_append with the common case (room left) inline. */
+static inline int buf_add(tarn_buf *b, const void *p, size_t n, tarn_error *err) {
+  if (n == 0) return 0;
+  if (n <= b->cap - b->len) {
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+  }
+  return tarn_buf_append(b, p, n, err);
+}
+
 /* ---- column builders ---- */
 
 static size_t type_width(ing_type t) {
@@ -781,7 +863,7 @@ static int push_offset(tarn_buf *offsets, size_t value, tarn_error *err) {
   if (value > INT32_MAX)
     return tarn_err(err, TARN_ENOMEM, "a batch column holds more than 2 GiB of values");
   int32_t v = (int32_t)value;
-  return tarn_buf_append(offsets, &v, 4, err);
+  return buf_add(offsets, &v, 4, err);
 }
 
 int ing_builder_init(ing_builder *b, const ing_field *f, tarn_error *err) {
@@ -854,7 +936,7 @@ int ing_builder_nested(ing_builder *b, tarn_error *err) {
 
 int ing_builder_fixed(ing_builder *b, const void *value, size_t width, tarn_error *err) {
   int rc = push_bit(&b->validity, b->length, 1, err);
-  if (rc == 0) rc = tarn_buf_append(&b->values, value, width, err);
+  if (rc == 0) rc = buf_add(&b->values, value, width, err);
   if (rc) return rc;
   b->length++;
   return 0;
@@ -872,7 +954,7 @@ int ing_builder_string(ing_builder *b, const char *s, size_t n, tarn_error *err)
   if (n > INT32_MAX || b->values.len > INT32_MAX - n)
     return tarn_err(err, TARN_ENOMEM, "a batch column holds more than 2 GiB of strings");
   int rc = push_bit(&b->validity, b->length, 1, err);
-  if (rc == 0) rc = tarn_buf_append(&b->values, s, n, err);
+  if (rc == 0) rc = buf_add(&b->values, s, n, err);
   if (rc == 0) rc = push_offset(&b->offsets, b->values.len, err);
   if (rc) return rc;
   b->length++;
@@ -955,11 +1037,123 @@ int ing_builder_finish(ing_builder *b, struct ArrowArray *out, tarn_error *err) 
   return 0;
 }
 
+/* ---- input files ---- */
+
+#define ING_RAW_CHUNK ((size_t)256 << 10)
+
+int ing_input_open(ing_input *in, const char *path, tarn_error *err) {
+  memset(in, 0, sizeof *in);
+  in->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (in->fd < 0) return tarn_err(err, TARN_EIO, "%s: cannot open: %s", path, strerror(errno));
+  return 0;
+}
+
+void ing_input_close(ing_input *in) {
+  if (in->fd >= 0) close(in->fd);
+  in->fd = -1;
+  if (in->z) {
+    inflateEnd(in->z);
+    free(in->z);
+    in->z = NULL;
+  }
+  free(in->raw);
+  in->raw = NULL;
+}
+
+static int64_t read_some(ing_input *in, const char *name, uint8_t *buf, size_t cap,
+                         tarn_error *err) {
+  ssize_t got;
+  do {
+    got = read(in->fd, buf, cap);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return tarn_err(err, TARN_EIO, "%s: cannot read: %s", name, strerror(errno));
+  return got;
+}
+
+int64_t ing_input_read(ing_input *in, const char *name, uint8_t *buf, size_t cap, tarn_error *err) {
+  if (in->done || cap == 0) return 0;
+  if (!in->started) {
+    in->started = 1;
+    int64_t n = read_some(in, name, buf, cap, err);
+    if (n < 2 || buf[0] != 0x1f || buf[1] != 0x8b) return n;
+    /* gzip: what was read is the start of the compressed stream */
+    in->gzip = 1;
+    in->z = calloc(1, sizeof(z_stream));
+    in->raw = malloc(ING_RAW_CHUNK > (size_t)n ? ING_RAW_CHUNK : (size_t)n);
+    if (in->z == NULL || in->raw == NULL) return nomem(err);
+    memcpy(in->raw, buf, (size_t)n);
+    z_stream *z = in->z;
+    /* 15 + 32: the largest window, gzip or zlib header detected */
+    if (inflateInit2(z, 15 + 32) != Z_OK) {
+      free(in->z);
+      in->z = NULL;
+      return tarn_err(err, TARN_ENOMEM, "%s: cannot initialise zlib", name);
+    }
+    z->next_in = in->raw;
+    z->avail_in = (uInt)n;
+  }
+  if (!in->gzip) return read_some(in, name, buf, cap, err);
+  z_stream *z = in->z;
+  z->next_out = buf;
+  z->avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
+  uInt want = z->avail_out;
+  int member_done = 0;
+  while (z->avail_out == want) {
+    if (z->avail_in == 0 && !in->raw_eof) {
+      int64_t n = read_some(in, name, in->raw, ING_RAW_CHUNK, err);
+      if (n < 0) return n;
+      if (n == 0) in->raw_eof = 1;
+      z->next_in = in->raw;
+      z->avail_in = (uInt)n;
+    }
+    if (z->avail_in == 0 && in->raw_eof) {
+      if (member_done || z->total_in == 0) break;
+      return tarn_err(err, TARN_ECORRUPT, "%s: the gzip stream is truncated", name);
+    }
+    int ret = inflate(z, Z_NO_FLUSH);
+    if (ret == Z_STREAM_END) {
+      member_done = 1;
+      /* another member may follow (concatenated gzip files) */
+      if (inflateReset(z) != Z_OK)
+        return tarn_err(err, TARN_ECORRUPT, "%s: corrupt gzip data", name);
+      z->total_in = 0;
+      continue;
+    }
+    if (ret == Z_BUF_ERROR && z->avail_in == 0) continue;
+    if (ret != Z_OK)
+      return tarn_err(err, TARN_ECORRUPT, "%s: corrupt gzip data%s%s", name, z->msg ? ": " : "",
+                      z->msg ? z->msg : "");
+    member_done = 0;
+  }
+  int64_t produced = (int64_t)(want - z->avail_out);
+  if (produced == 0) in->done = 1;
+  return produced;
+}
+
+int ing_input_fill(ing_input *in, const char *name, uint8_t *chunk, size_t cap, const uint8_t **p,
+                   const uint8_t **e, int *eof, tarn_error *err) {
+  if (in->fd < 0) {
+    *eof = 1;
+    return 0;
+  }
+  int64_t got = ing_input_read(in, name, chunk, cap, err);
+  if (got < 0) return (int)got;
+  *p = chunk;
+  *e = chunk + got;
+  if (got == 0) *eof = 1;
+  /* A UTF-8 byte order mark at the start of the file is not data. */
+  if (in->delivered == 0 && got >= 3 && memcmp(chunk, "\xef\xbb\xbf", 3) == 0) *p += 3;
+  in->delivered += got;
+  return 0;
+}
+
+int ing_errno(int code) { return code == TARN_EIO ? EIO : code == TARN_ENOMEM ? ENOMEM : EINVAL; }
+
 int ing_stream_fail(ing_stream_base *base, const tarn_error *err) {
   base->code = err && err->code ? err->code : TARN_EINVAL;
   snprintf(base->message, sizeof base->message, "%s",
            err && err->message[0] ? err->message : tarn_strerror(base->code));
-  return base->code == TARN_EIO ? EIO : base->code == TARN_ENOMEM ? ENOMEM : EINVAL;
+  return ing_errno(base->code);
 }
 
 static ing_stream_base *stream_base(struct ArrowArrayStream *s) {
@@ -1028,11 +1222,10 @@ typedef struct csv_reader {
   ing_stream_base base; /* first: ing_stream_error finds it */
   char *name;
   /* input: a file read in chunks, or memory */
-  int fd;
+  ing_input in;
   uint8_t *chunk;
   const uint8_t *p, *e;
   int eof;
-  int64_t consumed; /* bytes handed to the tokenizer so far */
   /* tokenizer state (persists across chunks) */
   char delim;
   uint8_t special[256], special_q[256];
@@ -1059,22 +1252,7 @@ typedef struct csv_reader {
 /* ---- input ---- */
 
 static int csv_fill(csv_reader *r, tarn_error *err) {
-  if (r->fd < 0) {
-    r->eof = 1;
-    return 0;
-  }
-  ssize_t got;
-  do {
-    got = read(r->fd, r->chunk, CSV_CHUNK);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return tarn_err(err, TARN_EIO, "%s: cannot read: %s", r->name, strerror(errno));
-  r->p = r->chunk;
-  r->e = r->chunk + got;
-  if (got == 0) r->eof = 1;
-  /* A UTF-8 byte order mark at the start of the file is not data. */
-  if (r->consumed == 0 && got >= 3 && memcmp(r->chunk, "\xef\xbb\xbf", 3) == 0) r->p += 3;
-  r->consumed += got;
-  return 0;
+  return ing_input_fill(&r->in, r->name, r->chunk, CSV_CHUNK, &r->p, &r->e, &r->eof, err);
 }
 
 /* ---- tokenizer ---- */
@@ -1089,7 +1267,7 @@ static int tok_append(csv_reader *r, const uint8_t *p, size_t n, tarn_error *err
     tok_error(r, "record longer than 64 MiB");
     return 0;
   }
-  return tarn_buf_append(&r->bytes, p, n, err);
+  return buf_add(&r->bytes, p, n, err);
 }
 
 static int tok_end_field(csv_reader *r, tarn_error *err) {
@@ -1098,7 +1276,7 @@ static int tok_end_field(csv_reader *r, tarn_error *err) {
     tok_error(r, "more than 100000 fields");
   } else {
     csv_field f = {r->field_start, r->bytes.len - r->field_start, r->field_quoted};
-    int rc = tarn_buf_append(&r->fields, &f, sizeof f, err);
+    int rc = buf_add(&r->fields, &f, sizeof f, err);
     if (rc) return rc;
   }
   r->field_start = r->bytes.len;
@@ -1279,6 +1457,10 @@ static unsigned csv_candidates(const char *s, size_t n, unsigned mask) {
   if ((mask & (C_TS | C_TSTZ)) && ing_parse_timestamp(s, n, &i, &shape)) {
     out |= C_TSTZ;
     if (!(shape & (ING_TS_ZULU | ING_TS_OFFSET))) out |= C_TS;
+  } else if ((out & C_DATE) == 0 && !(mask & C_DATE) && ing_parse_date(s, n, &days)) {
+    /* A date in a column that already held timestamps is midnight. The other way round, a
+     * timestamp after dates, makes the column text: DuckDB's sniffer decides by the first. */
+    out |= C_TS | C_TSTZ;
   }
   return out & mask;
 }
@@ -1341,7 +1523,13 @@ static int csv_append(ing_builder *b, const ing_field *f, const char *s, size_t 
   case ING_DATE: ok = ing_parse_date(s, n, &v.i32); break;
   case ING_TIME: ok = ing_parse_time(s, n, &v.i); break;
   case ING_TIMESTAMP:
-  case ING_TIMESTAMPTZ: ok = ing_parse_timestamp(s, n, &v.i, &shape); break;
+  case ING_TIMESTAMPTZ:
+    ok = ing_parse_timestamp(s, n, &v.i, &shape);
+    if (!ok && ing_parse_date(s, n, &v.i32)) { /* a date alone is its midnight */
+      v.i = (int64_t)v.i32 * 86400000000LL;
+      ok = 1;
+    }
+    break;
   default: return 1;
   }
   if (!ok) return 1;
@@ -1352,7 +1540,7 @@ static int csv_append(ing_builder *b, const ing_field *f, const char *s, size_t 
 
 static void csv_free(csv_reader *r) {
   if (r == NULL) return;
-  if (r->fd >= 0) close(r->fd);
+  ing_input_close(&r->in);
   free(r->chunk);
   free(r->name);
   tarn_buf_free(&r->bytes);
@@ -1429,19 +1617,15 @@ static int csv_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
   return 0;
 }
 
-static int code_errno(int code) {
-  return code == TARN_EIO ? EIO : code == TARN_ENOMEM ? ENOMEM : EINVAL;
-}
-
 static int csv_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
   csv_reader *r = s->private_data;
   tarn_error err = {0};
   memset(out, 0, sizeof *out);
-  if (r->base.code) return code_errno(r->base.code); /* a failed stream stays failed */
+  if (r->base.code) return ing_errno(r->base.code); /* a failed stream stays failed */
   int rc = 0;
   size_t batch_bytes = 0;
   while (!r->done && r->builder.length < r->batch_rows && batch_bytes < CSV_BATCH_BYTES) {
-    csv_rec rec;
+    csv_rec rec = {0};
     if (r->s_next < r->s_count) { /* the sample first */
       const csv_kept *k = (const csv_kept *)(const void *)r->s_recs.data + r->s_next++;
       rec.bytes = r->s_bytes.data ? r->s_bytes.data : (const uint8_t *)"";
@@ -1492,9 +1676,8 @@ static void csv_release(struct ArrowArrayStream *s) {
 static int csv_keep(csv_reader *r, const csv_rec *rec, tarn_error *err) {
   csv_kept k = {r->s_fields.len / sizeof(csv_field), rec->n, rec->line};
   size_t base = r->s_bytes.len;
-  int rc =
-      tarn_buf_append(&r->s_bytes, rec->bytes,
-                      rec->n ? rec->fields[rec->n - 1].off + rec->fields[rec->n - 1].len : 0, err);
+  const csv_field *last = &rec->fields[rec->n - 1]; /* a record has at least one field */
+  int rc = tarn_buf_append(&r->s_bytes, rec->bytes, last->off + last->len, err);
   for (int c = 0; c < rec->n && rc == 0; c++) {
     csv_field f = rec->fields[c];
     f.off += base;
@@ -1515,7 +1698,7 @@ static int csv_infer(csv_reader *r, int64_t sample_rows, tarn_error *err) {
     mask[c] = C_ALL;
   int64_t rows = 0;
   while (rc == 0 && rows < sample_rows) {
-    csv_rec rec;
+    csv_rec rec = {0};
     rc = csv_next_record(r, &rec, err);
     if (rc <= 0) break;
     rc = 0;
@@ -1582,7 +1765,7 @@ static int csv_open_reader(csv_reader *r, const ing_csv_options *opts, struct Ar
   }
 
   /* The header (or, without one, the first record, which fixes the column count). */
-  csv_rec rec;
+  csv_rec rec = {0};
   for (;;) {
     rc = csv_next_record(r, &rec, err);
     if (rc < 0) return rc;
@@ -1656,7 +1839,7 @@ static csv_reader *csv_new(const char *name, tarn_error *err) {
     return NULL;
   }
   r->base.magic = ING_STREAM_MAGIC;
-  r->fd = -1;
+  r->in.fd = -1;
   return r;
 }
 
@@ -1665,14 +1848,13 @@ int ing_csv_open(const char *path, const ing_csv_options *opts, struct ArrowArra
   memset(out, 0, sizeof *out);
   csv_reader *r = csv_new(path, err);
   if (r == NULL) return TARN_ENOMEM;
-  r->fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (r->fd < 0) {
-    int rc = tarn_err(err, TARN_EIO, "%s: cannot open: %s", path, strerror(errno));
+  int rc = ing_input_open(&r->in, path, err);
+  if (rc) {
     csv_free(r);
     return rc;
   }
   r->chunk = malloc(CSV_CHUNK);
-  int rc = r->chunk ? csv_open_reader(r, opts, out, err) : nomem(err);
+  rc = r->chunk ? csv_open_reader(r, opts, out, err) : nomem(err);
   if (rc) {
     csv_free(r);
     memset(out, 0, sizeof *out);

@@ -3,14 +3,15 @@
  *
  * `tarn copy x.csv y.parquet`, and later `tarn ingest csv` and the SQL engine's read_csv, read
  * CSV through this module. A file is read in chunks (bounded memory: a record may span chunks,
- * and only the record being parsed is kept), tokenized by RFC 4180 (quoted fields, doubled quotes,
- * delimiters and line ends inside quotes, LF, CRLF or CR line ends) and turned into struct
- * batches whose children are the columns, with owned buffers and release callbacks like the
- * Parquet reader's. Column types come from an explicit schema or are inferred the way DuckDB's
- * read_csv does from a sample of the first rows (docs/internals/import.md lists the rules and
- * where they differ); a value past the sample that does not fit its column's type, a row with the
- * wrong number of fields, a broken quote or invalid UTF-8 make a bad row, which fails the stream
- * with a message naming the file, the line and the column, or is counted and skipped.
+ * and only the record being parsed is kept; gzip files are decompressed as they are read),
+ * tokenized by RFC 4180 (quoted fields, doubled quotes, delimiters and line ends inside quotes, LF,
+ * CRLF or CR line ends) and turned into struct batches whose children are the columns, with owned
+ * buffers and release callbacks like the Parquet reader's. Column types come from an explicit
+ * schema or are inferred the way DuckDB's read_csv does from a sample of the first rows
+ * (docs/internals/import.md lists the rules and where they differ); a value past the sample that
+ * does not fit its column's type, a row with the wrong number of fields, a broken quote or invalid
+ * UTF-8 make a bad row, which fails the stream with a message naming the file, the line and the
+ * column, or is counted and skipped.
  *
  * The second half of this header is the part shared with jsonl.c (JSON lines): the type model,
  * schema text parsing, scalar parsers for numbers, dates and times, and the column builders
@@ -189,6 +190,30 @@ void ing_builder_rollback(ing_builder *b);
 /* Moves the values appended so far into *out (an owned Arrow array) and empties the builder. */
 int ing_builder_finish(ing_builder *b, struct ArrowArray *out, tarn_error *err);
 
+/* ---- Input files: read in chunks; a gzip file (found by its magic bytes, whatever its name)
+ * is decompressed on the fly, concatenated members included ---- */
+
+typedef struct ing_input {
+  int fd; /* -1: no file (the reader reads memory) */
+  int started, gzip, raw_eof, done;
+  int64_t delivered; /* bytes handed out so far */
+  void *z;           /* z_stream */
+  uint8_t *raw;      /* compressed bytes */
+} ing_input;
+
+/* Opens path. TARN_EIO with a message naming it on failure. */
+int ing_input_open(ing_input *in, const char *path, tarn_error *err);
+/* Reads up to cap bytes into buf: returns the count, 0 at the end, <0 (TARN_EIO, TARN_ECORRUPT
+ * for a damaged gzip stream) on error. */
+int64_t ing_input_read(ing_input *in, const char *name, uint8_t *buf, size_t cap, tarn_error *err);
+/* Refills the unread range [*p, *e) with the next chunk[0..cap) of the file, skipping a UTF-8
+ * byte order mark at its very start; sets *eof at the end (at once when there is no file).
+ * Returns 0 or the negative code of ing_input_read. */
+int ing_input_fill(ing_input *in, const char *name, uint8_t *chunk, size_t cap, const uint8_t **p,
+                   const uint8_t **e, int *eof, tarn_error *err);
+/* Closes the file. A zeroed ing_input with fd -1, or one already closed, is a no-op. */
+void ing_input_close(ing_input *in);
+
 /* ---- Streams: the private data of CSV and JSON-lines streams starts with this ---- */
 
 #define ING_STREAM_MAGIC 0x74696e67u
@@ -202,5 +227,7 @@ typedef struct ing_stream_base {
 
 /* Records a failure in base (from err) and returns the errno value get_next should return. */
 int ing_stream_fail(ing_stream_base *base, const tarn_error *err);
+/* The errno value a stream's get_next returns for a tarn code (EIO, ENOMEM, else EINVAL). */
+int ing_errno(int code);
 
 #endif

@@ -282,11 +282,10 @@ typedef struct jsonl_reader {
   ing_stream_base base; /* first: ing_stream_error finds it */
   char *name;
   /* input */
-  int fd;
+  ing_input in;
   uint8_t *chunk;
   const uint8_t *p, *e;
   int eof;
-  int64_t consumed;
   tarn_buf carry; /* a line crossing chunks */
   int carry_done, overflow;
   int64_t line; /* number of the next line */
@@ -318,21 +317,7 @@ typedef struct jsonl_reader {
 } jsonl_reader;
 
 static int jl_fill(jsonl_reader *r, tarn_error *err) {
-  if (r->fd < 0) {
-    r->eof = 1;
-    return 0;
-  }
-  ssize_t got;
-  do {
-    got = read(r->fd, r->chunk, JL_CHUNK);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return tarn_err(err, TARN_EIO, "%s: cannot read: %s", r->name, strerror(errno));
-  r->p = r->chunk;
-  r->e = r->chunk + got;
-  if (got == 0) r->eof = 1;
-  if (r->consumed == 0 && got >= 3 && memcmp(r->chunk, "\xef\xbb\xbf", 3) == 0) r->p += 3;
-  r->consumed += got;
-  return 0;
+  return ing_input_fill(&r->in, r->name, r->chunk, JL_CHUNK, &r->p, &r->e, &r->eof, err);
 }
 
 /* The next line (without its line end). Returns 1, 0 at the end, <0 on error. *too_long when
@@ -509,6 +494,12 @@ static const jtok *tok_of(const jsonl_reader *r, const cJSON *v) {
 
 /* ---- inference ---- */
 
+static int json_ts_shape_ok(int shape) {
+  int zone = shape & (ING_TS_ZULU | ING_TS_OFFSET);
+  if (!(shape & ING_TS_T)) return !zone;
+  return zone || !(shape & ING_TS_FRACTION);
+}
+
 static int infer(jsonl_reader *r, jnode *n, const cJSON *v, int depth, tarn_error *err) {
   if (depth > ING_MAX_DEPTH) {
     n->kinds |= K_DEEP;
@@ -536,10 +527,10 @@ static int infer(jsonl_reader *r, jnode *n, const cJSON *v, int depth, tarn_erro
     if ((n->str_cand & SC_DATE) && ing_parse_date(s, len, &days)) cand |= SC_DATE;
     if ((n->str_cand & SC_TIME) && ing_parse_time(s, len, &us)) cand |= SC_TIME;
     /* DuckDB's JSON reader matches timestamps against fixed formats, one per column: seconds
-     * required, a zone only after 'T', and every value written the same way. */
+     * required; after a space no zone; after 'T' a fraction only with a zone; and every value
+     * of the column written the same way. */
     if ((n->str_cand & SC_TS) && ing_parse_timestamp(s, len, &us, &shape) &&
-        (shape & ING_TS_SECONDS) &&
-        ((shape & ING_TS_T) || !(shape & (ING_TS_ZULU | ING_TS_OFFSET))) &&
+        (shape & ING_TS_SECONDS) && json_ts_shape_ok(shape) &&
         (n->ts_shape < 0 || n->ts_shape == shape)) {
       cand |= SC_TS;
       n->ts_shape = shape;
@@ -777,8 +768,14 @@ static int append(jsonl_reader *r, jplan *p, ing_builder *b, const cJSON *v, tar
     break;
   case ING_TIMESTAMP:
   case ING_TIMESTAMPTZ:
-    if (type == cJSON_String)
-      ok = ing_parse_timestamp(v->valuestring, strlen(v->valuestring), &x.i, &shape);
+    if (type == cJSON_String) {
+      size_t len = strlen(v->valuestring);
+      ok = ing_parse_timestamp(v->valuestring, len, &x.i, &shape);
+      if (!ok && ing_parse_date(v->valuestring, len, &x.i32)) { /* a date alone: midnight */
+        x.i = (int64_t)x.i32 * 86400000000LL;
+        ok = 1;
+      }
+    }
     width = 8;
     break;
   case ING_LIST:
@@ -810,10 +807,6 @@ static int append(jsonl_reader *r, jplan *p, ing_builder *b, const cJSON *v, tar
     return 1;
   }
   return ing_builder_fixed(b, &x, width, err);
-}
-
-static int code_errno(int code) {
-  return code == TARN_EIO ? EIO : code == TARN_ENOMEM ? ENOMEM : EINVAL;
 }
 
 static int jl_bad(jsonl_reader *r, int64_t line, tarn_error *err) {
@@ -882,7 +875,7 @@ static int jl_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
   jsonl_reader *r = s->private_data;
   tarn_error err = {0};
   memset(out, 0, sizeof *out);
-  if (r->base.code) return code_errno(r->base.code);
+  if (r->base.code) return ing_errno(r->base.code);
   int rc = 0;
   size_t batch_bytes = 0;
   while (!r->done && r->builder.length < r->batch_rows && batch_bytes < JL_BATCH_BYTES) {
@@ -940,7 +933,7 @@ static const char *jl_last_error(struct ArrowArrayStream *s) {
 
 static void jl_free(jsonl_reader *r) {
   if (r == NULL) return;
-  if (r->fd >= 0) close(r->fd);
+  ing_input_close(&r->in);
   free(r->chunk);
   free(r->name);
   tarn_buf_free(&r->carry);
@@ -1059,7 +1052,7 @@ static jsonl_reader *jl_new(const char *name, tarn_error *err) {
     return NULL;
   }
   r->base.magic = ING_STREAM_MAGIC;
-  r->fd = -1;
+  r->in.fd = -1;
   return r;
 }
 
@@ -1068,14 +1061,13 @@ int ing_jsonl_open(const char *path, const ing_jsonl_options *opts, struct Arrow
   memset(out, 0, sizeof *out);
   jsonl_reader *r = jl_new(path, err);
   if (r == NULL) return TARN_ENOMEM;
-  r->fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (r->fd < 0) {
-    int rc = tarn_err(err, TARN_EIO, "%s: cannot open: %s", path, strerror(errno));
+  int rc = ing_input_open(&r->in, path, err);
+  if (rc) {
     jl_free(r);
     return rc;
   }
   r->chunk = malloc(JL_CHUNK);
-  int rc = r->chunk ? jl_open_reader(r, opts, out, err) : nomem(err);
+  rc = r->chunk ? jl_open_reader(r, opts, out, err) : nomem(err);
   if (rc) {
     jl_free(r);
     memset(out, 0, sizeof *out);

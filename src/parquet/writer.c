@@ -156,7 +156,7 @@ struct tarn_parquet_writer {
   int64_t row_group_rows, page_bytes, dict_bytes;
 
   wnode *root;
-  int n_leaves;
+  int n_leaves, cap_leaves;
   wleaf *leaves;
   pq_schema_element *elements; /* footer schema, depth first */
   int n_elements, cap_elements;
@@ -507,9 +507,13 @@ static int build_node(tarn_parquet_writer *w, const struct ArrowSchema *s, int16
                       bool force_required, const char *parent_path, wnode **out, tarn_error *err);
 
 static int add_leaf(tarn_parquet_writer *w, wnode *n, const char *path, tarn_error *err) {
-  wleaf *grown = realloc(w->leaves, (size_t)(w->n_leaves + 1) * sizeof *grown);
-  if (grown == NULL) return nomem(err);
-  w->leaves = grown;
+  if (w->n_leaves == w->cap_leaves) { /* geometric growth: wide schemas stay linear */
+    int cap = w->cap_leaves ? w->cap_leaves * 2 : 16;
+    wleaf *grown = realloc(w->leaves, (size_t)cap * sizeof *grown);
+    if (grown == NULL) return nomem(err);
+    w->leaves = grown;
+    w->cap_leaves = cap;
+  }
   wleaf *l = &w->leaves[w->n_leaves];
   memset(l, 0, sizeof *l);
   l->node = n;

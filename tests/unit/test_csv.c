@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "columnar/format.h"
@@ -183,6 +184,11 @@ static void test_header_names(void) {
   /* DuckDB's renaming: empty names become column<i>, repeats (ignoring case) get _1, _2. */
   EXPECT("a,a,,b,A\n1,2,3,4,5\n", NULL, "a:l a_1:l column2:l b:l A_2:l",
          "{\"a\":1,\"a_1\":2,\"column2\":3,\"b\":4,\"A_2\":5}\n");
+  /* a suffix already taken is skipped; the counter is per name (checked with DuckDB) */
+  EXPECT("a,A,a_1,a,a_2,,column5,b\n1,2,3,4,5,6,7,8\n", NULL,
+         "a:l A_1:l a_1_1:l a_2:l a_2_1:l column5:l column5_1:l b:l",
+         "{\"a\":1,\"A_1\":2,\"a_1_1\":3,\"a_2\":4,\"a_2_1\":5,\"column5\":6,\"column5_1\":7,"
+         "\"b\":8}\n");
   ing_csv_options o = {0};
   o.no_header = 1;
   EXPECT("1,x\n2,y\n", &o, "column0:l column1:u",
@@ -447,6 +453,47 @@ static void test_chunks(void) {
   free(r.rows);
 }
 
+/* gzip files are decompressed as they are read, concatenated members included; a truncated one
+ * is corrupt data. */
+static void test_gzip(void) {
+  char path[] = "/tmp/tarn_test_csv_gz_XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  close(fd);
+  gzFile g = gzopen(path, "wb");
+  gzputs(g, "id,name\n");
+  for (int i = 0; i < 50000; i++)
+    gzprintf(g, "%d,\"n %d\"\n", i, i);
+  gzclose(g);
+  g = gzopen(path, "ab"); /* a second member */
+  gzputs(g, "50000,last\n");
+  gzclose(g);
+  result r;
+  run_file(path, NULL, &r);
+  CHECK_EQ_INT(r.open_rc, 0);
+  CHECK_EQ_INT(r.next_rc, 0);
+  CHECK_EQ_STR(r.types, "id:l name:u");
+  CHECK(strstr(r.rows, "{\"id\":49999,\"name\":\"n 49999\"}\n{\"id\":50000,\"name\":\"last\"}\n") !=
+        NULL);
+  size_t lines = 0;
+  for (const char *c = r.rows; *c; c++)
+    lines += *c == '\n';
+  CHECK_EQ_INT(lines, 50001);
+  free(r.rows);
+  /* cut the file short */
+  FILE *f = fopen(path, "rb");
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fclose(f);
+  CHECK(truncate(path, size / 2) == 0);
+  run_file(path, NULL, &r);
+  CHECK_EQ_INT(r.open_rc ? r.open_rc : r.code, TARN_ECORRUPT);
+  CHECK(strstr(r.message, "gzip stream is truncated") != NULL);
+  free(r.rows);
+  unlink(path);
+}
+
 static void test_schema_text(void) {
   ing_field *f = NULL;
   int n = 0;
@@ -504,6 +551,7 @@ int main(void) {
   RUN(test_bad_rows);
   RUN(test_batches);
   RUN(test_chunks);
+  RUN(test_gzip);
   RUN(test_schema_text);
   RUN(test_scalars);
   return check_finish();

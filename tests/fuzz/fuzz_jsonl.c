@@ -1,0 +1,191 @@
+/*
+ * libFuzzer target for the JSON-lines reader (src/ingest/jsonl.c): line splitting, the number
+ * pre-scan and its alignment with cJSON's tree, key checks, inference of nested types, value
+ * conversion, bad-row handling and batch building.
+ *
+ * The input is taken as a whole JSON-lines file and read from memory three times: with the
+ * defaults; with bad rows skipped, a 2-line sample and 3-row batches (so inference and batch
+ * boundaries fall mid-file); and under an explicit schema with nested types.
+ * Every batch is checked against the Arrow C Data Interface rules a consumer relies on, and every
+ * last value is touched, so a buffer shorter than its array claims shows up under
+ * AddressSanitizer. A violated rule aborts: that is a reader bug, not bad input.
+ *
+ * Inputs that start with the gzip magic bytes are also written to a temporary file and read
+ * through the file path, which decompresses them.
+ *
+ * Built two ways (tests/fuzz/CMakeLists.txt): with -fsanitize=fuzzer as fuzz_jsonl, and with
+ * replay.c as fuzz_jsonl_replay, which the normal test run uses to replay the corpus.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/csv.h"
+#include "ingest/jsonl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+void fuzz_target_report(FILE *out);
+
+static volatile uint8_t fuzz_sink;
+
+static struct {
+  long inputs, opened, completed, failed;
+  long long rows, bad_rows;
+} fuzz_stats;
+
+void fuzz_target_report(FILE *out) {
+  fprintf(out,
+          "inputs %ld: opened %ld, streams completed %ld, ended by an error %ld, rows %lld, "
+          "bad rows skipped %lld\n",
+          fuzz_stats.inputs, fuzz_stats.opened, fuzz_stats.completed, fuzz_stats.failed,
+          fuzz_stats.rows, fuzz_stats.bad_rows);
+}
+
+static void fuzz_fail(const char *what, const struct ArrowSchema *s) {
+  fprintf(stderr, "fuzz_jsonl: invalid Arrow output: %s (field \"%s\", format \"%s\")\n", what,
+          s->name ? s->name : "", s->format ? s->format : "");
+  abort();
+}
+
+static void touch(const void *buffer, int64_t byte_index) {
+  fuzz_sink ^= ((const uint8_t *)buffer)[byte_index];
+}
+
+static int64_t width_of(const char *f) {
+  if (!strcmp(f, "c")) return 1;
+  if (!strcmp(f, "s")) return 2;
+  if (!strcmp(f, "i") || !strcmp(f, "f") || !strcmp(f, "tdD")) return 4;
+  if (!strcmp(f, "l") || !strcmp(f, "g") || !strcmp(f, "ttu") || !strncmp(f, "tsu:", 4)) return 8;
+  if (f[0] == 'd' && f[1] == ':') return 16;
+  return 0;
+}
+
+/* Checks a (non-nested, or struct/list) array of the formats the readers produce. */
+static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s, int depth) {
+  if (!a->release) fuzz_fail("released array", s);
+  if (depth > 64) fuzz_fail("nesting too deep", s);
+  if (a->length < 0 || a->offset != 0 || a->null_count < 0 || a->null_count > a->length)
+    fuzz_fail("bad length, offset or null_count", s);
+  if (a->n_children != s->n_children) fuzz_fail("children differ from the schema's", s);
+  if (a->null_count > 0 && a->buffers[0] == NULL) fuzz_fail("nulls without a bitmap", s);
+  if (a->buffers[0] && a->length > 0) touch(a->buffers[0], (a->length - 1) / 8);
+  const char *f = s->format;
+  int64_t w = width_of(f);
+  if (w) {
+    if (a->n_buffers != 2 || !a->buffers[1]) fuzz_fail("fixed-width array without values", s);
+    if (a->length > 0) touch(a->buffers[1], a->length * w - 1);
+  } else if (!strcmp(f, "b")) {
+    if (a->n_buffers != 2 || !a->buffers[1]) fuzz_fail("boolean array without values", s);
+    if (a->length > 0) touch(a->buffers[1], (a->length - 1) / 8);
+  } else if (!strcmp(f, "u")) {
+    if (a->n_buffers != 3 || !a->buffers[1] || !a->buffers[2]) fuzz_fail("string buffers", s);
+    const int32_t *o = a->buffers[1];
+    if (o[0] != 0) fuzz_fail("first offset not 0", s);
+    for (int64_t i = 0; i < a->length; i++)
+      if (o[i + 1] < o[i]) fuzz_fail("offsets decrease", s);
+    if (o[a->length] > 0) touch(a->buffers[2], o[a->length] - 1);
+  } else if (!strcmp(f, "+s")) {
+    if (a->n_buffers != 1) fuzz_fail("struct without 1 buffer", s);
+    for (int64_t i = 0; i < a->n_children; i++) {
+      if (a->children[i]->length != a->length) fuzz_fail("struct child length", s);
+      check_array(a->children[i], s->children[i], depth + 1);
+    }
+  } else if (!strcmp(f, "+l")) {
+    if (a->n_buffers != 2 || !a->buffers[1] || a->n_children != 1) fuzz_fail("list buffers", s);
+    const int32_t *o = a->buffers[1];
+    if (o[0] != 0) fuzz_fail("first offset not 0", s);
+    for (int64_t i = 0; i < a->length; i++)
+      if (o[i + 1] < o[i]) fuzz_fail("offsets decrease", s);
+    if (a->children[0]->length != o[a->length]) fuzz_fail("list child length", s);
+    check_array(a->children[0], s->children[0], depth + 1);
+  } else {
+    fuzz_fail("unexpected format", s);
+  }
+}
+
+static void drain(const uint8_t *data, size_t size, const ing_jsonl_options *o) {
+  struct ArrowArrayStream stream;
+  tarn_error err = {0};
+  if (ing_jsonl_open_memory(data, size, "fuzz.jsonl", o, &stream, &err) != 0) {
+    if (err.code == 0 || err.message[0] == '\0') {
+      fprintf(stderr, "fuzz_jsonl: a failed open left no message\n");
+      abort();
+    }
+    return;
+  }
+  fuzz_stats.opened++;
+  struct ArrowSchema schema;
+  if (stream.get_schema(&stream, &schema) != 0) abort();
+  if (strcmp(schema.format, "+s") != 0) fuzz_fail("top level is not a struct", &schema);
+  for (;;) {
+    struct ArrowArray batch;
+    if (stream.get_next(&stream, &batch) != 0) {
+      const char *msg = stream.get_last_error(&stream);
+      if (msg == NULL || ing_stream_error(&stream) == 0) {
+        fprintf(stderr, "fuzz_jsonl: a failed get_next left no message or code\n");
+        abort();
+      }
+      fuzz_stats.failed++;
+      break;
+    }
+    if (!batch.release) {
+      fuzz_stats.completed++;
+      break;
+    }
+    int64_t limit = o && o->batch_rows ? o->batch_rows : 8192;
+    if (batch.length < 1 || batch.length > limit) fuzz_fail("batch length", &schema);
+    check_array(&batch, &schema, 0);
+    fuzz_stats.rows += batch.length;
+    batch.release(&batch);
+  }
+  fuzz_stats.bad_rows += ing_jsonl_bad_rows(&stream);
+  schema.release(&schema);
+  stream.release(&stream);
+}
+
+/* A gzip input (by its magic bytes) also goes through the file path, which decompresses it. */
+static void drain_file(const uint8_t *data, size_t size) {
+  FILE *f = tmpfile();
+  if (f == NULL) return;
+  if (fwrite(data, 1, size, f) == size && fflush(f) == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
+    struct ArrowArrayStream stream;
+    tarn_error err = {0};
+    if (ing_jsonl_open(path, NULL, &stream, &err) == 0) {
+      struct ArrowSchema schema;
+      if (stream.get_schema(&stream, &schema) != 0) abort();
+      for (;;) {
+        struct ArrowArray batch;
+        if (stream.get_next(&stream, &batch) != 0 || !batch.release) break;
+        check_array(&batch, &schema, 0);
+        fuzz_stats.rows += batch.length;
+        batch.release(&batch);
+      }
+      schema.release(&schema);
+      stream.release(&stream);
+    }
+  }
+  fclose(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_stats.inputs++;
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) drain_file(data, size);
+  drain(data, size, NULL);
+
+  ing_jsonl_options o;
+  memset(&o, 0, sizeof o);
+  o.skip_bad_rows = 1;
+  o.sample_rows = 2;
+  o.batch_rows = 3;
+  drain(data, size, &o);
+
+  memset(&o, 0, sizeof o);
+  o.skip_bad_rows = 1;
+  o.schema = "a BIGINT, b STRUCT(c DOUBLE, d VARCHAR[], e STRUCT(f DATE)[]), g JSON, "
+             "h DECIMAL(10,2), i TIMESTAMP, j BOOLEAN, k INTEGER[][], l TIME, m SMALLINT";
+  drain(data, size, &o);
+  return 0;
+}
