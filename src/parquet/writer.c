@@ -71,6 +71,7 @@ typedef enum wsort {
   S_NONE,
   S_SIGNED,
   S_UNSIGNED,
+  S_HALF, /* FLBA(2) FLOAT16 */
   S_FLOAT,
   S_DOUBLE,
   S_BYTES,
@@ -355,7 +356,7 @@ static int map_arrow_leaf(tarn_parquet_writer *w, const struct ArrowSchema *s, w
     e->logical.kind = PQ_LT_FLOAT16;
     l->conv = WC_FIXED;
     l->width = 2;
-    l->sort = S_NONE; /* float16 order needs its own comparison; statistics are omitted */
+    l->sort = S_HALF;
     break;
   case 'f':
     e->type = PQ_FLOAT;
@@ -849,8 +850,26 @@ static int shred_flat(wleaf *l, const struct ArrowArray *a, tarn_error *err) {
 
 /* ---- Statistics ---- */
 
+/* IEEE half precision to float (exact: every half is a float). */
+static float half_to_float(const uint8_t *p) {
+  uint16_t h = (uint16_t)(p[0] | p[1] << 8);
+  int sign = h >> 15, exp = (h >> 10) & 31, frac = h & 1023;
+  float v;
+  if (exp == 0)
+    v = ldexpf((float)frac, -24);
+  else if (exp == 31)
+    v = frac ? NAN : INFINITY;
+  else
+    v = ldexpf((float)(frac | 1024), exp - 25);
+  return sign ? -v : v;
+}
+
 static int compare(const wleaf *l, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
   switch (l->sort) {
+  case S_HALF: {
+    float x = half_to_float(a), y = half_to_float(b);
+    return (x > y) - (x < y);
+  }
   case S_SIGNED:
     if (l->physical == PQ_INT32) {
       int32_t x, y;
@@ -918,6 +937,7 @@ static bool is_nan(const wleaf *l, const uint8_t *v) {
     memcpy(&d, v, 8);
     return isnan(d);
   }
+  if (l->sort == S_HALF) return isnan(half_to_float(v));
   return false;
 }
 
@@ -952,6 +972,10 @@ static int range_min_max(const wleaf *l, int64_t v0, int64_t v1, tarn_buf *min, 
   if ((rc = tarn_buf_append(min, mn, mnl, err)) || (rc = tarn_buf_append(max, mx, mxl, err)))
     return rc;
   /* Zero's sign is not ordered: the spec asks for -0.0 as a minimum and +0.0 as a maximum. */
+  if (l->sort == S_HALF) {
+    if (half_to_float(min->data) == 0.0f) min->data[0] = 0x00, min->data[1] = 0x80;
+    if (half_to_float(max->data) == 0.0f) max->data[0] = 0x00, max->data[1] = 0x00;
+  }
   if (l->sort == S_FLOAT || l->sort == S_DOUBLE) {
     if (l->sort == S_FLOAT) {
       float a, b;

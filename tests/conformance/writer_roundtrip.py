@@ -20,7 +20,7 @@ Sections (each check prints PASS/FAIL with the first differing row or the error)
             columns (the footer must then list the encoding); DuckDB and tarn read back the rows
             DuckDB reads from the source, in order. Plus edge files (empty, one row, all null) and
             a column whose dictionary outgrows the limit (fallback to PLAIN).
-  stats     on tarn's files: every column chunk has min/max (except INTERVAL, FLOAT16, GEOMETRY
+  stats     on tarn's files: every column chunk has min/max (except INTERVAL, GEOMETRY
             and GEOGRAPHY, which have no order, and chunks with no non-null value) and a null count, as DuckDB's
             parquet_metadata() shows them, equal per row group to DuckDB's own min()/max()/
             count(*)-count() of each flat column (NaN left out; DuckDB does not render infinite
@@ -227,7 +227,8 @@ class Footer:
 
 def order_kind(el):
     """How statistics of this leaf order: 'signed', 'unsigned', 'float', 'bytes', 'decimal',
-    'bool', or None (no order defined: INTERVAL, FLOAT16, INT96, GEOMETRY, GEOGRAPHY)."""
+    'bool', or None (no order defined: INTERVAL, INT96, GEOMETRY, GEOGRAPHY). FLOAT16 orders as
+    a float (parquet-format's FLOAT16 column order)."""
     phys = PHYS.get(el.get(1))
     logical = el.get(10) or {}
     conv = el.get(6)
@@ -245,7 +246,9 @@ def order_kind(el):
         return None
     if 5 in logical or conv == 5:
         return 'decimal'
-    if phys == 'FIXED_LEN_BYTE_ARRAY' and (15 in logical or conv == 21):
+    if phys == 'FIXED_LEN_BYTE_ARRAY' and 15 in logical:
+        return 'float'
+    if phys == 'FIXED_LEN_BYTE_ARRAY' and conv == 21:
         return None
     return 'bytes'
 
@@ -260,7 +263,7 @@ def decode_stat(leaf, raw):
                ('INT64', 'unsigned'): '<Q', ('INT32', 'decimal'): '<i', ('INT64', 'decimal'): '<q'}[(phys, kind)]
         return struct.unpack(fmt, raw)[0]
     if kind == 'float':
-        return struct.unpack('<f' if phys == 'FLOAT' else '<d', raw)[0]
+        return struct.unpack({'FLOAT': '<f', 'DOUBLE': '<d'}.get(phys, '<e'), raw)[0]
     if kind == 'decimal':
         return int.from_bytes(raw, 'big', signed=True)
     return bytes(raw)
