@@ -1,6 +1,7 @@
 #!/bin/sh
 # The main job for now: tarn reading real Parquet files from the shared conformance data
-# (../shared, or $TARN_SHARED): their schema, their rows, and their footer.
+# (../shared, or $TARN_SHARED): their schema, their rows, and their footer; then a product
+# catalog CSV turned into Parquet by tarn copy and read back.
 set -eu
 cd "$(dirname "$0")/.."
 shared=${TARN_SHARED:-../shared}
@@ -22,3 +23,17 @@ run build/tarn cat "$data/uniform_encryption.parquet.encrypted" --footer-key 012
 echo "\$ build/tarn meta $data/data_index_bloom_encoding_stats.parquet | head -c 600"
 build/tarn meta "$data/data_index_bloom_encoding_stats.parquet" | head -c 600
 echo
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat > "$tmp/catalog.csv" <<'CSV'
+product_id,name,price,category,updated_at
+1,"Widget, large",9.99,tools,2024-01-02 10:00:00
+2,"Gadget ""pro""",19.5,toys,2024-01-03 11:30:00
+3,Gizmo,3,tools,2024-01-04 09:15:00
+CSV
+run build/tarn copy "$tmp/catalog.csv" "$tmp/catalog.parquet" --bloom-filter product_id
+run build/tarn schema "$tmp/catalog.parquet"
+run build/tarn cat "$tmp/catalog.parquet"
+run build/tarn copy "$data/nested_lists.snappy.parquet" "$tmp/nested.parquet" --compression zstd --page-v2
+run build/tarn cat "$tmp/nested.parquet" --format jsonl
