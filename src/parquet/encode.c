@@ -16,50 +16,12 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "common/endian.h"
 #include "common/error.h"
 #include "parquet/encoding.h"
 #include "parquet/format.h"
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define PQ_BIG_ENDIAN 1
-#else
-#define PQ_BIG_ENDIAN 0
-#endif
-
-/* ---- Little-endian loads and stores, ULEB128, zigzag ---- */
-
-static inline uint64_t load_le64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
-
-static inline uint32_t load_le32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
-
-static inline void store_le64(uint8_t *p, uint64_t v) {
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap64(v);
-#endif
-  memcpy(p, &v, 8);
-}
-
-static inline void store_le32(uint8_t *p, uint32_t v) {
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap32(v);
-#endif
-  memcpy(p, &v, 4);
-}
+/* ---- ULEB128, zigzag (little-endian loads and stores are in common/endian.h) ---- */
 
 /* At most 10 bytes for a 64-bit value. */
 static inline uint8_t *put_uleb(uint8_t *p, uint64_t v) {
@@ -331,7 +293,7 @@ int pq_rle_encode_i16(const int16_t *values, size_t n, int bit_width, tarn_buf *
 static inline uint8_t pack_bools8(const uint8_t *v) {
   uint64_t x;
   memcpy(&x, v, 8);
-#if PQ_BIG_ENDIAN
+#if TARN_BIG_ENDIAN
   x = __builtin_bswap64(x);
 #endif
   x |= x >> 7;
@@ -564,7 +526,7 @@ int pq_encode_delta_length_byte_array(const int32_t *offsets, const uint8_t *dat
 /* Length of the common prefix of a[0..alen) and b[0..blen). */
 static size_t common_prefix(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
   size_t m = alen < blen ? alen : blen, i = 0;
-#if !PQ_BIG_ENDIAN && defined(__GNUC__)
+#if !TARN_BIG_ENDIAN && defined(__GNUC__)
   for (; i + 8 <= m; i += 8) {
     uint64_t x, y;
     memcpy(&x, a + i, 8);

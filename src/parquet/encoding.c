@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/endian.h"
 #include "common/error.h"
 #include "parquet/format.h"
 
@@ -21,49 +22,8 @@
 #define PQ_ALWAYS_INLINE static inline
 #endif
 
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define PQ_BIG_ENDIAN 1
-#else
-#define PQ_BIG_ENDIAN 0
-#endif
-
 /* Values decoded per internal batch when a decoder needs scratch space (stack, not heap). */
 #define PQ_CHUNK 512
-
-/* ---- Little-endian loads and stores ---- */
-
-static inline uint64_t load_le64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
-
-static inline uint32_t load_le32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
-
-static inline void store_le64(uint8_t *p, uint64_t v) {
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap64(v);
-#endif
-  memcpy(p, &v, 8);
-}
-
-static inline void store_le32(uint8_t *p, uint32_t v) {
-#if PQ_BIG_ENDIAN
-  v = __builtin_bswap32(v);
-#endif
-  memcpy(p, &v, 4);
-}
 
 static inline size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
@@ -195,7 +155,7 @@ static void unpack16_w1_spread(const uint8_t *in, int16_t *out, size_t groups) {
 #define PQ_ENTRY16(BW) unpack16_w##BW,
 #define PQ_ENTRY64(BW) unpack64_w##BW,
 static const unpack32_fn unpack32_tab[33] = {PQ_WIDTHS_0_32(PQ_ENTRY32)};
-#if PQ_BIG_ENDIAN
+#if TARN_BIG_ENDIAN
 static const unpack16_fn unpack16_tab[33] = {PQ_WIDTHS_0_32(PQ_ENTRY16)};
 #else
 #undef PQ_ENTRY16
@@ -929,7 +889,7 @@ static int dbp_fixed(pq_decoder *d, uint8_t *out, size_t n, tarn_error *err) {
       for (size_t i = 0; i < k; i++)
         store_le32(out + 4 * (done + i), (uint32_t)tmp[i]);
     } else {
-#if PQ_BIG_ENDIAN
+#if TARN_BIG_ENDIAN
       for (size_t i = 0; i < k; i++)
         store_le64(out + 8 * (done + i), tmp[i]);
 #else

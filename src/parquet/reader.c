@@ -13,6 +13,7 @@
 
 #include "columnar/arrow.h"
 #include "common/arena.h"
+#include "common/endian.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "parquet/assemble.h"
@@ -75,10 +76,6 @@ void tarn_parquet_close(tarn_parquet_file *f) {
   free(f);
 }
 
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static bool valid_key_len(size_t n) { return n == 16 || n == 24 || n == 32; }
 
 /* Builds the file AAD (prefix + file-unique part) for an encrypted file. */
@@ -120,7 +117,7 @@ static int decode_footer(tarn_parquet_file *f, const tarn_parquet_options *opts,
   if (memcmp(f->data, encrypted_footer ? "PARE" : "PAR1", 4) != 0 ||
       (!encrypted_footer && memcmp(tail + 4, "PAR1", 4) != 0))
     return tarn_err(err, TARN_ECORRUPT, "%s: not a Parquet file (bad magic bytes)", f->name);
-  uint32_t footer_len = le32(tail);
+  uint32_t footer_len = load_le32(tail);
   if (footer_len > f->len - 12 || footer_len > FOOTER_MAX)
     return tarn_err(err, TARN_ECORRUPT, "%s: footer length %u exceeds the file size", f->name,
                     footer_len);

@@ -237,22 +237,9 @@ static char *arena_str(tarn_parquet_writer *w, const char *s) {
 }
 
 static bool has_uuid_extension(const char *metadata) {
-  if (metadata == NULL) return false;
-  int32_t n;
-  memcpy(&n, metadata, 4);
-  const char *p = metadata + 4;
-  for (int32_t i = 0; i < n; i++) {
-    int32_t kl, vl;
-    memcpy(&kl, p, 4);
-    const char *k = p + 4;
-    memcpy(&vl, k + kl, 4);
-    const char *v = k + kl + 4;
-    if (kl == 20 && memcmp(k, "ARROW:extension:name", 20) == 0 && vl == 10 &&
-        memcmp(v, "arrow.uuid", 10) == 0)
-      return true;
-    p = v + vl;
-  }
-  return false;
+  size_t len = 0;
+  const char *name = col_metadata_find(metadata, "ARROW:extension:name", &len);
+  return name != NULL && len == 10 && memcmp(name, "arrow.uuid", 10) == 0;
 }
 
 /* A binary field with the geoarrow.wkb extension becomes a GEOMETRY column, or GEOGRAPHY when its
