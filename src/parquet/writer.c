@@ -796,6 +796,52 @@ static int shred(tarn_parquet_writer *w, const wnode *n, const struct ArrowArray
 }
 
 /* Top-level primitive columns: levels straight from the validity bitmap and values in bulk. */
+/* Strings and binary (int32 offsets) of a top-level column: the valid values' bytes and their
+ * end offsets, rebased onto the row group's buffer, without a per-value dispatch. */
+static int shred_flat_binary(wleaf *l, const struct ArrowArray *a, bool nullable, tarn_error *err) {
+  int64_t n = a->length;
+  const int32_t *o = (const int32_t *)a->buffers[1] + a->offset;
+  const uint8_t *data = a->buffers[2];
+  const int16_t *def =
+      nullable ? (const int16_t *)(const void *)(l->def.data + l->def.len) - n : NULL;
+  int64_t bytes = 0, count = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (o[i + 1] < o[i])
+      return tarn_err(err, TARN_EINVAL, "column %s: offsets go backwards", l->path);
+    if (def == NULL || def[i]) {
+      bytes += o[i + 1] - o[i];
+      count++;
+    }
+  }
+  if ((int64_t)l->values.len + bytes > INT32_MAX)
+    return tarn_err(err, TARN_ENOMEM, "column %s: a row group holds more than 2 GiB of strings",
+                    l->path);
+  int rc;
+  if ((rc = tarn_buf_reserve(&l->values, (size_t)bytes + 1, err)) ||
+      (rc = tarn_buf_reserve(&l->offsets, (size_t)count * 4, err)))
+    return rc;
+  int32_t *offs = (int32_t *)(void *)(l->offsets.data + l->offsets.len);
+  int32_t end = (int32_t)l->values.len;
+  if (def == NULL && n > 0) { /* one copy of the whole range */
+    memcpy(l->values.data + l->values.len, data + o[0], (size_t)(o[n] - o[0]));
+    for (int64_t i = 0; i < n; i++)
+      offs[i] = end + (o[i + 1] - o[0]);
+  } else {
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (!def[i]) continue;
+      int32_t len = o[i + 1] - o[i];
+      memcpy(l->values.data + end, data + o[i], (size_t)len);
+      end += len;
+      offs[k++] = end;
+    }
+  }
+  l->values.len += (size_t)bytes;
+  l->offsets.len += (size_t)count * 4;
+  l->n_values += count;
+  return 0;
+}
+
 static int shred_flat(wleaf *l, const struct ArrowArray *a, tarn_error *err) {
   int64_t n = a->length;
   int rc;
@@ -809,6 +855,7 @@ static int shred_flat(wleaf *l, const struct ArrowArray *a, tarn_error *err) {
   }
   l->n_levels += n;
   if (l->conv == WC_NULL) return 0;
+  if (l->conv == WC_BINARY) return shred_flat_binary(l, a, nullable, err);
   bool no_nulls = !nullable || a->null_count == 0 || a->buffers[0] == NULL;
   if (l->conv == WC_COPY && l->width == l->value_width) {
     const uint8_t *src = (const uint8_t *)a->buffers[1] + a->offset * l->width;
