@@ -21,10 +21,6 @@
 /* Objects with more keys than this are checked for duplicates by sorting, not pairwise. */
 #define JL_PAIRWISE_KEYS 16
 
-static int nomem(tarn_error *err) {
-  return tarn_err(err, TARN_ENOMEM, "out of memory importing JSON");
-}
-
 /* ---- number tokens: where each number's text is ----
  * cJSON keeps numbers only as doubles. A scan of the line finds the text of every number outside
  * strings, in document order, which is the order a depth-first walk of cJSON's tree visits the
@@ -139,7 +135,7 @@ static int keyidx_build(keyidx *ix, char *const *names, int n, tarn_error *err) 
   while (cap < (uint32_t)n * 2)
     cap *= 2;
   ix->slots = malloc(sizeof *ix->slots * cap);
-  if (ix->slots == NULL) return nomem(err);
+  if (ix->slots == NULL) return ing_nomem(err);
   memset(ix->slots, 0xff, sizeof *ix->slots * cap);
   ix->cap = cap;
   for (int i = 0; i < n; i++) {
@@ -249,20 +245,20 @@ static void jplan_clear(jplan *p) {
 static int jplan_init(jplan *p, const ing_field *f, const char *path, tarn_error *err) {
   memset(p, 0, sizeof *p);
   p->f = f;
-  if ((p->path = strdup(path)) == NULL) return nomem(err);
+  if ((p->path = strdup(path)) == NULL) return ing_nomem(err);
   if (f->n_children == 0) return 0;
   p->children = calloc((size_t)f->n_children, sizeof *p->children);
-  if (p->children == NULL) return nomem(err);
+  if (p->children == NULL) return ing_nomem(err);
   if (f->type == ING_LIST) return jplan_init(&p->children[0], &f->children[0], path, err);
   p->keys = calloc((size_t)f->n_children, sizeof *p->keys);
   p->vals = calloc((size_t)f->n_children, sizeof *p->vals);
-  if (p->keys == NULL || p->vals == NULL) return nomem(err);
+  if (p->keys == NULL || p->vals == NULL) return ing_nomem(err);
   for (int i = 0; i < f->n_children; i++) {
     const ing_field *c = &f->children[i];
     p->keys[i] = c->key ? c->key : c->name;
     size_t len = strlen(path) + strlen(c->name) + 2;
     char *child_path = malloc(len);
-    if (child_path == NULL) return nomem(err);
+    if (child_path == NULL) return ing_nomem(err);
     snprintf(child_path, len, "%s%s%s", path, path[0] ? "." : "", c->name);
     int rc = jplan_init(&p->children[i], c, child_path, err);
     free(child_path);
@@ -423,7 +419,7 @@ static int jl_check(jsonl_reader *r, cJSON *v, size_t *next, tarn_error *err) {
           if (strcmp(a->string, b->string) == 0) dup = a->string;
     } else {
       const char **keys = malloc(sizeof *keys * count);
-      if (keys == NULL) return nomem(err);
+      if (keys == NULL) return ing_nomem(err);
       size_t k = 0;
       for (cJSON *c = v->child; c; c = c->next)
         keys[k++] = c->string;
@@ -541,7 +537,7 @@ static int infer(jsonl_reader *r, jnode *n, const cJSON *v, int depth, tarn_erro
   case cJSON_Array:
     n->kinds |= K_ARRAY;
     for (const cJSON *c = v->child; c; c = c->next) {
-      if (n->elem == NULL && (n->elem = jnode_new()) == NULL) return nomem(err);
+      if (n->elem == NULL && (n->elem = jnode_new()) == NULL) return ing_nomem(err);
       int rc = infer(r, n->elem, c, depth + 1, err);
       if (rc) return rc;
     }
@@ -558,10 +554,10 @@ static int infer(jsonl_reader *r, jnode *n, const cJSON *v, int depth, tarn_erro
         if (n->n_keys == n->cap_keys) {
           int cap = n->cap_keys ? n->cap_keys * 2 : 8;
           char **names = realloc(n->names, sizeof *names * (size_t)cap);
-          if (names == NULL) return nomem(err);
+          if (names == NULL) return ing_nomem(err);
           n->names = names;
           jnode **nodes = realloc(n->nodes, sizeof *nodes * (size_t)cap);
-          if (nodes == NULL) return nomem(err);
+          if (nodes == NULL) return ing_nomem(err);
           n->nodes = nodes;
           n->cap_keys = cap;
         }
@@ -571,7 +567,7 @@ static int infer(jsonl_reader *r, jnode *n, const cJSON *v, int depth, tarn_erro
         if (n->names[k] == NULL || n->nodes[k] == NULL) {
           free(n->names[k]);
           jnode_free(n->nodes[k]);
-          return nomem(err);
+          return ing_nomem(err);
         }
         n->n_keys++;
         n->hint = k + 1;
@@ -615,19 +611,19 @@ static int resolve(const jnode *n, ing_field *f, tarn_error *err) {
   } else if (k == K_OBJECT && n->n_keys > 0) {
     f->type = ING_STRUCT;
     f->children = calloc((size_t)n->n_keys, sizeof *f->children);
-    if (f->children == NULL) return nomem(err);
+    if (f->children == NULL) return ing_nomem(err);
     f->n_children = n->n_keys;
     char **names = calloc((size_t)n->n_keys, sizeof *names);
-    if (names == NULL) return nomem(err);
+    if (names == NULL) return ing_nomem(err);
     int rc = 0;
     for (int i = 0; i < n->n_keys && rc == 0; i++)
-      if ((names[i] = strdup(n->names[i])) == NULL) rc = nomem(err);
+      if ((names[i] = strdup(n->names[i])) == NULL) rc = ing_nomem(err);
     if (rc == 0) rc = ing_names_dedupe(names, n->n_keys, err);
     for (int i = 0; i < n->n_keys; i++) {
       f->children[i].name = names[i];
       if (rc == 0 && strcmp(names[i], n->names[i]) != 0 &&
           (f->children[i].key = strdup(n->names[i])) == NULL)
-        rc = nomem(err);
+        rc = ing_nomem(err);
     }
     free(names);
     for (int i = 0; i < n->n_keys && rc == 0; i++)
@@ -636,9 +632,9 @@ static int resolve(const jnode *n, ing_field *f, tarn_error *err) {
   } else if (k == K_ARRAY) {
     f->type = ING_LIST;
     f->children = calloc(1, sizeof *f->children);
-    if (f->children == NULL) return nomem(err);
+    if (f->children == NULL) return ing_nomem(err);
     f->n_children = 1;
-    if ((f->children[0].name = strdup("element")) == NULL) return nomem(err);
+    if ((f->children[0].name = strdup("element")) == NULL) return ing_nomem(err);
     if (n->elem == NULL) { /* only empty arrays: DuckDB's JSON[] */
       f->children[0].json_text = 1;
       return 0;
@@ -959,7 +955,7 @@ static void jl_release(struct ArrowArrayStream *s) {
 
 /* Reads the sample lines, infers the columns from them and keeps them for replay. */
 static int jl_infer(jsonl_reader *r, int64_t sample_rows, tarn_error *err) {
-  if ((r->infer_root = jnode_new()) == NULL) return nomem(err);
+  if ((r->infer_root = jnode_new()) == NULL) return ing_nomem(err);
   int rc = 0;
   int64_t rows = 0;
   while (rows < sample_rows) {
@@ -1048,7 +1044,7 @@ static jsonl_reader *jl_new(const char *name, tarn_error *err) {
   jsonl_reader *r = calloc(1, sizeof *r);
   if (r == NULL || (r->name = strdup(name ? name : "jsonl")) == NULL) {
     free(r);
-    nomem(err);
+    ing_nomem(err);
     return NULL;
   }
   r->base.magic = ING_STREAM_MAGIC;
@@ -1067,7 +1063,7 @@ int ing_jsonl_open(const char *path, const ing_jsonl_options *opts, struct Arrow
     return rc;
   }
   r->chunk = malloc(JL_CHUNK);
-  rc = r->chunk ? jl_open_reader(r, opts, out, err) : nomem(err);
+  rc = r->chunk ? jl_open_reader(r, opts, out, err) : ing_nomem(err);
   if (rc) {
     jl_free(r);
     memset(out, 0, sizeof *out);
