@@ -93,4 +93,65 @@ static void check_array(const struct ArrowArray *a, const struct ArrowSchema *s,
   }
 }
 
+/* A failed open must leave a code and a message. */
+static void fuzz_check_open_failure(const tarn_error *err) {
+  if (err->code == 0 || err->message[0] == '\0') {
+    fprintf(stderr, FUZZ_TARGET_NAME ": a failed open left no message\n");
+    abort();
+  }
+}
+
+/* Reads an opened stream to its end (or its first error), checking the schema, every batch
+ * (length within 1..limit, Arrow rules) and the error contract, then releases it. bad_rows, when
+ * given, adds the stream's skipped-row count to the statistics. */
+static void fuzz_drain_stream(struct ArrowArrayStream *stream, int64_t limit,
+                              int64_t (*bad_rows)(struct ArrowArrayStream *),
+                              int (*error_code)(struct ArrowArrayStream *)) {
+  fuzz_stats.opened++;
+  struct ArrowSchema schema;
+  if (stream->get_schema(stream, &schema) != 0) abort();
+  if (strcmp(schema.format, "+s") != 0) fuzz_fail("top level is not a struct", &schema);
+  for (;;) {
+    struct ArrowArray batch;
+    if (stream->get_next(stream, &batch) != 0) {
+      const char *msg = stream->get_last_error(stream);
+      if (msg == NULL || error_code(stream) == 0) {
+        fprintf(stderr, FUZZ_TARGET_NAME ": a failed get_next left no message or code\n");
+        abort();
+      }
+      fuzz_stats.failed++;
+      break;
+    }
+    if (!batch.release) {
+      fuzz_stats.completed++;
+      break;
+    }
+    if (batch.length < 1 || batch.length > limit) fuzz_fail("batch length", &schema);
+    check_array(&batch, &schema, 0);
+    fuzz_stats.rows += batch.length;
+    batch.release(&batch);
+  }
+  if (bad_rows) fuzz_stats.bad_rows += bad_rows(stream);
+  schema.release(&schema);
+  stream->release(stream);
+}
+
+/* Writes the input to a temporary file and reads it through open_path (the path-based reader,
+ * which also decompresses gzip input). */
+static void fuzz_drain_file(const uint8_t *data, size_t size,
+                            int (*open_path)(const char *, struct ArrowArrayStream *, tarn_error *),
+                            int (*error_code)(struct ArrowArrayStream *)) {
+  FILE *f = tmpfile();
+  if (f == NULL) return;
+  if (fwrite(data, 1, size, f) == size && fflush(f) == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
+    struct ArrowArrayStream stream;
+    tarn_error err = {0};
+    if (open_path(path, &stream, &err) == 0)
+      fuzz_drain_stream(&stream, INT64_MAX, NULL, error_code);
+  }
+  fclose(f);
+}
+
 #endif

@@ -32,71 +32,21 @@ static void drain(const uint8_t *data, size_t size, const ing_csv_options *o) {
   struct ArrowArrayStream stream;
   tarn_error err = {0};
   if (ing_csv_open_memory(data, size, "fuzz.csv", o, &stream, &err) != 0) {
-    if (err.code == 0 || err.message[0] == '\0') {
-      fprintf(stderr, "fuzz_csv: a failed open left no message\n");
-      abort();
-    }
+    fuzz_check_open_failure(&err);
     return;
   }
-  fuzz_stats.opened++;
-  struct ArrowSchema schema;
-  if (stream.get_schema(&stream, &schema) != 0) abort();
-  if (strcmp(schema.format, "+s") != 0) fuzz_fail("top level is not a struct", &schema);
-  for (;;) {
-    struct ArrowArray batch;
-    if (stream.get_next(&stream, &batch) != 0) {
-      const char *msg = stream.get_last_error(&stream);
-      if (msg == NULL || ing_stream_error(&stream) == 0) {
-        fprintf(stderr, "fuzz_csv: a failed get_next left no message or code\n");
-        abort();
-      }
-      fuzz_stats.failed++;
-      break;
-    }
-    if (!batch.release) {
-      fuzz_stats.completed++;
-      break;
-    }
-    int64_t limit = o && o->batch_rows ? o->batch_rows : 8192;
-    if (batch.length < 1 || batch.length > limit) fuzz_fail("batch length", &schema);
-    check_array(&batch, &schema, 0);
-    fuzz_stats.rows += batch.length;
-    batch.release(&batch);
-  }
-  fuzz_stats.bad_rows += ing_csv_bad_rows(&stream);
-  schema.release(&schema);
-  stream.release(&stream);
+  fuzz_drain_stream(&stream, o && o->batch_rows ? o->batch_rows : 8192, ing_csv_bad_rows,
+                    ing_stream_error);
 }
 
-/* A gzip input (by its magic bytes) also goes through the file path, which decompresses it. */
-static void drain_file(const uint8_t *data, size_t size) {
-  FILE *f = tmpfile();
-  if (f == NULL) return;
-  if (fwrite(data, 1, size, f) == size && fflush(f) == 0) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fileno(f));
-    struct ArrowArrayStream stream;
-    tarn_error err = {0};
-    if (ing_csv_open(path, NULL, &stream, &err) == 0) {
-      struct ArrowSchema schema;
-      if (stream.get_schema(&stream, &schema) != 0) abort();
-      for (;;) {
-        struct ArrowArray batch;
-        if (stream.get_next(&stream, &batch) != 0 || !batch.release) break;
-        check_array(&batch, &schema, 0);
-        fuzz_stats.rows += batch.length;
-        batch.release(&batch);
-      }
-      schema.release(&schema);
-      stream.release(&stream);
-    }
-  }
-  fclose(f);
+static int open_path(const char *path, struct ArrowArrayStream *out, tarn_error *err) {
+  return ing_csv_open(path, NULL, out, err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_stats.inputs++;
-  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) drain_file(data, size);
+  if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+    fuzz_drain_file(data, size, open_path, ing_stream_error);
   drain(data, size, NULL);
 
   ing_csv_options o;
