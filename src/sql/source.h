@@ -1,0 +1,48 @@
+/*
+ * Table sources: what a scan reads, independent of the table format that described it.
+ *
+ * A source is a snapshot of a table: its columns and the data files that make it up, each with
+ * what a table format's metadata knows about it before the file is opened: row count, partition
+ * values, per-column minimum/maximum/null counts, and rows deleted by later commits (Delta
+ * deletion vectors, Iceberg position deletes and deletion vectors, Hudi's merged-away records).
+ * `read_parquet` builds one from globs; Delta, Iceberg and Hudi build one from a snapshot chosen
+ * by version or time. The scan operator prunes files with the file-level facts first, then row
+ * groups, pages and bloom filters from each Parquet footer.
+ */
+#ifndef TARN_SQL_SOURCE_H
+#define TARN_SQL_SOURCE_H
+
+#include "sql/vector.h"
+
+typedef struct sql_source_file {
+  const char *path;
+  int64_t n_rows;     /* -1: unknown until the footer is read */
+  int64_t size_bytes; /* -1: unknown */
+  /* Per source column (arrays of n_cols, or NULL when the format gives none): */
+  const sql_value *partition; /* type NULL in an entry: not a partition column of this file */
+  const sql_value *min, *max; /* is_null when unknown */
+  const int64_t *null_count;  /* -1 when unknown */
+  /* Row positions (0-based within the file, ascending) deleted by later commits. */
+  const uint64_t *deleted;
+  size_t n_deleted;
+} sql_source_file;
+
+typedef struct sql_source {
+  const char *name; /* for EXPLAIN: "read_parquet('data/*.parquet')" */
+  size_t n_cols;
+  const char **col_names;
+  const sql_type **col_types;
+  const int *col_field_ids; /* Parquet field ids to match columns by (Iceberg), or NULL: by name */
+  sql_source_file *files;
+  size_t n_files;
+} sql_source;
+
+/* Builds a source over the Parquet files matching any of the globs (a path, a glob with * ? [..],
+ * or a directory, which means every *.parquet below it), in sorted path order. The columns are
+ * the first file's; later files are matched to them by name. Everything lives in arena a.
+ * Errors: TARN_ENOENT "no files match 'x/*.parquet'", reader errors for an unreadable footer,
+ * TARN_EUNSUPPORTED for a column type SQL cannot hold. */
+int sql_source_parquet(tarn_arena *a, const char *const *globs, size_t n_globs, sql_source **out,
+                       tarn_error *err);
+
+#endif
