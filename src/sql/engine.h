@@ -42,6 +42,11 @@ typedef struct sql_result_sink {
  * position when there are several). */
 int sql_engine_exec(sql_engine *e, const char *sql, const sql_result_sink *sink, tarn_error *err);
 
+/* Parses, binds and optimizes every statement in sql without running any, appending each plan's
+ * EXPLAIN text to *text (malloc'ed; may be NULL on error). For the fuzz target and tests of the
+ * front end. */
+int sql_engine_plan_only(sql_engine *e, const char *sql, char **text, tarn_error *err);
+
 /* Table names in the warehouse (for \d), sorted; *names is malloc'ed, each name too. */
 int sql_engine_list_tables(sql_engine *e, char ***names, size_t *n, tarn_error *err);
 
