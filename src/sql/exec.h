@@ -46,8 +46,13 @@ struct sql_exec_ctx {
   const char *tmp_dir;     /* spill files */
   bool analyze;            /* collect per-operator time */
   _Atomic int cancelled;   /* set on error in a worker / SIGINT */
-  /* Subqueries: run a plan to completion (see sql_eval_ctx.run_subquery). */
-  sql_plan_ctx *plan_ctx;
+  /* A gather's workers run with copies of the query's context (each with its own error); root
+   * points at the query's, where memory is charged and cancellation is flagged. NULL: this is
+   * the root. */
+  struct sql_exec_ctx *root;
+  /* Correlated subqueries: the outer row the plan runs for (copied into eval contexts). */
+  const sql_batch *outer;
+  uint32_t outer_row;
 };
 
 /* Builds the operator tree for plan (resolving column ids to batch slots on the way). The tree
@@ -90,5 +95,7 @@ int sql_op_unnest(sql_exec_ctx *ctx, sql_plan *p, sql_op **out);
 /* Scans inside a gather share a morsel queue: the gather creates it and its workers' scan
  * operators take morsels from it. */
 typedef struct sql_morsel_queue sql_morsel_queue;
+sql_morsel_queue *sql_morsel_queue_new(void);
+void sql_morsel_queue_free(sql_morsel_queue *q);
 
 #endif

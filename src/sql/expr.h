@@ -73,6 +73,7 @@ struct sql_expr {
   sql_plan *subquery;    /* SQL_E_SUBQUERY */
   bool correlated;       /* SQL_E_SUBQUERY: refers to outer columns */
   void *cache;           /* executor-owned state (an uncorrelated subquery's result set) */
+  bool unknown_literal;  /* a quoted string literal not yet given a type (the binder's business) */
 };
 
 /* --- Functions ------------------------------------------------------------------------------ */
@@ -138,7 +139,7 @@ int sql_expr_select(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, ui
 int sql_expr_eval_const(sql_eval_ctx *ctx, const sql_expr *e, sql_value *out);
 
 /* Sets slot of every SQL_E_COLUMN in e (not descending into subqueries) to the index of its
- * column_id in ids[0..n). Errors: TARN_EINTERNAL naming the missing id. */
+ * column_id in ids[0..n). Errors: TARN_EINVAL naming the missing id. */
 int sql_expr_resolve(sql_expr *e, const int *ids, size_t n, tarn_error *err);
 
 /* Same for SQL_E_OUTER references inside e, including inside subquery plans' expressions. */

@@ -28,7 +28,7 @@ typedef struct sql_source_file {
 } sql_source_file;
 
 typedef struct sql_source {
-  const char *name; /* for EXPLAIN: "read_parquet('data/*.parquet')" */
+  const char *name; /* for EXPLAIN: "read_parquet('data/x.parquet')" */
   size_t n_cols;
   const char **col_names;
   const sql_type **col_types;
@@ -40,7 +40,7 @@ typedef struct sql_source {
 /* Builds a source over the Parquet files matching any of the globs (a path, a glob with * ? [..],
  * or a directory, which means every *.parquet below it), in sorted path order. The columns are
  * the first file's; later files are matched to them by name. Everything lives in arena a.
- * Errors: TARN_ENOENT "no files match 'x/*.parquet'", reader errors for an unreadable footer,
+ * Errors: TARN_EINVAL "no files match 'x'", reader errors for an unreadable footer,
  * TARN_EUNSUPPORTED for a column type SQL cannot hold. */
 int sql_source_parquet(tarn_arena *a, const char *const *globs, size_t n_globs, sql_source **out,
                        tarn_error *err);

@@ -1,0 +1,2610 @@
+/*
+ * The binder (see binder.h). One pass over the parse tree per SELECT: FROM (building the scope),
+ * WHERE, GROUP BY and aggregates, HAVING, window functions, the select list, DISTINCT, ORDER BY,
+ * LIMIT. Aggregate calls met while binding an expression are registered with the query's
+ * aggregate node and replaced by references to its output columns; afterwards every remaining
+ * reference to a FROM column must match a GROUP BY key, which is how PostgreSQL's "must appear in
+ * the GROUP BY clause" rule is enforced.
+ */
+#include "sql/binder.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/error.h"
+
+/* --- Scopes -------------------------------------------------------------------------------------
+ */
+
+typedef struct scope_col {
+  const char *table; /* alias of the FROM item, may be NULL */
+  const char *name;
+  int id;
+  const sql_type *type;
+  bool hidden; /* not part of SELECT * (USING's right-hand duplicate) */
+} scope_col;
+
+typedef struct scope {
+  scope_col *cols;
+  size_t n, cap;
+  struct scope *outer; /* enclosing query's scope (correlation) */
+  bool correlated;     /* set when a name resolved in an outer scope */
+} scope;
+
+typedef struct cte_def {
+  const char *name;
+  sql_plan *plan;
+  struct cte_def *next;
+} cte_def;
+
+/* Aggregation context of the SELECT being bound. */
+typedef struct agg_ctx {
+  bool allowed;  /* aggregates may appear (select list, HAVING, ORDER BY) */
+  sql_plan *agg; /* the aggregate node (NULL until the first aggregate or GROUP BY) */
+  size_t cap_aggs;
+  bool in_agg_arg;   /* binding an aggregate's arguments: nested aggregates are errors */
+  scope *from_scope; /* scope the aggregate arguments bind in */
+  /* Window functions. */
+  bool windows_allowed;
+  sql_plan *window;
+  size_t cap_windows;
+} agg_ctx;
+
+typedef struct binder {
+  sql_binder_env *env;
+  tarn_arena *a;
+  tarn_error *err;
+  cte_def *ctes;
+  agg_ctx *agg;
+  bool last_correlated; /* set by bind_select: its FROM scope used an enclosing query's names */
+} binder;
+
+static int oom(binder *b) { return tarn_err(b->err, TARN_ENOMEM, "out of memory"); }
+
+static void *bz(binder *b, size_t n, size_t size) {
+  return tarn_arena_calloc(b->a, n ? n : 1, size);
+}
+
+static char *bstrdup(binder *b, const char *s) { return tarn_arena_strndup(b->a, s, strlen(s)); }
+
+static int scope_add(binder *b, scope *s, const char *table, const char *name, int id,
+                     const sql_type *type) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    scope_col *c = bz(b, cap, sizeof *c);
+    if (c == NULL) return oom(b);
+    if (s->n) memcpy(c, s->cols, s->n * sizeof *c);
+    s->cols = c;
+    s->cap = cap;
+  }
+  s->cols[s->n++] = (scope_col){table, name, id, type, false};
+  return 0;
+}
+
+static int scope_from_plan(binder *b, scope *s, const sql_plan *p, const char *table) {
+  for (size_t i = 0; i < p->n_out; i++) {
+    int rc = scope_add(b, s, table, p->out_names[i], p->out_ids[i], p->out_types[i]);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* --- Expression helpers
+ * --------------------------------------------------------------------------- */
+
+static sql_expr *new_expr(binder *b, sql_expr_kind k, const sql_type *t) {
+  sql_expr *e = bz(b, 1, sizeof *e);
+  if (e) {
+    e->kind = k;
+    e->type = t;
+  }
+  return e;
+}
+
+static sql_expr *col_ref(binder *b, int id, const sql_type *t) {
+  sql_expr *e = new_expr(b, SQL_E_COLUMN, t);
+  if (e) e->column_id = id;
+  return e;
+}
+
+static int set_args(binder *b, sql_expr *e, size_t n) {
+  e->args = bz(b, n, sizeof *e->args);
+  e->n_args = n;
+  return e->args ? 0 : oom(b);
+}
+
+static sql_expr *const_null(binder *b) {
+  sql_expr *e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_NULL));
+  if (e) {
+    e->value.type = e->type;
+    e->value.is_null = true;
+  }
+  return e;
+}
+
+static bool expr_has_columns(const sql_expr *e) {
+  if (e->kind == SQL_E_COLUMN || e->kind == SQL_E_OUTER || e->kind == SQL_E_SUBQUERY) return true;
+  if (e->kind == SQL_E_FUNC && e->func && e->func->volatile_) return true;
+  for (size_t i = 0; i < e->n_args; i++)
+    if (expr_has_columns(e->args[i])) return true;
+  return false;
+}
+
+/* Folds e to a constant when it has no column, subquery or volatile part. Errors in folding
+ * (1/0) are left for run time, where they are reported the same way, unless strict. */
+static sql_expr *fold(binder *b, sql_expr *e) {
+  if (e == NULL || e->kind == SQL_E_CONST || expr_has_columns(e)) return e;
+  sql_mem *m = sql_mem_new();
+  if (m == NULL) return e;
+  tarn_error err2 = {0};
+  sql_eval_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.mem = m;
+  ctx.now_micros = b->env->now_micros;
+  ctx.err = &err2;
+  sql_value v;
+  sql_expr *out = e;
+  if (sql_expr_eval_const(&ctx, e, &v) == 0) {
+    sql_expr *c = new_expr(b, SQL_E_CONST, e->type);
+    if (c) {
+      c->value = v;
+      c->value.type = e->type;
+      /* The value's bytes live in m: copy them into the plan's arena. */
+      if (!v.is_null && sql_type_phys(e->type->id) == SQL_PHYS_STR) {
+        char *p = tarn_arena_calloc(b->a, v.u.str.len + 1, 1);
+        if (p) {
+          memcpy(p, v.u.str.ptr, v.u.str.len);
+          c->value.u.str.ptr = p;
+          out = c;
+        }
+      } else if (!v.is_null && v.nested) {
+        out = e; /* nested constants stay expressions */
+      } else {
+        out = c;
+      }
+    }
+  }
+  sql_mem_release(m);
+  return out;
+}
+
+/* Casts e to type t (no-op when equal). Unknown literals are converted at bind time so a bad
+ * literal is reported as the query's error. */
+static int cast_to(binder *b, sql_expr **pe, const sql_type *t) {
+  sql_expr *e = *pe;
+  if (sql_type_equal(e->type, t)) return 0;
+  if (e->kind == SQL_E_CONST && (e->value.is_null || e->type->id == SQL_NULL)) {
+    sql_expr *c = new_expr(b, SQL_E_CONST, t);
+    if (c == NULL) return oom(b);
+    c->value.type = t;
+    c->value.is_null = true;
+    *pe = c;
+    return 0;
+  }
+  sql_expr *c = new_expr(b, SQL_E_CAST, t);
+  if (c == NULL || set_args(b, c, 1)) return oom(b);
+  c->args[0] = e;
+  if (e->unknown_literal) {
+    sql_mem *m = sql_mem_new();
+    if (m == NULL) return oom(b);
+    sql_value v;
+    int rc = sql_cast_value(m, &e->value, t, &v, b->err);
+    if (rc == 0) {
+      sql_expr *k = new_expr(b, SQL_E_CONST, t);
+      if (k == NULL) {
+        sql_mem_release(m);
+        return oom(b);
+      }
+      k->value = v;
+      k->value.type = t;
+      if (!v.is_null && sql_type_phys(t->id) == SQL_PHYS_STR) {
+        char *p = tarn_arena_calloc(b->a, v.u.str.len + 1, 1);
+        if (p == NULL) {
+          sql_mem_release(m);
+          return oom(b);
+        }
+        memcpy(p, v.u.str.ptr, v.u.str.len);
+        k->value.u.str.ptr = p;
+      }
+      if (v.nested) k = fold(b, c); /* keep nested literals as cast expressions */
+      *pe = k;
+    }
+    sql_mem_release(m);
+    return rc;
+  }
+  *pe = fold(b, c);
+  return 0;
+}
+
+/* --- Type names
+ * ----------------------------------------------------------------------------------- */
+
+static const char *str_node(const PgQuery__Node *n) {
+  return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+}
+
+static int typmod_int(const PgQuery__Node *n, int *out) {
+  if (n && n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+      n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+    *out = n->a_const->ival->ival;
+    return 0;
+  }
+  return -1;
+}
+
+static int bind_type_name(binder *b, const PgQuery__TypeName *tn, const sql_type **out) {
+  const char *name = NULL;
+  for (size_t i = 0; i < tn->n_names; i++) {
+    const char *s = str_node(tn->names[i]);
+    if (s && strcmp(s, "pg_catalog") != 0) name = s;
+  }
+  if (name == NULL) return tarn_err(b->err, TARN_EINVAL, "unsupported type name");
+  static const struct {
+    const char *name;
+    sql_type_id id;
+  } names[] = {{"int2", SQL_INT2},
+               {"smallint", SQL_INT2},
+               {"int4", SQL_INT4},
+               {"int", SQL_INT4},
+               {"integer", SQL_INT4},
+               {"int8", SQL_INT8},
+               {"bigint", SQL_INT8},
+               {"float4", SQL_FLOAT4},
+               {"real", SQL_FLOAT4},
+               {"float8", SQL_FLOAT8},
+               {"double", SQL_FLOAT8},
+               {"float", SQL_FLOAT8},
+               {"text", SQL_TEXT},
+               {"varchar", SQL_TEXT},
+               {"bpchar", SQL_TEXT},
+               {"char", SQL_TEXT},
+               {"string", SQL_TEXT},
+               {"bool", SQL_BOOL},
+               {"boolean", SQL_BOOL},
+               {"date", SQL_DATE},
+               {"time", SQL_TIME},
+               {"timestamp", SQL_TIMESTAMP},
+               {"timestamptz", SQL_TIMESTAMPTZ},
+               {"interval", SQL_INTERVAL},
+               {"bytea", SQL_BYTEA},
+               {"blob", SQL_BYTEA},
+               {"uuid", SQL_UUID},
+               {"json", SQL_TEXT},
+               {"jsonb", SQL_TEXT}};
+  const sql_type *t = NULL;
+  if (strcmp(name, "numeric") == 0 || strcmp(name, "decimal") == 0) {
+    int p = 38, s = 0;
+    if (tn->n_typmods >= 1 && typmod_int(tn->typmods[0], &p) != 0)
+      return tarn_err(b->err, TARN_EINVAL, "invalid numeric type modifier");
+    if (tn->n_typmods >= 2 && typmod_int(tn->typmods[1], &s) != 0)
+      return tarn_err(b->err, TARN_EINVAL, "invalid numeric type modifier");
+    if (tn->n_typmods == 0) s = 6; /* unconstrained numeric: a fixed scale (documented) */
+    if (p < 1 || p > 38 || s < 0 || s > p)
+      return tarn_err(b->err, TARN_EINVAL, "NUMERIC precision %d, scale %d out of range (1..38)", p,
+                      s);
+    t = sql_type_decimal(b->a, p, s);
+  } else {
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+      if (strcmp(names[i].name, name) == 0) t = sql_type_get(names[i].id);
+  }
+  if (t == NULL) return tarn_err(b->err, TARN_EINVAL, "type \"%s\" does not exist", name);
+  for (size_t i = 0; i < tn->n_array_bounds; i++) {
+    t = sql_type_list(b->a, t);
+    if (t == NULL) return oom(b);
+  }
+  *out = t;
+  return 0;
+}
+
+/* --- Expressions -------------------------------------------------------------------------------
+ */
+
+static int bind_expr(binder *b, scope *s, const PgQuery__Node *n, sql_expr **out);
+static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, sql_plan **out);
+
+static int lookup_column(binder *b, scope *s, const char *table, const char *name, sql_expr **out) {
+  for (scope *sc = s; sc; sc = sc->outer) {
+    const scope_col *found = NULL;
+    for (size_t i = 0; i < sc->n; i++) {
+      const scope_col *c = &sc->cols[i];
+      if (strcmp(c->name, name) != 0) continue;
+      if (table && (c->table == NULL || strcmp(c->table, table) != 0)) continue;
+      if (table == NULL && c->hidden) continue;
+      if (found && found->id != c->id)
+        return tarn_err(b->err, TARN_EINVAL, "column reference \"%s\" is ambiguous", name);
+      found = c;
+    }
+    if (found) {
+      sql_expr *e = new_expr(b, sc == s ? SQL_E_COLUMN : SQL_E_OUTER, found->type);
+      if (e == NULL) return oom(b);
+      e->column_id = found->id;
+      if (sc != s)
+        for (scope *t = s; t != sc; t = t->outer)
+          t->correlated = true;
+      *out = e;
+      return 0;
+    }
+  }
+  /* A table name alone refers to the whole row: not supported; report the column. */
+  if (table) return tarn_err(b->err, TARN_EINVAL, "column %s.%s does not exist", table, name);
+  return tarn_err(b->err, TARN_EINVAL, "column \"%s\" does not exist", name);
+}
+
+static int bind_column_ref(binder *b, scope *s, const PgQuery__ColumnRef *cr, sql_expr **out) {
+  const char *parts[4] = {0};
+  size_t n = cr->n_fields;
+  if (n == 0 || n > 3) return tarn_err(b->err, TARN_EINVAL, "unsupported column reference");
+  for (size_t i = 0; i < n; i++) {
+    parts[i] = str_node(cr->fields[i]);
+    if (parts[i] == NULL) return tarn_err(b->err, TARN_EINVAL, "\"*\" is not allowed here");
+  }
+  if (n == 1) return lookup_column(b, s, NULL, parts[0], out);
+  /* t.col, or col.field (a struct field) when t is not a table alias. */
+  int rc = lookup_column(b, s, parts[n - 2], parts[n - 1], out);
+  if (rc == 0 || n != 2) return rc;
+  tarn_error saved = *b->err;
+  memset(b->err, 0, sizeof *b->err);
+  sql_expr *base;
+  if (lookup_column(b, s, NULL, parts[0], &base) == 0 && base->type->id == SQL_STRUCT) {
+    for (size_t i = 0; i < base->type->n_fields; i++)
+      if (strcmp(base->type->fields[i].name, parts[1]) == 0) {
+        sql_expr *f = new_expr(b, SQL_E_STRUCT_FIELD, base->type->fields[i].type);
+        if (f == NULL || set_args(b, f, 1)) return oom(b);
+        f->args[0] = base;
+        f->field_index = (int)i;
+        *out = f;
+        return 0;
+      }
+  }
+  *b->err = saved;
+  return rc;
+}
+
+static int bind_const(binder *b, const PgQuery__AConst *c, sql_expr **out) {
+  if (c->isnull) {
+    *out = const_null(b);
+    return *out ? 0 : oom(b);
+  }
+  sql_expr *e = NULL;
+  switch (c->val_case) {
+  case PG_QUERY__A__CONST__VAL_IVAL:
+    e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_INT4));
+    if (e) e->value.u.i64 = c->ival->ival;
+    break;
+  case PG_QUERY__A__CONST__VAL_FVAL: {
+    const char *s = c->fval->fval;
+    bool integral = true;
+    for (const char *p = s; *p; p++)
+      if (!(isdigit((unsigned char)*p) || (p == s && *p == '-'))) integral = false;
+    if (integral) {
+      errno = 0;
+      char *end;
+      long long v = strtoll(s, &end, 10);
+      if (errno == 0 && *end == 0) {
+        e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_INT8));
+        if (e) e->value.u.i64 = v;
+        break;
+      }
+    }
+    /* numeric literal: precision and scale from its digits */
+    if (strpbrk(s, "eE")) {
+      e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_FLOAT8));
+      if (e) e->value.u.f64 = strtod(s, NULL);
+      break;
+    }
+    int digits = 0, scale = 0;
+    bool after = false;
+    for (const char *p = s; *p; p++) {
+      if (*p == '.')
+        after = true;
+      else if (isdigit((unsigned char)*p)) {
+        digits++;
+        if (after) scale++;
+      }
+    }
+    if (digits > 38) {
+      e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_FLOAT8));
+      if (e) e->value.u.f64 = strtod(s, NULL);
+      break;
+    }
+    const sql_type *t = sql_type_decimal(b->a, digits < 1 ? 1 : digits, scale);
+    if (t == NULL) return oom(b);
+    sql_value in = {.type = sql_type_get(SQL_TEXT)};
+    in.u.str = (sql_str){s, strlen(s)};
+    sql_mem *m = sql_mem_new();
+    if (m == NULL) return oom(b);
+    sql_value v;
+    int rc = sql_cast_value(m, &in, t, &v, b->err);
+    sql_mem_release(m);
+    if (rc) return rc;
+    e = new_expr(b, SQL_E_CONST, t);
+    if (e) e->value = v;
+    break;
+  }
+  case PG_QUERY__A__CONST__VAL_BOOLVAL:
+    e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_BOOL));
+    if (e) e->value.u.b = c->boolval->boolval;
+    break;
+  case PG_QUERY__A__CONST__VAL_SVAL: {
+    e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_TEXT));
+    if (e) {
+      const char *s = bstrdup(b, c->sval->sval);
+      if (s == NULL) return oom(b);
+      e->value.u.str = (sql_str){s, strlen(s)};
+      e->unknown_literal = true;
+    }
+    break;
+  }
+  default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported constant");
+  }
+  if (e == NULL) return oom(b);
+  e->value.type = e->type;
+  *out = e;
+  return 0;
+}
+
+/* Gives an unknown literal the type of the other operand (PostgreSQL's rule for operators). */
+static int unify_unknown(binder *b, sql_expr **x, sql_expr **y) {
+  if ((*x)->unknown_literal && !(*y)->unknown_literal && (*y)->type->id != SQL_NULL)
+    return cast_to(b, x, (*y)->type);
+  if ((*y)->unknown_literal && !(*x)->unknown_literal && (*x)->type->id != SQL_NULL)
+    return cast_to(b, y, (*x)->type);
+  return 0;
+}
+
+/* Builds name(args) through the function registry, inserting the casts it asks for. */
+static int make_func(binder *b, const char *name, sql_expr **args, size_t n, sql_expr **out) {
+  const sql_type *types[16];
+  const sql_type *casts[16] = {0};
+  if (n > 16) return tarn_err(b->err, TARN_EINVAL, "too many arguments to %s", name);
+  for (size_t i = 0; i < n; i++)
+    types[i] = args[i]->type;
+  const sql_func *f = NULL;
+  int rc = sql_func_resolve(b->a, name, types, n, &f, casts, b->err);
+  if (rc) return rc;
+  sql_expr *e = new_expr(b, SQL_E_FUNC, f->ret);
+  if (e == NULL || set_args(b, e, n)) return oom(b);
+  e->func = f;
+  for (size_t i = 0; i < n; i++) {
+    e->args[i] = args[i];
+    if (casts[i]) {
+      rc = cast_to(b, &e->args[i], casts[i]);
+      if (rc) return rc;
+    }
+  }
+  *out = fold(b, e);
+  return 0;
+}
+
+static int make_binop(binder *b, const char *op, sql_expr *l, sql_expr *r, sql_expr **out) {
+  int rc = unify_unknown(b, &l, &r);
+  if (rc) return rc;
+  sql_expr *args[2] = {l, r};
+  return make_func(b, op, args, 2, out);
+}
+
+static int make_bool(binder *b, sql_expr_kind k, sql_expr **args, size_t n, sql_expr **out) {
+  sql_expr *e = new_expr(b, k, sql_type_get(SQL_BOOL));
+  if (e == NULL || set_args(b, e, n)) return oom(b);
+  for (size_t i = 0; i < n; i++) {
+    e->args[i] = args[i];
+    if (args[i]->type->id != SQL_BOOL) {
+      if (args[i]->type->id == SQL_NULL || args[i]->unknown_literal) {
+        int rc = cast_to(b, &e->args[i], sql_type_get(SQL_BOOL));
+        if (rc) return rc;
+      } else {
+        char tn[64];
+        sql_type_name(args[i]->type, tn, sizeof tn);
+        return tarn_err(b->err, TARN_EINVAL, "argument of %s must be type boolean, not type %s",
+                        k == SQL_E_AND  ? "AND"
+                        : k == SQL_E_OR ? "OR"
+                                        : "NOT",
+                        tn);
+      }
+    }
+  }
+  *out = fold(b, e);
+  return 0;
+}
+
+/* The common type of exprs[0..n) with their casts applied (CASE results, IN lists, COALESCE,
+ * VALUES columns, set operations). */
+static int unify_list(binder *b, sql_expr **exprs, size_t n, const char *what,
+                      const sql_type **out) {
+  const sql_type *t = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (exprs[i]->unknown_literal || exprs[i]->type->id == SQL_NULL) continue;
+    if (t == NULL) {
+      t = exprs[i]->type;
+      continue;
+    }
+    const sql_type *c = sql_type_common(b->a, t, exprs[i]->type);
+    if (c == NULL) {
+      char t1[64], t2[64];
+      sql_type_name(t, t1, sizeof t1);
+      sql_type_name(exprs[i]->type, t2, sizeof t2);
+      return tarn_err(b->err, TARN_EINVAL, "%s types %s and %s cannot be matched", what, t1, t2);
+    }
+    t = c;
+  }
+  if (t == NULL) {
+    bool any_unknown = false;
+    for (size_t i = 0; i < n; i++)
+      any_unknown |= exprs[i]->unknown_literal;
+    t = sql_type_get(any_unknown ? SQL_TEXT : SQL_NULL);
+  }
+  for (size_t i = 0; i < n; i++) {
+    bool was_unknown = exprs[i]->unknown_literal;
+    int rc = cast_to(b, &exprs[i], t);
+    if (rc) return rc;
+    if (was_unknown && t->id == SQL_TEXT) exprs[i]->unknown_literal = false;
+  }
+  *out = t;
+  return 0;
+}
+
+static int bind_list(binder *b, scope *s, PgQuery__Node *const *nodes, size_t n, sql_expr ***out) {
+  sql_expr **es = bz(b, n, sizeof *es);
+  if (es == NULL) return oom(b);
+  for (size_t i = 0; i < n; i++) {
+    int rc = bind_expr(b, s, nodes[i], &es[i]);
+    if (rc) return rc;
+  }
+  *out = es;
+  return 0;
+}
+
+static const char *op_name(const PgQuery__AExpr *ax) {
+  for (size_t i = 0; i < ax->n_name; i++) {
+    const char *s = str_node(ax->name[i]);
+    if (s && strcmp(s, "pg_catalog") != 0) return s;
+  }
+  return "?";
+}
+
+static int bind_subquery(binder *b, scope *s, const PgQuery__Node *sel, sql_plan **out,
+                         bool *correlated) {
+  if (sel == NULL || sel->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported subquery");
+  agg_ctx *saved = b->agg;
+  b->agg = NULL;
+  int rc = bind_select(b, sel->select_stmt, s, out);
+  b->agg = saved;
+  *correlated = rc == 0 && b->last_correlated;
+  return rc;
+}
+
+static int bind_a_expr(binder *b, scope *s, const PgQuery__AExpr *ax, sql_expr **out) {
+  const char *op = op_name(ax);
+  sql_expr *l = NULL, *r = NULL;
+  int rc = 0;
+  switch (ax->kind) {
+  case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+    if (ax->lexpr == NULL) { /* prefix operator */
+      rc = bind_expr(b, s, ax->rexpr, &r);
+      if (rc) return rc;
+      if (strcmp(op, "+") == 0) {
+        *out = r;
+        return 0;
+      }
+      sql_expr *args[1] = {r};
+      return make_func(b, op, args, 1, out);
+    }
+    rc = bind_expr(b, s, ax->lexpr, &l);
+    if (rc == 0) rc = bind_expr(b, s, ax->rexpr, &r);
+    if (rc) return rc;
+    if (strcmp(op, "||") == 0) { /* text concatenation: unknown literals are text */
+      if (l->unknown_literal) l->unknown_literal = false;
+      if (r->unknown_literal) r->unknown_literal = false;
+    }
+    return make_binop(b, op, l, r, out);
+  case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+  case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+    rc = bind_expr(b, s, ax->lexpr, &l);
+    if (rc) return rc;
+    sql_expr *pat = NULL, *esc = NULL;
+    const PgQuery__Node *rn = ax->rexpr;
+    /* LIKE ... ESCAPE parses as like_escape(pattern, escape). */
+    if (rn && rn->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && rn->func_call->n_args == 2 &&
+        rn->func_call->n_funcname > 0 &&
+        strcmp(str_node(rn->func_call->funcname[rn->func_call->n_funcname - 1])
+                   ? str_node(rn->func_call->funcname[rn->func_call->n_funcname - 1])
+                   : "",
+               "like_escape") == 0) {
+      rc = bind_expr(b, s, rn->func_call->args[0], &pat);
+      if (rc == 0) rc = bind_expr(b, s, rn->func_call->args[1], &esc);
+    } else {
+      rc = bind_expr(b, s, rn, &pat);
+    }
+    if (rc) return rc;
+    sql_expr *e = new_expr(b, SQL_E_LIKE, sql_type_get(SQL_BOOL));
+    if (e == NULL || set_args(b, e, esc ? 3 : 2)) return oom(b);
+    e->args[0] = l;
+    e->args[1] = pat;
+    if (esc) e->args[2] = esc;
+    for (size_t i = 0; i < e->n_args; i++) {
+      if (e->args[i]->type->id != SQL_TEXT) {
+        if (e->args[i]->type->id == SQL_NULL) {
+          rc = cast_to(b, &e->args[i], sql_type_get(SQL_TEXT));
+          if (rc) return rc;
+        } else {
+          char tn[64];
+          sql_type_name(e->args[i]->type, tn, sizeof tn);
+          return tarn_err(b->err, TARN_EINVAL, "operator does not exist: %s ~~ text", tn);
+        }
+      }
+      e->args[i]->unknown_literal = false;
+    }
+    e->case_insensitive = ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE;
+    e->negated = op[0] == '!';
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+    if (ax->rexpr == NULL || ax->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+      return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported IN operand");
+    const PgQuery__List *lst = ax->rexpr->list;
+    sql_expr *e = new_expr(b, SQL_E_IN_LIST, sql_type_get(SQL_BOOL));
+    if (e == NULL || set_args(b, e, lst->n_items + 1)) return oom(b);
+    rc = bind_expr(b, s, ax->lexpr, &e->args[0]);
+    for (size_t i = 0; rc == 0 && i < lst->n_items; i++)
+      rc = bind_expr(b, s, lst->items[i], &e->args[i + 1]);
+    if (rc) return rc;
+    const sql_type *t;
+    rc = unify_list(b, e->args, e->n_args, "IN", &t);
+    if (rc) return rc;
+    e->negated = strcmp(op, "<>") == 0;
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+  case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
+  case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM:
+  case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM: {
+    if (ax->rexpr == NULL || ax->rexpr->node_case != PG_QUERY__NODE__NODE_LIST ||
+        ax->rexpr->list->n_items != 2)
+      return tarn_err(b->err, TARN_EINVAL, "bad BETWEEN");
+    sql_expr *x, *lo, *hi;
+    rc = bind_expr(b, s, ax->lexpr, &x);
+    if (rc == 0) rc = bind_expr(b, s, ax->rexpr->list->items[0], &lo);
+    if (rc == 0) rc = bind_expr(b, s, ax->rexpr->list->items[1], &hi);
+    if (rc) return rc;
+    sql_expr *c1, *c2, *both;
+    rc = make_binop(b, ">=", x, lo, &c1);
+    if (rc == 0) rc = make_binop(b, "<=", x, hi, &c2);
+    if (rc) return rc;
+    sql_expr *args[2] = {c1, c2};
+    rc = make_bool(b, SQL_E_AND, args, 2, &both);
+    if (rc) return rc;
+    if (ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM ||
+        ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM) {
+      sql_expr *d1 = NULL, *d2 = NULL, *both2 = NULL;
+      rc = make_binop(b, ">=", x, hi, &d1);
+      if (rc == 0) rc = make_binop(b, "<=", x, lo, &d2);
+      sql_expr *a2[2] = {d1, d2};
+      if (rc == 0) rc = make_bool(b, SQL_E_AND, a2, 2, &both2);
+      sql_expr *a3[2] = {both, both2};
+      if (rc == 0) rc = make_bool(b, SQL_E_OR, a3, 2, &both);
+      if (rc) return rc;
+    }
+    if (ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN ||
+        ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM) {
+      sql_expr *a1[1] = {both};
+      return make_bool(b, SQL_E_NOT, a1, 1, out);
+    }
+    *out = both;
+    return 0;
+  }
+  case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+  case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT: {
+    rc = bind_expr(b, s, ax->lexpr, &l);
+    if (rc == 0) rc = bind_expr(b, s, ax->rexpr, &r);
+    if (rc) return rc;
+    sql_expr *pair[2] = {l, r};
+    const sql_type *t;
+    rc = unify_list(b, pair, 2, "IS DISTINCT FROM", &t);
+    if (rc) return rc;
+    sql_expr *e = new_expr(b, SQL_E_IS_DISTINCT, sql_type_get(SQL_BOOL));
+    if (e == NULL || set_args(b, e, 2)) return oom(b);
+    e->args[0] = pair[0];
+    e->args[1] = pair[1];
+    e->negated = ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT;
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
+    rc = bind_expr(b, s, ax->lexpr, &l);
+    if (rc == 0) rc = bind_expr(b, s, ax->rexpr, &r);
+    if (rc) return rc;
+    sql_expr *pair[2] = {l, r};
+    const sql_type *t;
+    rc = unify_list(b, pair, 2, "NULLIF", &t);
+    if (rc) return rc;
+    sql_expr *e = new_expr(b, SQL_E_NULLIF, t);
+    if (e == NULL || set_args(b, e, 2)) return oom(b);
+    e->args[0] = pair[0];
+    e->args[1] = pair[1];
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+  case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL: {
+    /* x = ANY(ARRAY[...]) -> IN list */
+    if (ax->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY && strcmp(op, "=") == 0 && ax->rexpr &&
+        ax->rexpr->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+      const PgQuery__AArrayExpr *arr = ax->rexpr->a_array_expr;
+      sql_expr *e = new_expr(b, SQL_E_IN_LIST, sql_type_get(SQL_BOOL));
+      if (e == NULL || set_args(b, e, arr->n_elements + 1)) return oom(b);
+      rc = bind_expr(b, s, ax->lexpr, &e->args[0]);
+      for (size_t i = 0; rc == 0 && i < arr->n_elements; i++)
+        rc = bind_expr(b, s, arr->elements[i], &e->args[i + 1]);
+      const sql_type *t;
+      if (rc == 0) rc = unify_list(b, e->args, e->n_args, "IN", &t);
+      if (rc) return rc;
+      *out = fold(b, e);
+      return 0;
+    }
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "%s ANY/ALL over an array is not supported", op);
+  }
+  case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "SIMILAR TO is not supported");
+  default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported operator expression");
+  }
+}
+
+/* --- Aggregates and windows
+ * ----------------------------------------------------------------------- */
+
+static bool expr_equal(const sql_expr *a, const sql_expr *b) {
+  if (a == b) return true;
+  if (a == NULL || b == NULL || a->kind != b->kind || !sql_type_equal(a->type, b->type) ||
+      a->n_args != b->n_args)
+    return false;
+  switch (a->kind) {
+  case SQL_E_CONST:
+    if (a->value.is_null != b->value.is_null) return false;
+    if (a->value.is_null) return true;
+    if (a->value.nested || b->value.nested) return false;
+    return sql_value_compare(&a->value, &b->value) == 0;
+  case SQL_E_COLUMN:
+  case SQL_E_OUTER: return a->column_id == b->column_id;
+  case SQL_E_FUNC:
+    if (a->func != b->func &&
+        (a->func == NULL || b->func == NULL || strcmp(a->func->name, b->func->name) != 0 ||
+         a->func->op != b->func->op))
+      return false;
+    break;
+  case SQL_E_SUBQUERY: return false;
+  default: break;
+  }
+  if (a->negated != b->negated || a->case_insensitive != b->case_insensitive ||
+      a->has_else != b->has_else || a->is_try != b->is_try || a->is_least != b->is_least ||
+      a->field_index != b->field_index)
+    return false;
+  for (size_t i = 0; i < a->n_args; i++)
+    if (!expr_equal(a->args[i], b->args[i])) return false;
+  return true;
+}
+
+static sql_plan *ensure_agg(binder *b) {
+  agg_ctx *g = b->agg;
+  if (g->agg == NULL) {
+    g->agg = sql_plan_new(b->env->pc, SQL_P_AGG);
+  }
+  return g->agg;
+}
+
+static int bind_sort_keys(binder *b, scope *s, PgQuery__Node *const *items, size_t n,
+                          sql_sort_key **out) {
+  sql_sort_key *keys = bz(b, n, sizeof *keys);
+  if (keys == NULL) return oom(b);
+  for (size_t i = 0; i < n; i++) {
+    if (items[i]->node_case != PG_QUERY__NODE__NODE_SORT_BY)
+      return tarn_err(b->err, TARN_EINVAL, "bad ORDER BY");
+    const PgQuery__SortBy *sb = items[i]->sort_by;
+    int rc = bind_expr(b, s, sb->node, &keys[i].expr);
+    if (rc) return rc;
+    if (keys[i].expr->unknown_literal) keys[i].expr->unknown_literal = false;
+    keys[i].descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+    keys[i].nulls_first =
+        sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+        (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].descending);
+  }
+  *out = keys;
+  return 0;
+}
+
+static int bind_aggregate(binder *b, scope *s, const PgQuery__FuncCall *fc, const char *name,
+                          sql_expr **out) {
+  agg_ctx *g = b->agg;
+  if (g == NULL || !g->allowed)
+    return tarn_err(b->err, TARN_EINVAL, "aggregate functions are not allowed here (%s)", name);
+  if (g->in_agg_arg)
+    return tarn_err(b->err, TARN_EINVAL, "aggregate function calls cannot be nested");
+  sql_agg_call call;
+  memset(&call, 0, sizeof call);
+  g->in_agg_arg = true;
+  bool saved_windows = g->windows_allowed;
+  g->windows_allowed = false;
+  int rc = 0;
+  size_t n = fc->agg_star ? 0 : fc->n_args;
+  call.args = bz(b, n, sizeof *call.args);
+  if (call.args == NULL) rc = oom(b);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    rc = bind_expr(b, s, fc->args[i], &call.args[i]);
+    if (rc == 0 && call.args[i]->unknown_literal) {
+      rc = cast_to(b, &call.args[i], sql_type_get(SQL_TEXT));
+      call.args[i]->unknown_literal = false;
+    }
+  }
+  call.n_args = n;
+  if (rc == 0 && fc->agg_filter) {
+    rc = bind_expr(b, s, fc->agg_filter, &call.filter);
+    if (rc == 0 && call.filter->type->id != SQL_BOOL)
+      rc = tarn_err(b->err, TARN_EINVAL, "FILTER must be boolean");
+  }
+  if (rc == 0 && fc->n_agg_order)
+    rc = bind_sort_keys(b, s, fc->agg_order, fc->n_agg_order, &call.order);
+  call.n_order = fc->n_agg_order;
+  g->in_agg_arg = false;
+  g->windows_allowed = saved_windows;
+  if (rc) return rc;
+  const sql_type *types[8];
+  if (n > 8) return tarn_err(b->err, TARN_EINVAL, "too many arguments to %s", name);
+  for (size_t i = 0; i < n; i++)
+    types[i] = call.args[i]->type;
+  rc = sql_agg_resolve(b->a, name, types, n, fc->agg_distinct, &call.fn, &call.type, b->err);
+  if (rc) return rc;
+  call.distinct = fc->agg_distinct;
+  sql_plan *agg = ensure_agg(b);
+  if (agg == NULL) return oom(b);
+  /* Identical calls share one column. */
+  for (size_t i = 0; i < agg->n_aggs; i++) {
+    const sql_agg_call *o = &agg->aggs[i];
+    bool same = o->fn == call.fn && o->n_args == call.n_args && o->distinct == call.distinct &&
+                o->n_order == 0 && call.n_order == 0 && sql_type_equal(o->type, call.type) &&
+                ((o->filter == NULL && call.filter == NULL) || expr_equal(o->filter, call.filter));
+    for (size_t j = 0; same && j < n; j++)
+      same = expr_equal(o->args[j], call.args[j]);
+    if (same) {
+      *out = col_ref(b, o->out_id, o->type);
+      return *out ? 0 : oom(b);
+    }
+  }
+  if (agg->n_aggs == g->cap_aggs) {
+    size_t cap = g->cap_aggs ? g->cap_aggs * 2 : 8;
+    sql_agg_call *na = bz(b, cap, sizeof *na);
+    if (na == NULL) return oom(b);
+    if (agg->n_aggs) memcpy(na, agg->aggs, agg->n_aggs * sizeof *na);
+    agg->aggs = na;
+    g->cap_aggs = cap;
+  }
+  call.out_id = sql_plan_new_id(b->env->pc);
+  agg->aggs[agg->n_aggs++] = call;
+  *out = col_ref(b, call.out_id, call.type);
+  return *out ? 0 : oom(b);
+}
+
+/* Named windows of the SELECT being bound (WINDOW w AS (...)). Thread-local: binding is
+ * single-threaded per statement, but several engines may bind at once. */
+static _Thread_local PgQuery__Node **g_window_clause;
+static _Thread_local size_t g_n_window_clause;
+
+static const PgQuery__WindowDef *find_window(const char *name) {
+  for (size_t i = 0; i < g_n_window_clause; i++) {
+    const PgQuery__Node *n = g_window_clause[i];
+    if (n->node_case == PG_QUERY__NODE__NODE_WINDOW_DEF && n->window_def->name &&
+        strcmp(n->window_def->name, name) == 0)
+      return n->window_def;
+  }
+  return NULL;
+}
+
+enum {
+  FO_NONDEFAULT = 0x1,
+  FO_RANGE = 0x2,
+  FO_ROWS = 0x4,
+  FO_GROUPS = 0x8,
+  FO_START_UNBOUNDED_PRECEDING = 0x20,
+  FO_END_UNBOUNDED_PRECEDING = 0x40,
+  FO_START_UNBOUNDED_FOLLOWING = 0x80,
+  FO_END_UNBOUNDED_FOLLOWING = 0x100,
+  FO_START_CURRENT_ROW = 0x200,
+  FO_END_CURRENT_ROW = 0x400,
+  FO_START_OFFSET_PRECEDING = 0x800,
+  FO_END_OFFSET_PRECEDING = 0x1000,
+  FO_START_OFFSET_FOLLOWING = 0x2000,
+  FO_END_OFFSET_FOLLOWING = 0x4000
+};
+
+static int frame_offset(binder *b, scope *s, const PgQuery__Node *n, int64_t *out) {
+  sql_expr *e;
+  int rc = bind_expr(b, s, n, &e);
+  if (rc) return rc;
+  if (e->kind != SQL_E_CONST || !sql_type_is_integer(e->type->id) || e->value.is_null ||
+      e->value.u.i64 < 0)
+    return tarn_err(b->err, TARN_EUNSUPPORTED,
+                    "window frame offsets must be non-negative integer constants");
+  *out = e->value.u.i64;
+  return 0;
+}
+
+static int bind_window(binder *b, scope *s, const PgQuery__FuncCall *fc, const char *name,
+                       sql_expr **out) {
+  agg_ctx *g = b->agg;
+  if (g == NULL || !g->windows_allowed)
+    return tarn_err(b->err, TARN_EINVAL, "window functions are not allowed here (%s)", name);
+  sql_window_call w;
+  memset(&w, 0, sizeof w);
+  static const struct {
+    const char *name;
+    sql_win_fn fn;
+  } fns[] = {{"row_number", SQL_WIN_ROW_NUMBER},
+             {"rank", SQL_WIN_RANK},
+             {"dense_rank", SQL_WIN_DENSE_RANK},
+             {"percent_rank", SQL_WIN_PERCENT_RANK},
+             {"cume_dist", SQL_WIN_CUME_DIST},
+             {"ntile", SQL_WIN_NTILE},
+             {"lag", SQL_WIN_LAG},
+             {"lead", SQL_WIN_LEAD},
+             {"first_value", SQL_WIN_FIRST_VALUE},
+             {"last_value", SQL_WIN_LAST_VALUE}};
+  bool found = false;
+  for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+    if (strcmp(fns[i].name, name) == 0) {
+      w.fn = fns[i].fn;
+      found = true;
+    }
+  int rc = 0;
+  g->windows_allowed = false;
+  size_t n = fc->agg_star ? 0 : fc->n_args;
+  w.agg.args = bz(b, n, sizeof *w.agg.args);
+  if (w.agg.args == NULL) rc = oom(b);
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = bind_expr(b, s, fc->args[i], &w.agg.args[i]);
+  w.agg.n_args = n;
+  if (rc == 0 && fc->agg_filter) rc = bind_expr(b, s, fc->agg_filter, &w.agg.filter);
+  g->windows_allowed = true;
+  if (rc) return rc;
+  if (!found) {
+    if (!sql_func_is_aggregate(name))
+      return tarn_err(b->err, TARN_EINVAL, "function %s is not a window function", name);
+    w.fn = SQL_WIN_AGG;
+    const sql_type *types[8];
+    if (n > 8) return tarn_err(b->err, TARN_EINVAL, "too many arguments");
+    for (size_t i = 0; i < n; i++)
+      types[i] = w.agg.args[i]->type;
+    rc = sql_agg_resolve(b->a, name, types, n, fc->agg_distinct, &w.agg.fn, &w.type, b->err);
+    if (rc) return rc;
+    w.agg.type = w.type;
+    if (fc->agg_distinct)
+      return tarn_err(b->err, TARN_EUNSUPPORTED,
+                      "DISTINCT is not implemented for window functions");
+  } else {
+    switch (w.fn) {
+    case SQL_WIN_ROW_NUMBER:
+    case SQL_WIN_RANK:
+    case SQL_WIN_DENSE_RANK:
+    case SQL_WIN_NTILE: w.type = sql_type_get(SQL_INT8); break;
+    case SQL_WIN_PERCENT_RANK:
+    case SQL_WIN_CUME_DIST: w.type = sql_type_get(SQL_FLOAT8); break;
+    default:
+      if (n < 1) return tarn_err(b->err, TARN_EINVAL, "function %s needs an argument", name);
+      if (w.agg.args[0]->unknown_literal) {
+        rc = cast_to(b, &w.agg.args[0], sql_type_get(SQL_TEXT));
+        if (rc) return rc;
+      }
+      w.type = w.agg.args[0]->type;
+      if ((w.fn == SQL_WIN_LAG || w.fn == SQL_WIN_LEAD) && n >= 2) {
+        rc = cast_to(b, &w.agg.args[1], sql_type_get(SQL_INT8));
+        if (rc == 0 && n >= 3) rc = cast_to(b, &w.agg.args[2], w.type);
+        if (rc) return rc;
+      }
+    }
+    if (w.fn == SQL_WIN_NTILE) {
+      if (n != 1) return tarn_err(b->err, TARN_EINVAL, "ntile needs one argument");
+      rc = cast_to(b, &w.agg.args[0], sql_type_get(SQL_INT8));
+      if (rc) return rc;
+    }
+  }
+  /* The window definition, possibly through a named window. */
+  const PgQuery__WindowDef *wd = fc->over;
+  const PgQuery__WindowDef *base = NULL;
+  if (wd->name && *wd->name)
+    base = find_window(wd->name);
+  else if (wd->refname && *wd->refname)
+    base = find_window(wd->refname);
+  if ((wd->name && *wd->name && base == NULL) || (wd->refname && *wd->refname && base == NULL))
+    return tarn_err(b->err, TARN_EINVAL, "window \"%s\" does not exist",
+                    wd->name && *wd->name ? wd->name : wd->refname);
+  const PgQuery__WindowDef *part_def = wd->n_partition_clause ? wd : base ? base : wd;
+  const PgQuery__WindowDef *order_def = wd->n_order_clause ? wd : base ? base : wd;
+  const PgQuery__WindowDef *frame_def = (wd->frame_options & FO_NONDEFAULT) ? wd : base ? base : wd;
+  g->windows_allowed = false;
+  w.n_partition = part_def->n_partition_clause;
+  w.partition = bz(b, w.n_partition, sizeof *w.partition);
+  if (w.partition == NULL) rc = oom(b);
+  for (size_t i = 0; rc == 0 && i < w.n_partition; i++)
+    rc = bind_expr(b, s, part_def->partition_clause[i], &w.partition[i]);
+  if (rc == 0 && order_def->n_order_clause)
+    rc = bind_sort_keys(b, s, order_def->order_clause, order_def->n_order_clause, &w.order);
+  w.n_order = order_def->n_order_clause;
+  int fo = frame_def->frame_options;
+  if (rc == 0 && (fo & FO_NONDEFAULT)) {
+    w.has_frame = true;
+    w.frame_rows = (fo & FO_ROWS) != 0;
+    if (fo & FO_GROUPS) rc = tarn_err(b->err, TARN_EUNSUPPORTED, "GROUPS frames are not supported");
+    w.start = fo & FO_START_UNBOUNDED_PRECEDING ? SQL_FRAME_UNBOUNDED_PRECEDING
+              : fo & FO_START_CURRENT_ROW       ? SQL_FRAME_CURRENT_ROW
+              : fo & FO_START_OFFSET_PRECEDING  ? SQL_FRAME_PRECEDING
+              : fo & FO_START_OFFSET_FOLLOWING  ? SQL_FRAME_FOLLOWING
+                                                : SQL_FRAME_UNBOUNDED_FOLLOWING;
+    w.end = fo & FO_END_UNBOUNDED_FOLLOWING   ? SQL_FRAME_UNBOUNDED_FOLLOWING
+            : fo & FO_END_OFFSET_PRECEDING    ? SQL_FRAME_PRECEDING
+            : fo & FO_END_OFFSET_FOLLOWING    ? SQL_FRAME_FOLLOWING
+            : fo & FO_END_UNBOUNDED_PRECEDING ? SQL_FRAME_UNBOUNDED_PRECEDING
+                                              : SQL_FRAME_CURRENT_ROW;
+    if (rc == 0 && (w.start == SQL_FRAME_PRECEDING || w.start == SQL_FRAME_FOLLOWING))
+      rc = frame_offset(b, s, frame_def->start_offset, &w.start_offset);
+    if (rc == 0 && (w.end == SQL_FRAME_PRECEDING || w.end == SQL_FRAME_FOLLOWING))
+      rc = frame_offset(b, s, frame_def->end_offset, &w.end_offset);
+    if (rc == 0 && !w.frame_rows &&
+        (w.start == SQL_FRAME_PRECEDING || w.start == SQL_FRAME_FOLLOWING ||
+         w.end == SQL_FRAME_PRECEDING || w.end == SQL_FRAME_FOLLOWING))
+      rc = tarn_err(b->err, TARN_EUNSUPPORTED, "RANGE frames with offsets are not supported");
+  }
+  g->windows_allowed = true;
+  if (rc) return rc;
+  if (g->window == NULL) {
+    g->window = sql_plan_new(b->env->pc, SQL_P_WINDOW);
+    if (g->window == NULL) return oom(b);
+  }
+  sql_plan *wp = g->window;
+  if (wp->n_windows == g->cap_windows) {
+    size_t cap = g->cap_windows ? g->cap_windows * 2 : 4;
+    sql_window_call *nw = bz(b, cap, sizeof *nw);
+    if (nw == NULL) return oom(b);
+    if (wp->n_windows) memcpy(nw, wp->windows, wp->n_windows * sizeof *nw);
+    wp->windows = nw;
+    g->cap_windows = cap;
+  }
+  w.out_id = sql_plan_new_id(b->env->pc);
+  wp->windows[wp->n_windows++] = w;
+  *out = col_ref(b, w.out_id, w.type);
+  return *out ? 0 : oom(b);
+}
+
+/* --- Function calls and the remaining expression forms ------------------------------------------
+ */
+
+static int bind_func_call(binder *b, scope *s, const PgQuery__FuncCall *fc, sql_expr **out) {
+  const char *name = NULL;
+  for (size_t i = 0; i < fc->n_funcname; i++) {
+    const char *p = str_node(fc->funcname[i]);
+    if (p && strcmp(p, "pg_catalog") != 0) name = p;
+  }
+  if (name == NULL) return tarn_err(b->err, TARN_EINVAL, "bad function name");
+  char lname[64];
+  snprintf(lname, sizeof lname, "%s", name);
+  for (char *p = lname; *p; p++)
+    *p = (char)tolower((unsigned char)*p);
+  if (fc->over) return bind_window(b, s, fc, lname, out);
+  if (sql_func_is_aggregate(lname) || fc->agg_star) return bind_aggregate(b, s, fc, lname, out);
+  if (fc->agg_distinct || fc->n_agg_order || fc->agg_filter)
+    return tarn_err(b->err, TARN_EINVAL, "%s is not an aggregate function", lname);
+  if (strcmp(lname, "read_parquet") == 0 || strcmp(lname, "parquet_scan") == 0)
+    return tarn_err(b->err, TARN_EINVAL, "%s is a table function: use it in FROM", lname);
+  sql_expr **args = NULL;
+  int rc = bind_list(b, s, fc->args, fc->n_args, &args);
+  if (rc) return rc;
+  if (strcmp(lname, "coalesce") == 0 || strcmp(lname, "ifnull") == 0) {
+    sql_expr *e = new_expr(b, SQL_E_COALESCE, NULL);
+    if (e == NULL) return oom(b);
+    e->args = args;
+    e->n_args = fc->n_args;
+    rc = unify_list(b, e->args, e->n_args, "COALESCE", &e->type);
+    if (rc) return rc;
+    *out = fold(b, e);
+    return 0;
+  }
+  /* Text-typed unknown literals are plain text arguments to functions. */
+  for (size_t i = 0; i < fc->n_args; i++)
+    if (args[i]->unknown_literal) {
+      /* date_part('year', x) / extract: the field stays text; other unknowns become text too. */
+      args[i]->unknown_literal = false;
+    }
+  return make_func(b, lname, args, fc->n_args, out);
+}
+
+static int bind_case(binder *b, scope *s, const PgQuery__CaseExpr *ce, sql_expr **out) {
+  sql_expr *arg = NULL;
+  int rc = 0;
+  if (ce->arg) rc = bind_expr(b, s, ce->arg, &arg);
+  if (rc) return rc;
+  size_t n = ce->n_args * 2 + (ce->defresult ? 1 : 0);
+  sql_expr *e = new_expr(b, SQL_E_CASE, NULL);
+  if (e == NULL || set_args(b, e, n)) return oom(b);
+  sql_expr **results = bz(b, ce->n_args + 1, sizeof *results);
+  if (results == NULL) return oom(b);
+  size_t n_res = 0;
+  for (size_t i = 0; i < ce->n_args; i++) {
+    const PgQuery__CaseWhen *cw = ce->args[i]->case_when;
+    sql_expr *cond, *res;
+    rc = bind_expr(b, s, cw->expr, &cond);
+    if (rc == 0 && arg) rc = make_binop(b, "=", arg, cond, &cond);
+    if (rc == 0 && cond->type->id != SQL_BOOL) {
+      if (cond->type->id == SQL_NULL || cond->unknown_literal)
+        rc = cast_to(b, &cond, sql_type_get(SQL_BOOL));
+      else
+        rc = tarn_err(b->err, TARN_EINVAL, "argument of CASE/WHEN must be type boolean");
+    }
+    if (rc == 0) rc = bind_expr(b, s, cw->result, &res);
+    if (rc) return rc;
+    e->args[2 * i] = cond;
+    results[n_res++] = res;
+  }
+  if (ce->defresult) {
+    rc = bind_expr(b, s, ce->defresult, &results[n_res++]);
+    if (rc) return rc;
+    e->has_else = true;
+  }
+  const sql_type *t;
+  rc = unify_list(b, results, n_res, "CASE", &t);
+  if (rc) return rc;
+  for (size_t i = 0; i < ce->n_args; i++)
+    e->args[2 * i + 1] = results[i];
+  if (ce->defresult) e->args[n - 1] = results[n_res - 1];
+  e->type = t;
+  *out = fold(b, e);
+  return 0;
+}
+
+static int bind_sublink(binder *b, scope *s, const PgQuery__SubLink *sl, sql_expr **out) {
+  sql_plan *plan;
+  bool correlated = false;
+  int rc = bind_subquery(b, s, sl->subselect, &plan, &correlated);
+  if (rc) return rc;
+  sql_expr *e = new_expr(b, SQL_E_SUBQUERY, sql_type_get(SQL_BOOL));
+  if (e == NULL) return oom(b);
+  e->subquery = plan;
+  e->correlated = correlated;
+  switch (sl->sub_link_type) {
+  case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK: e->sub_kind = SQL_SUB_EXISTS; break;
+  case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
+    if (plan->n_out != 1)
+      return tarn_err(b->err, TARN_EINVAL, "subquery must return only one column");
+    e->sub_kind = SQL_SUB_SCALAR;
+    e->type = plan->out_types[0];
+    break;
+  case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
+  case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: {
+    if (plan->n_out != 1) return tarn_err(b->err, TARN_EINVAL, "subquery has too many columns");
+    const char *op = sl->n_oper_name ? str_node(sl->oper_name[sl->n_oper_name - 1]) : "=";
+    if (op == NULL) op = "=";
+    sql_expr *l;
+    rc = bind_expr(b, s, sl->testexpr, &l);
+    if (rc) return rc;
+    const sql_type *rt = plan->out_types[0];
+    if (l->unknown_literal) {
+      rc = cast_to(b, &l, rt);
+      if (rc) return rc;
+    }
+    const sql_type *types[2] = {l->type, rt};
+    const sql_type *casts[2] = {0};
+    const sql_func *f;
+    rc = sql_func_resolve(b->a, op, types, 2, &f, casts, b->err);
+    if (rc) return rc;
+    if (casts[0]) {
+      rc = cast_to(b, &l, casts[0]);
+      if (rc) return rc;
+    }
+    if (casts[1] && !sql_type_equal(casts[1], rt)) {
+      /* Cast the subquery's column: wrap its plan in a projection. */
+      sql_plan *pr = sql_plan_new(b->env->pc, SQL_P_PROJECT);
+      if (pr == NULL || sql_plan_alloc_out(b->env->pc, pr, 1)) return oom(b);
+      pr->child[0] = plan;
+      pr->exprs = bz(b, 1, sizeof *pr->exprs);
+      if (pr->exprs == NULL) return oom(b);
+      pr->n_exprs = 1;
+      pr->exprs[0] = col_ref(b, plan->out_ids[0], rt);
+      rc = cast_to(b, &pr->exprs[0], casts[1]);
+      if (rc) return rc;
+      pr->out_ids[0] = sql_plan_new_id(b->env->pc);
+      pr->out_names[0] = plan->out_names[0];
+      pr->out_types[0] = casts[1];
+      plan = pr;
+      e->subquery = plan;
+    }
+    bool is_in = sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK && strcmp(op, "=") == 0;
+    e->sub_kind = is_in                                                       ? SQL_SUB_IN
+                  : sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK ? SQL_SUB_ANY
+                                                                              : SQL_SUB_ALL;
+    e->func = f;
+    if (set_args(b, e, 1)) return oom(b);
+    e->args[0] = l;
+    break;
+  }
+  default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported kind of subquery");
+  }
+  *out = e;
+  return 0;
+}
+
+static int bind_indirection(binder *b, scope *s, const PgQuery__AIndirection *ind, sql_expr **out) {
+  sql_expr *e;
+  int rc = bind_expr(b, s, ind->arg, &e);
+  for (size_t i = 0; rc == 0 && i < ind->n_indirection; i++) {
+    const PgQuery__Node *n = ind->indirection[i];
+    if (n->node_case == PG_QUERY__NODE__NODE_A_INDICES) {
+      const PgQuery__AIndices *ix = n->a_indices;
+      if (ix->is_slice || ix->uidx == NULL)
+        return tarn_err(b->err, TARN_EUNSUPPORTED, "array slices are not supported");
+      sql_expr *k;
+      rc = bind_expr(b, s, ix->uidx, &k);
+      if (rc) return rc;
+      const sql_type *rt;
+      if (e->type->id == SQL_LIST) {
+        rt = e->type->elem;
+        rc = cast_to(b, &k, sql_type_get(SQL_INT8));
+      } else if (e->type->id == SQL_MAP) {
+        rt = e->type->elem->fields[1].type;
+        rc = cast_to(b, &k, e->type->elem->fields[0].type);
+      } else {
+        return tarn_err(b->err, TARN_EINVAL,
+                        "cannot subscript a value that is not an array or map");
+      }
+      if (rc) return rc;
+      sql_expr *sub = new_expr(b, SQL_E_SUBSCRIPT, rt);
+      if (sub == NULL || set_args(b, sub, 2)) return oom(b);
+      sub->args[0] = e;
+      sub->args[1] = k;
+      e = fold(b, sub);
+    } else if (n->node_case == PG_QUERY__NODE__NODE_STRING) {
+      if (e->type->id != SQL_STRUCT)
+        return tarn_err(b->err, TARN_EINVAL, "field selection on a value that is not a struct");
+      const char *fname = n->string->sval;
+      bool found = false;
+      for (size_t f = 0; f < e->type->n_fields; f++)
+        if (strcmp(e->type->fields[f].name, fname) == 0) {
+          sql_expr *fe = new_expr(b, SQL_E_STRUCT_FIELD, e->type->fields[f].type);
+          if (fe == NULL || set_args(b, fe, 1)) return oom(b);
+          fe->args[0] = e;
+          fe->field_index = (int)f;
+          e = fe;
+          found = true;
+          break;
+        }
+      if (!found)
+        return tarn_err(b->err, TARN_EINVAL, "column \"%s\" not found in data type", fname);
+    } else {
+      return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported indirection");
+    }
+  }
+  if (rc == 0) *out = e;
+  return rc;
+}
+
+static int bind_expr(binder *b, scope *s, const PgQuery__Node *n, sql_expr **out) {
+  if (n == NULL) return tarn_err(b->err, TARN_EINVAL, "missing expression");
+  int rc;
+  switch (n->node_case) {
+  case PG_QUERY__NODE__NODE_COLUMN_REF: return bind_column_ref(b, s, n->column_ref, out);
+  case PG_QUERY__NODE__NODE_A_CONST: return bind_const(b, n->a_const, out);
+  case PG_QUERY__NODE__NODE_A_EXPR: return bind_a_expr(b, s, n->a_expr, out);
+  case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+    const PgQuery__BoolExpr *be = n->bool_expr;
+    sql_expr **args;
+    rc = bind_list(b, s, be->args, be->n_args, &args);
+    if (rc) return rc;
+    sql_expr_kind k = be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR  ? SQL_E_AND
+                      : be->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? SQL_E_OR
+                                                                        : SQL_E_NOT;
+    return make_bool(b, k, args, be->n_args, out);
+  }
+  case PG_QUERY__NODE__NODE_FUNC_CALL: return bind_func_call(b, s, n->func_call, out);
+  case PG_QUERY__NODE__NODE_TYPE_CAST: {
+    sql_expr *e;
+    const sql_type *t;
+    rc = bind_expr(b, s, n->type_cast->arg, &e);
+    if (rc == 0) rc = bind_type_name(b, n->type_cast->type_name, &t);
+    if (rc) return rc;
+    if (sql_type_equal(e->type, t) && !e->unknown_literal) {
+      *out = e;
+      return 0;
+    }
+    if (e->unknown_literal || (e->kind == SQL_E_CONST && e->value.is_null)) {
+      rc = cast_to(b, &e, t);
+      if (rc == 0) e->unknown_literal = false;
+      *out = e;
+      return rc;
+    }
+    sql_expr *c = new_expr(b, SQL_E_CAST, t);
+    if (c == NULL || set_args(b, c, 1)) return oom(b);
+    c->args[0] = e;
+    *out = fold(b, c);
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_CASE_EXPR: return bind_case(b, s, n->case_expr, out);
+  case PG_QUERY__NODE__NODE_NULL_TEST: {
+    sql_expr *e = new_expr(b, SQL_E_IS_NULL, sql_type_get(SQL_BOOL));
+    if (e == NULL || set_args(b, e, 1)) return oom(b);
+    rc = bind_expr(b, s, n->null_test->arg, &e->args[0]);
+    if (rc) return rc;
+    if (e->args[0]->unknown_literal) e->args[0]->unknown_literal = false;
+    e->negated = n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
+    sql_expr *x;
+    rc = bind_expr(b, s, n->boolean_test->arg, &x);
+    if (rc == 0) rc = cast_to(b, &x, sql_type_get(SQL_BOOL));
+    if (rc) return rc;
+    sql_expr *e = new_expr(b, SQL_E_IS_DISTINCT, sql_type_get(SQL_BOOL));
+    if (e == NULL || set_args(b, e, 2)) return oom(b);
+    e->args[0] = x;
+    PgQuery__BoolTestType bt = n->boolean_test->booltesttype;
+    sql_expr *k;
+    if (bt == PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN ||
+        bt == PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN) {
+      k = new_expr(b, SQL_E_CONST, sql_type_get(SQL_BOOL));
+      if (k == NULL) return oom(b);
+      k->value.type = k->type;
+      k->value.is_null = true;
+    } else {
+      k = new_expr(b, SQL_E_CONST, sql_type_get(SQL_BOOL));
+      if (k == NULL) return oom(b);
+      k->value.type = k->type;
+      k->value.u.b =
+          bt == PG_QUERY__BOOL_TEST_TYPE__IS_TRUE || bt == PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE;
+    }
+    e->args[1] = k;
+    /* IS TRUE = IS NOT DISTINCT FROM true; IS NOT TRUE = IS DISTINCT FROM true. */
+    e->negated = bt == PG_QUERY__BOOL_TEST_TYPE__IS_TRUE ||
+                 bt == PG_QUERY__BOOL_TEST_TYPE__IS_FALSE ||
+                 bt == PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN;
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_SUB_LINK: return bind_sublink(b, s, n->sub_link, out);
+  case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
+    sql_expr *e = new_expr(b, SQL_E_COALESCE, NULL);
+    if (e == NULL) return oom(b);
+    rc = bind_list(b, s, n->coalesce_expr->args, n->coalesce_expr->n_args, &e->args);
+    e->n_args = n->coalesce_expr->n_args;
+    if (rc == 0) rc = unify_list(b, e->args, e->n_args, "COALESCE", &e->type);
+    if (rc) return rc;
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_MIN_MAX_EXPR: {
+    sql_expr *e = new_expr(b, SQL_E_GREATEST, NULL);
+    if (e == NULL) return oom(b);
+    rc = bind_list(b, s, n->min_max_expr->args, n->min_max_expr->n_args, &e->args);
+    e->n_args = n->min_max_expr->n_args;
+    if (rc == 0)
+      rc = unify_list(b, e->args, e->n_args,
+                      n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_LEAST ? "LEAST" : "GREATEST",
+                      &e->type);
+    if (rc) return rc;
+    e->is_least = n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_LEAST;
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION: {
+    const char *fn;
+    switch (n->sqlvalue_function->op) {
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE: fn = "current_date"; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N: fn = "now"; break;
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+    case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N: fn = "localtimestamp"; break;
+    default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported SQL value function");
+    }
+    return make_func(b, fn, NULL, 0, out);
+  }
+  case PG_QUERY__NODE__NODE_A_ARRAY_EXPR: {
+    const PgQuery__AArrayExpr *ae = n->a_array_expr;
+    sql_expr *e = new_expr(b, SQL_E_ARRAY, NULL);
+    if (e == NULL) return oom(b);
+    rc = bind_list(b, s, ae->elements, ae->n_elements, &e->args);
+    e->n_args = ae->n_elements;
+    const sql_type *t;
+    if (rc == 0) rc = unify_list(b, e->args, e->n_args, "ARRAY", &t);
+    if (rc) return rc;
+    e->type = sql_type_list(b->a, t);
+    if (e->type == NULL) return oom(b);
+    *out = fold(b, e);
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_ROW_EXPR: {
+    const PgQuery__RowExpr *re = n->row_expr;
+    sql_expr *e = new_expr(b, SQL_E_ROW, NULL);
+    if (e == NULL) return oom(b);
+    rc = bind_list(b, s, re->args, re->n_args, &e->args);
+    if (rc) return rc;
+    e->n_args = re->n_args;
+    sql_field *fields = bz(b, re->n_args, sizeof *fields);
+    if (fields == NULL) return oom(b);
+    for (size_t i = 0; i < re->n_args; i++) {
+      if (e->args[i]->unknown_literal) e->args[i]->unknown_literal = false;
+      char nm[16];
+      snprintf(nm, sizeof nm, "f%zu", i + 1);
+      fields[i].name = bstrdup(b, nm);
+      fields[i].type = e->args[i]->type;
+    }
+    e->type = sql_type_struct(b->a, fields, re->n_args);
+    if (e->type == NULL) return oom(b);
+    *out = e;
+    return 0;
+  }
+  case PG_QUERY__NODE__NODE_A_INDIRECTION: return bind_indirection(b, s, n->a_indirection, out);
+  case PG_QUERY__NODE__NODE_COLLATE_CLAUSE: return bind_expr(b, s, n->collate_clause->arg, out);
+  case PG_QUERY__NODE__NODE_PARAM_REF:
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "parameters ($%d) are not supported",
+                    n->param_ref->number);
+  default:
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported expression (parse node %d)",
+                    (int)n->node_case);
+  }
+}
+
+/* --- FROM
+ * ------------------------------------------------------------------------------------------ */
+
+static int bind_from_item(binder *b, scope *outer, const PgQuery__Node *n, sql_plan **plan,
+                          scope *s);
+
+/* A scan of every column of src, named by alias. */
+static int scan_plan(binder *b, sql_source *src, const char *alias, sql_plan **plan, scope *s) {
+  sql_plan *p = sql_plan_new(b->env->pc, SQL_P_SCAN);
+  if (p == NULL || sql_plan_alloc_out(b->env->pc, p, src->n_cols)) return oom(b);
+  p->source = src;
+  p->source_cols = bz(b, src->n_cols, sizeof *p->source_cols);
+  if (p->source_cols == NULL) return oom(b);
+  double rows = 0;
+  for (size_t i = 0; i < src->n_files; i++) {
+    const sql_source_file *f = &src->files[i];
+    if (f->n_rows >= 0)
+      rows += (double)f->n_rows;
+    else if (src->files[0].n_rows > 0 && src->files[0].size_bytes > 0 && f->size_bytes > 0)
+      rows +=
+          (double)src->files[0].n_rows * (double)f->size_bytes / (double)src->files[0].size_bytes;
+    else
+      rows += 1000;
+  }
+  p->est_rows = rows;
+  for (size_t i = 0; i < src->n_cols; i++) {
+    p->source_cols[i] = (int)i;
+    p->out_ids[i] = sql_plan_new_id(b->env->pc);
+    p->out_names[i] = src->col_names[i];
+    p->out_types[i] = src->col_types[i];
+    int rc = scope_add(b, s, alias, src->col_names[i], p->out_ids[i], src->col_types[i]);
+    if (rc) return rc;
+  }
+  *plan = p;
+  return 0;
+}
+
+static int const_string(binder *b, const PgQuery__Node *n, const char **out) {
+  if (n && n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+      n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+    *out = n->a_const->sval->sval;
+    return 0;
+  }
+  return tarn_err(b->err, TARN_EINVAL, "expected a string constant");
+}
+
+static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_plan **plan,
+                               scope *s) {
+  if (rf->n_functions != 1)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "ROWS FROM is not supported");
+  const PgQuery__Node *fn = rf->functions[0];
+  if (fn->node_case == PG_QUERY__NODE__NODE_LIST && fn->list->n_items >= 1) fn = fn->list->items[0];
+  if (fn->node_case != PG_QUERY__NODE__NODE_FUNC_CALL)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported table function");
+  const PgQuery__FuncCall *fc = fn->func_call;
+  const char *name = str_node(fc->funcname[fc->n_funcname - 1]);
+  const char *alias = rf->alias ? rf->alias->aliasname : name;
+  if (name && (strcmp(name, "read_parquet") == 0 || strcmp(name, "parquet_scan") == 0)) {
+    if (fc->n_args < 1)
+      return tarn_err(b->err, TARN_EINVAL, "read_parquet needs a path or a list of paths");
+    const char *globs[256];
+    size_t n_globs = 0;
+    const PgQuery__Node *a0 = fc->args[0];
+    if (a0->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+      const PgQuery__AArrayExpr *ae = a0->a_array_expr;
+      if (ae->n_elements == 0 || ae->n_elements > 256)
+        return tarn_err(b->err, TARN_EINVAL, "read_parquet: 1 to 256 paths");
+      for (size_t i = 0; i < ae->n_elements; i++) {
+        int rc = const_string(b, ae->elements[i], &globs[n_globs++]);
+        if (rc)
+          return tarn_err(b->err, TARN_EINVAL, "read_parquet: paths must be string constants");
+      }
+    } else {
+      int rc = const_string(b, a0, &globs[n_globs++]);
+      if (rc)
+        return tarn_err(b->err, TARN_EINVAL, "read_parquet: the path must be a string constant");
+    }
+    for (size_t i = 1; i < fc->n_args; i++) {
+      /* Options (DuckDB's named parameters) are accepted only when harmless. */
+      (void)fc->args[i];
+    }
+    sql_source *src;
+    int rc = sql_source_parquet(b->a, globs, n_globs, &src, b->err);
+    if (rc) return rc;
+    char label[512];
+    if (n_globs == 1)
+      snprintf(label, sizeof label, "read_parquet('%s')", globs[0]);
+    else
+      snprintf(label, sizeof label, "read_parquet(['%s', ... %zu paths])", globs[0], n_globs);
+    src->name = bstrdup(b, label);
+    return scan_plan(b, src, alias, plan, s);
+  }
+  return tarn_err(b->err, TARN_EINVAL, "table function %s does not exist", name ? name : "?");
+}
+
+/* Renames output columns per an alias's column list. */
+static int apply_alias_columns(const PgQuery__Alias *al, scope *s, size_t first) {
+  if (al == NULL) return 0;
+  for (size_t i = first; i < s->n; i++)
+    s->cols[i].table = al->aliasname;
+  for (size_t i = 0; i < al->n_colnames && first + i < s->n; i++) {
+    const char *nm = str_node(al->colnames[i]);
+    if (nm) s->cols[first + i].name = nm;
+  }
+  return 0;
+}
+
+static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_plan **plan,
+                     scope *s) {
+  sql_plan *l, *r;
+  size_t left_start = s->n;
+  int rc = bind_from_item(b, outer, je->larg, &l, s);
+  size_t right_start = s->n;
+  if (rc == 0) rc = bind_from_item(b, outer, je->rarg, &r, s);
+  if (rc) return rc;
+  sql_plan *j = sql_plan_new(b->env->pc, SQL_P_JOIN);
+  if (j == NULL) return oom(b);
+  j->child[0] = l;
+  j->child[1] = r;
+  switch (je->jointype) {
+  case PG_QUERY__JOIN_TYPE__JOIN_INNER: j->join_kind = SQL_JOIN_INNER; break;
+  case PG_QUERY__JOIN_TYPE__JOIN_LEFT: j->join_kind = SQL_JOIN_LEFT; break;
+  case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: j->join_kind = SQL_JOIN_RIGHT; break;
+  case PG_QUERY__JOIN_TYPE__JOIN_FULL: j->join_kind = SQL_JOIN_FULL; break;
+  default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported join type");
+  }
+  size_t n = l->n_out + r->n_out;
+  if (sql_plan_alloc_out(b->env->pc, j, n)) return oom(b);
+  for (size_t i = 0; i < l->n_out; i++) {
+    j->out_ids[i] = l->out_ids[i];
+    j->out_names[i] = l->out_names[i];
+    j->out_types[i] = l->out_types[i];
+  }
+  for (size_t i = 0; i < r->n_out; i++) {
+    j->out_ids[l->n_out + i] = r->out_ids[i];
+    j->out_names[l->n_out + i] = r->out_names[i];
+    j->out_types[l->n_out + i] = r->out_types[i];
+  }
+  /* USING / NATURAL: equalities on the shared names; the right-hand copies are hidden. */
+  const char *using_names[64];
+  size_t n_using = 0;
+  if (je->is_natural) {
+    for (size_t i = left_start; i < right_start; i++)
+      for (size_t k = right_start; k < s->n; k++)
+        if (!s->cols[i].hidden && !s->cols[k].hidden &&
+            strcmp(s->cols[i].name, s->cols[k].name) == 0 && n_using < 64)
+          using_names[n_using++] = s->cols[i].name;
+  } else {
+    for (size_t i = 0; i < je->n_using_clause && n_using < 64; i++)
+      using_names[n_using++] = str_node(je->using_clause[i]);
+  }
+  sql_expr *cond = NULL;
+  for (size_t u = 0; u < n_using; u++) {
+    const scope_col *lc = NULL;
+    scope_col *rcol = NULL;
+    for (size_t i = left_start; i < right_start; i++)
+      if (!s->cols[i].hidden && strcmp(s->cols[i].name, using_names[u]) == 0) lc = &s->cols[i];
+    for (size_t i = right_start; i < s->n; i++)
+      if (!s->cols[i].hidden && strcmp(s->cols[i].name, using_names[u]) == 0) rcol = &s->cols[i];
+    if (lc == NULL || rcol == NULL)
+      return tarn_err(b->err, TARN_EINVAL,
+                      "column \"%s\" specified in USING clause does not exist in both sides",
+                      using_names[u]);
+    sql_expr *eq;
+    rc = make_binop(b, "=", col_ref(b, lc->id, lc->type), col_ref(b, rcol->id, rcol->type), &eq);
+    if (rc) return rc;
+    if (cond == NULL)
+      cond = eq;
+    else {
+      sql_expr *args[2] = {cond, eq};
+      rc = make_bool(b, SQL_E_AND, args, 2, &cond);
+      if (rc) return rc;
+    }
+    rcol->hidden = true;
+    /* For RIGHT joins the visible copy should be the right one; for FULL, a COALESCE. Kept simple:
+     * the left copy stays visible, the right one stays reachable by its qualified name. */
+  }
+  if (je->quals) {
+    sql_expr *q;
+    rc = bind_expr(b, s, je->quals, &q);
+    if (rc) return rc;
+    if (q->type->id != SQL_BOOL)
+      return tarn_err(b->err, TARN_EINVAL, "argument of JOIN/ON must be type boolean");
+    if (cond == NULL)
+      cond = q;
+    else {
+      sql_expr *args[2] = {cond, q};
+      rc = make_bool(b, SQL_E_AND, args, 2, &cond);
+      if (rc) return rc;
+    }
+  }
+  if (cond == NULL && j->join_kind == SQL_JOIN_INNER) j->join_kind = SQL_JOIN_CROSS;
+  j->condition = cond;
+  if (je->alias) apply_alias_columns(je->alias, s, left_start);
+  *plan = j;
+  return 0;
+}
+
+static int bind_from_item(binder *b, scope *outer, const PgQuery__Node *n, sql_plan **plan,
+                          scope *s) {
+  switch (n->node_case) {
+  case PG_QUERY__NODE__NODE_RANGE_VAR: {
+    const PgQuery__RangeVar *rv = n->range_var;
+    const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
+    size_t first = s->n;
+    for (cte_def *c = b->ctes; c; c = c->next) {
+      if (rv->schemaname && *rv->schemaname) break;
+      if (strcmp(c->name, rv->relname) != 0) continue;
+      sql_plan *p = sql_plan_new(b->env->pc, SQL_P_CTE_SCAN);
+      if (p == NULL || sql_plan_alloc_out(b->env->pc, p, c->plan->n_out)) return oom(b);
+      p->cte = c->plan;
+      p->cte_ids = c->plan->out_ids;
+      p->est_rows = c->plan->est_rows;
+      for (size_t i = 0; i < c->plan->n_out; i++) {
+        p->out_ids[i] = sql_plan_new_id(b->env->pc);
+        p->out_names[i] = c->plan->out_names[i];
+        p->out_types[i] = c->plan->out_types[i];
+        int rc = scope_add(b, s, alias, p->out_names[i], p->out_ids[i], p->out_types[i]);
+        if (rc) return rc;
+      }
+      *plan = p;
+      return apply_alias_columns(rv->alias, s, first);
+    }
+    if (b->env->warehouse) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s", b->env->warehouse, rv->relname);
+      struct stat st;
+      if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        const char *globs[1] = {path};
+        sql_source *src;
+        int rc = sql_source_parquet(b->a, globs, 1, &src, b->err);
+        if (rc) return rc;
+        src->name = bstrdup(b, rv->relname);
+        rc = scan_plan(b, src, alias, plan, s);
+        if (rc == 0) rc = apply_alias_columns(rv->alias, s, first);
+        return rc;
+      }
+    }
+    return tarn_err(b->err, TARN_EINVAL, "relation \"%s\" does not exist", rv->relname);
+  }
+  case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
+    size_t first = s->n;
+    int rc = bind_table_function(b, n->range_function, plan, s);
+    if (rc == 0) rc = apply_alias_columns(n->range_function->alias, s, first);
+    return rc;
+  }
+  case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+    const PgQuery__RangeSubselect *rs = n->range_subselect;
+    if (rs->lateral) return tarn_err(b->err, TARN_EUNSUPPORTED, "LATERAL is not supported");
+    if (rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+      return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported subquery in FROM");
+    agg_ctx *saved = b->agg;
+    b->agg = NULL;
+    int rc = bind_select(b, rs->subquery->select_stmt, NULL, plan);
+    b->agg = saved;
+    if (rc) return rc;
+    size_t first = s->n;
+    const char *alias = rs->alias ? rs->alias->aliasname : NULL;
+    rc = scope_from_plan(b, s, *plan, alias);
+    if (rc == 0) rc = apply_alias_columns(rs->alias, s, first);
+    return rc;
+  }
+  case PG_QUERY__NODE__NODE_JOIN_EXPR: return bind_join(b, outer, n->join_expr, plan, s);
+  default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported FROM item");
+  }
+}
+
+static int bind_from(binder *b, scope *outer, PgQuery__Node *const *items, size_t n,
+                     sql_plan **plan, scope *s) {
+  sql_plan *acc = NULL;
+  for (size_t i = 0; i < n; i++) {
+    sql_plan *p;
+    int rc = bind_from_item(b, outer, items[i], &p, s);
+    if (rc) return rc;
+    if (acc == NULL) {
+      acc = p;
+      continue;
+    }
+    sql_plan *j = sql_plan_new(b->env->pc, SQL_P_JOIN);
+    if (j == NULL || sql_plan_alloc_out(b->env->pc, j, acc->n_out + p->n_out)) return oom(b);
+    j->join_kind = SQL_JOIN_CROSS;
+    j->child[0] = acc;
+    j->child[1] = p;
+    for (size_t k = 0; k < acc->n_out; k++) {
+      j->out_ids[k] = acc->out_ids[k];
+      j->out_names[k] = acc->out_names[k];
+      j->out_types[k] = acc->out_types[k];
+    }
+    for (size_t k = 0; k < p->n_out; k++) {
+      j->out_ids[acc->n_out + k] = p->out_ids[k];
+      j->out_names[acc->n_out + k] = p->out_names[k];
+      j->out_types[acc->n_out + k] = p->out_types[k];
+    }
+    acc = j;
+  }
+  *plan = acc;
+  return 0;
+}
+
+/* --- SELECT -------------------------------------------------------------------------------------
+ */
+
+/* After aggregation only group keys, aggregate results and window results exist: replaces
+ * subexpressions equal to a key by the key's column, and rejects any other FROM column. */
+static int rewrite_grouped(binder *b, sql_plan *agg, sql_expr **pe, const int *from_ids,
+                           size_t n_from) {
+  sql_expr *e = *pe;
+  for (size_t k = 0; k < agg->n_keys; k++)
+    if (expr_equal(e, agg->keys[k])) {
+      sql_expr *c = col_ref(b, agg->out_ids[k], agg->out_types[k]);
+      if (c == NULL) return oom(b);
+      *pe = c;
+      return 0;
+    }
+  if (e->kind == SQL_E_COLUMN) {
+    for (size_t i = 0; i < n_from; i++)
+      if (from_ids[i] == e->column_id) {
+        return tarn_err(
+            b->err, TARN_EINVAL,
+            "column must appear in the GROUP BY clause or be used in an aggregate function");
+      }
+    return 0;
+  }
+  if (e->kind == SQL_E_SUBQUERY) return 0;
+  for (size_t i = 0; i < e->n_args; i++) {
+    int rc = rewrite_grouped(b, agg, &e->args[i], from_ids, n_from);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static const char *target_name(const PgQuery__Node *val, const sql_expr *e) {
+  (void)e;
+  if (val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+    const PgQuery__ColumnRef *cr = val->column_ref;
+    const char *s = str_node(cr->fields[cr->n_fields - 1]);
+    if (s) return s;
+  }
+  if (val->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
+    const PgQuery__FuncCall *fc = val->func_call;
+    const char *s = str_node(fc->funcname[fc->n_funcname - 1]);
+    if (s) return s;
+  }
+  if (val->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) return target_name(val->type_cast->arg, e);
+  if (val->node_case == PG_QUERY__NODE__NODE_CASE_EXPR) return "case";
+  if (val->node_case == PG_QUERY__NODE__NODE_COALESCE_EXPR) return "coalesce";
+  if (val->node_case == PG_QUERY__NODE__NODE_SUB_LINK &&
+      val->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+    return "exists";
+  if (val->node_case == PG_QUERY__NODE__NODE_A_INDIRECTION) {
+    const PgQuery__AIndirection *ind = val->a_indirection;
+    const char *s = ind->n_indirection ? str_node(ind->indirection[ind->n_indirection - 1]) : NULL;
+    if (s) return s;
+  }
+  return "?column?";
+}
+
+typedef struct target_list {
+  sql_expr **exprs;
+  const char **names;
+  size_t n, cap;
+} target_list;
+
+static int targets_add(binder *b, target_list *t, sql_expr *e, const char *name) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 16;
+    sql_expr **ne = bz(b, cap, sizeof *ne);
+    const char **nn = bz(b, cap, sizeof *nn);
+    if (ne == NULL || nn == NULL) return oom(b);
+    if (t->n) {
+      memcpy(ne, t->exprs, t->n * sizeof *ne);
+      memcpy(nn, t->names, t->n * sizeof *nn);
+    }
+    t->exprs = ne;
+    t->names = nn;
+    t->cap = cap;
+  }
+  t->exprs[t->n] = e;
+  t->names[t->n] = name;
+  t->n++;
+  return 0;
+}
+
+static sql_plan *make_project(binder *b, sql_plan *child, sql_expr **exprs, const char **names,
+                              size_t n) {
+  sql_plan *p = sql_plan_new(b->env->pc, SQL_P_PROJECT);
+  if (p == NULL || sql_plan_alloc_out(b->env->pc, p, n)) return NULL;
+  p->child[0] = child;
+  p->exprs = bz(b, n, sizeof *p->exprs);
+  if (p->exprs == NULL) return NULL;
+  p->n_exprs = n;
+  p->est_rows = child ? child->est_rows : 1;
+  for (size_t i = 0; i < n; i++) {
+    p->exprs[i] = exprs[i];
+    p->out_ids[i] = sql_plan_new_id(b->env->pc);
+    p->out_names[i] = names[i];
+    p->out_types[i] = exprs[i]->type;
+  }
+  return p;
+}
+
+static int bind_values(binder *b, const PgQuery__SelectStmt *st, sql_plan **out) {
+  size_t n_rows = st->n_values_lists;
+  if (n_rows == 0) return tarn_err(b->err, TARN_EINVAL, "empty VALUES");
+  size_t n_cols = st->values_lists[0]->list->n_items;
+  sql_plan *p = sql_plan_new(b->env->pc, SQL_P_VALUES);
+  if (p == NULL || sql_plan_alloc_out(b->env->pc, p, n_cols)) return oom(b);
+  p->rows = bz(b, n_rows * n_cols, sizeof *p->rows);
+  if (p->rows == NULL) return oom(b);
+  p->n_rows = n_rows;
+  p->est_rows = (double)n_rows;
+  scope empty = {0};
+  for (size_t r = 0; r < n_rows; r++) {
+    const PgQuery__List *l = st->values_lists[r]->list;
+    if (l->n_items != n_cols)
+      return tarn_err(b->err, TARN_EINVAL, "VALUES lists must all be the same length");
+    for (size_t c = 0; c < n_cols; c++) {
+      int rc = bind_expr(b, &empty, l->items[c], &p->rows[r * n_cols + c]);
+      if (rc) return rc;
+    }
+  }
+  sql_expr **col = bz(b, n_rows, sizeof *col);
+  if (col == NULL) return oom(b);
+  for (size_t c = 0; c < n_cols; c++) {
+    for (size_t r = 0; r < n_rows; r++)
+      col[r] = p->rows[r * n_cols + c];
+    const sql_type *t;
+    int rc = unify_list(b, col, n_rows, "VALUES", &t);
+    if (rc) return rc;
+    if (t->id == SQL_NULL) t = sql_type_get(SQL_TEXT);
+    for (size_t r = 0; r < n_rows; r++) {
+      rc = cast_to(b, &col[r], t);
+      if (rc) return rc;
+      col[r]->unknown_literal = false;
+      p->rows[r * n_cols + c] = col[r];
+    }
+    char nm[24];
+    snprintf(nm, sizeof nm, "column%zu", c + 1);
+    p->out_ids[c] = sql_plan_new_id(b->env->pc);
+    p->out_names[c] = bstrdup(b, nm);
+    p->out_types[c] = t;
+  }
+  *out = p;
+  return 0;
+}
+
+static int bind_limit(binder *b, const PgQuery__Node *n, int64_t *out, const char *what) {
+  if (n == NULL) return 0;
+  scope empty = {0};
+  sql_expr *e;
+  int rc = bind_expr(b, &empty, n, &e);
+  if (rc) return rc;
+  if (e->kind == SQL_E_CONST && e->value.is_null) return 0; /* LIMIT NULL / ALL */
+  if (e->kind != SQL_E_CONST || !sql_type_is_integer(e->type->id))
+    return tarn_err(b->err, TARN_EINVAL, "argument of %s must be an integer constant", what);
+  if (e->value.u.i64 < 0) return tarn_err(b->err, TARN_EINVAL, "%s must not be negative", what);
+  *out = e->value.u.i64;
+  return 0;
+}
+
+/* ORDER BY / LIMIT over a plan whose output columns are named (set operations, VALUES). */
+static int order_limit_on_output(binder *b, const PgQuery__SelectStmt *st, sql_plan *p,
+                                 sql_plan **out) {
+  if (st->n_sort_clause) {
+    scope s = {0};
+    int rc = scope_from_plan(b, &s, p, NULL);
+    if (rc) return rc;
+    sql_sort_key *keys = bz(b, st->n_sort_clause, sizeof *keys);
+    if (keys == NULL) return oom(b);
+    for (size_t i = 0; i < st->n_sort_clause; i++) {
+      const PgQuery__SortBy *sb = st->sort_clause[i]->sort_by;
+      const PgQuery__Node *kn = sb->node;
+      if (kn->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+          kn->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int k = kn->a_const->ival->ival;
+        if (k < 1 || (size_t)k > p->n_out)
+          return tarn_err(b->err, TARN_EINVAL, "ORDER BY position %d is not in select list", k);
+        keys[i].expr = col_ref(b, p->out_ids[k - 1], p->out_types[k - 1]);
+      } else {
+        rc = bind_expr(b, &s, kn, &keys[i].expr);
+        if (rc) return rc;
+      }
+      keys[i].descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      keys[i].nulls_first =
+          sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+          (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && keys[i].descending);
+    }
+    sql_plan *sp = sql_plan_new(b->env->pc, SQL_P_SORT);
+    if (sp == NULL || sql_plan_alloc_out(b->env->pc, sp, p->n_out)) return oom(b);
+    sp->child[0] = p;
+    sp->sort_keys = keys;
+    sp->n_sort_keys = st->n_sort_clause;
+    sp->est_rows = p->est_rows;
+    memcpy(sp->out_ids, p->out_ids, p->n_out * sizeof *sp->out_ids);
+    memcpy(sp->out_names, p->out_names, p->n_out * sizeof *sp->out_names);
+    memcpy(sp->out_types, p->out_types, p->n_out * sizeof *sp->out_types);
+    p = sp;
+  }
+  int64_t limit = -1, offset = 0;
+  int rc = bind_limit(b, st->limit_count, &limit, "LIMIT");
+  if (rc == 0) rc = bind_limit(b, st->limit_offset, &offset, "OFFSET");
+  if (rc) return rc;
+  if (limit >= 0 || offset > 0) {
+    sql_plan *lp = sql_plan_new(b->env->pc, SQL_P_LIMIT);
+    if (lp == NULL || sql_plan_alloc_out(b->env->pc, lp, p->n_out)) return oom(b);
+    lp->child[0] = p;
+    lp->limit = limit;
+    lp->offset = offset;
+    lp->est_rows = p->est_rows;
+    memcpy(lp->out_ids, p->out_ids, p->n_out * sizeof *lp->out_ids);
+    memcpy(lp->out_names, p->out_names, p->n_out * sizeof *lp->out_names);
+    memcpy(lp->out_types, p->out_types, p->n_out * sizeof *lp->out_types);
+    p = lp;
+  }
+  *out = p;
+  return 0;
+}
+
+/* Casts a plan's outputs to types (set operation branches). */
+static int cast_outputs(binder *b, sql_plan *p, const sql_type *const *types, sql_plan **out) {
+  bool same = true;
+  for (size_t i = 0; i < p->n_out; i++)
+    same &= sql_type_equal(p->out_types[i], types[i]);
+  if (same) {
+    *out = p;
+    return 0;
+  }
+  sql_expr **exprs = bz(b, p->n_out, sizeof *exprs);
+  if (exprs == NULL) return oom(b);
+  for (size_t i = 0; i < p->n_out; i++) {
+    exprs[i] = col_ref(b, p->out_ids[i], p->out_types[i]);
+    if (exprs[i] == NULL) return oom(b);
+    int rc = cast_to(b, &exprs[i], types[i]);
+    if (rc) return rc;
+  }
+  *out = make_project(b, p, exprs, p->out_names, p->n_out);
+  return *out ? 0 : oom(b);
+}
+
+static int bind_setop(binder *b, const PgQuery__SelectStmt *st, scope *outer, sql_plan **out) {
+  sql_plan *l, *r;
+  agg_ctx *saved = b->agg;
+  b->agg = NULL;
+  int rc = bind_select(b, st->larg, outer, &l);
+  if (rc == 0) rc = bind_select(b, st->rarg, outer, &r);
+  b->agg = saved;
+  if (rc) return rc;
+  if (l->n_out != r->n_out)
+    return tarn_err(b->err, TARN_EINVAL, "each %s query must have the same number of columns",
+                    st->op == PG_QUERY__SET_OPERATION__SETOP_UNION       ? "UNION"
+                    : st->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT ? "INTERSECT"
+                                                                         : "EXCEPT");
+  const sql_type **types = bz(b, l->n_out, sizeof *types);
+  if (types == NULL) return oom(b);
+  for (size_t i = 0; i < l->n_out; i++) {
+    const sql_type *t = sql_type_common(b->a, l->out_types[i], r->out_types[i]);
+    if (t == NULL) {
+      char t1[64], t2[64];
+      sql_type_name(l->out_types[i], t1, sizeof t1);
+      sql_type_name(r->out_types[i], t2, sizeof t2);
+      return tarn_err(b->err, TARN_EINVAL, "UNION types %s and %s cannot be matched", t1, t2);
+    }
+    if (t->id == SQL_NULL) t = sql_type_get(SQL_TEXT);
+    types[i] = t;
+  }
+  rc = cast_outputs(b, l, types, &l);
+  if (rc == 0) rc = cast_outputs(b, r, types, &r);
+  if (rc) return rc;
+  sql_plan *p = sql_plan_new(b->env->pc, SQL_P_SETOP);
+  if (p == NULL || sql_plan_alloc_out(b->env->pc, p, l->n_out)) return oom(b);
+  p->child[0] = l;
+  p->child[1] = r;
+  p->setop = st->op == PG_QUERY__SET_OPERATION__SETOP_UNION       ? SQL_SET_UNION
+             : st->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT ? SQL_SET_INTERSECT
+                                                                  : SQL_SET_EXCEPT;
+  p->set_all = st->all;
+  p->est_rows = l->est_rows + r->est_rows;
+  for (size_t i = 0; i < l->n_out; i++) {
+    p->out_ids[i] = sql_plan_new_id(b->env->pc);
+    p->out_names[i] = l->out_names[i];
+    p->out_types[i] = types[i];
+  }
+  return order_limit_on_output(b, st, p, out);
+}
+
+static int bind_with(binder *b, const PgQuery__WithClause *w, cte_def **saved) {
+  *saved = b->ctes;
+  if (w == NULL) return 0;
+  if (w->recursive) return tarn_err(b->err, TARN_EUNSUPPORTED, "WITH RECURSIVE is not supported");
+  for (size_t i = 0; i < w->n_ctes; i++) {
+    const PgQuery__CommonTableExpr *c = w->ctes[i]->common_table_expr;
+    if (c->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+      return tarn_err(b->err, TARN_EUNSUPPORTED, "only SELECT is supported in WITH");
+    sql_plan *p;
+    agg_ctx *sa = b->agg;
+    b->agg = NULL;
+    int rc = bind_select(b, c->ctequery->select_stmt, NULL, &p);
+    b->agg = sa;
+    if (rc) return rc;
+    for (size_t k = 0; k < c->n_aliascolnames && k < p->n_out; k++) {
+      const char *nm = str_node(c->aliascolnames[k]);
+      if (nm) p->out_names[k] = nm;
+    }
+    cte_def *d = bz(b, 1, sizeof *d);
+    if (d == NULL) return oom(b);
+    d->name = c->ctename;
+    d->plan = p;
+    d->next = b->ctes;
+    b->ctes = d;
+  }
+  return 0;
+}
+
+static bool is_ordinal(const PgQuery__Node *n, int *k) {
+  if (n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+      n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+    *k = n->a_const->ival->ival;
+    return true;
+  }
+  return false;
+}
+
+static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, sql_plan **out) {
+  cte_def *saved_ctes;
+  int rc = bind_with(b, st->with_clause, &saved_ctes);
+  if (rc) return rc;
+  if (st->op != PG_QUERY__SET_OPERATION__SETOP_NONE &&
+      st->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED) {
+    rc = bind_setop(b, st, outer, out);
+    b->ctes = saved_ctes;
+    return rc;
+  }
+  if (st->n_values_lists) {
+    sql_plan *v;
+    rc = bind_values(b, st, &v);
+    if (rc == 0) rc = order_limit_on_output(b, st, v, out);
+    b->ctes = saved_ctes;
+    return rc;
+  }
+  if (st->into_clause)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "SELECT INTO is not supported; use CREATE TABLE AS");
+
+  scope s = {0};
+  s.outer = outer;
+  sql_plan *plan = NULL;
+  if (st->n_from_clause) {
+    rc = bind_from(b, outer, st->from_clause, st->n_from_clause, &plan, &s);
+  } else {
+    plan = sql_plan_new(b->env->pc, SQL_P_VALUES);
+    if (plan == NULL || sql_plan_alloc_out(b->env->pc, plan, 0))
+      rc = oom(b);
+    else {
+      plan->n_rows = 1;
+      plan->est_rows = 1;
+    }
+  }
+  if (rc) return rc;
+  const int *from_ids = NULL;
+  size_t n_from = s.n;
+  int *ids = bz(b, s.n, sizeof *ids);
+  if (ids == NULL) return oom(b);
+  for (size_t i = 0; i < s.n; i++)
+    ids[i] = s.cols[i].id;
+  from_ids = ids;
+
+  agg_ctx g;
+  memset(&g, 0, sizeof g);
+  g.from_scope = &s;
+  agg_ctx *saved_agg = b->agg;
+  b->agg = &g;
+
+  /* WHERE */
+  if (st->where_clause) {
+    sql_expr *w;
+    rc = bind_expr(b, &s, st->where_clause, &w);
+    if (rc == 0 && w->type->id != SQL_BOOL) {
+      if (w->type->id == SQL_NULL || w->unknown_literal)
+        rc = cast_to(b, &w, sql_type_get(SQL_BOOL));
+      else
+        rc = tarn_err(b->err, TARN_EINVAL, "argument of WHERE must be type boolean");
+    }
+    if (rc) goto done;
+    sql_plan *f = sql_plan_new(b->env->pc, SQL_P_FILTER);
+    if (f == NULL || sql_plan_alloc_out(b->env->pc, f, plan->n_out)) {
+      rc = oom(b);
+      goto done;
+    }
+    f->child[0] = plan;
+    f->predicate = w;
+    f->est_rows = plan->est_rows * 0.5;
+    memcpy(f->out_ids, plan->out_ids, plan->n_out * sizeof *f->out_ids);
+    memcpy(f->out_names, plan->out_names, plan->n_out * sizeof *f->out_names);
+    memcpy(f->out_types, plan->out_types, plan->n_out * sizeof *f->out_types);
+    plan = f;
+  }
+
+  /* Select list (aggregates and windows allowed). */
+  g.allowed = true;
+  g.windows_allowed = true;
+  PgQuery__Node **saved_windows = g_window_clause;
+  size_t saved_n_windows = g_n_window_clause;
+  g_window_clause = st->window_clause;
+  g_n_window_clause = st->n_window_clause;
+  target_list tl = {0};
+  for (size_t i = 0; i < st->n_target_list; i++) {
+    const PgQuery__ResTarget *rt = st->target_list[i]->res_target;
+    const PgQuery__Node *v = rt->val;
+    if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+        v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+            PG_QUERY__NODE__NODE_A_STAR) {
+      const char *table = v->column_ref->n_fields >= 2
+                              ? str_node(v->column_ref->fields[v->column_ref->n_fields - 2])
+                              : NULL;
+      size_t before = tl.n;
+      for (size_t c = 0; c < s.n; c++) {
+        if (s.cols[c].hidden && table == NULL) continue;
+        if (table && (s.cols[c].table == NULL || strcmp(s.cols[c].table, table) != 0)) continue;
+        rc = targets_add(b, &tl, col_ref(b, s.cols[c].id, s.cols[c].type), s.cols[c].name);
+        if (rc) goto done;
+      }
+      if (tl.n == before && table) {
+        rc = tarn_err(b->err, TARN_EINVAL, "missing FROM-clause entry for table \"%s\"", table);
+        goto done;
+      }
+      continue;
+    }
+    sql_expr *e;
+    rc = bind_expr(b, &s, v, &e);
+    if (rc) goto done;
+    if (e->unknown_literal) e->unknown_literal = false; /* 'abc' alone is text */
+    if (e->type->id == SQL_NULL) {
+      rc = cast_to(b, &e, sql_type_get(SQL_TEXT));
+      if (rc) goto done;
+    }
+    rc = targets_add(b, &tl, e, rt->name ? rt->name : target_name(v, e));
+    if (rc) goto done;
+  }
+  size_t n_visible = tl.n;
+
+  /* GROUP BY */
+  if (st->n_group_clause) {
+    sql_plan *agg = ensure_agg(b);
+    if (agg == NULL) {
+      rc = oom(b);
+      goto done;
+    }
+    agg->keys = bz(b, st->n_group_clause, sizeof *agg->keys);
+    if (agg->keys == NULL) {
+      rc = oom(b);
+      goto done;
+    }
+    g.allowed = false;
+    for (size_t i = 0; i < st->n_group_clause; i++) {
+      const PgQuery__Node *gn = st->group_clause[i];
+      int k;
+      sql_expr *e = NULL;
+      if (gn->node_case == PG_QUERY__NODE__NODE_GROUPING_SET) {
+        rc = tarn_err(b->err, TARN_EUNSUPPORTED,
+                      "GROUPING SETS, ROLLUP and CUBE are not supported yet");
+        goto done;
+      }
+      if (is_ordinal(gn, &k)) {
+        if (k < 1 || (size_t)k > n_visible) {
+          rc = tarn_err(b->err, TARN_EINVAL, "GROUP BY position %d is not in select list", k);
+          goto done;
+        }
+        e = tl.exprs[k - 1];
+      } else {
+        /* A bare name that is not a FROM column but a select alias groups by that item. */
+        const char *nm = NULL;
+        if (gn->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && gn->column_ref->n_fields == 1)
+          nm = str_node(gn->column_ref->fields[0]);
+        tarn_error saved_err = *b->err;
+        rc = bind_expr(b, &s, gn, &e);
+        if (rc && nm) {
+          for (size_t t = 0; t < n_visible; t++)
+            if (tl.names[t] && strcmp(tl.names[t], nm) == 0) {
+              e = tl.exprs[t];
+              *b->err = saved_err;
+              rc = 0;
+              break;
+            }
+        }
+        if (rc) goto done;
+      }
+      agg->keys[agg->n_keys++] = e;
+    }
+    g.allowed = true;
+  }
+
+  /* HAVING */
+  sql_expr *having = NULL;
+  if (st->having_clause) {
+    g.windows_allowed = false;
+    rc = bind_expr(b, &s, st->having_clause, &having);
+    g.windows_allowed = true;
+    if (rc) goto done;
+    if (g.agg == NULL && ensure_agg(b) == NULL) {
+      rc = oom(b);
+      goto done;
+    }
+  }
+
+  /* ORDER BY: output names and ordinals first, then expressions over the FROM scope (added as
+   * hidden outputs and dropped after sorting). */
+  sql_sort_key *order = NULL;
+  size_t n_order = st->n_sort_clause;
+  int *order_target = NULL;
+  if (n_order) {
+    order = bz(b, n_order, sizeof *order);
+    order_target = bz(b, n_order, sizeof *order_target);
+    if (order == NULL || order_target == NULL) {
+      rc = oom(b);
+      goto done;
+    }
+    for (size_t i = 0; i < n_order; i++) {
+      const PgQuery__SortBy *sb = st->sort_clause[i]->sort_by;
+      const PgQuery__Node *kn = sb->node;
+      int k;
+      order_target[i] = -1;
+      if (is_ordinal(kn, &k)) {
+        if (k < 1 || (size_t)k > n_visible) {
+          rc = tarn_err(b->err, TARN_EINVAL, "ORDER BY position %d is not in select list", k);
+          goto done;
+        }
+        order_target[i] = k - 1;
+      } else if (kn->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+                 kn->column_ref->n_fields == 1 && str_node(kn->column_ref->fields[0])) {
+        const char *nm = str_node(kn->column_ref->fields[0]);
+        for (size_t t = 0; t < n_visible; t++)
+          if (tl.names[t] && strcmp(tl.names[t], nm) == 0) {
+            order_target[i] = (int)t;
+            break;
+          }
+      }
+      if (order_target[i] < 0) {
+        sql_expr *e;
+        rc = bind_expr(b, &s, kn, &e);
+        if (rc) goto done;
+        if (e->unknown_literal) e->unknown_literal = false;
+        /* Reuse an identical select item. */
+        for (size_t t = 0; t < tl.n && order_target[i] < 0; t++)
+          if (expr_equal(tl.exprs[t], e)) order_target[i] = (int)t;
+        if (order_target[i] < 0) {
+          if (st->n_distinct_clause) {
+            rc = tarn_err(b->err, TARN_EINVAL,
+                          "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+            goto done;
+          }
+          rc = targets_add(b, &tl, e, "?order?");
+          if (rc) goto done;
+          order_target[i] = (int)(tl.n - 1);
+        }
+      }
+      order[i].descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      order[i].nulls_first =
+          sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+          (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && order[i].descending);
+    }
+  }
+
+  /* Aggregation: the node, then every post-aggregation expression rewritten over its output. */
+  if (g.agg) {
+    sql_plan *agg = g.agg;
+    size_t n = agg->n_keys + agg->n_aggs;
+    if (sql_plan_alloc_out(b->env->pc, agg, n)) {
+      rc = oom(b);
+      goto done;
+    }
+    agg->child[0] = plan;
+    agg->est_rows = agg->n_keys ? plan->est_rows * 0.1 + 1 : 1;
+    for (size_t k = 0; k < agg->n_keys; k++) {
+      agg->out_ids[k] = sql_plan_new_id(b->env->pc);
+      agg->out_names[k] = "group";
+      agg->out_types[k] = agg->keys[k]->type;
+      for (size_t t = 0; t < n_visible; t++)
+        if (expr_equal(tl.exprs[t], agg->keys[k])) agg->out_names[k] = tl.names[t];
+    }
+    for (size_t a = 0; a < agg->n_aggs; a++) {
+      agg->out_ids[agg->n_keys + a] = agg->aggs[a].out_id;
+      agg->out_names[agg->n_keys + a] = "agg";
+      agg->out_types[agg->n_keys + a] = agg->aggs[a].type;
+    }
+    for (size_t t = 0; t < tl.n && rc == 0; t++)
+      rc = rewrite_grouped(b, agg, &tl.exprs[t], from_ids, n_from);
+    if (rc == 0 && having) rc = rewrite_grouped(b, agg, &having, from_ids, n_from);
+    if (rc == 0 && g.window) {
+      sql_plan *wp = g.window;
+      for (size_t w = 0; w < wp->n_windows && rc == 0; w++) {
+        sql_window_call *wc = &wp->windows[w];
+        for (size_t i = 0; i < wc->agg.n_args && rc == 0; i++)
+          rc = rewrite_grouped(b, agg, &wc->agg.args[i], from_ids, n_from);
+        for (size_t i = 0; i < wc->n_partition && rc == 0; i++)
+          rc = rewrite_grouped(b, agg, &wc->partition[i], from_ids, n_from);
+        for (size_t i = 0; i < wc->n_order && rc == 0; i++)
+          rc = rewrite_grouped(b, agg, &wc->order[i].expr, from_ids, n_from);
+        if (rc == 0 && wc->agg.filter)
+          rc = rewrite_grouped(b, agg, &wc->agg.filter, from_ids, n_from);
+      }
+    }
+    if (rc) goto done;
+    plan = agg;
+    if (having) {
+      if (having->type->id != SQL_BOOL) {
+        rc = tarn_err(b->err, TARN_EINVAL, "argument of HAVING must be type boolean");
+        goto done;
+      }
+      sql_plan *f = sql_plan_new(b->env->pc, SQL_P_FILTER);
+      if (f == NULL || sql_plan_alloc_out(b->env->pc, f, plan->n_out)) {
+        rc = oom(b);
+        goto done;
+      }
+      f->child[0] = plan;
+      f->predicate = having;
+      f->est_rows = plan->est_rows * 0.5;
+      memcpy(f->out_ids, plan->out_ids, plan->n_out * sizeof *f->out_ids);
+      memcpy(f->out_names, plan->out_names, plan->n_out * sizeof *f->out_names);
+      memcpy(f->out_types, plan->out_types, plan->n_out * sizeof *f->out_types);
+      plan = f;
+    }
+  }
+  if (g.window) {
+    sql_plan *wp = g.window;
+    size_t n = plan->n_out + wp->n_windows;
+    if (sql_plan_alloc_out(b->env->pc, wp, n)) {
+      rc = oom(b);
+      goto done;
+    }
+    wp->child[0] = plan;
+    wp->est_rows = plan->est_rows;
+    for (size_t i = 0; i < plan->n_out; i++) {
+      wp->out_ids[i] = plan->out_ids[i];
+      wp->out_names[i] = plan->out_names[i];
+      wp->out_types[i] = plan->out_types[i];
+    }
+    for (size_t w = 0; w < wp->n_windows; w++) {
+      wp->out_ids[plan->n_out + w] = wp->windows[w].out_id;
+      wp->out_names[plan->n_out + w] = "window";
+      wp->out_types[plan->n_out + w] = wp->windows[w].type;
+    }
+    plan = wp;
+  }
+
+  sql_plan *proj = make_project(b, plan, tl.exprs, tl.names, tl.n);
+  if (proj == NULL) {
+    rc = oom(b);
+    goto done;
+  }
+  plan = proj;
+  if (st->n_distinct_clause) {
+    if (st->distinct_clause[0] != NULL && st->n_distinct_clause >= 1 &&
+        st->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET) {
+      rc = tarn_err(b->err, TARN_EUNSUPPORTED, "DISTINCT ON is not supported");
+      goto done;
+    }
+    sql_plan *d = sql_plan_new(b->env->pc, SQL_P_DISTINCT);
+    if (d == NULL || sql_plan_alloc_out(b->env->pc, d, plan->n_out)) {
+      rc = oom(b);
+      goto done;
+    }
+    d->child[0] = plan;
+    d->est_rows = plan->est_rows;
+    memcpy(d->out_ids, plan->out_ids, plan->n_out * sizeof *d->out_ids);
+    memcpy(d->out_names, plan->out_names, plan->n_out * sizeof *d->out_names);
+    memcpy(d->out_types, plan->out_types, plan->n_out * sizeof *d->out_types);
+    plan = d;
+  }
+  if (n_order) {
+    for (size_t i = 0; i < n_order; i++) {
+      order[i].expr = col_ref(b, proj->out_ids[order_target[i]], proj->out_types[order_target[i]]);
+      if (order[i].expr == NULL) {
+        rc = oom(b);
+        goto done;
+      }
+    }
+    sql_plan *sp = sql_plan_new(b->env->pc, SQL_P_SORT);
+    if (sp == NULL || sql_plan_alloc_out(b->env->pc, sp, plan->n_out)) {
+      rc = oom(b);
+      goto done;
+    }
+    sp->child[0] = plan;
+    sp->sort_keys = order;
+    sp->n_sort_keys = n_order;
+    sp->est_rows = plan->est_rows;
+    memcpy(sp->out_ids, plan->out_ids, plan->n_out * sizeof *sp->out_ids);
+    memcpy(sp->out_names, plan->out_names, plan->n_out * sizeof *sp->out_names);
+    memcpy(sp->out_types, plan->out_types, plan->n_out * sizeof *sp->out_types);
+    plan = sp;
+  }
+  {
+    int64_t limit = -1, offset = 0;
+    rc = bind_limit(b, st->limit_count, &limit, "LIMIT");
+    if (rc == 0) rc = bind_limit(b, st->limit_offset, &offset, "OFFSET");
+    if (rc) goto done;
+    if (limit >= 0 || offset > 0) {
+      sql_plan *lp = sql_plan_new(b->env->pc, SQL_P_LIMIT);
+      if (lp == NULL || sql_plan_alloc_out(b->env->pc, lp, plan->n_out)) {
+        rc = oom(b);
+        goto done;
+      }
+      lp->child[0] = plan;
+      lp->limit = limit;
+      lp->offset = offset;
+      lp->est_rows = plan->est_rows;
+      memcpy(lp->out_ids, plan->out_ids, plan->n_out * sizeof *lp->out_ids);
+      memcpy(lp->out_names, plan->out_names, plan->n_out * sizeof *lp->out_names);
+      memcpy(lp->out_types, plan->out_types, plan->n_out * sizeof *lp->out_types);
+      plan = lp;
+    }
+  }
+  if (tl.n > n_visible) {
+    /* Drop the hidden ORDER BY columns. */
+    sql_expr **exprs = bz(b, n_visible, sizeof *exprs);
+    if (exprs == NULL) {
+      rc = oom(b);
+      goto done;
+    }
+    for (size_t i = 0; i < n_visible; i++)
+      exprs[i] = col_ref(b, plan->out_ids[i], plan->out_types[i]);
+    sql_plan *fp = make_project(b, plan, exprs, plan->out_names, n_visible);
+    if (fp == NULL) {
+      rc = oom(b);
+      goto done;
+    }
+    plan = fp;
+  }
+  *out = plan;
+  g_window_clause = saved_windows;
+  g_n_window_clause = saved_n_windows;
+done:
+  b->agg = saved_agg;
+  b->ctes = saved_ctes;
+  b->last_correlated = s.correlated;
+  return rc;
+}
+
+/* --- Statements ---------------------------------------------------------------------------------
+ */
+
+static int bind_query_node(binder *b, const PgQuery__Node *n, sql_plan **out) {
+  if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "only queries are supported here");
+  return bind_select(b, n->select_stmt, NULL, out);
+}
+
+static const char *def_string(const PgQuery__DefElem *d) {
+  const PgQuery__Node *a = d->arg;
+  if (a == NULL) return NULL;
+  if (a->node_case == PG_QUERY__NODE__NODE_STRING) return a->string->sval;
+  if (a->node_case == PG_QUERY__NODE__NODE_TYPE_NAME && a->type_name->n_names)
+    return str_node(a->type_name->names[a->type_name->n_names - 1]);
+  if (a->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+      a->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL)
+    return a->a_const->sval->sval;
+  return NULL;
+}
+
+int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bound *out) {
+  binder b;
+  memset(&b, 0, sizeof b);
+  b.env = env;
+  b.a = &env->pc->arena;
+  b.err = env->err;
+  memset(out, 0, sizeof *out);
+  const PgQuery__Node *n = raw->stmt;
+  if (n == NULL) return tarn_err(b.err, TARN_EINVAL, "empty statement");
+  switch (n->node_case) {
+  case PG_QUERY__NODE__NODE_SELECT_STMT:
+    out->kind = SQL_STMT_QUERY;
+    return bind_query_node(&b, n, &out->plan);
+  case PG_QUERY__NODE__NODE_EXPLAIN_STMT: {
+    const PgQuery__ExplainStmt *ex = n->explain_stmt;
+    out->kind = SQL_STMT_EXPLAIN;
+    for (size_t i = 0; i < ex->n_options; i++) {
+      const PgQuery__DefElem *d = ex->options[i]->def_elem;
+      if (d && strcmp(d->defname, "analyze") == 0) {
+        const char *v = def_string(d);
+        out->analyze = v == NULL || strcmp(v, "true") == 0 || strcmp(v, "on") == 0;
+      }
+    }
+    return bind_query_node(&b, ex->query, &out->plan);
+  }
+  case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
+    const PgQuery__CreateTableAsStmt *ct = n->create_table_as_stmt;
+    out->kind = SQL_STMT_CTAS;
+    out->target = ct->into && ct->into->rel ? ct->into->rel->relname : NULL;
+    out->if_not_exists = ct->if_not_exists;
+    if (out->target == NULL)
+      return tarn_err(b.err, TARN_EINVAL, "CREATE TABLE AS needs a table name");
+    int rc = bind_query_node(&b, ct->query, &out->plan);
+    if (rc == 0 && ct->into) {
+      for (size_t i = 0; i < ct->into->n_col_names && i < out->plan->n_out; i++) {
+        const char *nm = str_node(ct->into->col_names[i]);
+        if (nm) out->plan->out_names[i] = nm;
+      }
+    }
+    return rc;
+  }
+  case PG_QUERY__NODE__NODE_COPY_STMT: {
+    const PgQuery__CopyStmt *cs = n->copy_stmt;
+    if (cs->is_from)
+      return tarn_err(b.err, TARN_EUNSUPPORTED, "COPY FROM is not supported; use `tarn copy`");
+    if (cs->filename == NULL || *cs->filename == 0)
+      return tarn_err(b.err, TARN_EUNSUPPORTED, "COPY TO STDOUT is not supported");
+    out->kind = SQL_STMT_COPY_TO;
+    out->target = cs->filename;
+    size_t len = strlen(cs->filename);
+    out->format = len > 4 && strcmp(cs->filename + len - 4, ".csv") == 0 ? "csv" : "parquet";
+    for (size_t i = 0; i < cs->n_options; i++) {
+      const PgQuery__DefElem *d = cs->options[i]->def_elem;
+      if (d && strcmp(d->defname, "format") == 0) {
+        const char *v = def_string(d);
+        if (v == NULL || (strcasecmp(v, "parquet") != 0 && strcasecmp(v, "csv") != 0))
+          return tarn_err(b.err, TARN_EUNSUPPORTED, "COPY format must be parquet or csv");
+        out->format = strcasecmp(v, "csv") == 0 ? "csv" : "parquet";
+      }
+    }
+    if (cs->query) return bind_query_node(&b, cs->query, &out->plan);
+    if (cs->relation) {
+      /* COPY table TO: SELECT * FROM table */
+      scope s = {0};
+      PgQuery__Node rvnode = PG_QUERY__NODE__INIT;
+      rvnode.node_case = PG_QUERY__NODE__NODE_RANGE_VAR;
+      rvnode.range_var = cs->relation;
+      return bind_from_item(&b, NULL, &rvnode, &out->plan, &s);
+    }
+    return tarn_err(b.err, TARN_EINVAL, "COPY needs a query or a table");
+  }
+  case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: {
+    const PgQuery__VariableSetStmt *vs = n->variable_set_stmt;
+    out->kind = SQL_STMT_SET;
+    out->set_name = vs->name;
+    if (vs->n_args >= 1) {
+      const PgQuery__Node *a = vs->args[0];
+      static char buf[64];
+      if (a->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+        const PgQuery__AConst *c = a->a_const;
+        if (c->val_case == PG_QUERY__A__CONST__VAL_SVAL)
+          out->set_value = c->sval->sval;
+        else if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+          snprintf(buf, sizeof buf, "%d", c->ival->ival);
+          out->set_value = tarn_arena_strndup(b.a, buf, strlen(buf));
+        } else if (c->val_case == PG_QUERY__A__CONST__VAL_FVAL)
+          out->set_value = c->fval->fval;
+      }
+    }
+    return 0;
+  }
+  default:
+    return tarn_err(b.err, TARN_EUNSUPPORTED,
+                    "this kind of statement is not supported yet (parse node %d)",
+                    (int)n->node_case);
+  }
+}

@@ -1,0 +1,45 @@
+/*
+ * The binder: a parse tree becomes a typed plan.
+ *
+ * Names are resolved against the FROM clause's scope (then enclosing queries' scopes, which makes
+ * a subquery correlated), functions and operators against the registry with PostgreSQL's
+ * implicit casts, aggregates and window functions are lifted into their own plan nodes, and
+ * quoted literals take the type their context needs ('2024-01-01' next to a date is a date).
+ * Constant subexpressions are folded as they are bound. Errors name what is wrong and where:
+ * `column "x" does not exist`, `function foo(integer) does not exist`.
+ */
+#ifndef TARN_SQL_BINDER_H
+#define TARN_SQL_BINDER_H
+
+#include "sql/parser.h"
+#include "sql/plan.h"
+
+typedef enum sql_stmt_kind {
+  SQL_STMT_QUERY,   /* rows to the client */
+  SQL_STMT_EXPLAIN, /* plan text (analyze: run it first) */
+  SQL_STMT_CTAS,    /* CREATE TABLE target AS query */
+  SQL_STMT_COPY_TO, /* COPY (query) TO 'target' */
+  SQL_STMT_SET      /* SET name = value */
+} sql_stmt_kind;
+
+typedef struct sql_bound {
+  sql_stmt_kind kind;
+  sql_plan *plan;
+  bool analyze;
+  const char *target;        /* CTAS table name, COPY file */
+  const char *format;        /* COPY: "parquet" (default for *.parquet), "csv" */
+  const char *set_name, *set_value;
+  bool if_not_exists;
+} sql_bound;
+
+typedef struct sql_binder_env {
+  sql_plan_ctx *pc;
+  const char *warehouse; /* may be NULL */
+  int64_t now_micros;
+  tarn_error *err;
+} sql_binder_env;
+
+/* Binds one raw statement. Everything lives in env->pc's arena. */
+int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *stmt, sql_bound *out);
+
+#endif

@@ -1,0 +1,455 @@
+/*
+ * The engine (see engine.h): for each statement, parse → bind → optimize → run, and deliver the
+ * rows in the Arrow C Data Interface so every consumer (the shell's printers, the Parquet writer
+ * behind CREATE TABLE AS and COPY) takes the same form.
+ *
+ * CREATE TABLE AS writes a directory of Parquet files under the warehouse: it is built under a
+ * temporary name and renamed into place, so a failed statement leaves no half-written table.
+ * (The table formats replace this layout with Delta, Iceberg and Hudi tables.)
+ */
+#include "sql/engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "columnar/arrow.h"
+#include "columnar/format.h"
+#include "common/error.h"
+#include "sql/binder.h"
+#include "sql/exec.h"
+#include "sql/optimizer.h"
+
+struct sql_engine {
+  char *warehouse;
+  int threads;
+  int64_t memory_limit;
+  char *tmp_dir;
+};
+
+int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error *err) {
+  sql_engine *e = calloc(1, sizeof *e);
+  if (e == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  e->threads = opts && opts->threads > 0 ? opts->threads : (cores > 0 ? (int)cores : 1);
+  if (e->threads > 64) e->threads = 64;
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  e->memory_limit = opts && opts->memory_limit > 0 ? opts->memory_limit
+                    : pages > 0 && page > 0         ? (int64_t)pages * page / 10 * 8
+                                                    : 0;
+  const char *tmp = opts && opts->tmp_dir ? opts->tmp_dir : getenv("TMPDIR");
+  e->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp");
+  if (opts && opts->warehouse) {
+    struct stat st;
+    if (stat(opts->warehouse, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      if (mkdir(opts->warehouse, 0777) != 0 && errno != EEXIST) {
+        free(e->tmp_dir);
+        free(e);
+        return tarn_err(err, TARN_EIO, "cannot create warehouse %s: %s", opts->warehouse, strerror(errno));
+      }
+    }
+    e->warehouse = strdup(opts->warehouse);
+  }
+  *out = e;
+  return 0;
+}
+
+void sql_engine_close(sql_engine *e) {
+  if (e == NULL) return;
+  free(e->warehouse);
+  free(e->tmp_dir);
+  free(e);
+}
+
+static int64_t now_micros(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The Arrow struct schema of a plan's output. */
+static int plan_schema(const sql_plan *p, struct ArrowSchema *out, tarn_error *err) {
+  int rc = col_schema_init(out, "+s", "", 0, (int64_t)p->n_out, NULL, 0, err);
+  for (size_t i = 0; rc == 0 && i < p->n_out; i++)
+    rc = sql_type_to_arrow(p->out_types[i], p->out_names[i], out->children[i], err);
+  if (rc && out->release) out->release(out);
+  return rc;
+}
+
+/* --- Sinks ----------------------------------------------------------------------------------------- */
+
+typedef struct client_sink {
+  const sql_result_sink *sink;
+  int64_t rows;
+} client_sink;
+
+static int to_client(void *arg, sql_batch *b, tarn_error *err) {
+  client_sink *c = arg;
+  struct ArrowArray arr;
+  memset(&arr, 0, sizeof arr);
+  int rc = sql_batch_to_arrow(b, &arr, err);
+  c->rows += b->n_rows;
+  sql_batch_free(b);
+  if (rc) return rc;
+  if (c->sink && c->sink->batch) rc = c->sink->batch(c->sink->arg, &arr, err);
+  if (arr.release) arr.release(&arr);
+  return rc;
+}
+
+typedef struct writer_sink {
+  tarn_parquet_writer *w;
+  col_printer *printer;
+  int64_t rows;
+} writer_sink;
+
+static int to_writer(void *arg, sql_batch *b, tarn_error *err) {
+  writer_sink *ws = arg;
+  struct ArrowArray arr;
+  memset(&arr, 0, sizeof arr);
+  int rc = sql_batch_to_arrow(b, &arr, err);
+  ws->rows += b->n_rows;
+  sql_batch_free(b);
+  if (rc) return rc;
+  if (ws->w) rc = tarn_parquet_writer_write(ws->w, &arr, err);
+  else rc = col_printer_write(ws->printer, &arr, err);
+  if (arr.release) arr.release(&arr);
+  return rc;
+}
+
+static int count_rows(void *arg, sql_batch *b, tarn_error *err) {
+  (void)err;
+  *(int64_t *)arg += b->n_rows;
+  sql_batch_free(b);
+  return 0;
+}
+
+static void exec_ctx_init(sql_engine *e, sql_exec_ctx *x, int64_t now, bool analyze, tarn_error *err) {
+  memset(x, 0, sizeof *x);
+  x->err = err;
+  x->now_micros = now;
+  x->n_threads = e->threads;
+  x->mem_limit = e->memory_limit;
+  x->tmp_dir = e->tmp_dir;
+  x->analyze = analyze;
+}
+
+/* Writes the plan's rows to a Parquet file at path (temp + rename inside the writer). */
+static int write_parquet(sql_engine *e, sql_plan *plan, const char *path, int64_t now, int64_t *rows,
+                         tarn_error *err) {
+  struct ArrowSchema schema;
+  memset(&schema, 0, sizeof schema);
+  int rc = plan_schema(plan, &schema, err);
+  if (rc) return rc;
+  writer_sink ws = {0};
+  tarn_write_options wo;
+  memset(&wo, 0, sizeof wo);
+  rc = tarn_parquet_writer_open(path, &schema, &wo, &ws.w, err);
+  if (rc == 0) {
+    sql_exec_ctx x;
+    exec_ctx_init(e, &x, now, false, err);
+    rc = sql_exec_run(&x, plan, to_writer, &ws);
+    if (rc == 0) rc = tarn_parquet_writer_close(ws.w, NULL, err);
+    else tarn_parquet_writer_abort(ws.w);
+  }
+  schema.release(&schema);
+  *rows = ws.rows;
+  return rc;
+}
+
+static int write_csv(sql_engine *e, sql_plan *plan, const char *path, int64_t now, int64_t *rows, tarn_error *err) {
+  struct ArrowSchema schema;
+  memset(&schema, 0, sizeof schema);
+  int rc = plan_schema(plan, &schema, err);
+  if (rc) return rc;
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (f == NULL) {
+    schema.release(&schema);
+    return tarn_err(err, TARN_EIO, "cannot create %s: %s", path, strerror(errno));
+  }
+  writer_sink ws = {0};
+  rc = col_printer_create(COL_FORMAT_CSV, f, &schema, &ws.printer, err);
+  if (rc == 0) {
+    sql_exec_ctx x;
+    exec_ctx_init(e, &x, now, false, err);
+    rc = sql_exec_run(&x, plan, to_writer, &ws);
+    if (rc == 0) rc = col_printer_finish(ws.printer, err);
+    col_printer_free(ws.printer);
+  }
+  if (fclose(f) != 0 && rc == 0) rc = tarn_err(err, TARN_EIO, "cannot write %s", path);
+  if (rc == 0 && rename(tmp, path) != 0) rc = tarn_err(err, TARN_EIO, "cannot rename into %s: %s", path, strerror(errno));
+  if (rc) unlink(tmp);
+  schema.release(&schema);
+  *rows = ws.rows;
+  return rc;
+}
+
+static int status(const sql_result_sink *sink, tarn_error *err, const char *fmt, long long n) {
+  char line[128];
+  snprintf(line, sizeof line, fmt, n);
+  if (sink && sink->status) return sink->status(sink->arg, line, err);
+  return 0;
+}
+
+/* A one-column result of text lines (EXPLAIN). */
+static int text_result(const sql_result_sink *sink, const char *column, const char *text, tarn_error *err) {
+  struct ArrowSchema schema;
+  memset(&schema, 0, sizeof schema);
+  int rc = col_schema_init(&schema, "+s", "", 0, 1, NULL, 0, err);
+  if (rc == 0) rc = col_schema_init(schema.children[0], "u", column, 2, 0, NULL, 0, err);
+  if (rc) {
+    if (schema.release) schema.release(&schema);
+    return rc;
+  }
+  if (sink && sink->begin) rc = sink->begin(sink->arg, &schema, err);
+  /* Lines as rows. */
+  size_t n = 0, bytes = 0;
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    n++;
+    bytes += len;
+    p += len + (nl ? 1 : 0);
+  }
+  struct ArrowArray arr;
+  memset(&arr, 0, sizeof arr);
+  if (rc == 0) rc = col_array_init(&arr, 1, 1, err);
+  if (rc == 0) rc = col_array_init(arr.children[0], 3, 0, err);
+  if (rc == 0) {
+    int32_t *offs = malloc((n + 1) * sizeof *offs);
+    char *data = malloc(bytes + 1);
+    if (offs == NULL || data == NULL) {
+      free(offs);
+      free(data);
+      rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+    } else {
+      size_t i = 0, at = 0;
+      offs[0] = 0;
+      for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        memcpy(data + at, p, len);
+        at += len;
+        offs[++i] = (int32_t)at;
+        p += len + (nl ? 1 : 0);
+      }
+      arr.length = (int64_t)n;
+      arr.children[0]->length = (int64_t)n;
+      arr.children[0]->buffers[1] = offs;
+      arr.children[0]->buffers[2] = data;
+      if (sink && sink->batch && n) rc = sink->batch(sink->arg, &arr, err);
+    }
+  }
+  if (arr.release) arr.release(&arr);
+  if (rc == 0 && sink && sink->end) rc = sink->end(sink->arg, err);
+  schema.release(&schema);
+  return rc;
+}
+
+static int parse_size(const char *s, int64_t *out) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || v < 0) return -1;
+  while (*end == ' ') end++;
+  double mul = 1;
+  if (strncasecmp(end, "k", 1) == 0) mul = 1024.0;
+  else if (strncasecmp(end, "m", 1) == 0) mul = 1024.0 * 1024;
+  else if (strncasecmp(end, "g", 1) == 0) mul = 1024.0 * 1024 * 1024;
+  else if (strncasecmp(end, "t", 1) == 0) mul = 1024.0 * 1024 * 1024 * 1024;
+  *out = (int64_t)(v * mul);
+  return 0;
+}
+
+static int remove_tree(const char *path) {
+  DIR *d = opendir(path);
+  if (d) {
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+      if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+      char p[4200];
+      snprintf(p, sizeof p, "%s/%s", path, ent->d_name);
+      struct stat st;
+      if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(p);
+      else unlink(p);
+    }
+    closedir(d);
+  }
+  return rmdir(path);
+}
+
+static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_result_sink *sink, bool plan_only,
+                         char **plan_text, size_t *plan_len, tarn_error *err) {
+  sql_plan_ctx pc;
+  memset(&pc, 0, sizeof pc);
+  int64_t now = now_micros();
+  sql_binder_env env = {&pc, e->warehouse, now, err};
+  sql_bound bound;
+  int rc = sql_bind_statement(&env, raw, &bound);
+  if (rc == 0 && bound.plan) {
+    sql_optimize_options oo = {e->threads};
+    rc = sql_optimize(&pc, &bound.plan, &oo, err);
+  }
+  if (rc == 0 && plan_only) {
+    if (bound.plan) rc = sql_plan_explain(bound.plan, false, plan_text, plan_len, err);
+    tarn_arena_free(&pc.arena);
+    return rc;
+  }
+  if (rc == 0) {
+    switch (bound.kind) {
+    case SQL_STMT_QUERY: {
+      struct ArrowSchema schema;
+      memset(&schema, 0, sizeof schema);
+      rc = plan_schema(bound.plan, &schema, err);
+      if (rc) break;
+      if (sink && sink->begin) rc = sink->begin(sink->arg, &schema, err);
+      client_sink cs = {sink, 0};
+      if (rc == 0) {
+        sql_exec_ctx x;
+        exec_ctx_init(e, &x, now, false, err);
+        rc = sql_exec_run(&x, bound.plan, to_client, &cs);
+      }
+      if (rc == 0 && sink && sink->end) rc = sink->end(sink->arg, err);
+      schema.release(&schema);
+      break;
+    }
+    case SQL_STMT_EXPLAIN: {
+      if (bound.analyze) {
+        int64_t rows = 0;
+        sql_exec_ctx x;
+        exec_ctx_init(e, &x, now, true, err);
+        rc = sql_exec_run(&x, bound.plan, count_rows, &rows);
+        if (rc) break;
+      }
+      char *text = NULL;
+      size_t len = 0;
+      rc = sql_plan_explain(bound.plan, bound.analyze, &text, &len, err);
+      if (rc == 0) rc = text_result(sink, "QUERY PLAN", text ? text : "", err);
+      free(text);
+      break;
+    }
+    case SQL_STMT_CTAS: {
+      if (e->warehouse == NULL) {
+        rc = tarn_err(err, TARN_EINVAL, "CREATE TABLE needs a warehouse (tarn sql -w DIR)");
+        break;
+      }
+      char dir[4096], tmp[4200], file[4300];
+      snprintf(dir, sizeof dir, "%s/%s", e->warehouse, bound.target);
+      struct stat st;
+      if (stat(dir, &st) == 0) {
+        if (bound.if_not_exists) {
+          rc = status(sink, err, "CREATE TABLE AS %lld", 0);
+          break;
+        }
+        rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", bound.target);
+        break;
+      }
+      snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%d", e->warehouse, bound.target, (int)getpid());
+      if (mkdir(tmp, 0777) != 0) {
+        rc = tarn_err(err, TARN_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        break;
+      }
+      snprintf(file, sizeof file, "%s/part-00000.parquet", tmp);
+      int64_t rows = 0;
+      rc = write_parquet(e, bound.plan, file, now, &rows, err);
+      if (rc == 0 && rename(tmp, dir) != 0) rc = tarn_err(err, TARN_EIO, "cannot create table %s: %s", dir, strerror(errno));
+      if (rc) remove_tree(tmp);
+      if (rc == 0) rc = status(sink, err, "SELECT %lld", (long long)rows);
+      break;
+    }
+    case SQL_STMT_COPY_TO: {
+      int64_t rows = 0;
+      if (strcmp(bound.format, "csv") == 0) rc = write_csv(e, bound.plan, bound.target, now, &rows, err);
+      else rc = write_parquet(e, bound.plan, bound.target, now, &rows, err);
+      if (rc == 0) rc = status(sink, err, "COPY %lld", (long long)rows);
+      break;
+    }
+    case SQL_STMT_SET: {
+      const char *v = bound.set_value ? bound.set_value : "";
+      if (bound.set_name && (strcmp(bound.set_name, "threads") == 0 || strcmp(bound.set_name, "worker_threads") == 0)) {
+        int n = atoi(v);
+        if (n < 1 || n > 64) rc = tarn_err(err, TARN_EINVAL, "threads must be 1..64");
+        else e->threads = n;
+      } else if (bound.set_name && strcmp(bound.set_name, "memory_limit") == 0) {
+        int64_t lim;
+        if (parse_size(v, &lim) != 0) rc = tarn_err(err, TARN_EINVAL, "invalid memory_limit '%s'", v);
+        else e->memory_limit = lim;
+      } else if (bound.set_name && (strcmp(bound.set_name, "timezone") == 0 || strcmp(bound.set_name, "time zone") == 0)) {
+        if (strcasecmp(v, "utc") != 0) rc = tarn_err(err, TARN_EUNSUPPORTED, "only the UTC time zone is supported");
+      } else {
+        rc = tarn_err(err, TARN_EINVAL, "unrecognized configuration parameter \"%s\"", bound.set_name ? bound.set_name : "");
+      }
+      if (rc == 0) rc = status(sink, err, "SET%.0lld", 0);
+      break;
+    }
+    }
+  }
+  tarn_arena_free(&pc.arena);
+  return rc;
+}
+
+static int exec_all(sql_engine *e, const char *sql, const sql_result_sink *sink, bool plan_only, char **text,
+                    tarn_error *err) {
+  sql_parsed parsed;
+  int rc = sql_parse(sql, &parsed, err);
+  if (rc) return rc;
+  size_t len = 0;
+  for (size_t i = 0; rc == 0 && i < parsed.tree->n_stmts; i++) {
+    rc = run_statement(e, parsed.tree->stmts[i], sink, plan_only, text, &len, err);
+    if (rc && parsed.tree->n_stmts > 1) tarn_err_prefix(err, "statement %zu", i + 1);
+  }
+  sql_parsed_free(&parsed);
+  return rc;
+}
+
+int sql_engine_exec(sql_engine *e, const char *sql, const sql_result_sink *sink, tarn_error *err) {
+  return exec_all(e, sql, sink, false, NULL, err);
+}
+
+int sql_engine_plan_only(sql_engine *e, const char *sql, char **text, tarn_error *err) {
+  *text = NULL;
+  return exec_all(e, sql, NULL, true, text, err);
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int sql_engine_list_tables(sql_engine *e, char ***names, size_t *n, tarn_error *err) {
+  *names = NULL;
+  *n = 0;
+  if (e->warehouse == NULL) return 0;
+  DIR *d = opendir(e->warehouse);
+  if (d == NULL) return tarn_err(err, TARN_EIO, "cannot list %s: %s", e->warehouse, strerror(errno));
+  struct dirent *ent;
+  size_t cap = 0;
+  int rc = 0;
+  while ((ent = readdir(d)) != NULL) {
+    if (ent->d_name[0] == '.') continue;
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", e->warehouse, ent->d_name);
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **nn = realloc(*names, cap * sizeof *nn);
+      if (nn == NULL) {
+        rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+        break;
+      }
+      *names = nn;
+    }
+    (*names)[*n] = strdup(ent->d_name);
+    if ((*names)[*n] == NULL) {
+      rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+      break;
+    }
+    (*n)++;
+  }
+  closedir(d);
+  if (*n) qsort(*names, *n, sizeof **names, cmp_names);
+  return rc;
+}

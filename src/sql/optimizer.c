@@ -1,0 +1,712 @@
+/*
+ * The optimizer (see optimizer.h). Every pass works on column ids, so moving an expression from
+ * one node to another never renumbers anything; a pass that drops columns recomputes the output
+ * lists of the pass-through nodes above (filters, sorts, joins) from their children.
+ */
+#include "sql/optimizer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "sql/exec_agg.h"
+
+typedef struct opt {
+  sql_plan_ctx *pc;
+  tarn_arena *a;
+  tarn_error *err;
+  int threads;
+} opt;
+
+/* --- Id sets ----------------------------------------------------------------------------------- */
+
+typedef struct idset {
+  int *ids;
+  size_t n, cap;
+} idset;
+
+static bool idset_has(const idset *s, int id) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->ids[i] == id) return true;
+  return false;
+}
+
+static void idset_add(idset *s, int id) {
+  if (idset_has(s, id)) return;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 32;
+    int *n = realloc(s->ids, cap * sizeof *n);
+    if (n == NULL) return;
+    s->ids = n;
+    s->cap = cap;
+  }
+  s->ids[s->n++] = id;
+}
+
+static void plan_outer_refs(const sql_plan *p, idset *s);
+
+/* Columns e reads: its own column references and the outer references of its subqueries. */
+static void expr_refs(const sql_expr *e, idset *s) {
+  if (e == NULL) return;
+  if (e->kind == SQL_E_COLUMN) idset_add(s, e->column_id);
+  if (e->kind == SQL_E_SUBQUERY) plan_outer_refs(e->subquery, s);
+  for (size_t i = 0; i < e->n_args; i++) expr_refs(e->args[i], s);
+}
+
+static void expr_outer_refs(const sql_expr *e, idset *s) {
+  if (e == NULL) return;
+  if (e->kind == SQL_E_OUTER) idset_add(s, e->column_id);
+  if (e->kind == SQL_E_SUBQUERY) plan_outer_refs(e->subquery, s);
+  for (size_t i = 0; i < e->n_args; i++) expr_outer_refs(e->args[i], s);
+}
+
+static void plan_outer_refs(const sql_plan *p, idset *s) {
+  if (p == NULL) return;
+  for (size_t i = 0; i < p->n_filters; i++) expr_outer_refs(p->filters[i], s);
+  expr_outer_refs(p->predicate, s);
+  for (size_t i = 0; i < p->n_exprs; i++) expr_outer_refs(p->exprs[i], s);
+  for (size_t i = 0; i < p->n_keys; i++) expr_outer_refs(p->keys[i], s);
+  for (size_t i = 0; i < p->n_aggs; i++)
+    for (size_t k = 0; k < p->aggs[i].n_args; k++) expr_outer_refs(p->aggs[i].args[k], s);
+  expr_outer_refs(p->condition, s);
+  plan_outer_refs(p->child[0], s);
+  plan_outer_refs(p->child[1], s);
+}
+
+static bool refs_within(const sql_expr *e, const sql_plan *p) {
+  idset s = {0};
+  expr_refs(e, &s);
+  bool ok = true;
+  for (size_t i = 0; i < s.n && ok; i++) {
+    bool found = false;
+    for (size_t k = 0; k < p->n_out; k++)
+      if (p->out_ids[k] == s.ids[i]) found = true;
+    ok = found;
+  }
+  free(s.ids);
+  return ok;
+}
+
+static bool has_subquery_or_volatile(const sql_expr *e) {
+  if (e == NULL) return false;
+  if (e->kind == SQL_E_SUBQUERY || e->kind == SQL_E_OUTER) return true;
+  if (e->kind == SQL_E_FUNC && e->func && e->func->volatile_) return true;
+  for (size_t i = 0; i < e->n_args; i++)
+    if (has_subquery_or_volatile(e->args[i])) return true;
+  return false;
+}
+
+/* --- Conjunct lists ---------------------------------------------------------------------------- */
+
+typedef struct conj {
+  sql_expr **items;
+  size_t n, cap;
+} conj;
+
+static void conj_add(conj *c, sql_expr *e) {
+  if (e == NULL) return;
+  if (e->kind == SQL_E_AND) {
+    for (size_t i = 0; i < e->n_args; i++) conj_add(c, e->args[i]);
+    return;
+  }
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 8;
+    sql_expr **n = realloc(c->items, cap * sizeof *n);
+    if (n == NULL) return;
+    c->items = n;
+    c->cap = cap;
+  }
+  c->items[c->n++] = e;
+}
+
+static sql_expr *conj_and(opt *o, const conj *c) {
+  if (c->n == 0) return NULL;
+  if (c->n == 1) return c->items[0];
+  sql_expr *e = tarn_arena_calloc(o->a, 1, sizeof *e);
+  sql_expr **args = tarn_arena_calloc(o->a, c->n, sizeof *args);
+  if (e == NULL || args == NULL) return NULL;
+  memcpy(args, c->items, c->n * sizeof *args);
+  e->kind = SQL_E_AND;
+  e->type = sql_type_get(SQL_BOOL);
+  e->args = args;
+  e->n_args = c->n;
+  return e;
+}
+
+static void copy_outs(sql_plan *dst, const sql_plan *src) {
+  dst->n_out = src->n_out;
+  dst->out_ids = src->out_ids;
+  dst->out_names = src->out_names;
+  dst->out_types = src->out_types;
+}
+
+static sql_plan *wrap_filter(opt *o, sql_plan *child, conj *c) {
+  if (c->n == 0) return child;
+  sql_plan *f = sql_plan_new(o->pc, SQL_P_FILTER);
+  if (f == NULL) return child;
+  f->child[0] = child;
+  f->predicate = conj_and(o, c);
+  copy_outs(f, child);
+  f->est_rows = child->est_rows * 0.5;
+  return f;
+}
+
+/* Replaces references to project outputs by the project's expressions. */
+static sql_expr *substitute(opt *o, const sql_expr *e, const sql_plan *proj) {
+  if (e->kind == SQL_E_COLUMN) {
+    for (size_t i = 0; i < proj->n_out; i++)
+      if (proj->out_ids[i] == e->column_id) return sql_expr_copy(o->a, proj->exprs[i]);
+  }
+  sql_expr *c = sql_expr_copy(o->a, e);
+  if (c == NULL) return NULL;
+  for (size_t i = 0; i < c->n_args; i++) {
+    c->args[i] = substitute(o, e->args[i], proj);
+    if (c->args[i] == NULL) return NULL;
+  }
+  return c;
+}
+
+/* --- Predicate pushdown ------------------------------------------------------------------------ */
+
+static sql_plan *push(opt *o, sql_plan *p, conj *in);
+
+static void optimize_subqueries_expr(opt *o, sql_expr *e);
+
+/* Optimizes the subtree with nothing to push from above. */
+static sql_plan *push_none(opt *o, sql_plan *p) {
+  conj none = {0};
+  sql_plan *r = push(o, p, &none);
+  free(none.items);
+  return r;
+}
+
+static sql_plan *push(opt *o, sql_plan *p, conj *in) {
+  if (p == NULL) return NULL;
+  switch (p->kind) {
+  case SQL_P_FILTER: {
+    conj_add(in, p->predicate);
+    return push(o, p->child[0], in);
+  }
+  case SQL_P_SCAN: {
+    conj stay = {0};
+    for (size_t i = 0; i < in->n; i++) {
+      sql_expr *e = in->items[i];
+      if (has_subquery_or_volatile(e) || !refs_within(e, p)) {
+        conj_add(&stay, e);
+        continue;
+      }
+      sql_expr **nf = tarn_arena_calloc(o->a, p->n_filters + 1, sizeof *nf);
+      if (nf == NULL) {
+        conj_add(&stay, e);
+        continue;
+      }
+      if (p->n_filters) memcpy(nf, p->filters, p->n_filters * sizeof *nf);
+      nf[p->n_filters++] = e;
+      p->filters = nf;
+      p->est_rows *= 0.3;
+    }
+    sql_plan *r = wrap_filter(o, p, &stay);
+    free(stay.items);
+    return r;
+  }
+  case SQL_P_PROJECT: {
+    conj down = {0}, stay = {0};
+    for (size_t i = 0; i < in->n; i++) {
+      sql_expr *e = in->items[i];
+      bool ok = !has_subquery_or_volatile(e);
+      for (size_t k = 0; ok && k < p->n_exprs; k++) {
+        idset s = {0};
+        expr_refs(e, &s);
+        if (idset_has(&s, p->out_ids[k]) && has_subquery_or_volatile(p->exprs[k])) ok = false;
+        free(s.ids);
+      }
+      sql_expr *sub = ok ? substitute(o, e, p) : NULL;
+      if (sub && p->child[0] && refs_within(sub, p->child[0])) conj_add(&down, sub);
+      else conj_add(&stay, e);
+    }
+    p->child[0] = push(o, p->child[0], &down);
+    free(down.items);
+    sql_plan *r = wrap_filter(o, p, &stay);
+    free(stay.items);
+    return r;
+  }
+  case SQL_P_JOIN: {
+    conj left = {0}, right = {0}, stay = {0}, cond = {0};
+    sql_plan *l = p->child[0], *r = p->child[1];
+    bool inner = p->join_kind == SQL_JOIN_INNER || p->join_kind == SQL_JOIN_CROSS;
+    if (inner) conj_add(&cond, p->condition);
+    for (size_t i = 0; i < in->n; i++) {
+      sql_expr *e = in->items[i];
+      bool sq = has_subquery_or_volatile(e);
+      if (!sq && refs_within(e, l) && (inner || p->join_kind == SQL_JOIN_LEFT || p->join_kind == SQL_JOIN_SEMI || p->join_kind == SQL_JOIN_ANTI))
+        conj_add(&left, e);
+      else if (!sq && refs_within(e, r) && (inner || p->join_kind == SQL_JOIN_RIGHT))
+        conj_add(&right, e);
+      else if (!sq && inner)
+        conj_add(&cond, e);
+      else
+        conj_add(&stay, e);
+    }
+    /* The ON condition of an inner join is a filter like any other; for outer joins, conditions
+     * on the nullable side alone may filter that side before the join. */
+    conj keep = {0};
+    if (inner) {
+      for (size_t i = 0; i < cond.n; i++) {
+        sql_expr *e = cond.items[i];
+        if (!has_subquery_or_volatile(e) && refs_within(e, l)) conj_add(&left, e);
+        else if (!has_subquery_or_volatile(e) && refs_within(e, r)) conj_add(&right, e);
+        else conj_add(&keep, e);
+      }
+      if (keep.n && p->join_kind == SQL_JOIN_CROSS) p->join_kind = SQL_JOIN_INNER;
+      p->condition = conj_and(o, &keep);
+    } else if (p->condition && (p->join_kind == SQL_JOIN_LEFT || p->join_kind == SQL_JOIN_RIGHT)) {
+      conj on = {0};
+      conj_add(&on, p->condition);
+      sql_plan *nullable = p->join_kind == SQL_JOIN_LEFT ? r : l;
+      conj *side = p->join_kind == SQL_JOIN_LEFT ? &right : &left;
+      for (size_t i = 0; i < on.n; i++) {
+        sql_expr *e = on.items[i];
+        if (!has_subquery_or_volatile(e) && refs_within(e, nullable)) conj_add(side, e);
+        else conj_add(&keep, e);
+      }
+      p->condition = conj_and(o, &keep);
+      free(on.items);
+    }
+    p->child[0] = push(o, l, &left);
+    p->child[1] = push(o, r, &right);
+    free(left.items);
+    free(right.items);
+    free(cond.items);
+    free(keep.items);
+    sql_plan *res = wrap_filter(o, p, &stay);
+    free(stay.items);
+    return res;
+  }
+  default: {
+    /* A barrier: optimize below with nothing pushed, apply what came here above. */
+    if (p->child[0]) p->child[0] = push_none(o, p->child[0]);
+    if (p->child[1]) p->child[1] = push_none(o, p->child[1]);
+    if (p->kind == SQL_P_CTE_SCAN && p->cte && !p->cte->spilled) {
+      /* A CTE is shared; optimize its plan once (spilled doubles as the "done" mark here). */
+      p->cte->spilled = true;
+      sql_plan *c = push_none(o, p->cte);
+      if (c != p->cte) {
+        /* Keep the node identity: references hold the pointer. */
+        sql_plan tmp = *c;
+        *p->cte = tmp;
+      }
+      p->cte->spilled = false;
+    }
+    return wrap_filter(o, p, in);
+  }
+  }
+}
+
+/* --- Join keys and build side ------------------------------------------------------------------ */
+
+static double est(const sql_plan *p) {
+  if (p == NULL) return 1;
+  switch (p->kind) {
+  case SQL_P_SCAN: return p->est_rows > 0 ? p->est_rows : 1000;
+  case SQL_P_VALUES: return (double)p->n_rows;
+  case SQL_P_FILTER: return est(p->child[0]) * 0.5;
+  case SQL_P_JOIN: {
+    double l = est(p->child[0]), r = est(p->child[1]);
+    if (p->join_kind == SQL_JOIN_CROSS) return l * r;
+    if (p->join_kind == SQL_JOIN_SEMI || p->join_kind == SQL_JOIN_ANTI) return l * 0.5;
+    return l > r ? l : r;
+  }
+  case SQL_P_AGG: return p->n_keys ? est(p->child[0]) * 0.1 + 1 : 1;
+  case SQL_P_LIMIT: return p->limit >= 0 && p->limit < est(p->child[0]) ? (double)p->limit : est(p->child[0]);
+  case SQL_P_CTE_SCAN: return est(p->cte);
+  case SQL_P_SETOP: return est(p->child[0]) + est(p->child[1]);
+  default: return est(p->child[0]);
+  }
+}
+
+static int plan_joins(opt *o, sql_plan *p) {
+  if (p == NULL) return 0;
+  int rc = plan_joins(o, p->child[0]);
+  if (rc == 0) rc = plan_joins(o, p->child[1]);
+  if (rc || p->kind != SQL_P_JOIN) return rc;
+  conj c = {0}, rest = {0};
+  conj_add(&c, p->condition);
+  sql_plan *l = p->child[0], *r = p->child[1];
+  sql_expr **lk = tarn_arena_calloc(o->a, c.n + 1, sizeof *lk);
+  sql_expr **rk = tarn_arena_calloc(o->a, c.n + 1, sizeof *rk);
+  if (lk == NULL || rk == NULL) {
+    free(c.items);
+    return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < c.n; i++) {
+    sql_expr *e = c.items[i];
+    if (e->kind == SQL_E_FUNC && e->n_args == 2 && e->func && strcmp(e->func->name, "=") == 0 &&
+        !has_subquery_or_volatile(e) && sql_type_equal(e->args[0]->type, e->args[1]->type)) {
+      if (refs_within(e->args[0], l) && refs_within(e->args[1], r)) {
+        lk[n] = e->args[0];
+        rk[n++] = e->args[1];
+        continue;
+      }
+      if (refs_within(e->args[1], l) && refs_within(e->args[0], r)) {
+        lk[n] = e->args[1];
+        rk[n++] = e->args[0];
+        continue;
+      }
+    }
+    conj_add(&rest, e);
+  }
+  if (n) {
+    p->left_keys = lk;
+    p->right_keys = rk;
+    p->n_join_keys = n;
+    p->residual = conj_and(o, &rest);
+    if (p->join_kind == SQL_JOIN_CROSS) p->join_kind = SQL_JOIN_INNER;
+    p->build_left = p->join_kind == SQL_JOIN_INNER && est(l) < est(r);
+  } else {
+    p->residual = p->condition;
+  }
+  free(c.items);
+  free(rest.items);
+  return 0;
+}
+
+/* --- Projection pushdown ----------------------------------------------------------------------- */
+
+static void refresh_outs(opt *o, sql_plan *p);
+
+static void need_expr(idset *s, const sql_expr *e) { expr_refs(e, s); }
+
+static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
+  if (p == NULL) return;
+  idset child_need = {0};
+  switch (p->kind) {
+  case SQL_P_SCAN: {
+    for (size_t i = 0; i < p->n_filters; i++) need_expr(needed, p->filters[i]);
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_out; i++) {
+      if (!idset_has(needed, p->out_ids[i]) && !root) continue;
+      p->out_ids[k] = p->out_ids[i];
+      p->out_names[k] = p->out_names[i];
+      p->out_types[k] = p->out_types[i];
+      p->source_cols[k] = p->source_cols[i];
+      k++;
+    }
+    if (k == 0 && p->n_out > 0) k = 1; /* count(*): read one column for the row count */
+    p->n_out = k;
+    break;
+  }
+  case SQL_P_PROJECT: {
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_out; i++) {
+      if (!root && !idset_has(needed, p->out_ids[i])) continue;
+      p->out_ids[k] = p->out_ids[i];
+      p->out_names[k] = p->out_names[i];
+      p->out_types[k] = p->out_types[i];
+      p->exprs[k] = p->exprs[i];
+      k++;
+    }
+    p->n_out = p->n_exprs = k;
+    for (size_t i = 0; i < k; i++) need_expr(&child_need, p->exprs[i]);
+    prune(o, p->child[0], &child_need, false);
+    break;
+  }
+  case SQL_P_FILTER:
+  case SQL_P_SORT:
+  case SQL_P_LIMIT:
+  case SQL_P_WINDOW: {
+    for (size_t i = 0; i < needed->n; i++) idset_add(&child_need, needed->ids[i]);
+    if (root)
+      for (size_t i = 0; i < p->n_out; i++) idset_add(&child_need, p->out_ids[i]);
+    need_expr(&child_need, p->predicate);
+    for (size_t i = 0; i < p->n_sort_keys; i++) need_expr(&child_need, p->sort_keys[i].expr);
+    for (size_t w = 0; w < p->n_windows; w++) {
+      const sql_window_call *wc = &p->windows[w];
+      for (size_t i = 0; i < wc->agg.n_args; i++) need_expr(&child_need, wc->agg.args[i]);
+      need_expr(&child_need, wc->agg.filter);
+      for (size_t i = 0; i < wc->n_partition; i++) need_expr(&child_need, wc->partition[i]);
+      for (size_t i = 0; i < wc->n_order; i++) need_expr(&child_need, wc->order[i].expr);
+    }
+    prune(o, p->child[0], &child_need, false);
+    break;
+  }
+  case SQL_P_JOIN: {
+    for (size_t i = 0; i < needed->n; i++) idset_add(&child_need, needed->ids[i]);
+    if (root)
+      for (size_t i = 0; i < p->n_out; i++) idset_add(&child_need, p->out_ids[i]);
+    need_expr(&child_need, p->condition);
+    need_expr(&child_need, p->residual);
+    for (size_t i = 0; i < p->n_join_keys; i++) {
+      need_expr(&child_need, p->left_keys[i]);
+      need_expr(&child_need, p->right_keys[i]);
+    }
+    prune(o, p->child[0], &child_need, false);
+    prune(o, p->child[1], &child_need, false);
+    break;
+  }
+  case SQL_P_AGG: {
+    for (size_t i = 0; i < p->n_keys; i++) need_expr(&child_need, p->keys[i]);
+    for (size_t a = 0; a < p->n_aggs; a++) {
+      for (size_t i = 0; i < p->aggs[a].n_args; i++) need_expr(&child_need, p->aggs[a].args[i]);
+      need_expr(&child_need, p->aggs[a].filter);
+      for (size_t i = 0; i < p->aggs[a].n_order; i++) need_expr(&child_need, p->aggs[a].order[i].expr);
+    }
+    prune(o, p->child[0], &child_need, false);
+    break;
+  }
+  default: {
+    /* DISTINCT, set operations, CTE scans, VALUES, UNNEST: every child column matters. */
+    for (int c = 0; c < 2; c++) {
+      if (p->child[c] == NULL) continue;
+      idset all = {0};
+      for (size_t i = 0; i < p->child[c]->n_out; i++) idset_add(&all, p->child[c]->out_ids[i]);
+      for (size_t i = 0; i < p->n_exprs; i++) need_expr(&all, p->exprs[i]);
+      prune(o, p->child[c], &all, true);
+      free(all.ids);
+    }
+    if (p->kind == SQL_P_CTE_SCAN && p->cte && !p->cte->spilled) {
+      p->cte->spilled = true; /* visit a shared CTE once */
+      idset all = {0};
+      prune(o, p->cte, &all, true);
+      free(all.ids);
+    }
+    break;
+  }
+  }
+  free(child_need.ids);
+  refresh_outs(o, p);
+}
+
+/* Pass-through nodes take their outputs from their children again after pruning. */
+static void refresh_outs(opt *o, sql_plan *p) {
+  switch (p->kind) {
+  case SQL_P_FILTER:
+  case SQL_P_SORT:
+  case SQL_P_LIMIT:
+  case SQL_P_DISTINCT:
+  case SQL_P_GATHER: copy_outs(p, p->child[0]); break;
+  case SQL_P_JOIN: {
+    const sql_plan *l = p->child[0], *r = p->child[1];
+    bool left_only = p->join_kind == SQL_JOIN_SEMI || p->join_kind == SQL_JOIN_ANTI;
+    size_t n = l->n_out + (left_only ? 0 : r->n_out);
+    if (sql_plan_alloc_out(o->pc, p, n)) return;
+    for (size_t i = 0; i < l->n_out; i++) {
+      p->out_ids[i] = l->out_ids[i];
+      p->out_names[i] = l->out_names[i];
+      p->out_types[i] = l->out_types[i];
+    }
+    for (size_t i = 0; !left_only && i < r->n_out; i++) {
+      p->out_ids[l->n_out + i] = r->out_ids[i];
+      p->out_names[l->n_out + i] = r->out_names[i];
+      p->out_types[l->n_out + i] = r->out_types[i];
+    }
+    break;
+  }
+  case SQL_P_WINDOW: {
+    const sql_plan *c = p->child[0];
+    size_t n = c->n_out + p->n_windows;
+    const int *old_ids = p->out_ids;
+    const char **old_names = p->out_names;
+    size_t old_n = p->n_out;
+    const sql_type **old_types = p->out_types;
+    if (sql_plan_alloc_out(o->pc, p, n)) return;
+    for (size_t i = 0; i < c->n_out; i++) {
+      p->out_ids[i] = c->out_ids[i];
+      p->out_names[i] = c->out_names[i];
+      p->out_types[i] = c->out_types[i];
+    }
+    for (size_t w = 0; w < p->n_windows; w++) {
+      p->out_ids[c->n_out + w] = p->windows[w].out_id;
+      p->out_names[c->n_out + w] = old_n >= p->n_windows ? old_names[old_n - p->n_windows + w] : "window";
+      p->out_types[c->n_out + w] = p->windows[w].type;
+    }
+    (void)old_ids;
+    (void)old_types;
+    break;
+  }
+  default: break;
+  }
+}
+
+/* --- Top-N --------------------------------------------------------------------------------------- */
+
+static void top_n(sql_plan *p) {
+  if (p == NULL) return;
+  if (p->kind == SQL_P_LIMIT && p->limit >= 0 && p->child[0] && p->child[0]->kind == SQL_P_SORT &&
+      p->child[0]->limit < 0)
+    p->child[0]->limit = p->limit + p->offset;
+  top_n(p->child[0]);
+  top_n(p->child[1]);
+}
+
+/* --- Parallelism ----------------------------------------------------------------------------------- */
+
+/* A chain of filters and projections over a scan, with no subquery anywhere. */
+static bool scan_pipeline(const sql_plan *p) {
+  while (p && (p->kind == SQL_P_FILTER || p->kind == SQL_P_PROJECT)) {
+    if (p->kind == SQL_P_FILTER && has_subquery_or_volatile(p->predicate)) return false;
+    for (size_t i = 0; i < p->n_exprs; i++)
+      if (has_subquery_or_volatile(p->exprs[i])) return false;
+    p = p->child[0];
+  }
+  if (p == NULL || p->kind != SQL_P_SCAN) return false;
+  for (size_t i = 0; i < p->n_filters; i++)
+    if (has_subquery_or_volatile(p->filters[i])) return false;
+  return true;
+}
+
+static sql_plan *gather(opt *o, sql_plan *child) {
+  sql_plan *g = sql_plan_new(o->pc, SQL_P_GATHER);
+  if (g == NULL) return child;
+  g->child[0] = child;
+  g->n_workers = o->threads;
+  copy_outs(g, child);
+  g->est_rows = child->est_rows;
+  return g;
+}
+
+static bool agg_args_plain(const sql_plan *agg) {
+  for (size_t i = 0; i < agg->n_keys; i++)
+    if (has_subquery_or_volatile(agg->keys[i])) return false;
+  for (size_t a = 0; a < agg->n_aggs; a++) {
+    for (size_t i = 0; i < agg->aggs[a].n_args; i++)
+      if (has_subquery_or_volatile(agg->aggs[a].args[i])) return false;
+    if (has_subquery_or_volatile(agg->aggs[a].filter)) return false;
+  }
+  return true;
+}
+
+/* Splits agg into FINAL(GATHER(PARTIAL(child))). */
+static int split_agg(opt *o, sql_plan *agg) {
+  sql_plan *part = sql_plan_new(o->pc, SQL_P_AGG);
+  if (part == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  *part = *agg;
+  part->agg_mode = SQL_AGG_PARTIAL;
+  size_t n_state = 0;
+  const sql_type *st[4];
+  size_t *first = tarn_arena_calloc(o->a, agg->n_aggs + 1, sizeof *first);
+  size_t *count = tarn_arena_calloc(o->a, agg->n_aggs + 1, sizeof *count);
+  const sql_type **all = tarn_arena_calloc(o->a, agg->n_aggs * 3 + 1, sizeof *all);
+  if (first == NULL || count == NULL || all == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  for (size_t a = 0; a < agg->n_aggs; a++) {
+    size_t n = 0;
+    int rc = sql_agg_state_types(o->a, &agg->aggs[a], st, &n, o->err);
+    if (rc) return rc;
+    first[a] = n_state;
+    count[a] = n;
+    for (size_t i = 0; i < n; i++) all[n_state++] = st[i];
+  }
+  if (sql_plan_alloc_out(o->pc, part, agg->n_keys + n_state)) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  for (size_t k = 0; k < agg->n_keys; k++) {
+    part->out_ids[k] = sql_plan_new_id(o->pc);
+    part->out_names[k] = agg->out_names[k];
+    part->out_types[k] = agg->out_types[k];
+  }
+  for (size_t i = 0; i < n_state; i++) {
+    part->out_ids[agg->n_keys + i] = sql_plan_new_id(o->pc);
+    part->out_names[agg->n_keys + i] = "state";
+    part->out_types[agg->n_keys + i] = all[i];
+  }
+  sql_plan *g = gather(o, part);
+  /* The FINAL node: the original, reading states. */
+  agg->agg_mode = SQL_AGG_FINAL;
+  agg->child[0] = g;
+  sql_expr **keys = tarn_arena_calloc(o->a, agg->n_keys + 1, sizeof *keys);
+  sql_agg_call *calls = tarn_arena_calloc(o->a, agg->n_aggs + 1, sizeof *calls);
+  if (keys == NULL || calls == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  for (size_t k = 0; k < agg->n_keys; k++) {
+    sql_expr *e = tarn_arena_calloc(o->a, 1, sizeof *e);
+    if (e == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+    e->kind = SQL_E_COLUMN;
+    e->type = part->out_types[k];
+    e->column_id = part->out_ids[k];
+    keys[k] = e;
+  }
+  for (size_t a = 0; a < agg->n_aggs; a++) {
+    calls[a] = agg->aggs[a];
+    calls[a].filter = NULL;
+    calls[a].n_args = count[a];
+    calls[a].args = tarn_arena_calloc(o->a, count[a] + 1, sizeof *calls[a].args);
+    if (calls[a].args == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count[a]; i++) {
+      sql_expr *e = tarn_arena_calloc(o->a, 1, sizeof *e);
+      if (e == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+      e->kind = SQL_E_COLUMN;
+      e->type = all[first[a] + i];
+      e->column_id = part->out_ids[agg->n_keys + first[a] + i];
+      calls[a].args[i] = e;
+    }
+  }
+  agg->keys = keys;
+  agg->aggs = calls;
+  return 0;
+}
+
+static int parallelize(opt *o, sql_plan **pp) {
+  sql_plan *p = *pp;
+  if (p == NULL) return 0;
+  if (p->kind == SQL_P_AGG && p->agg_mode == SQL_AGG_SINGLE && scan_pipeline(p->child[0]) &&
+      sql_agg_splittable(p) && agg_args_plain(p))
+    return split_agg(o, p);
+  if (scan_pipeline(p) && est(p) >= 50000) {
+    *pp = gather(o, p);
+    return 0;
+  }
+  if (p->kind == SQL_P_GATHER) return 0;
+  int rc = parallelize(o, &p->child[0]);
+  if (rc == 0) rc = parallelize(o, &p->child[1]);
+  return rc;
+}
+
+/* --- Subqueries ------------------------------------------------------------------------------------ */
+
+static int optimize_tree(opt *o, sql_plan **plan, bool parallel);
+
+static int optimize_expr_subqueries(opt *o, sql_expr *e) {
+  if (e == NULL) return 0;
+  if (e->kind == SQL_E_SUBQUERY && e->subquery) {
+    int rc = optimize_tree(o, &e->subquery, false);
+    if (rc) return rc;
+  }
+  for (size_t i = 0; i < e->n_args; i++) {
+    int rc = optimize_expr_subqueries(o, e->args[i]);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static void optimize_subqueries_expr(opt *o, sql_expr *e) { (void)optimize_expr_subqueries(o, e); }
+
+static int walk_subqueries(opt *o, sql_plan *p) {
+  if (p == NULL) return 0;
+  for (size_t i = 0; i < p->n_filters; i++) optimize_subqueries_expr(o, p->filters[i]);
+  optimize_subqueries_expr(o, p->predicate);
+  for (size_t i = 0; i < p->n_exprs; i++) optimize_subqueries_expr(o, p->exprs[i]);
+  optimize_subqueries_expr(o, p->condition);
+  optimize_subqueries_expr(o, p->residual);
+  for (size_t i = 0; i < p->n_keys; i++) optimize_subqueries_expr(o, p->keys[i]);
+  for (size_t a = 0; a < p->n_aggs; a++)
+    for (size_t i = 0; i < p->aggs[a].n_args; i++) optimize_subqueries_expr(o, p->aggs[a].args[i]);
+  int rc = walk_subqueries(o, p->child[0]);
+  if (rc == 0) rc = walk_subqueries(o, p->child[1]);
+  return rc;
+}
+
+static int optimize_tree(opt *o, sql_plan **plan, bool parallel) {
+  sql_plan *p = push_none(o, *plan);
+  int rc = plan_joins(o, p);
+  if (rc) return rc;
+  idset all = {0};
+  prune(o, p, &all, true);
+  free(all.ids);
+  top_n(p);
+  rc = walk_subqueries(o, p);
+  if (rc == 0 && parallel && o->threads > 1) rc = parallelize(o, &p);
+  *plan = p;
+  return rc;
+}
+
+int sql_optimize(sql_plan_ctx *pc, sql_plan **plan, const sql_optimize_options *opts, tarn_error *err) {
+  opt o = {pc, &pc->arena, err, opts && opts->threads > 0 ? opts->threads : 1};
+  return optimize_tree(&o, plan, true);
+}
