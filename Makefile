@@ -26,7 +26,7 @@ demo: all
 bench: all
 	@bench/run.sh
 
-# make fuzz [FUZZ_TARGET=parquet|csv|jsonl] [FUZZ_SECONDS=60]
+# make fuzz [FUZZ_TARGET=parquet|csv|jsonl|sql] [FUZZ_SECONDS=60]
 FUZZ_TARGET ?= parquet
 fuzz: test-deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTARN_SANITIZE=ON -DTARN_FUZZ=ON >/dev/null

@@ -1512,6 +1512,7 @@ static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_
   const char *name = str_node(fc->funcname[fc->n_funcname - 1]);
   const char *alias = rf->alias ? rf->alias->aliasname : name;
   if (name && (strcmp(name, "read_parquet") == 0 || strcmp(name, "parquet_scan") == 0)) {
+    if (b->env->deny_files) return tarn_err(b->err, TARN_EINVAL, "reading files is disabled");
     if (fc->n_args < 1)
       return tarn_err(b->err, TARN_EINVAL, "read_parquet needs a path or a list of paths");
     const char *globs[256];

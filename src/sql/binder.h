@@ -37,6 +37,7 @@ typedef struct sql_binder_env {
   const char *warehouse; /* may be NULL */
   int64_t now_micros;
   tarn_error *err;
+  bool deny_files; /* table functions and warehouse tables are refused */
 } sql_binder_env;
 
 /* Binds one raw statement. Everything lives in env->pc's arena. */

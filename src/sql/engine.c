@@ -30,6 +30,7 @@ struct sql_engine {
   int threads;
   int64_t memory_limit;
   char *tmp_dir;
+  bool deny_files;
 };
 
 int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error *err) {
@@ -44,6 +45,7 @@ int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error
                                                     : 0;
   const char *tmp = opts && opts->tmp_dir ? opts->tmp_dir : getenv("TMPDIR");
   e->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp");
+  e->deny_files = opts && opts->deny_files;
   if (opts && opts->warehouse) {
     struct stat st;
     if (stat(opts->warehouse, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -288,7 +290,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
   sql_plan_ctx pc;
   memset(&pc, 0, sizeof pc);
   int64_t now = now_micros();
-  sql_binder_env env = {&pc, e->warehouse, now, err};
+  sql_binder_env env = {&pc, e->warehouse, now, err, e->deny_files};
   sql_bound bound;
   int rc = sql_bind_statement(&env, raw, &bound);
   if (rc == 0 && bound.plan) {
@@ -364,6 +366,10 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
     }
     case SQL_STMT_COPY_TO: {
       int64_t rows = 0;
+      if (e->deny_files) {
+        rc = tarn_err(err, TARN_EINVAL, "writing files is disabled");
+        break;
+      }
       if (strcmp(bound.format, "csv") == 0) rc = write_csv(e, bound.plan, bound.target, now, &rows, err);
       else rc = write_parquet(e, bound.plan, bound.target, now, &rows, err);
       if (rc == 0) rc = status(sink, err, "COPY %lld", (long long)rows);

@@ -22,6 +22,7 @@ typedef struct sql_engine_options {
   int threads;           /* 0: number of cores */
   int64_t memory_limit;  /* bytes; 0: 80% of physical memory */
   const char *tmp_dir;   /* spill directory; NULL: $TMPDIR or /tmp */
+  bool deny_files;       /* refuse read_parquet, COPY TO and CREATE TABLE (the fuzz target) */
 } sql_engine_options;
 
 int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error *err);

@@ -1,0 +1,1 @@
+SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (NULL, 'c')) t(x, y) WHERE x > 1 OR y = 'c'

@@ -1,0 +1,1 @@
+SELECT x % 3 AS k, count(*), sum(x), avg(x::double precision), min(y), max(y) FROM (VALUES (1,'a'),(2,'b'),(3,'c'),(4,NULL)) t(x,y) GROUP BY 1 ORDER BY 1

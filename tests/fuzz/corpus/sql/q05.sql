@@ -1,0 +1,1 @@
+SELECT CASE WHEN 1/0 = 1 THEN 'a' ELSE 'b' END

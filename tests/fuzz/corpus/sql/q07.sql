@@ -1,0 +1,1 @@
+SELECT CAST('2024-02-30' AS date)

@@ -1,0 +1,1 @@
+SELECT date_trunc('month', TIMESTAMP '2024-05-17 10:11:12') + INTERVAL '1 month 2 days'

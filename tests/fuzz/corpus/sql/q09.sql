@@ -1,0 +1,1 @@
+SELECT upper('abc') || lower('DEF'), substring('hello' from 2 for 3), length('héllo')

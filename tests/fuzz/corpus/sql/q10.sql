@@ -1,0 +1,1 @@
+SELECT 1.5::numeric(10,2) * 3.25::numeric(10,3), 10::numeric / 3

@@ -1,0 +1,1 @@
+SELECT * FROM (VALUES (1,2)) a(x,y) FULL JOIN (VALUES (2,3)) b(y,z) USING (y)

@@ -1,0 +1,1 @@
+SELECT 'abc' LIKE 'a%', 'ABC' ILIKE 'a_c', 'a%b' LIKE 'a\%b' ESCAPE '\'

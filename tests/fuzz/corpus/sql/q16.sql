@@ -1,0 +1,1 @@
+SELECT coalesce(NULL, NULL, 3), nullif(1, 1), greatest(1, 2, NULL), least('a', 'b')

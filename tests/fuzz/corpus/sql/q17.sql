@@ -1,0 +1,1 @@
+SELECT ARRAY[1,2,3][2], (ROW(1, 'x')).f2

@@ -1,0 +1,1 @@
+SELECT string_agg(x, ',' ORDER BY x DESC), bool_and(x > 'a'), count(DISTINCT x) FROM (VALUES ('a'),('b'),('b')) t(x)

@@ -1,0 +1,1 @@
+EXPLAIN SELECT sum(a) FROM (VALUES (1),(2)) t(a) WHERE a > 1
