@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/sql_shell.h"
 #include "columnar/format.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -58,6 +59,10 @@ static void print_help(FILE *out) {
         "parquet|csv|jsonl]\n"
         "           [--delimiter C] [--no-header] [--schema 'name TYPE, ...'] [--skip-bad-rows]\n"
         "           write SRC (Parquet, CSV or JSON lines, by extension) as the Parquet file DST\n"
+        "  sql [-w WAREHOUSE] [-c SQL]... [--format table|csv|jsonl] [--threads N]\n"
+        "      [--memory-limit SIZE] [FILE.sql]\n"
+        "           run SQL statements or a script; with neither, an interactive shell\n"
+        "           (see 'tarn sql --help')\n"
         "\n"
         "options for encrypted files (cat, schema, meta):\n"
         "  --footer-key KEY             the footer key (raw bytes, or hex:HEX)\n"
@@ -476,6 +481,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "copy") == 0) return cmd_copy(argc - 2, argv + 2);
+  if (strcmp(cmd, "sql") == 0) return tarn_sql_main(argc - 1, argv + 1);
   int is_cat = strcmp(cmd, "cat") == 0;
   if (!is_cat && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)
     return usage_error("unknown command '%s'", cmd);

@@ -2189,7 +2189,7 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
       rc = cast_to(b, &e, sql_type_get(SQL_TEXT));
       if (rc) goto done;
     }
-    rc = targets_add(b, &tl, e, rt->name ? rt->name : target_name(v, e));
+    rc = targets_add(b, &tl, e, rt->name && *rt->name ? rt->name : target_name(v, e));
     if (rc) goto done;
   }
   size_t n_visible = tl.n;

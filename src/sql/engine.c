@@ -56,6 +56,8 @@ int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error
       }
     }
     e->warehouse = strdup(opts->warehouse);
+  } else if (!(opts && opts->deny_files)) {
+    e->warehouse = strdup("."); /* zero configuration: the current directory is the warehouse */
   }
   *out = e;
   return 0;
@@ -395,6 +397,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
     }
     }
   }
+  if (bound.plan) sql_plan_free_caches(bound.plan);
   tarn_arena_free(&pc.arena);
   return rc;
 }

@@ -18,7 +18,7 @@
 typedef struct sql_engine sql_engine;
 
 typedef struct sql_engine_options {
-  const char *warehouse; /* directory of tables, or NULL */
+  const char *warehouse; /* directory of tables; NULL: the current directory */
   int threads;           /* 0: number of cores */
   int64_t memory_limit;  /* bytes; 0: 80% of physical memory */
   const char *tmp_dir;   /* spill directory; NULL: $TMPDIR or /tmp */

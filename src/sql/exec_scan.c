@@ -656,12 +656,13 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
     }
     s->streaming = true;
     s->row_pos = (uint64_t)s->rg_first_row[rg];
-    /* The file's own types of the scanned columns (they may differ from the source's). */
-    for (size_t i = 0; i < s->n_scan_cols && i < (size_t)s->stream_schema.n_children; i++) {
-      rc = sql_type_from_arrow(&s->file_arena, s->stream_schema.children[i], &s->scan_types[i],
-                               ctx->err);
-      if (rc) return rc;
-    }
+    /* Import straight into the source's types (which live as long as the plan): the importer
+     * converts what differs safely between files (integer widening, timestamp zones...), and the
+     * batches never point at types owned by one file's scan. */
+    for (size_t o = 0; o < s->p->n_out; o++)
+      if (s->out_file_col[o] >= 0) s->scan_types[s->out_file_col[o]] = s->p->out_types[o];
+    if ((size_t)s->stream_schema.n_children < s->n_scan_cols)
+      return tarn_err(ctx->err, TARN_ECORRUPT, "%s: the scan returned fewer columns than asked for", sf->path);
     return 0;
   }
 }

@@ -103,6 +103,16 @@ int sql_func_resolve(tarn_arena *a, const char *name, const sql_type *const *arg
                      size_t n_args, const sql_func **out, const sql_type **cast_to,
                      tarn_error *err);
 
+/* As sql_func_resolve, knowing the values of the arguments that are constants (consts[i] NULL
+ * when argument i is not; consts itself may be NULL). PostgreSQL's result type of a few functions
+ * depends on them: EXTRACT(field FROM x) is numeric with a scale chosen by the field (6 for
+ * second and epoch, 3 for milliseconds, else 0), round(x, n) and trunc(x, n) of a numeric have
+ * scale n, and numeric division picks its scale from the operands' magnitudes (without constants,
+ * at least 16 fractional digits). Binders should prefer this entry point. */
+int sql_func_resolve_const(tarn_arena *a, const char *name, const sql_type *const *arg_types,
+                           const sql_value *const *consts, size_t n_args, const sql_func **out,
+                           const sql_type **cast_to, tarn_error *err);
+
 /* True when name is an aggregate function (count, sum, avg, min, max, bool_and, bool_or,
  * string_agg, array_agg, any_value, stddev..., count_star is "count" with zero args). */
 bool sql_func_is_aggregate(const char *name);
@@ -161,6 +171,11 @@ int sql_value_compare(const sql_value *a, const sql_value *b);
 /* Formats a value as PostgreSQL's text output ("12.50", "2024-01-02 03:04:05", "t") into buf
  * (NUL-terminated, truncated to cap). For EXPLAIN and error messages. */
 void sql_value_text(const sql_value *v, char *buf, size_t cap);
+
+/* Frees what evaluation cached in e (uncorrelated subqueries' result sets), in its
+ * subexpressions and in the expressions of its subquery plans. The executor calls it once the
+ * query is done; evaluating e afterwards recomputes. */
+void sql_expr_free_cache(sql_expr *e);
 
 /* Copies an expression tree (for plans cloned per thread); subquery plans are shared. */
 sql_expr *sql_expr_copy(tarn_arena *a, const sql_expr *e);

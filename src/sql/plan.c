@@ -288,3 +288,49 @@ int sql_plan_explain(const sql_plan *p, bool analyze, char **buf, size_t *len, t
   if (o.failed) return tarn_err(err, TARN_ENOMEM, "out of memory printing the plan");
   return 0;
 }
+
+/* --- Evaluation caches ---------------------------------------------------------------------------- */
+
+static void free_plan_caches(sql_plan *p, int depth);
+
+static void free_expr_caches(sql_expr *e, int depth) {
+  if (e == NULL || depth > 256) return;
+  if (e->kind == SQL_E_SUBQUERY) free_plan_caches(e->subquery, depth + 1);
+  for (size_t i = 0; i < e->n_args; i++) free_expr_caches(e->args[i], depth + 1);
+  sql_expr_free_cache(e);
+}
+
+static void free_list(sql_expr **es, size_t n, int depth) {
+  for (size_t i = 0; es && i < n; i++) free_expr_caches(es[i], depth);
+}
+
+static void free_plan_caches(sql_plan *p, int depth) {
+  if (p == NULL || depth > 256) return;
+  free_list(p->filters, p->n_filters, depth);
+  free_list(p->rows, p->n_rows * p->n_out, depth);
+  free_expr_caches(p->predicate, depth);
+  free_list(p->exprs, p->n_exprs, depth);
+  free_list(p->keys, p->n_keys, depth);
+  for (size_t a = 0; a < p->n_aggs; a++) {
+    free_list(p->aggs[a].args, p->aggs[a].n_args, depth);
+    free_expr_caches(p->aggs[a].filter, depth);
+    for (size_t i = 0; i < p->aggs[a].n_order; i++) free_expr_caches(p->aggs[a].order[i].expr, depth);
+  }
+  free_expr_caches(p->condition, depth);
+  free_expr_caches(p->residual, depth);
+  free_list(p->left_keys, p->n_join_keys, depth);
+  free_list(p->right_keys, p->n_join_keys, depth);
+  for (size_t i = 0; i < p->n_sort_keys; i++) free_expr_caches(p->sort_keys[i].expr, depth);
+  for (size_t w = 0; w < p->n_windows; w++) {
+    sql_window_call *wc = &p->windows[w];
+    free_list(wc->agg.args, wc->agg.n_args, depth);
+    free_expr_caches(wc->agg.filter, depth);
+    free_list(wc->partition, wc->n_partition, depth);
+    for (size_t i = 0; i < wc->n_order; i++) free_expr_caches(wc->order[i].expr, depth);
+  }
+  if (p->kind == SQL_P_CTE_SCAN) free_plan_caches(p->cte, depth + 1);
+  free_plan_caches(p->child[0], depth + 1);
+  free_plan_caches(p->child[1], depth + 1);
+}
+
+void sql_plan_free_caches(sql_plan *p) { free_plan_caches(p, 0); }

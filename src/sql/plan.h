@@ -232,6 +232,10 @@ int sql_plan_alloc_out(sql_plan_ctx *ctx, sql_plan *p, size_t n);
 /* A fresh column id. */
 int sql_plan_new_id(sql_plan_ctx *ctx);
 
+/* Frees what evaluation cached on the plan's expressions (uncorrelated subquery results),
+ * subquery plans included. Call once the statement is done. */
+void sql_plan_free_caches(sql_plan *p);
+
 /* Prints the plan tree, one node per line, indented (EXPLAIN); with analyze, each line adds
  * rows, time and, for scans, files / row groups / pages skipped. Appends to *buf. */
 int sql_plan_explain(const sql_plan *p, bool analyze, char **buf, size_t *len, tarn_error *err);

@@ -124,6 +124,8 @@ typedef struct sql_value {
     bool b;
   } u;
   const sql_vec *nested; /* LIST/STRUCT/MAP: a 1-row vector holding the value */
+  uint32_t nested_row;   /* the row of `nested` holding the value: 0 for a 1-row vector;
+                            sql_vec_get points into its source vector instead of copying */
 } sql_value;
 
 /* A 1-row vector holding value. Strings are shared. */

@@ -1,0 +1,529 @@
+/*
+ * Joins: a hash join when the optimizer found equi-join keys, a nested loop otherwise.
+ *
+ * The build side (the right child, or the left one when plan->build_left) is read completely
+ * into a row store; with keys, each row's key goes into the key hash table and rows of one key
+ * are chained (head per group, next per row). Rows whose key has a NULL never match and are not
+ * chained, but stay in the store for outer and anti joins. The probe side then streams: per
+ * batch the keys are encoded and looked up once, and matching (probe row, build row) pairs are
+ * gathered into candidate batches of at most SQL_BATCH_ROWS rows; a long chain simply continues
+ * in the next call. For the nested loop every build row is a candidate.
+ *
+ * A residual predicate (the rest of the ON clause) is evaluated on the candidate batch, whose
+ * columns are left then right as in the output. Under SQL's ON semantics it decides what
+ * "matched" means for outer, semi and anti joins; matches are recorded per probe row (for the
+ * probe side's unmatched rows, emitted after each probe batch) and per build row (emitted with
+ * NULLs for the probe side after the probe input ends).
+ *
+ * NOT IN (null_aware anti join): a NULL key on the subquery's side makes every comparison
+ * unknown, so the join produces nothing; a NULL key on the outer side excludes that row, unless
+ * the subquery produced no rows at all.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "sql/exec_util.h"
+
+enum { PHASE_BUILD, PHASE_PROBE, PHASE_FINISH, PHASE_DONE };
+
+typedef struct join_state {
+  sql_exec_ctx *ctx;
+  int phase;
+  int build_side; /* 0: left child, 1: right */
+  sql_join_kind kind;
+  bool hash;
+  sql_expr **build_keys, **probe_keys;
+  size_t n_keys;
+  sql_expr *cond;     /* residual (hash) or condition (nested loop); NULL: every pair matches */
+  bool probe_outer;   /* emit unmatched probe rows with NULLs */
+  bool build_outer;   /* emit unmatched build rows with NULLs */
+  bool semi_probe;    /* SEMI/ANTI whose output side is the probe side */
+  bool semi_build;    /* SEMI/ANTI whose output side is the build side */
+  bool anti;
+  bool null_aware;
+  const sql_type **ltypes, **rtypes;
+  uint32_t n_left, n_right;
+
+  sql_rows build;
+  sql_ktab kt;
+  uint32_t *head, *next;
+  uint32_t head_cap, next_cap;
+  uint8_t *bmatched;   /* per build row */
+  uint8_t *bnull;      /* per build row: its key has a NULL (null-aware anti only) */
+  uint32_t bmcap;
+  bool build_null_key; /* some build key has a NULL */
+  bool probe_null_key; /* some probe key has a NULL */
+  bool probe_any;      /* the probe side produced a row */
+  int64_t charged;
+
+  sql_batch *pb; /* current probe batch */
+  sql_mem *pmem;
+  uint32_t *pgid;
+  uint8_t *pnull;
+  uint8_t *pmatched;
+  uint32_t *psel;
+  uint32_t pcap;
+  uint32_t prow, pchain;
+  bool pdone;
+  uint32_t finish_pos;
+
+  uint32_t pair_p[SQL_BATCH_ROWS], pair_b[SQL_BATCH_ROWS], sel[SQL_BATCH_ROWS];
+} join_state;
+
+/* --- Output batches --------------------------------------------------------------------------- */
+
+/* Columns of one side: from src (rows sel[i], SQL_NONE giving NULL; sel NULL: all NULL). */
+static int side_cols(sql_mem *m, const sql_vec *src, const sql_type **types, uint32_t n_cols,
+                     const uint32_t *sel, uint32_t n, sql_vec *out, tarn_error *err) {
+  for (uint32_t c = 0; c < n_cols; c++) {
+    int rc = sel && src ? sql_gather_nullable(m, &src[c], sel, n, &out[c], err)
+                        : sql_vec_all_null(m, types[c], n, &out[c], err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* A batch of n rows from probe rows psel and build rows bsel (either NULL: that side all NULL).
+ * both: left and right columns even for SEMI/ANTI (a candidate batch for the residual). */
+static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel,
+                      const uint32_t *bsel, uint32_t n, bool both, sql_batch **out) {
+  bool semi = s->kind == SQL_JOIN_SEMI || s->kind == SQL_JOIN_ANTI;
+  uint32_t n_cols = s->n_left + (semi && !both ? 0 : s->n_right);
+  sql_batch *b;
+  int rc = sql_batch_new(n_cols, n, &b, ctx->err);
+  if (rc) return rc;
+  if ((s->pb && sql_mem_add_parent(b->mem, s->pb->mem)) ||
+      sql_mem_add_parent(b->mem, s->build.mem))
+    rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  const sql_vec *pcols = s->pb ? s->pb->cols : NULL;
+  const uint32_t *lsel = s->build_side == 0 ? bsel : psel;
+  const uint32_t *rsel = s->build_side == 0 ? psel : bsel;
+  const sql_vec *lsrc = s->build_side == 0 ? s->build.cols : pcols;
+  const sql_vec *rsrc = s->build_side == 0 ? pcols : s->build.cols;
+  if (!rc) rc = side_cols(b->mem, lsrc, s->ltypes, s->n_left, lsel, n, b->cols, ctx->err);
+  if (!rc && n_cols > s->n_left)
+    rc = side_cols(b->mem, rsrc, s->rtypes, s->n_right, rsel, n, b->cols + s->n_left, ctx->err);
+  if (rc) {
+    sql_batch_free(b);
+    return rc;
+  }
+  *out = b;
+  return 0;
+}
+
+/* --- Build -------------------------------------------------------------------------------------- */
+
+static int join_account(join_state *s, sql_exec_ctx *ctx) {
+  int64_t total = (int64_t)(sql_rows_bytes(&s->build) + sql_ktab_bytes(&s->kt)) +
+                  (int64_t)s->head_cap * 4 + (int64_t)s->next_cap * 4 + s->bmcap * 2;
+  if (total <= s->charged) return 0;
+  int rc = sql_charge_or_fail(ctx, total - s->charged, "the hash join's build side");
+  if (!rc) s->charged = total;
+  return rc;
+}
+
+static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
+  uint32_t n = in->n_rows, base = s->build.n;
+  int rc = sql_rows_append(&s->build, in->cols, 0, n, ctx->err);
+  if (rc) return rc;
+  if (s->build_outer || s->semi_build) {
+    void *m = s->bmatched;
+    uint32_t cap = s->bmcap;
+    if (sql_grow(&m, &cap, s->build.n, 1, ctx->err)) return TARN_ENOMEM;
+    s->bmatched = m;
+    void *z = s->bnull ? realloc(s->bnull, cap) : malloc(cap);
+    if (!z) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+    s->bnull = z;
+    s->bmcap = cap;
+    memset(s->bmatched + base, 0, n);
+    memset(s->bnull + base, 0, n);
+  }
+  if (!s->hash) return join_account(s, ctx);
+  sql_mem *scratch = sql_mem_new();
+  sql_vec *kv = calloc(s->n_keys, sizeof *kv);
+  sql_vec **kp = calloc(s->n_keys, sizeof *kp);
+  uint32_t *gids = malloc(n * sizeof *gids), *sel = malloc(n * sizeof *sel);
+  if (!scratch || !kv || !kp || !gids || !sel) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  sql_keys keys;
+  if (!rc) rc = sql_eval_all(ctx, scratch, s->build_keys, s->n_keys, in, kv);
+  for (size_t k = 0; !rc && k < s->n_keys; k++) kp[k] = &kv[k];
+  if (!rc) rc = sql_keys_encode(scratch, kp, NULL, s->n_keys, n, &keys, ctx->err);
+  uint32_t m = 0;
+  for (uint32_t i = 0; !rc && i < n; i++) {
+    if (keys.has_null[i]) {
+      s->build_null_key = true;
+      if (s->bnull) s->bnull[base + i] = 1;
+    } else {
+      sel[m++] = i;
+    }
+  }
+  if (!rc) rc = sql_ktab_insert(&s->kt, &keys, sel, m, gids, NULL, ctx->err);
+  if (!rc) {
+    void *h = s->head;
+    uint32_t old = s->head_cap;
+    rc = sql_grow(&h, &s->head_cap, s->kt.n, sizeof(uint32_t), ctx->err);
+    s->head = h;
+    if (!rc)
+      for (uint32_t g = old; g < s->head_cap; g++) s->head[g] = SQL_NONE;
+  }
+  if (!rc) {
+    void *nx = s->next;
+    rc = sql_grow(&nx, &s->next_cap, s->build.n, sizeof(uint32_t), ctx->err);
+    s->next = nx;
+  }
+  if (!rc) {
+    /* Pushed in reverse so that a chain lists the rows of one batch in input order. */
+    for (uint32_t k = m; k-- > 0;) {
+      uint32_t i = sel[k], g = gids[i], r = base + i;
+      s->next[r] = s->head[g];
+      s->head[g] = r;
+    }
+  }
+  free(kv);
+  free(kp);
+  free(gids);
+  free(sel);
+  if (scratch) sql_mem_release(scratch);
+  return rc ? rc : join_account(s, ctx);
+}
+
+static int join_build(sql_op *op, sql_exec_ctx *ctx) {
+  join_state *s = op->state;
+  sql_op *b = op->child[s->build_side];
+  for (;;) {
+    sql_batch *in;
+    int rc = b->vt->next(b, ctx, &in);
+    if (rc) return rc;
+    if (!in) break;
+    rc = in->n_rows ? build_batch(s, ctx, in) : 0;
+    sql_batch_free(in);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* --- Probe -------------------------------------------------------------------------------------- */
+
+static void drop_probe(join_state *s) {
+  sql_batch_free(s->pb);
+  s->pb = NULL;
+  if (s->pmem) sql_mem_release(s->pmem);
+  s->pmem = NULL;
+}
+
+static int probe_start(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
+  uint32_t n = in->n_rows;
+  s->pb = in;
+  s->prow = 0;
+  s->pchain = SQL_NONE;
+  s->pdone = false;
+  s->probe_any = true;
+  if (n > s->pcap) {
+    free(s->pgid);
+    free(s->pnull);
+    free(s->pmatched);
+    free(s->psel);
+    s->pgid = malloc(n * sizeof *s->pgid);
+    s->pnull = malloc(n);
+    s->pmatched = malloc(n);
+    s->psel = malloc(n * sizeof *s->psel);
+    s->pcap = n;
+    if (!s->pgid || !s->pnull || !s->pmatched || !s->psel) {
+      s->pcap = 0;
+      return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+    }
+  }
+  memset(s->pmatched, 0, n);
+  memset(s->pnull, 0, n);
+  if (!s->hash) return 0;
+  s->pmem = sql_mem_new();
+  if (!s->pmem) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  sql_vec *kv = sql_mem_alloc(s->pmem, s->n_keys, sizeof *kv);
+  sql_vec **kp = sql_mem_alloc(s->pmem, s->n_keys, sizeof *kp);
+  if (!kv || !kp) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  int rc = sql_eval_all(ctx, s->pmem, s->probe_keys, s->n_keys, in, kv);
+  if (rc) return rc;
+  for (size_t k = 0; k < s->n_keys; k++) kp[k] = &kv[k];
+  sql_keys keys;
+  rc = sql_keys_encode(s->pmem, kp, NULL, s->n_keys, n, &keys, ctx->err);
+  if (rc) return rc;
+  sql_ktab_lookup(&s->kt, &keys, NULL, n, s->pgid);
+  for (uint32_t i = 0; i < n; i++) {
+    if (keys.has_null[i]) {
+      s->pgid[i] = SQL_NONE;
+      s->pnull[i] = 1;
+      s->probe_null_key = true;
+    }
+  }
+  /* Without a residual, SEMI and ANTI need no pairs: a key in the table is a match. */
+  if (s->semi_probe && !s->cond) {
+    for (uint32_t i = 0; i < n; i++) s->pmatched[i] = s->pgid[i] != SQL_NONE;
+    s->pdone = true;
+  }
+  return 0;
+}
+
+/* Runs the residual over n candidate pairs; records matches and, for the joins that output
+ * pairs, returns the passing ones in *out. */
+static int process_pairs(join_state *s, sql_exec_ctx *ctx, uint32_t n, sql_batch **out) {
+  bool semi = s->kind == SQL_JOIN_SEMI || s->kind == SQL_JOIN_ANTI;
+  sql_batch *cand = NULL;
+  uint32_t m = n;
+  const uint32_t *pass = NULL;
+  int rc = 0;
+  if (s->cond) {
+    rc = join_batch(s, ctx, s->pair_p, s->pair_b, n, true, &cand);
+    sql_mem *scratch = rc ? NULL : sql_mem_new();
+    if (!rc && !scratch) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+    if (!rc) {
+      sql_eval_ctx ectx;
+      sql_exec_eval_ctx(ctx, scratch, &ectx);
+      rc = sql_expr_select(&ectx, s->cond, cand, s->sel, &m);
+    }
+    if (scratch) sql_mem_release(scratch);
+    pass = s->sel;
+  }
+  if (!rc) {
+    for (uint32_t k = 0; k < m; k++) {
+      uint32_t j = pass ? pass[k] : k;
+      s->pmatched[s->pair_p[j]] = 1;
+      if (s->bmatched) s->bmatched[s->pair_b[j]] = 1;
+    }
+  }
+  if (!rc && !semi && m > 0) {
+    if (!cand) {
+      rc = join_batch(s, ctx, s->pair_p, s->pair_b, n, false, out);
+    } else if (m == n) {
+      *out = cand;
+      cand = NULL;
+    } else {
+      rc = sql_batch_select(cand, s->sel, m, out, ctx->err);
+    }
+  }
+  sql_batch_free(cand);
+  return rc;
+}
+
+/* Fills the pair buffers from the current probe batch; returns the number of pairs. */
+static uint32_t fill_pairs(join_state *s) {
+  uint32_t n = 0, rows = s->pb->n_rows;
+  while (s->prow < rows && n < SQL_BATCH_ROWS) {
+    uint32_t r;
+    if (s->hash) {
+      uint32_t g = s->pgid[s->prow];
+      if (g == SQL_NONE) {
+        s->prow++;
+        continue;
+      }
+      r = s->pchain == SQL_NONE ? s->head[g] : s->pchain;
+      while (r != SQL_NONE && n < SQL_BATCH_ROWS) {
+        s->pair_p[n] = s->prow;
+        s->pair_b[n++] = r;
+        r = s->next[r];
+      }
+      if (r == SQL_NONE) {
+        s->prow++;
+        s->pchain = SQL_NONE;
+      } else {
+        s->pchain = r;
+      }
+    } else {
+      r = s->pchain == SQL_NONE ? 0 : s->pchain;
+      while (r < s->build.n && n < SQL_BATCH_ROWS) {
+        s->pair_p[n] = s->prow;
+        s->pair_b[n++] = r++;
+      }
+      if (r >= s->build.n) {
+        s->prow++;
+        s->pchain = SQL_NONE;
+      } else {
+        s->pchain = r;
+      }
+    }
+  }
+  if (s->prow >= rows) s->pdone = true;
+  return n;
+}
+
+/* After a probe batch's pairs: its unmatched rows (outer / anti) or matched ones (semi). */
+static int probe_rest(join_state *s, sql_exec_ctx *ctx, sql_batch **out) {
+  if (!s->probe_outer && !s->semi_probe) return 0;
+  uint32_t n = s->pb->n_rows, m = 0;
+  bool semi = s->kind == SQL_JOIN_SEMI;
+  for (uint32_t i = 0; i < n; i++) {
+    bool matched = s->pmatched[i];
+    /* NULL NOT IN (a non-empty set) is unknown, not true. */
+    if (s->anti && s->null_aware && s->pnull[i] && s->build.n > 0) matched = true;
+    if (s->semi_probe ? matched == semi : !matched) s->psel[m++] = i;
+  }
+  if (m == 0) return 0;
+  if (s->semi_probe) {
+    if (m == n) {
+      *out = s->pb;
+      s->pb = NULL;
+      return 0;
+    }
+    return sql_batch_select(s->pb, s->psel, m, out, ctx->err);
+  }
+  return join_batch(s, ctx, s->psel, NULL, m, false, out);
+}
+
+/* After the probe input: unmatched build rows (outer / anti) or matched ones (semi), with the
+ * probe side's columns NULL. */
+static int finish_next(join_state *s, sql_exec_ctx *ctx, sql_batch **out) {
+  if (!s->build_outer && !s->semi_build) return 0;
+  bool semi = s->kind == SQL_JOIN_SEMI;
+  /* NOT IN with the subquery on the probe side: one NULL there and nothing is true. */
+  if (s->anti && s->null_aware && s->probe_null_key) return 0;
+  while (s->finish_pos < s->build.n) {
+    uint32_t m = 0;
+    while (s->finish_pos < s->build.n && m < SQL_BATCH_ROWS) {
+      uint32_t r = s->finish_pos++;
+      bool matched = s->bmatched[r];
+      if (s->anti && s->null_aware && s->bnull[r] && s->probe_any) matched = true;
+      if (s->semi_build ? matched == semi : !matched) s->sel[m++] = r;
+    }
+    if (m > 0) return join_batch(s, ctx, NULL, s->sel, m, false, out);
+  }
+  return 0;
+}
+
+static int join_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
+  join_state *s = op->state;
+  *out = NULL;
+  for (;;) {
+    int rc = 0;
+    switch (s->phase) {
+    case PHASE_BUILD:
+      rc = join_build(op, ctx);
+      if (rc) return rc;
+      s->phase = PHASE_PROBE;
+      if (s->anti && s->null_aware && s->semi_probe && s->build_null_key)
+        s->phase = PHASE_DONE; /* x NOT IN (..., NULL, ...) is never true */
+      else if (s->build.n == 0 && !s->probe_outer && !(s->semi_probe && s->anti) &&
+               !s->semi_build && !s->build_outer)
+        s->phase = PHASE_DONE; /* nothing can match: the probe side need not run */
+      break;
+    case PHASE_PROBE: {
+      if (!s->pb) {
+        sql_op *pc = op->child[1 - s->build_side];
+        sql_batch *in;
+        rc = pc->vt->next(pc, ctx, &in);
+        if (rc) return rc;
+        if (!in) {
+          s->phase = PHASE_FINISH;
+          break;
+        }
+        if (in->n_rows == 0) {
+          sql_batch_free(in);
+          break;
+        }
+        rc = probe_start(s, ctx, in);
+        if (rc) return rc;
+      }
+      if (!s->pdone) {
+        uint32_t n = fill_pairs(s);
+        if (n) {
+          rc = process_pairs(s, ctx, n, out);
+          if (rc || *out) return rc;
+        }
+        break;
+      }
+      rc = probe_rest(s, ctx, out);
+      drop_probe(s);
+      if (rc || *out) return rc;
+      break;
+    }
+    case PHASE_FINISH:
+      rc = finish_next(s, ctx, out);
+      if (rc || *out) return rc;
+      s->phase = PHASE_DONE;
+      break;
+    default: return 0;
+    }
+  }
+}
+
+static int join_open(sql_op *op, sql_exec_ctx *ctx) {
+  join_state *s = op->state;
+  s->ctx = ctx;
+  s->phase = PHASE_BUILD;
+  return sql_xop_open_children(op, ctx);
+}
+
+static void join_close(sql_op *op) {
+  join_state *s = op->state;
+  if (!s) return;
+  sql_xop_close_children(op);
+  drop_probe(s);
+  sql_rows_free(&s->build);
+  sql_ktab_free(&s->kt);
+  free(s->head);
+  free(s->next);
+  free(s->bmatched);
+  free(s->bnull);
+  free(s->pgid);
+  free(s->pnull);
+  free(s->pmatched);
+  free(s->psel);
+  if (s->ctx && s->charged) sql_exec_charge(s->ctx, -s->charged);
+  free(s);
+  op->state = NULL;
+}
+
+static const sql_op_vtable join_vt = {"join", join_open, join_next, join_close};
+
+int sql_op_join(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
+  int rc = sql_xop_new(ctx, p, &join_vt, sizeof(join_state), 2, out);
+  if (rc) return rc;
+  join_state *s = (*out)->state;
+  sql_plan *l = p->child[0], *r = p->child[1];
+  s->kind = p->join_kind;
+  s->hash = p->n_join_keys > 0;
+  s->n_keys = p->n_join_keys;
+  s->build_side = p->build_left ? 0 : 1;
+  int probe_side = 1 - s->build_side;
+  bool left_outer = s->kind == SQL_JOIN_LEFT || s->kind == SQL_JOIN_FULL;
+  bool right_outer = s->kind == SQL_JOIN_RIGHT || s->kind == SQL_JOIN_FULL;
+  s->probe_outer = probe_side == 0 ? left_outer : right_outer;
+  s->build_outer = s->build_side == 0 ? left_outer : right_outer;
+  bool semi = s->kind == SQL_JOIN_SEMI || s->kind == SQL_JOIN_ANTI;
+  s->semi_probe = semi && probe_side == 0;
+  s->semi_build = semi && s->build_side == 0;
+  s->anti = s->kind == SQL_JOIN_ANTI;
+  s->null_aware = p->null_aware;
+  s->n_left = (uint32_t)l->n_out;
+  s->n_right = (uint32_t)r->n_out;
+  s->ltypes = l->out_types;
+  s->rtypes = r->out_types;
+  if (p->n_out != (semi ? l->n_out : l->n_out + r->n_out))
+    return sql_xop_fail(*out, tarn_err(ctx->err, TARN_EINVAL,
+                                       "internal error: join output has %zu columns", p->n_out));
+  if (s->hash) {
+    rc = sql_resolve_all(p->left_keys, p->n_join_keys, l, ctx->err);
+    if (!rc) rc = sql_resolve_all(p->right_keys, p->n_join_keys, r, ctx->err);
+    for (size_t k = 0; !rc && k < p->n_join_keys; k++)
+      if (!sql_type_equal(p->left_keys[k]->type, p->right_keys[k]->type))
+        rc = tarn_err(ctx->err, TARN_EINVAL, "internal error: join keys of different types");
+    if (rc) return sql_xop_fail(*out, rc);
+    s->build_keys = s->build_side == 0 ? p->left_keys : p->right_keys;
+    s->probe_keys = s->build_side == 0 ? p->right_keys : p->left_keys;
+    s->cond = p->residual;
+  } else {
+    s->cond = p->residual ? p->residual : p->condition;
+  }
+  if (s->cond) {
+    /* The residual sees candidate batches: left columns, then right. */
+    int *ids = malloc((l->n_out + r->n_out + 1) * sizeof *ids);
+    if (!ids) return sql_xop_fail(*out, tarn_err(ctx->err, TARN_ENOMEM, "out of memory"));
+    memcpy(ids, l->out_ids, l->n_out * sizeof *ids);
+    memcpy(ids + l->n_out, r->out_ids, r->n_out * sizeof *ids);
+    rc = sql_expr_resolve(s->cond, ids, l->n_out + r->n_out, ctx->err);
+    free(ids);
+    if (rc) return sql_xop_fail(*out, rc);
+  }
+  const sql_plan *bp = p->child[s->build_side];
+  rc = sql_rows_init(&s->build, bp->out_types, (uint32_t)bp->n_out, ctx->err);
+  return rc ? sql_xop_fail(*out, rc) : 0;
+}
