@@ -45,6 +45,7 @@ typedef struct cte_def {
 /* Aggregation context of the SELECT being bound. */
 typedef struct agg_ctx {
   bool allowed;  /* aggregates may appear (select list, HAVING, ORDER BY) */
+  const char *clause; /* where binding is when they may not ("WHERE", "GROUP BY") */
   sql_plan *agg; /* the aggregate node (NULL until the first aggregate or GROUP BY) */
   size_t cap_aggs;
   bool in_agg_arg;   /* binding an aggregate's arguments: nested aggregates are errors */
@@ -330,8 +331,13 @@ static int lookup_column(binder *b, scope *s, const char *table, const char *nam
       return 0;
     }
   }
-  /* A table name alone refers to the whole row: not supported; report the column. */
-  if (table) return tarn_err(b->err, TARN_EINVAL, "column %s.%s does not exist", table, name);
+  if (table) {
+    bool known = false;
+    for (scope *sc = s; sc && !known; sc = sc->outer)
+      for (size_t i = 0; i < sc->n && !known; i++) known = sc->cols[i].table && strcmp(sc->cols[i].table, table) == 0;
+    if (!known) return tarn_err(b->err, TARN_EINVAL, "missing FROM-clause entry for table \"%s\"", table);
+    return tarn_err(b->err, TARN_EINVAL, "column %s.%s does not exist", table, name);
+  }
   return tarn_err(b->err, TARN_EINVAL, "column \"%s\" does not exist", name);
 }
 
@@ -476,6 +482,19 @@ static int make_func(binder *b, const char *name, sql_expr **args, size_t n, sql
       rc = cast_to(b, &e->args[i], casts[i]);
       if (rc) return rc;
     }
+  }
+  /* round(numeric, n) and trunc(numeric, n) have scale n in PostgreSQL (0 for n <= 0). */
+  if ((strcmp(name, "round") == 0 || strcmp(name, "trunc") == 0) && n == 2 && e->type->id == SQL_DECIMAL &&
+      e->args[1]->kind == SQL_E_CONST && !e->args[1]->value.is_null && sql_type_is_integer(e->args[1]->type->id)) {
+    int64_t places = e->args[1]->value.u.i64;
+    int scale = places <= 0 ? 0 : places >= e->type->scale ? e->type->scale : (int)places;
+    const sql_type *t = sql_type_decimal(b->a, e->type->precision, scale);
+    if (t == NULL) return oom(b);
+    sql_expr *c = new_expr(b, SQL_E_CAST, t);
+    if (c == NULL || set_args(b, c, 1)) return oom(b);
+    c->args[0] = e;
+    *out = fold(b, c);
+    return 0;
   }
   *out = fold(b, e);
   return 0;
@@ -823,7 +842,8 @@ static int bind_aggregate(binder *b, scope *s, const PgQuery__FuncCall *fc, cons
                           sql_expr **out) {
   agg_ctx *g = b->agg;
   if (g == NULL || !g->allowed)
-    return tarn_err(b->err, TARN_EINVAL, "aggregate functions are not allowed here (%s)", name);
+    return tarn_err(b->err, TARN_EINVAL, "aggregate functions are not allowed in %s (%s)",
+                    g && g->clause ? g->clause : "this context", name);
   if (g->in_agg_arg)
     return tarn_err(b->err, TARN_EINVAL, "aggregate function calls cannot be nested");
   sql_agg_call call;
@@ -938,7 +958,8 @@ static int bind_window(binder *b, scope *s, const PgQuery__FuncCall *fc, const c
                        sql_expr **out) {
   agg_ctx *g = b->agg;
   if (g == NULL || !g->windows_allowed)
-    return tarn_err(b->err, TARN_EINVAL, "window functions are not allowed here (%s)", name);
+    return tarn_err(b->err, TARN_EINVAL, "window functions are not allowed in %s (%s)",
+                    g && g->clause ? g->clause : "this context", name);
   sql_window_call w;
   memset(&w, 0, sizeof w);
   static const struct {
@@ -1562,6 +1583,9 @@ static int apply_alias_columns(const PgQuery__Alias *al, scope *s, size_t first)
   return 0;
 }
 
+static sql_plan *make_project(binder *b, sql_plan *child, sql_expr **exprs, const char **names,
+                              size_t n);
+
 static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_plan **plan,
                      scope *s) {
   sql_plan *l, *r;
@@ -1595,6 +1619,7 @@ static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_p
   }
   /* USING / NATURAL: equalities on the shared names; the right-hand copies are hidden. */
   const char *using_names[64];
+  size_t using_left[64], using_right[64];
   size_t n_using = 0;
   if (je->is_natural) {
     for (size_t i = left_start; i < right_start; i++)
@@ -1629,8 +1654,8 @@ static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_p
       if (rc) return rc;
     }
     rcol->hidden = true;
-    /* For RIGHT joins the visible copy should be the right one; for FULL, a COALESCE. Kept simple:
-     * the left copy stays visible, the right one stays reachable by its qualified name. */
+    using_left[u] = (size_t)(lc - s->cols);
+    using_right[u] = (size_t)(rcol - s->cols);
   }
   if (je->quals) {
     sql_expr *q;
@@ -1648,6 +1673,54 @@ static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_p
   }
   if (cond == NULL && j->join_kind == SQL_JOIN_INNER) j->join_kind = SQL_JOIN_CROSS;
   j->condition = cond;
+  /* The merged USING column is the right one for RIGHT joins and COALESCE(left, right) for FULL
+   * joins: a projection above the join computes it, and the unqualified name now means it. */
+  if (n_using && (j->join_kind == SQL_JOIN_RIGHT || j->join_kind == SQL_JOIN_FULL)) {
+    size_t n_all = j->n_out + n_using;
+    sql_expr **exprs = bz(b, n_all, sizeof *exprs);
+    const char **names = bz(b, n_all, sizeof *names);
+    if (exprs == NULL || names == NULL) return oom(b);
+    for (size_t i = 0; i < j->n_out; i++) {
+      exprs[i] = col_ref(b, j->out_ids[i], j->out_types[i]);
+      names[i] = j->out_names[i];
+      if (exprs[i] == NULL) return oom(b);
+    }
+    for (size_t u = 0; u < n_using; u++) {
+      scope_col *lc = &s->cols[using_left[u]], *rcol = &s->cols[using_right[u]];
+      sql_expr *merged;
+      if (j->join_kind == SQL_JOIN_RIGHT) {
+        merged = col_ref(b, rcol->id, rcol->type);
+        if (merged == NULL) return oom(b);
+      } else {
+        merged = new_expr(b, SQL_E_COALESCE, lc->type);
+        if (merged == NULL || set_args(b, merged, 2)) return oom(b);
+        merged->args[0] = col_ref(b, lc->id, lc->type);
+        merged->args[1] = col_ref(b, rcol->id, rcol->type);
+      }
+      exprs[j->n_out + u] = merged;
+      names[j->n_out + u] = lc->name;
+    }
+    sql_plan *proj = make_project(b, j, exprs, names, n_all);
+    if (proj == NULL) return oom(b);
+    /* Pass-through columns keep their ids, so names bound to them stay valid above. */
+    for (size_t i = 0; i < j->n_out; i++) proj->out_ids[i] = j->out_ids[i];
+    for (size_t u = 0; u < n_using; u++) {
+      /* The visible entry takes the merged column; l.k / r.k stay reachable when qualified. */
+      scope_col *lc = &s->cols[using_left[u]];
+      scope_col merged = *lc;
+      merged.id = proj->out_ids[j->n_out + u];
+      merged.table = NULL;
+      scope_col left_copy = *lc;
+      left_copy.hidden = true;
+      *lc = merged;
+      int rc2 = scope_add(b, s, left_copy.table, left_copy.name, left_copy.id, left_copy.type);
+      if (rc2) return rc2;
+      s->cols[s->n - 1].hidden = true;
+    }
+    if (je->alias) apply_alias_columns(je->alias, s, left_start);
+    *plan = proj;
+    return 0;
+  }
   if (je->alias) apply_alias_columns(je->alias, s, left_start);
   *plan = j;
   return 0;
@@ -2127,6 +2200,7 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
   b->agg = &g;
 
   /* WHERE */
+  g.clause = "WHERE";
   if (st->where_clause) {
     sql_expr *w;
     rc = bind_expr(b, &s, st->where_clause, &w);
@@ -2207,6 +2281,8 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
       goto done;
     }
     g.allowed = false;
+    g.windows_allowed = false;
+    g.clause = "GROUP BY";
     for (size_t i = 0; i < st->n_group_clause; i++) {
       const PgQuery__Node *gn = st->group_clause[i];
       int k;
@@ -2243,7 +2319,9 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
       agg->keys[agg->n_keys++] = e;
     }
     g.allowed = true;
+    g.windows_allowed = true;
   }
+  g.clause = NULL;
 
   /* HAVING */
   sql_expr *having = NULL;

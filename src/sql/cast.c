@@ -233,8 +233,10 @@ size_t sql_dec_format(sql_i128 v, int scale, char *buf) {
     w /= 10;
   } while (w);
   /* Drop leading zeros the chunked loop may have produced, then pad to one integer digit. */
-  while (n > 1 && tmp[n - 1] == '0') n--;
-  while (n <= scale) tmp[n++] = '0';
+  while (n > 1 && tmp[n - 1] == '0')
+    n--;
+  while (n <= scale)
+    tmp[n++] = '0';
   size_t len = 0;
   if (v < 0) buf[len++] = '-';
   for (int k = n - 1; k >= 0; k--) {
@@ -254,7 +256,8 @@ static void trim(const char **s, size_t *n) {
     (*s)++;
     (*n)--;
   }
-  while (*n && is_space((*s)[*n - 1])) (*n)--;
+  while (*n && is_space((*s)[*n - 1]))
+    (*n)--;
 }
 
 int sql_dec_parse(const char *s, size_t n, int precision, int scale, sql_i128 *out) {
@@ -306,7 +309,8 @@ int sql_dec_parse(const char *s, size_t n, int precision, int scale, sql_i128 *o
   }
   if (shift >= 0) {
     if (nd + shift > 38) return SQL_PARSE_RANGE;
-    for (int k = 0; k < nd; k++) v = v * 10 + (digits[k] - '0');
+    for (int k = 0; k < nd; k++)
+      v = v * 10 + (digits[k] - '0');
     v *= sql_pow10((int)shift);
   } else {
     int64_t keep = nd + shift;
@@ -315,7 +319,8 @@ int sql_dec_parse(const char *s, size_t n, int precision, int scale, sql_i128 *o
       round_digit = 0;
     } else {
       if (keep > 38) return SQL_PARSE_RANGE;
-      for (int64_t k = 0; k < keep; k++) v = v * 10 + (digits[k] - '0');
+      for (int64_t k = 0; k < keep; k++)
+        v = v * 10 + (digits[k] - '0');
       round_digit = digits[keep] - '0';
     }
     if (round_digit >= 5) v++;
@@ -431,7 +436,8 @@ size_t sql_fmt_int(int64_t v, char *buf) {
   } while (u);
   size_t len = 0;
   if (v < 0) buf[len++] = '-';
-  while (n) buf[len++] = tmp[--n];
+  while (n)
+    buf[len++] = tmp[--n];
   buf[len] = '\0';
   return len;
 }
@@ -466,14 +472,16 @@ size_t sql_fmt_double(double d, bool float4, char *buf) {
   for (; *p && *p != 'e'; p++)
     if (*p >= '0' && *p <= '9') digits[nd++] = *p;
   int exp10 = atoi(p + 1);
-  while (nd > 1 && digits[nd - 1] == '0') nd--;
+  while (nd > 1 && digits[nd - 1] == '0')
+    nd--;
   size_t len = 0;
   if (neg) buf[len++] = '-';
   if (exp10 < -4 || exp10 >= (float4 ? 6 : 15)) {
     buf[len++] = digits[0];
     if (nd > 1) {
       buf[len++] = '.';
-      for (int k = 1; k < nd; k++) buf[len++] = digits[k];
+      for (int k = 1; k < nd; k++)
+        buf[len++] = digits[k];
     }
     len += (size_t)sprintf(buf + len, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
     return len;
@@ -486,8 +494,10 @@ size_t sql_fmt_double(double d, bool float4, char *buf) {
   } else {
     buf[len++] = '0';
     buf[len++] = '.';
-    for (int k = 0; k < -exp10 - 1; k++) buf[len++] = '0';
-    for (int k = 0; k < nd; k++) buf[len++] = digits[k];
+    for (int k = 0; k < -exp10 - 1; k++)
+      buf[len++] = '0';
+    for (int k = 0; k < nd; k++)
+      buf[len++] = digits[k];
   }
   buf[len] = '\0';
   return len;
@@ -499,7 +509,8 @@ static size_t fmt_fraction(int64_t usec, char *buf) {
   char tmp[8];
   snprintf(tmp, sizeof tmp, "%06lld", (long long)usec);
   int n = 6;
-  while (n > 0 && tmp[n - 1] == '0') n--;
+  while (n > 0 && tmp[n - 1] == '0')
+    n--;
   buf[0] = '.';
   memcpy(buf + 1, tmp, (size_t)n);
   return (size_t)n + 1;
@@ -525,8 +536,8 @@ size_t sql_fmt_date(int64_t d, char *buf) {
 
 static size_t fmt_tod(int64_t t, char *buf) {
   int64_t h = t / SQL_USEC_PER_HOUR, mi = t / SQL_USEC_PER_MIN % 60, s = t / SQL_USEC_PER_SEC % 60;
-  size_t len = (size_t)sprintf(buf, "%02lld:%02lld:%02lld", (long long)h, (long long)mi,
-                               (long long)s);
+  size_t len =
+      (size_t)sprintf(buf, "%02lld:%02lld:%02lld", (long long)h, (long long)mi, (long long)s);
   len += fmt_fraction(t % SQL_USEC_PER_SEC, buf + len);
   buf[len] = '\0';
   return len;
@@ -551,9 +562,9 @@ size_t sql_fmt_timestamp(int64_t ts, bool tz, char *buf) {
 static size_t interval_part(char *buf, int64_t value, const char *unit, bool *is_zero,
                             bool *is_before) {
   if (value == 0) return 0;
-  size_t len = (size_t)sprintf(buf, "%s%s%lld %s%s", *is_zero ? "" : " ",
-                               *is_before && value > 0 ? "+" : "", (long long)value, unit,
-                               value != 1 ? "s" : "");
+  size_t len =
+      (size_t)sprintf(buf, "%s%s%lld %s%s", *is_zero ? "" : " ", *is_before && value > 0 ? "+" : "",
+                      (long long)value, unit, value != 1 ? "s" : "");
   *is_before = value < 0;
   *is_zero = false;
   return len;
@@ -571,7 +582,9 @@ size_t sql_fmt_interval(sql_interval iv, char *buf) {
     sql_u128 u = minus ? (sql_u128)0 - (sql_u128)(sql_i128)us : (sql_u128)us;
     uint64_t a = (uint64_t)u;
     len += (size_t)sprintf(buf + len, "%s%s%02llu:%02llu:%02llu", is_zero ? "" : " ",
-                           minus ? "-" : is_before ? "+" : "",
+                           minus       ? "-"
+                           : is_before ? "+"
+                                       : "",
                            (unsigned long long)(a / (uint64_t)SQL_USEC_PER_HOUR),
                            (unsigned long long)(a / (uint64_t)SQL_USEC_PER_MIN % 60),
                            (unsigned long long)(a / (uint64_t)SQL_USEC_PER_SEC % 60));
@@ -734,8 +747,10 @@ static size_t parse_tod(const char *s, size_t n, size_t i, int64_t *tod, int *er
       int64_t frac = 0;
       int round = 0;
       while (i < n && s[i] >= '0' && s[i] <= '9') {
-        if (k < 6) frac = frac * 10 + (s[i] - '0');
-        else if (k == 6) round = s[i] >= '5';
+        if (k < 6)
+          frac = frac * 10 + (s[i] - '0');
+        else if (k == 6)
+          round = s[i] >= '5';
         k++;
         i++;
       }
@@ -810,7 +825,8 @@ static int dt_parse(const char *s, size_t n, dt_parts *p) {
     if (k < n && (s[k] == 'T' || s[k] == 't')) {
       k++;
     } else {
-      while (k < n && is_space(s[k])) k++;
+      while (k < n && is_space(s[k]))
+        k++;
     }
     if (k < n && s[k] >= '0' && s[k] <= '9') i = k;
   }
@@ -821,7 +837,8 @@ static int dt_parse(const char *s, size_t n, dt_parts *p) {
     i = k;
   }
   /* Time zone, then an era. */
-  while (i < n && is_space(s[i])) i++;
+  while (i < n && is_space(s[i]))
+    i++;
   if (i < n && (s[i] == 'Z' || s[i] == 'z') && (i + 1 == n || is_space(s[i + 1]))) {
     p->has_tz = true;
     i++;
@@ -830,7 +847,8 @@ static int dt_parse(const char *s, size_t n, dt_parts *p) {
     p->has_tz = true;
     i += 3;
   }
-  while (i < n && is_space(s[i])) i++;
+  while (i < n && is_space(s[i]))
+    i++;
   if (i < n && (s[i] == '+' || s[i] == '-') && p->has_time) {
     int sign = s[i] == '-' ? -1 : 1;
     int64_t h, mi = 0, sec = 0;
@@ -858,9 +876,10 @@ static int dt_parse(const char *s, size_t n, dt_parts *p) {
     p->tz_sec = sign * (int)(h * 3600 + mi * 60 + sec);
     i = k;
   }
-  while (i < n && is_space(s[i])) i++;
+  while (i < n && is_space(s[i]))
+    i++;
+  if (p->has_date && p->year == 0) return SQL_PARSE_RANGE; /* there is no year 0 */
   if (i + 2 <= n && word_eq(s + i, 2, "bc") && p->has_date) {
-    if (p->year <= 0) return SQL_PARSE_RANGE;
     p->year = 1 - p->year;
     i += 2;
   } else if (i + 2 <= n && word_eq(s + i, 2, "ad") && p->has_date) {
@@ -868,7 +887,7 @@ static int dt_parse(const char *s, size_t n, dt_parts *p) {
   }
   if (i != n) return SQL_PARSE_SYNTAX;
   if (p->has_date) {
-    if (p->year == 0 || p->month < 1 || p->month > 12 || p->day < 1 ||
+    if (p->month < 1 || p->month > 12 || p->day < 1 ||
         p->day > sql_days_in_month(p->year, p->month))
       return SQL_PARSE_RANGE;
   }
@@ -879,10 +898,14 @@ int sql_parse_date(const char *s, size_t n, int64_t *out) {
   dt_parts p;
   int rc = dt_parse(s, n, &p);
   if (rc) return rc;
-  if (p.special == 1) *out = SQL_DATE_NOEND;
-  else if (p.special == -1) *out = SQL_DATE_NOBEGIN;
-  else if (p.special == 2) *out = 0;
-  else if (!p.has_date) return SQL_PARSE_SYNTAX;
+  if (p.special == 1)
+    *out = SQL_DATE_NOEND;
+  else if (p.special == -1)
+    *out = SQL_DATE_NOBEGIN;
+  else if (p.special == 2)
+    *out = 0;
+  else if (!p.has_date)
+    return SQL_PARSE_SYNTAX;
   else {
     if (p.year > 6000000 || p.year < -5000) return SQL_PARSE_RANGE;
     int64_t d = sql_days_from_ymd(p.year, p.month, p.day);
@@ -905,16 +928,19 @@ int sql_parse_timestamp(const char *s, size_t n, bool tz, int64_t *out) {
   dt_parts p;
   int rc = dt_parse(s, n, &p);
   if (rc) return rc;
-  if (p.special == 1) *out = SQL_TS_NOEND;
-  else if (p.special == -1) *out = SQL_TS_NOBEGIN;
-  else if (p.special == 2) *out = 0;
-  else if (!p.has_date) return SQL_PARSE_SYNTAX;
+  if (p.special == 1)
+    *out = SQL_TS_NOEND;
+  else if (p.special == -1)
+    *out = SQL_TS_NOBEGIN;
+  else if (p.special == 2)
+    *out = 0;
+  else if (!p.has_date)
+    return SQL_PARSE_SYNTAX;
   else {
     if (p.year > 300000 || p.year < -5000) return SQL_PARSE_RANGE;
     int64_t d = sql_days_from_ymd(p.year, p.month, p.day);
     int64_t ts;
-    if (__builtin_mul_overflow(d, SQL_USEC_PER_DAY, &ts) ||
-        __builtin_add_overflow(ts, p.tod, &ts))
+    if (__builtin_mul_overflow(d, SQL_USEC_PER_DAY, &ts) || __builtin_add_overflow(ts, p.tod, &ts))
       return SQL_PARSE_RANGE;
     if (tz && p.has_tz) ts -= (int64_t)p.tz_sec * SQL_USEC_PER_SEC;
     if (!sql_ts_ok(ts)) return SQL_PARSE_RANGE;
@@ -1004,8 +1030,9 @@ static int parse_iso_interval(const char *s, size_t n, iv_acc *a) {
     }
     char num[64];
     size_t k = 0;
-    while (i < n && k < 63 && (isdigit((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' ||
-                               s[i] == '+')) num[k++] = s[i++];
+    while (i < n && k < 63 &&
+           (isdigit((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '+'))
+      num[k++] = s[i++];
     num[k] = '\0';
     if (k == 0 || i >= n) return SQL_PARSE_SYNTAX;
     char *end;
@@ -1041,12 +1068,14 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
     bool ago = false, any = false;
     if (s[0] == '@') i++;
     while (i < n) {
-      while (i < n && is_space(s[i])) i++;
+      while (i < n && is_space(s[i]))
+        i++;
       if (i >= n) break;
       if (ago) return SQL_PARSE_SYNTAX;
       if (isalpha((unsigned char)s[i])) {
         size_t w0 = i;
-        while (i < n && isalpha((unsigned char)s[i])) i++;
+        while (i < n && isalpha((unsigned char)s[i]))
+          i++;
         if (word_eq(s + w0, i - w0, "ago") && any) {
           ago = true;
           continue;
@@ -1061,7 +1090,8 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
         i++;
       }
       size_t d0 = i;
-      while (i < n && isdigit((unsigned char)s[i])) i++;
+      while (i < n && isdigit((unsigned char)s[i]))
+        i++;
       if (i < n && s[i] == ':' && i > d0) {
         int64_t tod;
         int err = 0;
@@ -1075,7 +1105,8 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
         size_t rest = 0;
         size_t k = i;
         tmp[rest++] = '0';
-        while (k < n && rest < 62 && !is_space(s[k])) tmp[rest++] = s[k++];
+        while (k < n && rest < 62 && !is_space(s[k]))
+          tmp[rest++] = s[k++];
         size_t end = parse_tod(tmp, rest, 0, &tod, &err);
         if (end != rest) return SQL_PARSE_SYNTAX;
         if (tod >= SQL_USEC_PER_HOUR) return SQL_PARSE_RANGE; /* minutes 60+ */
@@ -1087,9 +1118,11 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
       }
       if (i < n && s[i] == '-' && i > d0 && i + 1 < n && isdigit((unsigned char)s[i + 1])) {
         int64_t y = 0, m = 0;
-        for (size_t k = d0; k < i; k++) y = y * 10 + (s[k] - '0');
+        for (size_t k = d0; k < i; k++)
+          y = y * 10 + (s[k] - '0');
         i++;
-        while (i < n && isdigit((unsigned char)s[i])) m = m * 10 + (s[i++] - '0');
+        while (i < n && isdigit((unsigned char)s[i]))
+          m = m * 10 + (s[i++] - '0');
         if (y > 200000000 || m > 11) return SQL_PARSE_RANGE;
         iv_add(&a, sign * (y * 12 + m), 0, 0);
         any = true;
@@ -1097,7 +1130,8 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
       }
       if (i < n && s[i] == '.') {
         i++;
-        while (i < n && isdigit((unsigned char)s[i])) i++;
+        while (i < n && isdigit((unsigned char)s[i]))
+          i++;
       }
       if (i == d0 || (i == d0 + 1 && s[d0] == '.')) return SQL_PARSE_SYNTAX;
       char num[64];
@@ -1105,15 +1139,18 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
       memcpy(num, s + n0, i - n0);
       num[i - n0] = '\0';
       double v = strtod(num, NULL);
-      while (i < n && is_space(s[i])) i++;
+      while (i < n && is_space(s[i]))
+        i++;
       size_t w0 = i;
-      while (i < n && isalpha((unsigned char)s[i])) i++;
+      while (i < n && isalpha((unsigned char)s[i]))
+        i++;
       const iv_unit *u;
       if (i == w0) {
         /* A bare number: days when a time follows ('3 04:05'), else seconds. */
         size_t k = i;
         bool time_follows = false;
-        while (k < n && (isdigit((unsigned char)s[k]) || s[k] == '+' || s[k] == '-')) k++;
+        while (k < n && (isdigit((unsigned char)s[k]) || s[k] == '+' || s[k] == '-'))
+          k++;
         if (k < n && s[k] == ':' && k > i) time_follows = true;
         u = find_unit(time_follows ? "day" : "second", time_follows ? 3 : 6);
       } else {
@@ -1161,8 +1198,10 @@ int sql_parse_uuid(const char *s, size_t n, uint8_t out[16]) {
     }
     int h = hexval(s[i]);
     if (h < 0) return SQL_PARSE_SYNTAX;
-    if (k % 2 == 0) out[k / 2] = (uint8_t)(h << 4);
-    else out[k / 2] |= (uint8_t)h;
+    if (k % 2 == 0)
+      out[k / 2] = (uint8_t)(h << 4);
+    else
+      out[k / 2] |= (uint8_t)h;
     k++;
     i++;
   }
@@ -1497,8 +1536,7 @@ static int input_fail(cast_st *st, uint32_t i, int why, sql_str s) {
     default: return cast_fail(st, i, "date/time field value out of range: \"%.*s\"", len, s.ptr);
     }
   }
-  if (t->id == SQL_LIST)
-    return cast_fail(st, i, "malformed array literal: \"%.*s\"", len, s.ptr);
+  if (t->id == SQL_LIST) return cast_fail(st, i, "malformed array literal: \"%.*s\"", len, s.ptr);
   return cast_fail(st, i, "invalid input syntax for type %s: \"%.*s\"", input_type_name(t), len,
                    s.ptr);
 }
@@ -1516,7 +1554,7 @@ static int int_range(sql_type_id id, int64_t *lo, int64_t *hi) {
 }
 
 static const char *int_range_msg(sql_type_id id) {
-  return id == SQL_INT2 ? "smallint out of range"
+  return id == SQL_INT2   ? "smallint out of range"
          : id == SQL_INT4 ? "integer out of range"
                           : "bigint out of range";
 }
@@ -1531,7 +1569,8 @@ static int cast_to_int(cast_st *st) {
   int rc = 0;
   switch (in->type->id) {
   case SQL_BOOL:
-    for (uint32_t i = 0; i < in->n; i++) d[i] = SQL_VEC_U8(in)[i] != 0;
+    for (uint32_t i = 0; i < in->n; i++)
+      d[i] = SQL_VEC_U8(in)[i] != 0;
     return 0;
   case SQL_INT2:
   case SQL_INT4:
@@ -1539,7 +1578,8 @@ static int cast_to_int(cast_st *st) {
     const int64_t *s = SQL_VEC_I64(in);
     for (uint32_t i = 0; i < in->n && rc == 0; i++) {
       d[i] = s[i];
-      if ((s[i] < lo || s[i] > hi) && row_live(st, i)) rc = cast_fail(st, i, "%s", int_range_msg(to));
+      if ((s[i] < lo || s[i] > hi) && row_live(st, i))
+        rc = cast_fail(st, i, "%s", int_range_msg(to));
     }
     return rc;
   }
@@ -1606,9 +1646,11 @@ static int cast_to_float(cast_st *st) {
   case SQL_INT8: {
     const int64_t *s = SQL_VEC_I64(in);
     if (f4)
-      for (uint32_t i = 0; i < in->n; i++) d[i] = (float)s[i];
+      for (uint32_t i = 0; i < in->n; i++)
+        d[i] = (float)s[i];
     else
-      for (uint32_t i = 0; i < in->n; i++) d[i] = (double)s[i];
+      for (uint32_t i = 0; i < in->n; i++)
+        d[i] = (double)s[i];
     return 0;
   }
   case SQL_FLOAT4:
@@ -1626,8 +1668,10 @@ static int cast_to_float(cast_st *st) {
     for (uint32_t i = 0; i < in->n && rc == 0; i++) {
       if (!row_live(st, i)) continue;
       double v = sql_dec_to_double(s[i], scale);
-      if (f4) rc = float4_check(st, i, v, &d[i]);
-      else d[i] = v;
+      if (f4)
+        rc = float4_check(st, i, v, &d[i]);
+      else
+        d[i] = v;
     }
     return rc;
   }
@@ -1672,8 +1716,9 @@ static int cast_to_decimal(cast_st *st) {
       if (!row_live(st, i)) continue;
       int why = sql_dec_from_double(x[i], f4, p, s, &d[i]);
       if (why == 1)
-        rc = cast_fail(st, i, isnan(x[i]) ? "cannot convert NaN to numeric"
-                                          : "cannot convert infinity to numeric");
+        rc = cast_fail(st, i,
+                       isnan(x[i]) ? "cannot convert NaN to numeric"
+                                   : "cannot convert infinity to numeric");
       else if (why)
         rc = cast_fail(st, i, "numeric field overflow");
     }
@@ -1709,7 +1754,8 @@ static int cast_to_bool(cast_st *st) {
   case SQL_INT2:
   case SQL_INT4:
   case SQL_INT8:
-    for (uint32_t i = 0; i < in->n; i++) d[i] = SQL_VEC_I64(in)[i] != 0;
+    for (uint32_t i = 0; i < in->n; i++)
+      d[i] = SQL_VEC_I64(in)[i] != 0;
     return 0;
   case SQL_TEXT:
     for (uint32_t i = 0; i < in->n && rc == 0; i++) {
@@ -1838,9 +1884,12 @@ static int cast_to_uuid(cast_st *st) {
 }
 
 static int date_to_ts(int64_t d, int64_t *out) {
-  if (d == SQL_DATE_NOBEGIN) *out = SQL_TS_NOBEGIN;
-  else if (d == SQL_DATE_NOEND) *out = SQL_TS_NOEND;
-  else if (__builtin_mul_overflow(d, SQL_USEC_PER_DAY, out) || !sql_ts_ok(*out)) return 1;
+  if (d == SQL_DATE_NOBEGIN)
+    *out = SQL_TS_NOBEGIN;
+  else if (d == SQL_DATE_NOEND)
+    *out = SQL_TS_NOEND;
+  else if (__builtin_mul_overflow(d, SQL_USEC_PER_DAY, out) || !sql_ts_ok(*out))
+    return 1;
   return 0;
 }
 
@@ -1896,7 +1945,8 @@ static int cast_to_temporal(cast_st *st) {
     return rc;
   }
   if (from_ts && to == SQL_DATE) {
-    for (uint32_t i = 0; i < in->n; i++) d[i] = ts_to_date(s[i]);
+    for (uint32_t i = 0; i < in->n; i++)
+      d[i] = ts_to_date(s[i]);
     return 0;
   }
   if (from_ts && to_ts) {
@@ -1904,7 +1954,8 @@ static int cast_to_temporal(cast_st *st) {
     return 0;
   }
   if (from_ts && to == SQL_TIME) {
-    for (uint32_t i = 0; i < in->n; i++) d[i] = sql_floor_mod(s[i], SQL_USEC_PER_DAY);
+    for (uint32_t i = 0; i < in->n; i++)
+      d[i] = sql_floor_mod(s[i], SQL_USEC_PER_DAY);
     return 0;
   }
   return 1;
@@ -1920,10 +1971,12 @@ static int split_array(const char *s, size_t n, char *scratch, sql_str **elems, 
   trim(&s, &n);
   if (n < 2 || s[0] != '{') return SQL_PARSE_SYNTAX;
   i = 1;
-  while (i < n && is_space(s[i])) i++;
+  while (i < n && is_space(s[i]))
+    i++;
   if (i < n && s[i] == '}') return i + 1 == n ? 0 : SQL_PARSE_SYNTAX;
   for (;;) {
-    while (i < n && is_space(s[i])) i++;
+    while (i < n && is_space(s[i]))
+      i++;
     if (i >= n) return SQL_PARSE_SYNTAX;
     sql_str e;
     if (s[i] == '"') {
@@ -1942,8 +1995,10 @@ static int split_array(const char *s, size_t n, char *scratch, sql_str **elems, 
       bool q = false;
       for (; i < n; i++) {
         if (q) {
-          if (s[i] == '\\') i++;
-          else if (s[i] == '"') q = false;
+          if (s[i] == '\\')
+            i++;
+          else if (s[i] == '"')
+            q = false;
         } else if (s[i] == '"') {
           q = true;
         } else if (s[i] == '{') {
@@ -1958,11 +2013,14 @@ static int split_array(const char *s, size_t n, char *scratch, sql_str **elems, 
     } else {
       size_t start = w;
       while (i < n && s[i] != ',' && s[i] != '}') {
-        if (s[i] == '\\' && i + 1 < n) i++;
-        else if (s[i] == '"' || s[i] == '{') return SQL_PARSE_SYNTAX;
+        if (s[i] == '\\' && i + 1 < n)
+          i++;
+        else if (s[i] == '"' || s[i] == '{')
+          return SQL_PARSE_SYNTAX;
         scratch[w++] = s[i++];
       }
-      while (w > start && is_space(scratch[w - 1])) w--;
+      while (w > start && is_space(scratch[w - 1]))
+        w--;
       e = (sql_str){scratch + start, w - start};
       if (e.len == 0) return SQL_PARSE_SYNTAX;
       if (word_eq(e.ptr, e.len, "null")) e.ptr = NULL;
@@ -1975,7 +2033,8 @@ static int split_array(const char *s, size_t n, char *scratch, sql_str **elems, 
       *cap = nc;
     }
     (*elems)[(*n_elems)++] = e;
-    while (i < n && is_space(s[i])) i++;
+    while (i < n && is_space(s[i]))
+      i++;
     if (i >= n) return SQL_PARSE_SYNTAX;
     if (s[i] == ',') {
       i++;
@@ -1983,7 +2042,8 @@ static int split_array(const char *s, size_t n, char *scratch, sql_str **elems, 
     }
     if (s[i] == '}') {
       i++;
-      while (i < n && is_space(s[i])) i++;
+      while (i < n && is_space(s[i]))
+        i++;
       return i == n ? 0 : SQL_PARSE_SYNTAX;
     }
     return SQL_PARSE_SYNTAX;

@@ -52,14 +52,16 @@ static int eval_full(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
   return rc ? rc : expand(ctx, out, b->n_rows);
 }
 
-/* ---- which columns an expression reads --------------------------------------------------------- */
+/* ---- which columns an expression reads ---------------------------------------------------------
+ */
 
 static void mark_slots(const sql_expr *e, uint8_t *used, uint32_t n_cols, bool *all) {
   if (e == NULL) return;
   if (e->kind == SQL_E_COLUMN && e->slot >= 0 && (uint32_t)e->slot < n_cols) used[e->slot] = 1;
   /* A correlated subquery reads the outer row's columns by slot: keep them all. */
   if (e->kind == SQL_E_SUBQUERY && e->correlated) *all = true;
-  for (size_t i = 0; i < e->n_args; i++) mark_slots(e->args[i], used, n_cols, all);
+  for (size_t i = 0; i < e->n_args; i++)
+    mark_slots(e->args[i], used, n_cols, all);
 }
 
 /* Evaluates e on rows sel[0..n_sel) of b into out (n_sel rows, or one for a constant). The rows
@@ -119,7 +121,8 @@ static int merge_nulls(sql_eval_ctx *ctx, sql_vec *const *args, size_t n_args, u
       if ((*nulls = sql_mem_alloc(ctx->mem, n, 1)) == NULL) return sql_oom(ctx);
       memcpy(*nulls, a->nulls, n);
     } else {
-      for (uint32_t i = 0; i < n; i++) (*nulls)[i] |= a->nulls[i];
+      for (uint32_t i = 0; i < n; i++)
+        (*nulls)[i] |= a->nulls[i];
     }
   }
   return 0;
@@ -148,7 +151,8 @@ static int call_func(sql_eval_ctx *ctx, const sql_func *f, const sql_type *type,
   return f->kernel(ctx, f, (sql_vec *const *)args, n_args, rows, out);
 }
 
-/* ---- hash sets of values (IN lists, IN subqueries) -------------------------------------------- */
+/* ---- hash sets of values (IN lists, IN subqueries) --------------------------------------------
+ */
 
 typedef struct hset {
   uint32_t *slots; /* row + 1, 0 = empty */
@@ -228,7 +232,8 @@ static int hset_build(hset *h, const sql_vec *src, bool *has_null) {
   h->src = src;
   h->phys = sql_type_phys(src->type->id);
   uint32_t cap = 16;
-  while (cap < src->n * 2u + 2 && cap < (1u << 31)) cap *= 2;
+  while (cap < src->n * 2u + 2 && cap < (1u << 31))
+    cap *= 2;
   h->slots = calloc(cap, sizeof *h->slots);
   if (h->slots == NULL) return TARN_ENOMEM;
   h->mask = cap - 1;
@@ -264,7 +269,8 @@ static void hset_free(hset *h) {
   h->slots = NULL;
 }
 
-/* ---- assembling a result from per-branch pieces (CASE, COALESCE) ------------------------------ */
+/* ---- assembling a result from per-branch pieces (CASE, COALESCE) ------------------------------
+ */
 
 typedef struct piece {
   sql_vec v;      /* evaluated on some rows (or a constant row) */
@@ -285,7 +291,8 @@ static int assemble(sql_eval_ctx *ctx, const sql_type *type, uint32_t n, piece *
       free(at);
       return sql_oom(ctx);
     }
-    for (uint32_t i = 0; i < n; i++) which[i] = -1;
+    for (uint32_t i = 0; i < n; i++)
+      which[i] = -1;
     for (size_t k = 0; k < n_pieces; k++)
       for (uint32_t j = 0; j < pieces[k].n; j++) {
         which[pieces[k].rows[j]] = (int32_t)k;
@@ -345,7 +352,8 @@ static int conform(sql_eval_ctx *ctx, sql_vec *v, const sql_type *type) {
   return rc;
 }
 
-/* ---- error-free expressions ------------------------------------------------------------------- */
+/* ---- error-free expressions -------------------------------------------------------------------
+ */
 
 /* True when evaluating e on rows that do not need it cannot fail (so it may run on all rows). */
 static bool expr_safe(const sql_expr *e) {
@@ -371,7 +379,8 @@ static bool expr_safe(const sql_expr *e) {
   return true;
 }
 
-/* ---- AND / OR / NOT --------------------------------------------------------------------------- */
+/* ---- AND / OR / NOT ---------------------------------------------------------------------------
+ */
 
 static int eval_andor(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   bool is_and = e->kind == SQL_E_AND;
@@ -434,11 +443,13 @@ static int eval_not(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sq
   rc = new_bool(ctx, v.n, false, out);
   if (rc) return rc;
   out->nulls = v.nulls;
-  for (uint32_t i = 0; i < v.n; i++) SQL_VEC_U8(out)[i] = !SQL_VEC_U8(&v)[i];
+  for (uint32_t i = 0; i < v.n; i++)
+    SQL_VEC_U8(out)[i] = !SQL_VEC_U8(&v)[i];
   return 0;
 }
 
-/* ---- IS [NOT] NULL, IS [NOT] DISTINCT FROM ---------------------------------------------------- */
+/* ---- IS [NOT] NULL, IS [NOT] DISTINCT FROM ----------------------------------------------------
+ */
 
 static int eval_is_null(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   sql_vec v;
@@ -482,7 +493,8 @@ static int eval_distinct(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return 0;
 }
 
-/* ---- CASE and COALESCE ------------------------------------------------------------------------ */
+/* ---- CASE and COALESCE ------------------------------------------------------------------------
+ */
 
 static int eval_case(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   uint32_t n = b->n_rows;
@@ -492,7 +504,8 @@ static int eval_case(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
   piece *pieces = calloc(n_when + 1, sizeof *pieces);
   int rc = rem && next && pieces ? 0 : sql_oom(ctx);
   uint32_t n_rem = n;
-  for (uint32_t i = 0; i < n && rc == 0; i++) rem[i] = i;
+  for (uint32_t i = 0; i < n && rc == 0; i++)
+    rem[i] = i;
   size_t n_pieces = 0;
   for (size_t w = 0; w < n_when && n_rem > 0 && rc == 0; w++) {
     sql_vec cond;
@@ -606,7 +619,8 @@ static int eval_coalesce(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return rc;
 }
 
-/* ---- NULLIF, GREATEST / LEAST ----------------------------------------------------------------- */
+/* ---- NULLIF, GREATEST / LEAST -----------------------------------------------------------------
+ */
 
 static int eval_nullif(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   sql_vec x, y;
@@ -695,7 +709,8 @@ static int eval_greatest(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return rc;
 }
 
-/* ---- LIKE ------------------------------------------------------------------------------------- */
+/* ---- LIKE -------------------------------------------------------------------------------------
+ */
 
 enum { LIKE_EXACT, LIKE_PREFIX, LIKE_SUFFIX, LIKE_CONTAINS, LIKE_ANY, LIKE_GENERAL };
 enum { TOK_ANY1 = 256, TOK_ANYN = 257 };
@@ -751,12 +766,18 @@ static int like_compile(sql_eval_ctx *ctx, sql_str pat, int esc, bool fold, like
   for (size_t k = lo; k < hi; k++)
     if (p->tok[k] >= 256) plain = false;
   if (plain) {
-    for (size_t k = lo; k < hi; k++) p->lit[p->lit_len++] = (char)p->tok[k];
-    if (p->n_tok == 1 && lead) p->kind = LIKE_ANY;
-    else if (lead && trail) p->kind = LIKE_CONTAINS;
-    else if (lead) p->kind = LIKE_SUFFIX;
-    else if (trail) p->kind = LIKE_PREFIX;
-    else p->kind = LIKE_EXACT;
+    for (size_t k = lo; k < hi; k++)
+      p->lit[p->lit_len++] = (char)p->tok[k];
+    if (p->n_tok == 1 && lead)
+      p->kind = LIKE_ANY;
+    else if (lead && trail)
+      p->kind = LIKE_CONTAINS;
+    else if (lead)
+      p->kind = LIKE_SUFFIX;
+    else if (trail)
+      p->kind = LIKE_PREFIX;
+    else
+      p->kind = LIKE_EXACT;
   } else {
     p->kind = LIKE_GENERAL;
   }
@@ -829,7 +850,8 @@ static bool like_match(const like_pat *p, const char *s, size_t n) {
       return false;
     }
   }
-  while (pi < np && t[pi] == TOK_ANYN) pi++;
+  while (pi < np && t[pi] == TOK_ANYN)
+    pi++;
   return pi == np && si <= n;
 }
 
@@ -882,7 +904,8 @@ static int eval_like(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
   return rc;
 }
 
-/* ---- IN (list) -------------------------------------------------------------------------------- */
+/* ---- IN (list) --------------------------------------------------------------------------------
+ */
 
 /* Three-valued membership: 1 found, 0 not found, -1 unknown (NULLs involved). */
 static int eval_in_list(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
@@ -942,7 +965,8 @@ static int eval_in_list(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b
     if (p == SQL_PHYS_I64 && same && v.n == 1 && !SQL_VEC_IS_NULL(&v, 0)) {
       int64_t c = SQL_VEC_I64(&v)[0];
       const int64_t *xs = SQL_VEC_I64(&x);
-      for (uint32_t i = 0; i < n; i++) val[i] |= xs[i] == c;
+      for (uint32_t i = 0; i < n; i++)
+        val[i] |= xs[i] == c;
       continue;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -956,14 +980,17 @@ static int eval_in_list(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b
     }
   }
   for (uint32_t i = 0; i < n; i++) {
-    if (val[i] && !SQL_VEC_IS_NULL(&x, i)) nul[i] = 0;
-    else if (nul[i]) val[i] = 0;
+    if (val[i] && !SQL_VEC_IS_NULL(&x, i))
+      nul[i] = 0;
+    else if (nul[i])
+      val[i] = 0;
     if (!nul[i] && e->negated) val[i] = !val[i];
   }
   return 0;
 }
 
-/* ---- subqueries ------------------------------------------------------------------------------- */
+/* ---- subqueries -------------------------------------------------------------------------------
+ */
 
 typedef struct subq_cache {
   sql_batch *batch;
@@ -1008,7 +1035,8 @@ static int run_sub(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *outer,
 static int subq_cached(sql_eval_ctx *ctx, const sql_expr *e, subq_cache **out) {
   sql_expr *me = (sql_expr *)e; /* the cache is evaluation state, not part of the tree */
   pthread_mutex_lock(&cache_mu);
-  while (me->cache == CACHE_BUSY) pthread_cond_wait(&cache_cv, &cache_mu);
+  while (me->cache == CACHE_BUSY)
+    pthread_cond_wait(&cache_cv, &cache_mu);
   if (me->cache != NULL) {
     *out = me->cache;
     pthread_mutex_unlock(&cache_mu);
@@ -1021,8 +1049,8 @@ static int subq_cached(sql_eval_ctx *ctx, const sql_expr *e, subq_cache **out) {
   int rc = c ? run_sub(ctx, e, NULL, 0, &c->batch) : sql_oom(ctx);
   if (rc == 0 && (e->sub_kind == SQL_SUB_IN || e->sub_kind == SQL_SUB_ANY) &&
       c->batch->n_rows >= 8 && hashable(sql_type_phys(c->batch->cols[0].type->id)) &&
-      (e->sub_kind == SQL_SUB_IN || (e->func && e->func->op == SQL_CMP_EQ &&
-                                     e->func->kernel == sql_kernel_compare))) {
+      (e->sub_kind == SQL_SUB_IN ||
+       (e->func && e->func->op == SQL_CMP_EQ && e->func->kernel == sql_kernel_compare))) {
     if (hset_build(&c->set, &c->batch->cols[0], &c->set_has_null))
       rc = sql_oom(ctx);
     else
@@ -1200,21 +1228,22 @@ static int eval_subquery(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return rc;
 }
 
-/* ---- nested values ---------------------------------------------------------------------------- */
+/* ---- nested values ----------------------------------------------------------------------------
+ */
 
 static int eval_struct_field(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
                              sql_vec *out) {
   sql_vec s;
   int rc = eval_any(ctx, e->args[0], b, &s);
   if (rc) return rc;
-  if (s.type->id != SQL_STRUCT || e->field_index < 0 ||
-      (size_t)e->field_index >= s.type->n_fields)
+  if (s.type->id != SQL_STRUCT || e->field_index < 0 || (size_t)e->field_index >= s.type->n_fields)
     return tarn_err(ctx->err, TARN_EINVAL, "no field %d in a value of this type", e->field_index);
   *out = s.child[e->field_index];
   if (s.nulls) {
     uint8_t *nl = sql_mem_alloc(ctx->mem, s.n ? s.n : 1, 1);
     if (nl == NULL) return sql_oom(ctx);
-    for (uint32_t i = 0; i < s.n; i++) nl[i] = s.nulls[i] | (out->nulls ? out->nulls[i] : 0);
+    for (uint32_t i = 0; i < s.n; i++)
+      nl[i] = s.nulls[i] | (out->nulls ? out->nulls[i] : 0);
     out->nulls = nl;
   }
   return 0;
@@ -1323,12 +1352,14 @@ static int eval_subscript(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch 
   if (rc) return rc;
   uint8_t *nl = sql_mem_alloc(ctx->mem, n ? n : 1, 1);
   if (nl == NULL) return sql_oom(ctx);
-  for (uint32_t i = 0; i < n; i++) nl[i] = miss[i] | (out->nulls ? out->nulls[i] : 0);
+  for (uint32_t i = 0; i < n; i++)
+    nl[i] = miss[i] | (out->nulls ? out->nulls[i] : 0);
   out->nulls = nl;
   return conform(ctx, out, e->type);
 }
 
-/* ---- the dispatcher --------------------------------------------------------------------------- */
+/* ---- the dispatcher ---------------------------------------------------------------------------
+ */
 
 static int eval_const(sql_eval_ctx *ctx, const sql_expr *e, sql_vec *out) {
   sql_value v = e->value;
@@ -1361,8 +1392,8 @@ static int eval_func(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
   int rc = vs && ptrs ? 0 : sql_oom(ctx);
   for (size_t k = 0; k < e->n_args && rc == 0; k++) {
     rc = eval_any(ctx, e->args[k], b, &vs[k]);
-    if (rc == 0 && k < 4 && f->arg_types[k] && sql_type_phys(f->arg_types[k]->id) !=
-                                                   sql_type_phys(vs[k].type->id))
+    if (rc == 0 && k < 4 && f->arg_types[k] &&
+        sql_type_phys(f->arg_types[k]->id) != sql_type_phys(vs[k].type->id))
       rc = conform(ctx, &vs[k], f->arg_types[k]);
     ptrs[k] = &vs[k];
   }
@@ -1378,8 +1409,7 @@ static int eval_any(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sq
   case SQL_E_CONST: return eval_const(ctx, e, out);
   case SQL_E_COLUMN:
     if (e->slot < 0 || (uint32_t)e->slot >= b->n_cols)
-      return tarn_err(ctx->err, TARN_EINVAL, "column #%d not resolved to this batch",
-                      e->column_id);
+      return tarn_err(ctx->err, TARN_EINVAL, "column #%d not resolved to this batch", e->column_id);
     *out = b->cols[e->slot];
     if (out->n != b->n_rows)
       return tarn_err(ctx->err, TARN_EINVAL, "column #%d has %u rows in a batch of %u",
@@ -1418,7 +1448,8 @@ int sql_expr_eval(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_
   return rc;
 }
 
-/* ---- selection -------------------------------------------------------------------------------- */
+/* ---- selection --------------------------------------------------------------------------------
+ */
 
 /* The column under integer widening or float4 -> float8 casts, which keep the stored values. */
 static const sql_expr *plain_column(const sql_expr *e) {
@@ -1445,8 +1476,8 @@ static int flip_cmp(int op) {
   }
 }
 
-static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
-                       const uint32_t *in, uint32_t n_in, uint32_t *out, uint32_t *n_out);
+static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, const uint32_t *in,
+                       uint32_t n_in, uint32_t *out, uint32_t *n_out);
 
 /* Generic: evaluate on the rows, keep the true ones. */
 static int select_generic(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
@@ -1465,8 +1496,8 @@ static int select_generic(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch 
   return 0;
 }
 
-static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
-                       const uint32_t *in, uint32_t n_in, uint32_t *out, uint32_t *n_out) {
+static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, const uint32_t *in,
+                       uint32_t n_in, uint32_t *out, uint32_t *n_out) {
   if (n_in == 0) {
     *n_out = 0;
     return 0;
@@ -1482,7 +1513,8 @@ static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
       if (n_cur == 0) break;
     }
     if (cur != out) {
-      for (uint32_t j = 0; j < n_cur; j++) out[j] = in ? in[j] : j;
+      for (uint32_t j = 0; j < n_cur; j++)
+        out[j] = in ? in[j] : j;
     }
     *n_out = n_cur;
     return 0;
@@ -1497,14 +1529,16 @@ static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
       free(mark);
       return sql_oom(ctx);
     }
-    for (uint32_t j = 0; j < n_in; j++) rem[j] = in ? in[j] : j;
+    for (uint32_t j = 0; j < n_in; j++)
+      rem[j] = in ? in[j] : j;
     uint32_t n_rem = n_in;
     int rc = 0;
     for (size_t k = 0; k < e->n_args && n_rem > 0 && rc == 0; k++) {
       uint32_t n_got;
       rc = select_rows(ctx, e->args[k], b, rem, n_rem, got, &n_got);
       if (rc) break;
-      for (uint32_t j = 0; j < n_got; j++) mark[got[j]] = 1;
+      for (uint32_t j = 0; j < n_got; j++)
+        mark[got[j]] = 1;
       uint32_t kept = 0;
       for (uint32_t j = 0; j < n_rem; j++)
         if (!mark[rem[j]]) rem[kept++] = rem[j];
@@ -1526,14 +1560,15 @@ static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
     bool t = !e->value.is_null && e->value.type && e->value.type->id == SQL_BOOL && e->value.u.b;
     uint32_t k = 0;
     if (t)
-      for (uint32_t j = 0; j < n_in; j++) out[k++] = in ? in[j] : j;
+      for (uint32_t j = 0; j < n_in; j++)
+        out[k++] = in ? in[j] : j;
     *n_out = k;
     return 0;
   }
   case SQL_E_IS_NULL: {
     const sql_expr *c = e->args[0];
-    if (c->kind == SQL_E_COLUMN && c->slot >= 0 && (uint32_t)c->slot < b->n_cols &&
-        c->type && c->type->id != SQL_STRUCT) {
+    if (c->kind == SQL_E_COLUMN && c->slot >= 0 && (uint32_t)c->slot < b->n_cols && c->type &&
+        c->type->id != SQL_STRUCT) {
       const sql_vec *v = &b->cols[c->slot];
       uint32_t k = 0;
       for (uint32_t j = 0; j < n_in; j++) {
@@ -1555,8 +1590,7 @@ static int select_rows(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
       k = e->args[0];
       op = flip_cmp(op);
     }
-    if (col == NULL || k->kind != SQL_E_CONST || col->slot < 0 ||
-        (uint32_t)col->slot >= b->n_cols)
+    if (col == NULL || k->kind != SQL_E_CONST || col->slot < 0 || (uint32_t)col->slot >= b->n_cols)
       break;
     sql_vec c;
     int rc = eval_const(ctx, k, &c);
@@ -1595,7 +1629,8 @@ int sql_expr_eval_const(sql_eval_ctx *ctx, const sql_expr *e, sql_value *out) {
   return 0;
 }
 
-/* ---- resolution of column references ---------------------------------------------------------- */
+/* ---- resolution of column references ----------------------------------------------------------
+ */
 
 static int find_id(int id, const int *ids, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -1622,16 +1657,22 @@ typedef void (*expr_fn)(sql_expr *e, void *arg);
 /* Calls fn on every expression root held by plan p and its children. */
 static void plan_walk(sql_plan *p, expr_fn fn, void *arg, int depth) {
   if (p == NULL || depth > 200) return;
-  for (size_t i = 0; i < p->n_filters; i++) fn(p->filters[i], arg);
-  for (size_t i = 0; p->rows && i < p->n_rows * p->n_out; i++) fn(p->rows[i], arg);
+  for (size_t i = 0; i < p->n_filters; i++)
+    fn(p->filters[i], arg);
+  for (size_t i = 0; p->rows && i < p->n_rows * p->n_out; i++)
+    fn(p->rows[i], arg);
   if (p->predicate) fn(p->predicate, arg);
-  for (size_t i = 0; i < p->n_exprs; i++) fn(p->exprs[i], arg);
-  for (size_t i = 0; i < p->n_keys; i++) fn(p->keys[i], arg);
+  for (size_t i = 0; i < p->n_exprs; i++)
+    fn(p->exprs[i], arg);
+  for (size_t i = 0; i < p->n_keys; i++)
+    fn(p->keys[i], arg);
   for (size_t i = 0; i < p->n_aggs; i++) {
     sql_agg_call *c = &p->aggs[i];
-    for (size_t k = 0; k < c->n_args; k++) fn(c->args[k], arg);
+    for (size_t k = 0; k < c->n_args; k++)
+      fn(c->args[k], arg);
     if (c->filter) fn(c->filter, arg);
-    for (size_t k = 0; k < c->n_order; k++) fn(c->order[k].expr, arg);
+    for (size_t k = 0; k < c->n_order; k++)
+      fn(c->order[k].expr, arg);
   }
   if (p->condition) fn(p->condition, arg);
   for (size_t i = 0; i < p->n_join_keys; i++) {
@@ -1639,14 +1680,19 @@ static void plan_walk(sql_plan *p, expr_fn fn, void *arg, int depth) {
     if (p->right_keys) fn(p->right_keys[i], arg);
   }
   if (p->residual) fn(p->residual, arg);
-  for (size_t i = 0; i < p->n_sort_keys; i++) fn(p->sort_keys[i].expr, arg);
+  for (size_t i = 0; i < p->n_sort_keys; i++)
+    fn(p->sort_keys[i].expr, arg);
   for (size_t i = 0; i < p->n_windows; i++) {
     sql_window_call *w = &p->windows[i];
-    for (size_t k = 0; k < w->agg.n_args; k++) fn(w->agg.args[k], arg);
+    for (size_t k = 0; k < w->agg.n_args; k++)
+      fn(w->agg.args[k], arg);
     if (w->agg.filter) fn(w->agg.filter, arg);
-    for (size_t k = 0; k < w->agg.n_order; k++) fn(w->agg.order[k].expr, arg);
-    for (size_t k = 0; k < w->n_partition; k++) fn(w->partition[k], arg);
-    for (size_t k = 0; k < w->n_order; k++) fn(w->order[k].expr, arg);
+    for (size_t k = 0; k < w->agg.n_order; k++)
+      fn(w->agg.order[k].expr, arg);
+    for (size_t k = 0; k < w->n_partition; k++)
+      fn(w->partition[k], arg);
+    for (size_t k = 0; k < w->n_order; k++)
+      fn(w->order[k].expr, arg);
   }
   plan_walk(p->child[0], fn, arg, depth + 1);
   plan_walk(p->child[1], fn, arg, depth + 1);
@@ -1666,13 +1712,16 @@ static void resolve_outer_in(sql_expr *e, void *arg) {
     int s = find_id(e->column_id, o->ids, o->n);
     if (s >= 0) e->slot = s;
   }
-  for (size_t i = 0; i < e->n_args; i++) resolve_outer_in(e->args[i], arg);
+  for (size_t i = 0; i < e->n_args; i++)
+    resolve_outer_in(e->args[i], arg);
 }
 
 static void resolve_outer_rec(sql_expr *e, const outer_ids *o) {
   if (e == NULL) return;
-  if (e->kind == SQL_E_SUBQUERY && e->subquery) plan_walk(e->subquery, resolve_outer_in, (void *)o, 0);
-  for (size_t i = 0; i < e->n_args; i++) resolve_outer_rec(e->args[i], o);
+  if (e->kind == SQL_E_SUBQUERY && e->subquery)
+    plan_walk(e->subquery, resolve_outer_in, (void *)o, 0);
+  for (size_t i = 0; i < e->n_args; i++)
+    resolve_outer_rec(e->args[i], o);
 }
 
 int sql_expr_resolve_outer(sql_expr *e, const int *ids, size_t n, tarn_error *err) {
@@ -1699,7 +1748,8 @@ void sql_expr_free_cache(sql_expr *e) {
     subq_cache_free(c);
     plan_walk(e->subquery, free_cache_in, NULL, 0);
   }
-  for (size_t i = 0; i < e->n_args; i++) sql_expr_free_cache(e->args[i]);
+  for (size_t i = 0; i < e->n_args; i++)
+    sql_expr_free_cache(e->args[i]);
 }
 
 sql_expr *sql_expr_copy(tarn_arena *a, const sql_expr *e) {
@@ -1719,7 +1769,8 @@ sql_expr *sql_expr_copy(tarn_arena *a, const sql_expr *e) {
   return c;
 }
 
-/* ---- rendering -------------------------------------------------------------------------------- */
+/* ---- rendering --------------------------------------------------------------------------------
+ */
 
 typedef struct rbuf {
   char *p;
@@ -1738,8 +1789,8 @@ static void rput(rbuf *r, const char *s) {
 
 static void render(rbuf *r, const sql_expr *e, sql_column_namer namer, void *arg, int depth);
 
-static void render_list(rbuf *r, sql_expr *const *args, size_t n, sql_column_namer namer,
-                        void *arg, int depth) {
+static void render_list(rbuf *r, sql_expr *const *args, size_t n, sql_column_namer namer, void *arg,
+                        int depth) {
   for (size_t i = 0; i < n; i++) {
     if (i) rput(r, ", ");
     render(r, args[i], namer, arg, depth + 1);
@@ -1914,10 +1965,10 @@ static void render(rbuf *r, const sql_expr *e, sql_column_namer namer, void *arg
   case SQL_E_COALESCE:
   case SQL_E_GREATEST:
   case SQL_E_ROW:
-    rput(r, e->kind == SQL_E_COALESCE  ? "COALESCE("
-            : e->kind == SQL_E_ROW     ? "ROW("
-            : e->is_least              ? "LEAST("
-                                       : "GREATEST(");
+    rput(r, e->kind == SQL_E_COALESCE ? "COALESCE("
+            : e->kind == SQL_E_ROW    ? "ROW("
+            : e->is_least             ? "LEAST("
+                                      : "GREATEST(");
     render_list(r, e->args, e->n_args, namer, arg, depth);
     rput(r, ")");
     return;

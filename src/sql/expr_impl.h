@@ -66,9 +66,9 @@ int sql_dec_from_double(double d, bool float4, int precision, int scale, sql_i12
 #define SQL_DATE_NOBEGIN ((int64_t)INT32_MIN)
 #define SQL_DATE_NOEND ((int64_t)INT32_MAX)
 /* The supported ranges (PostgreSQL's: from 4714-11-24 BC; timestamps end where int64 does). */
-#define SQL_DATE_MIN INT64_C(-2440588)           /* 4714-11-24 BC */
-#define SQL_DATE_END INT64_C(2145042906)         /* 5874898-01-01 */
-#define SQL_TS_MIN INT64_C(-210866803200000000)  /* 4714-11-24 00:00:00 BC */
+#define SQL_DATE_MIN INT64_C(-2440588)          /* 4714-11-24 BC */
+#define SQL_DATE_END INT64_C(2145042906)        /* 5874898-01-01 */
+#define SQL_TS_MIN INT64_C(-210866803200000000) /* 4714-11-24 00:00:00 BC */
 #define SQL_TS_END INT64_MAX                    /* (exclusive: the infinity) */
 
 static inline int64_t sql_floor_div(int64_t a, int64_t b) {
@@ -80,9 +80,9 @@ static inline int64_t sql_floor_mod(int64_t a, int64_t b) { return a - sql_floor
 int64_t sql_days_from_ymd(int64_t y, int m, int d);
 void sql_ymd_from_days(int64_t days, int64_t *y, int *m, int *d);
 int sql_days_in_month(int64_t y, int m);
-bool sql_date_ok(int64_t d);     /* finite and in range */
-bool sql_ts_ok(int64_t ts);      /* finite and in range */
-bool sql_ts_finite(int64_t ts);  /* not an infinity */
+bool sql_date_ok(int64_t d);    /* finite and in range */
+bool sql_ts_ok(int64_t ts);     /* finite and in range */
+bool sql_ts_finite(int64_t ts); /* not an infinity */
 /* Comparison key of an interval: PostgreSQL compares months as 30 days and days as 24 hours. */
 sql_i128 sql_interval_key(sql_interval iv);
 /* ts + sign * iv (months first, then days, then micros, as PostgreSQL); false when out of range. */
@@ -121,7 +121,8 @@ int sql_row_text(tarn_buf *b, const sql_vec *v, uint32_t i, bool bool_words, tar
  * greatest, intervals by their key, nested values element by element with NULLs last. */
 int sql_row_cmp(const sql_vec *a, uint32_t i, const sql_vec *b, uint32_t j);
 
-/* --- Result vectors ---------------------------------------------------------------------------- */
+/* --- Result vectors ----------------------------------------------------------------------------
+ */
 
 /* Hands out string bytes from a region in chunks, so kernels can build many short results. */
 typedef struct sql_strbuf {
@@ -148,7 +149,6 @@ int sql_strbuf_put(sql_strbuf *sb, const char *s, size_t n, sql_str *out);
 /* A vector of n NULLs of type t. */
 int sql_vec_nulls_of(sql_mem *m, const sql_type *t, uint32_t n, sql_vec *out, tarn_error *err);
 
-
 /* --- Function definitions ----------------------------------------------------------------------
  * Each func*.c file contributes a table of definitions; sql_func_resolve searches them all. */
 
@@ -168,8 +168,8 @@ enum {
   SQL_R_DEC_MUL,
   SQL_R_DEC_DIV,
   SQL_R_DEC_MOD,
-  SQL_R_DEC_ROUND, /* round/trunc(numeric[, n]): scale n when n is a constant */
-  SQL_R_DEC_INT,   /* numeric with scale 0 and room for a carry (ceil, floor) */
+  SQL_R_DEC_ROUND,  /* round/trunc(numeric[, n]): scale n when n is a constant */
+  SQL_R_DEC_INT,    /* numeric with scale 0 and room for a carry (ceil, floor) */
   SQL_R_DEC_APPROX, /* numeric(38,16) computed through double (sqrt, exp, ln of numeric) */
   SQL_R_ELEM0,      /* the element type of the list in argument 0 */
   SQL_R_EXTRACT,    /* numeric whose scale depends on the (constant) field */
@@ -235,7 +235,7 @@ int sql_kernel_compare(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
 enum { SQL_CMP_EQ, SQL_CMP_NE, SQL_CMP_LT, SQL_CMP_LE, SQL_CMP_GT, SQL_CMP_GE };
 /* For comparisons of a vector with a constant, writes the rows of sel (NULL: all n) where
  * a[row] op c holds to out_sel; returns false when the types have no fast path. */
-bool sql_compare_select(int op, const sql_vec *a, const sql_vec *c, const uint32_t *sel,
-                        uint32_t n, uint32_t *out_sel, uint32_t *n_out);
+bool sql_compare_select(int op, const sql_vec *a, const sql_vec *c, const uint32_t *sel, uint32_t n,
+                        uint32_t *out_sel, uint32_t *n_out);
 
 #endif

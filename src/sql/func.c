@@ -48,16 +48,22 @@ static int div_zero(sql_eval_ctx *ctx) {
 }
 
 static const char *int_overflow_msg(sql_type_id id) {
-  return id == SQL_INT2 ? "smallint out of range"
+  return id == SQL_INT2   ? "smallint out of range"
          : id == SQL_INT4 ? "integer out of range"
                           : "bigint out of range";
 }
 
 /* ---- integer arithmetic ---------------------------------------------------------------------- */
 
-static inline bool i_add(int64_t a, int64_t b, int64_t *r) { return __builtin_add_overflow(a, b, r); }
-static inline bool i_sub(int64_t a, int64_t b, int64_t *r) { return __builtin_sub_overflow(a, b, r); }
-static inline bool i_mul(int64_t a, int64_t b, int64_t *r) { return __builtin_mul_overflow(a, b, r); }
+static inline bool i_add(int64_t a, int64_t b, int64_t *r) {
+  return __builtin_add_overflow(a, b, r);
+}
+static inline bool i_sub(int64_t a, int64_t b, int64_t *r) {
+  return __builtin_sub_overflow(a, b, r);
+}
+static inline bool i_mul(int64_t a, int64_t b, int64_t *r) {
+  return __builtin_mul_overflow(a, b, r);
+}
 
 /* The three shapes of a binary kernel over x and y into r; FN(a, b, &r) returns an overflow flag
  * and the result must also lie in [lo, hi]. */
@@ -93,7 +99,8 @@ static int k_int_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
       } else if (f->op == OP_BNOT) {
         r[i] = ~v;
       } else {
-        if (v == lo && !out_null(out, i)) return tarn_err(ctx->err, TARN_EINVAL, "%s", int_overflow_msg(id));
+        if (v == lo && !out_null(out, i))
+          return tarn_err(ctx->err, TARN_EINVAL, "%s", int_overflow_msg(id));
         r[i] = v == lo ? 0 : -v;
       }
     }
@@ -118,8 +125,7 @@ static int k_int_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
         if (f->op == OP_MOD) {
           r[i] = 0;
         } else if (a == lo) {
-          if (!out_null(out, i))
-            return tarn_err(ctx->err, TARN_EINVAL, "%s", int_overflow_msg(id));
+          if (!out_null(out, i)) return tarn_err(ctx->err, TARN_EINVAL, "%s", int_overflow_msg(id));
           r[i] = 0;
         } else {
           r[i] = -a;
@@ -164,14 +170,17 @@ static int k_int_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
     for (uint32_t i = 0; i < n; i++) {
       if (out_null(out, i)) continue;
       int64_t a = x[xc ? 0 : i], b = y[yc ? 0 : i], v;
-      bool o = f->op == OP_ADD ? i_add(a, b, &v) : f->op == OP_SUB ? i_sub(a, b, &v) : i_mul(a, b, &v);
+      bool o = f->op == OP_ADD   ? i_add(a, b, &v)
+               : f->op == OP_SUB ? i_sub(a, b, &v)
+                                 : i_mul(a, b, &v);
       if (o || v < lo || v > hi) return tarn_err(ctx->err, TARN_EINVAL, "%s", int_overflow_msg(id));
     }
   }
   return 0;
 }
 
-/* ---- floating point arithmetic ---------------------------------------------------------------- */
+/* ---- floating point arithmetic ----------------------------------------------------------------
+ */
 
 #define F64_LOOP(EXPR)                                                                             \
   do {                                                                                             \
@@ -195,8 +204,8 @@ static int k_int_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
     }                                                                                              \
   } while (0)
 
-static int k_float_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
-                         size_t n_args, uint32_t n, sql_vec *out) {
+static int k_float_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
+                         uint32_t n, sql_vec *out) {
   const double *x = SQL_VEC_F64(args[0]);
   double *r = SQL_VEC_F64(out);
   bool f4 = out->type->id == SQL_FLOAT4;
@@ -239,7 +248,8 @@ static int k_float_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
   return 0;
 }
 
-/* ---- decimal arithmetic ----------------------------------------------------------------------- */
+/* ---- decimal arithmetic -----------------------------------------------------------------------
+ */
 
 static int dec_overflow(sql_eval_ctx *ctx) {
   return tarn_err(ctx->err, TARN_EINVAL, "value overflows numeric format");
@@ -293,7 +303,8 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
     }
     for (uint32_t i = 0; i < n; i++) {
       sql_i128 a, b;
-      if (!sql_dec_rescale(x[xc ? 0 : i], sa, so, &a) || !sql_dec_rescale(y[yc ? 0 : i], sb, so, &b)) {
+      if (!sql_dec_rescale(x[xc ? 0 : i], sa, so, &a) ||
+          !sql_dec_rescale(y[yc ? 0 : i], sb, so, &b)) {
         if (!out_null(out, i)) return dec_overflow(ctx);
         r[i] = 0;
         continue;
@@ -328,7 +339,8 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
         continue;
       }
       if (b == 0) return div_zero(ctx);
-      bool ok = up >= 0 ? sql_dec_div(a, b, up, &r[i]) : sql_dec_div(a, b * sql_pow10(-up), 0, &r[i]);
+      bool ok =
+          up >= 0 ? sql_dec_div(a, b, up, &r[i]) : sql_dec_div(a, b * sql_pow10(-up), 0, &r[i]);
       if (!ok) return dec_overflow(ctx);
     }
     return 0;
@@ -353,7 +365,8 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
   }
 }
 
-/* ---- comparisons ------------------------------------------------------------------------------ */
+/* ---- comparisons ------------------------------------------------------------------------------
+ */
 
 #define CMP_SHAPES(T, EXPR)                                                                        \
   do {                                                                                             \
@@ -437,8 +450,8 @@ int sql_kernel_compare(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
   bool xc = a->n == 1 && n > 1, yc = b->n == 1 && n > 1;
   int op = f->op;
   sql_phys p = sql_type_phys(a->type->id);
-  bool same_scale = a->type->id != SQL_DECIMAL || b->type->id != SQL_DECIMAL ||
-                    a->type->scale == b->type->scale;
+  bool same_scale =
+      a->type->id != SQL_DECIMAL || b->type->id != SQL_DECIMAL || a->type->scale == b->type->scale;
   if (p == sql_type_phys(b->type->id) && same_scale) {
     switch (p) {
     case SQL_PHYS_I64: cmp_i64(op, SQL_VEC_I64(a), xc, SQL_VEC_I64(b), yc, n, r); return 0;
@@ -511,23 +524,34 @@ DEFINE_SEL(sel_f64, double, F64_EQ, F64_LT)
 DEFINE_SEL(sel_i128, sql_i128, PLAIN_EQ, PLAIN_LT)
 DEFINE_SEL(sel_str, sql_str, str_eq, str_lt)
 
-bool sql_compare_select(int op, const sql_vec *a, const sql_vec *c, const uint32_t *sel,
-                        uint32_t n, uint32_t *out_sel, uint32_t *n_out) {
+bool sql_compare_select(int op, const sql_vec *a, const sql_vec *c, const uint32_t *sel, uint32_t n,
+                        uint32_t *out_sel, uint32_t *n_out) {
   sql_phys p = sql_type_phys(a->type->id);
   if (p != sql_type_phys(c->type->id) || SQL_VEC_IS_NULL(c, 0)) return false;
   if (a->type->id == SQL_DECIMAL && c->type->id == SQL_DECIMAL && a->type->scale != c->type->scale)
     return false;
   switch (p) {
-  case SQL_PHYS_I64: sel_i64(op, SQL_VEC_I64(a), SQL_VEC_I64(c)[0], a->nulls, sel, n, out_sel, n_out); return true;
-  case SQL_PHYS_U8: sel_u8(op, SQL_VEC_U8(a), SQL_VEC_U8(c)[0], a->nulls, sel, n, out_sel, n_out); return true;
-  case SQL_PHYS_F64: sel_f64(op, SQL_VEC_F64(a), SQL_VEC_F64(c)[0], a->nulls, sel, n, out_sel, n_out); return true;
-  case SQL_PHYS_I128: sel_i128(op, SQL_VEC_I128(a), SQL_VEC_I128(c)[0], a->nulls, sel, n, out_sel, n_out); return true;
-  case SQL_PHYS_STR: sel_str(op, SQL_VEC_STR(a), SQL_VEC_STR(c)[0], a->nulls, sel, n, out_sel, n_out); return true;
+  case SQL_PHYS_I64:
+    sel_i64(op, SQL_VEC_I64(a), SQL_VEC_I64(c)[0], a->nulls, sel, n, out_sel, n_out);
+    return true;
+  case SQL_PHYS_U8:
+    sel_u8(op, SQL_VEC_U8(a), SQL_VEC_U8(c)[0], a->nulls, sel, n, out_sel, n_out);
+    return true;
+  case SQL_PHYS_F64:
+    sel_f64(op, SQL_VEC_F64(a), SQL_VEC_F64(c)[0], a->nulls, sel, n, out_sel, n_out);
+    return true;
+  case SQL_PHYS_I128:
+    sel_i128(op, SQL_VEC_I128(a), SQL_VEC_I128(c)[0], a->nulls, sel, n, out_sel, n_out);
+    return true;
+  case SQL_PHYS_STR:
+    sel_str(op, SQL_VEC_STR(a), SQL_VEC_STR(c)[0], a->nulls, sel, n, out_sel, n_out);
+    return true;
   default: return false;
   }
 }
 
-/* ---- concatenation ---------------------------------------------------------------------------- */
+/* ---- concatenation ----------------------------------------------------------------------------
+ */
 
 static int k_concat_str(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
                         uint32_t n, sql_vec *out) {
@@ -552,8 +576,8 @@ static int k_concat_str(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *ar
 
 /* list || list, list || element (op 1), element || list (op 2), with PostgreSQL's NULL rules:
  * a NULL list is an empty one unless both lists are NULL, and a NULL element is still appended. */
-static int k_concat_list(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
-                         size_t n_args, uint32_t n, sql_vec *out) {
+static int k_concat_list(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
+                         uint32_t n, sql_vec *out) {
   (void)n_args;
   const sql_vec *a = args[0], *b = args[1];
   sql_vec *child = out->child;
@@ -585,7 +609,8 @@ static int k_concat_list(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
   return rc;
 }
 
-/* ---- date and time arithmetic ----------------------------------------------------------------- */
+/* ---- date and time arithmetic -----------------------------------------------------------------
+ */
 
 enum {
   DT_DATE_ADD_INT,
@@ -683,8 +708,8 @@ static int k_datetime(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
       bool date_first = f->op != DT_IV_ADD_DATE;
       int64_t ts = date_to_ts_inf(SQL_VEC_I64(date_first ? a : b)[date_first ? ia : ib], &ok);
       sql_interval iv = SQL_VEC_IV(date_first ? b : a)[date_first ? ib : ia];
-      if (!ok || !sql_ts_add_interval(ts, iv, f->op == DT_DATE_SUB_IV ? -1 : 1,
-                                      &SQL_VEC_I64(out)[i]))
+      if (!ok ||
+          !sql_ts_add_interval(ts, iv, f->op == DT_DATE_SUB_IV ? -1 : 1, &SQL_VEC_I64(out)[i]))
         return ts_range(ctx);
       break;
     }
@@ -770,11 +795,14 @@ static int k_datetime(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
   return 0;
 }
 
-/* ---- operator table --------------------------------------------------------------------------- */
+/* ---- operator table ---------------------------------------------------------------------------
+ */
 
 #define T(x) SQL_##x
-#define BIN(name, k, op, a, b, r) {name, k, op, 2, 2, {a, b, 0, 0}, r, 0}
-#define UN(name, k, op, a, r) {name, k, op, 1, 1, {a, 0, 0, 0}, r, 0}
+#define BIN(name, k, op, a, b, r)                                                                  \
+  { name, k, op, 2, 2, {a, b, 0, 0}, r, 0 }
+#define UN(name, k, op, a, r)                                                                      \
+  { name, k, op, 1, 1, {a, 0, 0, 0}, r, 0 }
 
 #define INT_OPS(name, op)                                                                          \
   BIN(name, k_int_arith, op, T(INT2), T(INT2), T(INT2)),                                           \
@@ -857,7 +885,8 @@ static const sql_func_def op_defs[] = {
     BIN("/", k_datetime, DT_IV_DIV_F, T(INTERVAL), T(FLOAT8), T(INTERVAL)),
 };
 
-/* ---- resolution ------------------------------------------------------------------------------- */
+/* ---- resolution -------------------------------------------------------------------------------
+ */
 
 static int cmp_op_code(const char *name) {
   if (strcmp(name, "=") == 0) return SQL_CMP_EQ;
@@ -875,7 +904,8 @@ static bool is_operator(const char *name) {
 
 static int no_such(const char *name, const sql_type *const *args, size_t n, tarn_error *err) {
   char names[4][128];
-  for (size_t i = 0; i < n && i < 4; i++) sql_type_name(args[i], names[i], sizeof names[i]);
+  for (size_t i = 0; i < n && i < 4; i++)
+    sql_type_name(args[i], names[i], sizeof names[i]);
   if (is_operator(name) && n == 2)
     return tarn_err(err, TARN_EINVAL, "operator does not exist: %s %s %s", names[0], name,
                     names[1]);
@@ -980,9 +1010,7 @@ static int match_param(tarn_arena *a, int p, const sql_type *t, const sql_type *
   switch (p) {
   case SQL_A_ANY: *target = t; return 2;
   case SQL_A_TEXT: *target = sql_type_get(SQL_TEXT); return t->id == SQL_TEXT ? 2 : 1;
-  case SQL_A_LIST:
-    *target = t;
-    return t->id == SQL_LIST ? 2 : 0;
+  case SQL_A_LIST: *target = t; return t->id == SQL_LIST ? 2 : 0;
   case SQL_A_ELEM:
     if (list0 == NULL || list0->id != SQL_LIST) return 0;
     *target = list0->elem;
@@ -1035,7 +1063,8 @@ static void nbase_weight(sql_i128 v, int scale, int *weight, int *first) {
     return;
   }
   int digits = 0;
-  for (sql_u128 t = u; t; t /= 10) digits++;
+  for (sql_u128 t = u; t; t /= 10)
+    digits++;
   int e = digits - 1 - scale; /* power of ten of the leading digit */
   int w = e >= 0 ? e / 4 : -((-e + 3) / 4);
   int shift = scale + 4 * w; /* first = floor(u / 10^shift) */
@@ -1096,8 +1125,8 @@ static const sql_type *ret_type(tarn_arena *a, const sql_func_def *d, const sql_
     return dec_type(a, p, s);
   }
   case SQL_R_DEC_DIV:
-    return dec_type(a, 38, div_scale(tg[0], tg[1], consts ? consts[0] : NULL,
-                                     consts ? consts[1] : NULL));
+    return dec_type(a, 38,
+                    div_scale(tg[0], tg[1], consts ? consts[0] : NULL, consts ? consts[1] : NULL));
   case SQL_R_DEC_MOD: {
     int s = dec_scale_of(tg[0]) > dec_scale_of(tg[1]) ? dec_scale_of(tg[0]) : dec_scale_of(tg[1]);
     return dec_type(a, dec_int_digits(tg[1]) + s, s);
@@ -1105,8 +1134,10 @@ static const sql_type *ret_type(tarn_arena *a, const sql_func_def *d, const sql_
   case SQL_R_DEC_ROUND: {
     int s = dec_scale_of(tg[0]);
     int64_t k;
-    if (n == 1) s = 0;
-    else if (consts && const_int(consts[1], &k)) s = k < 0 ? 0 : k > 38 ? 38 : (int)k;
+    if (n == 1)
+      s = 0;
+    else if (consts && const_int(consts[1], &k))
+      s = k < 0 ? 0 : k > 38 ? 38 : (int)k;
     return dec_type(a, dec_int_digits(tg[0]) + 1 + s, s);
   }
   case SQL_R_DEC_INT: return dec_type(a, dec_int_digits(tg[0]) + 1, 0);
@@ -1142,10 +1173,13 @@ int sql_func_resolve_const(tarn_arena *a, const char *name, const sql_type *cons
                            const sql_value *const *consts, size_t n_args, const sql_func **out,
                            const sql_type **cast_to, tarn_error *err) {
   *out = NULL;
-  for (size_t i = 0; i < n_args; i++) cast_to[i] = NULL;
+  for (size_t i = 0; i < n_args; i++)
+    cast_to[i] = NULL;
+  if (strncmp(name, "pg_catalog.", 11) == 0) name += 11;
   int cmp = cmp_op_code(name);
   if (cmp >= 0 && n_args == 2) return resolve_compare(a, name, cmp, arg_types, out, cast_to, err);
-  if (strcmp(name, "||") == 0 && n_args == 2) return resolve_concat(a, arg_types, out, cast_to, err);
+  if (strcmp(name, "||") == 0 && n_args == 2)
+    return resolve_concat(a, arg_types, out, cast_to, err);
   if (n_args > 255) return no_such(name, arg_types, n_args, err);
 
   /* A NULL operand of a binary operator is taken to have the other operand's type. */
@@ -1174,9 +1208,12 @@ int sql_func_resolve_const(tarn_arena *a, const char *name, const sql_type *cons
         if ((d->flags & SQL_F_VARIADIC) && d->min_args == 0) pi = 0;
         if (pi > 3) pi = 3;
         int m = match_param(a, d->params[pi], eff[i], i > 0 ? targets[0] : NULL, &targets[i]);
-        if (m == 0) ok = false;
-        else if (m == 2) exact++;
-        else if (preferred(targets[i]->id)) pref++;
+        if (m == 0)
+          ok = false;
+        else if (m == 2)
+          exact++;
+        else if (preferred(targets[i]->id))
+          pref++;
       }
       if (!ok) continue;
       if (exact > best_exact || (exact == best_exact && pref > best_pref)) {
@@ -1215,17 +1252,17 @@ static bool in_list(const char *name, const char *const *names) {
 }
 
 bool sql_func_is_aggregate(const char *name) {
-  static const char *const names[] = {
-      "count",       "sum",        "avg",         "min",        "max",          "bool_and",
-      "bool_or",     "every",      "string_agg",  "array_agg",  "any_value",    "stddev",
-      "stddev_samp", "stddev_pop", "variance",    "var_samp",   "var_pop",      "listagg",
-      "group_concat", NULL};
+  static const char *const names[] = {"count",       "sum",        "avg",          "min",
+                                      "max",         "bool_and",   "bool_or",      "every",
+                                      "string_agg",  "array_agg",  "any_value",    "stddev",
+                                      "stddev_samp", "stddev_pop", "variance",     "var_samp",
+                                      "var_pop",     "listagg",    "group_concat", NULL};
   return in_list(name, names);
 }
 
 bool sql_func_is_window(const char *name) {
-  static const char *const names[] = {"row_number", "rank",       "dense_rank", "lag",
-                                      "lead",       "first_value", "last_value", "ntile",
-                                      "percent_rank", "cume_dist", "nth_value",  NULL};
+  static const char *const names[] = {"row_number",   "rank",        "dense_rank", "lag",
+                                      "lead",         "first_value", "last_value", "ntile",
+                                      "percent_rank", "cume_dist",   "nth_value",  NULL};
   return in_list(name, names);
 }

@@ -68,7 +68,11 @@ static const char *f64_unary(int op, double x, double *r) {
     if (x < 0) return "cannot take square root of a negative number";
     *r = sqrt(x);
     return NULL;
-  case M_CBRT: *r = cbrt(x); return NULL;
+  case M_CBRT:
+    /* One Newton step makes perfect cubes exact (glibc's cbrt(27) is 3.0000000000000004). */
+    *r = cbrt(x);
+    if (*r != 0 && isfinite(*r)) *r -= (*r * *r * *r - x) / (3 * *r * *r);
+    return NULL;
   case M_EXP:
     *r = exp(x);
     if (isinf(*r) && !isinf(x)) return "value out of range: overflow";
@@ -102,7 +106,8 @@ static const char *f64_unary(int op, double x, double *r) {
 
 static const char *power(double x, double y, double *r) {
   if (x == 0 && y < 0) return "zero raised to a negative power is undefined";
-  if (x < 0 && floor(y) != y) return "a negative number raised to a non-integer power yields a complex result";
+  if (x < 0 && floor(y) != y)
+    return "a negative number raised to a non-integer power yields a complex result";
   *r = pow(x, y);
   if (isinf(*r) && !isinf(x) && !isinf(y)) return "value out of range: overflow";
   return NULL;
@@ -326,14 +331,17 @@ static int k_pi(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size
   (void)f;
   (void)args;
   (void)n_args;
-  for (uint32_t i = 0; i < n; i++) SQL_VEC_F64(out)[i] = M_PI;
+  for (uint32_t i = 0; i < n; i++)
+    SQL_VEC_F64(out)[i] = M_PI;
   return 0;
 }
 
 #define F8 SQL_FLOAT8
 #define DEC SQL_A_DEC
-#define U(name, k, op, a, r) {name, k, op, 1, 1, {a, 0, 0, 0}, r, 0}
-#define B(name, k, op, a, b, r) {name, k, op, 2, 2, {a, b, 0, 0}, r, 0}
+#define U(name, k, op, a, r)                                                                       \
+  { name, k, op, 1, 1, {a, 0, 0, 0}, r, 0 }
+#define B(name, k, op, a, b, r)                                                                    \
+  { name, k, op, 2, 2, {a, b, 0, 0}, r, 0 }
 
 const sql_func_def sql_math_defs[] = {
     U("abs", k_int_abs, M_ABS, SQL_INT2, SQL_INT2),

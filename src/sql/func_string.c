@@ -30,7 +30,8 @@ static int fail(sql_eval_ctx *ctx, const char *msg) {
   return tarn_err(ctx->err, TARN_EINVAL, "%s", msg);
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------------ */
+/* ---- UTF-8 ------------------------------------------------------------------------------------
+ */
 
 static inline size_t u8_len(unsigned char c) {
   return c < 0x80 ? 1 : c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
@@ -82,7 +83,8 @@ static size_t u8_put(uint32_t cp, char *out) {
 
 static int64_t u8_count(const char *s, size_t n) {
   int64_t c = 0;
-  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xc0) != 0x80;
+  for (size_t i = 0; i < n; i++)
+    c += ((unsigned char)s[i] & 0xc0) != 0x80;
   return c;
 }
 
@@ -107,7 +109,8 @@ static uint32_t map_case(uint32_t cp, bool upper) {
     return cp;
   }
   if (utf8_locale == (locale_t)0) return cp;
-  return (uint32_t)(upper ? towupper_l((wint_t)cp, utf8_locale) : towlower_l((wint_t)cp, utf8_locale));
+  return (uint32_t)(upper ? towupper_l((wint_t)cp, utf8_locale)
+                          : towlower_l((wint_t)cp, utf8_locale));
 }
 
 static bool is_alnum_cp(uint32_t cp) {
@@ -115,7 +118,8 @@ static bool is_alnum_cp(uint32_t cp) {
   return utf8_locale != (locale_t)0 && iswalnum_l((wint_t)cp, utf8_locale);
 }
 
-/* ---- kernels ---------------------------------------------------------------------------------- */
+/* ---- kernels ----------------------------------------------------------------------------------
+ */
 
 enum {
   S_LENGTH,
@@ -195,11 +199,14 @@ static int k_str_bool(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
     sql_str s = ARG_STR(0, i), t = ARG_STR(1, i);
     bool v = false;
     if (t.len <= s.len) {
-      if (f->op == S_STARTS_WITH) v = t.len == 0 || memcmp(s.ptr, t.ptr, t.len) == 0;
-      else if (f->op == S_ENDS_WITH) v = t.len == 0 || memcmp(s.ptr + s.len - t.len, t.ptr, t.len) == 0;
+      if (f->op == S_STARTS_WITH)
+        v = t.len == 0 || memcmp(s.ptr, t.ptr, t.len) == 0;
+      else if (f->op == S_ENDS_WITH)
+        v = t.len == 0 || memcmp(s.ptr + s.len - t.len, t.ptr, t.len) == 0;
       else {
         v = t.len == 0;
-        for (size_t k = 0; !v && k + t.len <= s.len; k++) v = memcmp(s.ptr + k, t.ptr, t.len) == 0;
+        for (size_t k = 0; !v && k + t.len <= s.len; k++)
+          v = memcmp(s.ptr + k, t.ptr, t.len) == 0;
       }
     }
     r[i] = v;
@@ -316,7 +323,8 @@ static int k_trim(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
     if (f->op != S_LTRIM) {
       while (b > a) {
         size_t start = b - 1;
-        while (start > a && ((unsigned char)s.ptr[start] & 0xc0) == 0x80) start--;
+        while (start > a && ((unsigned char)s.ptr[start] & 0xc0) == 0x80)
+          start--;
         size_t k = start;
         if (!in_set(u8_next(s.ptr, b, &k), set)) break;
         b = start;
@@ -392,7 +400,8 @@ static int k_str_misc(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
       size_t len = s.len * (size_t)k;
       char *p = sql_strbuf_take(&sb, len);
       if (p == NULL) return sql_oom(ctx);
-      for (int64_t j = 0; j < k; j++) memcpy(p + (size_t)j * s.len, s.ptr, s.len);
+      for (int64_t j = 0; j < k; j++)
+        memcpy(p + (size_t)j * s.len, s.ptr, s.len);
       r[i] = (sql_str){p, len};
       break;
     }
@@ -517,8 +526,7 @@ static int k_str_misc(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
       sql_str s = ARG_STR(0, i);
       unsigned char md[EVP_MAX_MD_SIZE];
       unsigned int mdlen = 0;
-      if (!EVP_Digest(s.ptr, s.len, md, &mdlen, EVP_md5(), NULL))
-        return fail(ctx, "md5 failed");
+      if (!EVP_Digest(s.ptr, s.len, md, &mdlen, EVP_md5(), NULL)) return fail(ctx, "md5 failed");
       char *p = sql_strbuf_take(&sb, 32);
       if (p == NULL) return sql_oom(ctx);
       static const char hex[] = "0123456789abcdef";
@@ -598,7 +606,8 @@ static int k_concat(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, 
   return 0;
 }
 
-/* ---- regular expressions ---------------------------------------------------------------------- */
+/* ---- regular expressions ----------------------------------------------------------------------
+ */
 
 enum { RX_MATCH, RX_IMATCH, RX_NOT_MATCH, RX_NOT_IMATCH, RX_LIKE, RX_REPLACE, RX_SUBSTRING };
 
@@ -650,11 +659,13 @@ static int translate_re(sql_str p, char **out) {
       if (i + 1 < p.len && p.ptr[i + 1] == ']') r[w++] = p.ptr[++i];
       continue;
     }
-    if (in_bracket && c == '[' && i + 1 < p.len && (p.ptr[i + 1] == ':' || p.ptr[i + 1] == '.' || p.ptr[i + 1] == '=')) {
+    if (in_bracket && c == '[' && i + 1 < p.len &&
+        (p.ptr[i + 1] == ':' || p.ptr[i + 1] == '.' || p.ptr[i + 1] == '=')) {
       char close = p.ptr[i + 1];
       r[w++] = c;
       r[w++] = p.ptr[++i];
-      while (i + 1 < p.len && !(p.ptr[i] == close && p.ptr[i + 1] == ']')) r[w++] = p.ptr[++i];
+      while (i + 1 < p.len && !(p.ptr[i] == close && p.ptr[i + 1] == ']'))
+        r[w++] = p.ptr[++i];
       if (i + 1 < p.len) r[w++] = p.ptr[++i];
       continue;
     }
@@ -843,7 +854,8 @@ static int k_regex(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, s
   return rc;
 }
 
-/* ---- binary encodings ------------------------------------------------------------------------- */
+/* ---- binary encodings -------------------------------------------------------------------------
+ */
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -929,7 +941,8 @@ static int k_encode(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, 
   return 0;
 }
 
-/* ---- lists ------------------------------------------------------------------------------------ */
+/* ---- lists ------------------------------------------------------------------------------------
+ */
 
 enum { L_CARDINALITY, L_ARRAY_LENGTH, L_ARRAY_POSITION, L_TO_STRING, L_FROM_STRING, L_CONTAINS };
 
@@ -1106,9 +1119,12 @@ static int k_uuid(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
 #define TXT SQL_TEXT
 #define I4 SQL_INT4
 #define I8 SQL_INT8
-#define U(name, k, op, a, r) {name, k, op, 1, 1, {a, 0, 0, 0}, r, 0}
-#define B(name, k, op, a, b, r) {name, k, op, 2, 2, {a, b, 0, 0}, r, 0}
-#define T3(name, k, op, a, b, c, r) {name, k, op, 3, 3, {a, b, c, 0}, r, 0}
+#define U(name, k, op, a, r)                                                                       \
+  { name, k, op, 1, 1, {a, 0, 0, 0}, r, 0 }
+#define B(name, k, op, a, b, r)                                                                    \
+  { name, k, op, 2, 2, {a, b, 0, 0}, r, 0 }
+#define T3(name, k, op, a, b, c, r)                                                                \
+  { name, k, op, 3, 3, {a, b, c, 0}, r, 0 }
 
 const sql_func_def sql_string_defs[] = {
     U("length", k_str_int, S_LENGTH, TXT, I4),
@@ -1169,12 +1185,30 @@ const sql_func_def sql_string_defs[] = {
     B("decode", k_encode, 1, TXT, TXT, SQL_BYTEA),
     {"cardinality", k_list, L_CARDINALITY, 1, 1, {SQL_A_LIST, 0, 0, 0}, I4, 0},
     {"array_length", k_list, L_ARRAY_LENGTH, 2, 2, {SQL_A_LIST, I4, 0, 0}, I4, 0},
-    {"array_position", k_list, L_ARRAY_POSITION, 2, 2, {SQL_A_LIST, SQL_A_ELEM, 0, 0}, I4,
+    {"array_position",
+     k_list,
+     L_ARRAY_POSITION,
+     2,
+     2,
+     {SQL_A_LIST, SQL_A_ELEM, 0, 0},
+     I4,
      SQL_F_NULLS},
-    {"array_contains", k_list, L_CONTAINS, 2, 2, {SQL_A_LIST, SQL_A_ELEM, 0, 0}, SQL_BOOL,
+    {"array_contains",
+     k_list,
+     L_CONTAINS,
+     2,
+     2,
+     {SQL_A_LIST, SQL_A_ELEM, 0, 0},
+     SQL_BOOL,
      SQL_F_NULLS},
     {"array_to_string", k_list, L_TO_STRING, 2, 3, {SQL_A_LIST, TXT, TXT, 0}, TXT, SQL_F_NULLS},
-    {"string_to_array", k_string_to_array, 0, 2, 3, {TXT, TXT, TXT, 0}, SQL_R_TEXT_LIST,
+    {"string_to_array",
+     k_string_to_array,
+     0,
+     2,
+     3,
+     {TXT, TXT, TXT, 0},
+     SQL_R_TEXT_LIST,
      SQL_F_NULLS},
     {"gen_random_uuid", k_uuid, 0, 0, 0, {0, 0, 0, 0}, SQL_UUID, SQL_F_VOLATILE},
 };

@@ -31,7 +31,8 @@ static int fail(sql_eval_ctx *ctx, const char *msg) {
   return tarn_err(ctx->err, TARN_EINVAL, "%s", msg);
 }
 
-/* ---- fields ----------------------------------------------------------------------------------- */
+/* ---- fields -----------------------------------------------------------------------------------
+ */
 
 static bool ieq(const char *s, size_t n, const char *w) {
   if (strlen(w) != n) return false;
@@ -45,42 +46,73 @@ sql_dt_field sql_dt_field_parse(const char *s, size_t n) {
     const char *name;
     sql_dt_field f;
   } names[] = {
-      {"microsecond", SQL_DTF_MICROSECONDS}, {"microseconds", SQL_DTF_MICROSECONDS},
-      {"us", SQL_DTF_MICROSECONDS},          {"usec", SQL_DTF_MICROSECONDS},
-      {"usecs", SQL_DTF_MICROSECONDS},       {"millisecond", SQL_DTF_MILLISECONDS},
-      {"milliseconds", SQL_DTF_MILLISECONDS}, {"ms", SQL_DTF_MILLISECONDS},
-      {"msec", SQL_DTF_MILLISECONDS},        {"msecs", SQL_DTF_MILLISECONDS},
-      {"second", SQL_DTF_SECOND},            {"seconds", SQL_DTF_SECOND},
-      {"sec", SQL_DTF_SECOND},               {"secs", SQL_DTF_SECOND},
-      {"s", SQL_DTF_SECOND},                 {"minute", SQL_DTF_MINUTE},
-      {"minutes", SQL_DTF_MINUTE},           {"min", SQL_DTF_MINUTE},
-      {"mins", SQL_DTF_MINUTE},              {"m", SQL_DTF_MINUTE},
-      {"hour", SQL_DTF_HOUR},                {"hours", SQL_DTF_HOUR},
-      {"hr", SQL_DTF_HOUR},                  {"hrs", SQL_DTF_HOUR},
-      {"h", SQL_DTF_HOUR},                   {"day", SQL_DTF_DAY},
-      {"days", SQL_DTF_DAY},                 {"d", SQL_DTF_DAY},
-      {"week", SQL_DTF_WEEK},                {"weeks", SQL_DTF_WEEK},
-      {"w", SQL_DTF_WEEK},                   {"month", SQL_DTF_MONTH},
-      {"months", SQL_DTF_MONTH},             {"mon", SQL_DTF_MONTH},
-      {"mons", SQL_DTF_MONTH},               {"quarter", SQL_DTF_QUARTER},
-      {"qtr", SQL_DTF_QUARTER},              {"year", SQL_DTF_YEAR},
-      {"years", SQL_DTF_YEAR},               {"yr", SQL_DTF_YEAR},
-      {"yrs", SQL_DTF_YEAR},                 {"y", SQL_DTF_YEAR},
-      {"decade", SQL_DTF_DECADE},            {"decades", SQL_DTF_DECADE},
-      {"dec", SQL_DTF_DECADE},               {"century", SQL_DTF_CENTURY},
-      {"centuries", SQL_DTF_CENTURY},        {"c", SQL_DTF_CENTURY},
-      {"millennium", SQL_DTF_MILLENNIUM},    {"millennia", SQL_DTF_MILLENNIUM},
-      {"mil", SQL_DTF_MILLENNIUM},           {"dow", SQL_DTF_DOW},
-      {"isodow", SQL_DTF_ISODOW},            {"doy", SQL_DTF_DOY},
-      {"epoch", SQL_DTF_EPOCH},              {"isoyear", SQL_DTF_ISOYEAR},
-      {"julian", SQL_DTF_JULIAN},            {"timezone", SQL_DTF_TIMEZONE},
-      {"timezone_hour", SQL_DTF_TIMEZONE_HOUR}, {"timezone_minute", SQL_DTF_TIMEZONE_MINUTE},
+      {"microsecond", SQL_DTF_MICROSECONDS},
+      {"microseconds", SQL_DTF_MICROSECONDS},
+      {"us", SQL_DTF_MICROSECONDS},
+      {"usec", SQL_DTF_MICROSECONDS},
+      {"usecs", SQL_DTF_MICROSECONDS},
+      {"millisecond", SQL_DTF_MILLISECONDS},
+      {"milliseconds", SQL_DTF_MILLISECONDS},
+      {"ms", SQL_DTF_MILLISECONDS},
+      {"msec", SQL_DTF_MILLISECONDS},
+      {"msecs", SQL_DTF_MILLISECONDS},
+      {"second", SQL_DTF_SECOND},
+      {"seconds", SQL_DTF_SECOND},
+      {"sec", SQL_DTF_SECOND},
+      {"secs", SQL_DTF_SECOND},
+      {"s", SQL_DTF_SECOND},
+      {"minute", SQL_DTF_MINUTE},
+      {"minutes", SQL_DTF_MINUTE},
+      {"min", SQL_DTF_MINUTE},
+      {"mins", SQL_DTF_MINUTE},
+      {"m", SQL_DTF_MINUTE},
+      {"hour", SQL_DTF_HOUR},
+      {"hours", SQL_DTF_HOUR},
+      {"hr", SQL_DTF_HOUR},
+      {"hrs", SQL_DTF_HOUR},
+      {"h", SQL_DTF_HOUR},
+      {"day", SQL_DTF_DAY},
+      {"days", SQL_DTF_DAY},
+      {"d", SQL_DTF_DAY},
+      {"week", SQL_DTF_WEEK},
+      {"weeks", SQL_DTF_WEEK},
+      {"w", SQL_DTF_WEEK},
+      {"month", SQL_DTF_MONTH},
+      {"months", SQL_DTF_MONTH},
+      {"mon", SQL_DTF_MONTH},
+      {"mons", SQL_DTF_MONTH},
+      {"quarter", SQL_DTF_QUARTER},
+      {"qtr", SQL_DTF_QUARTER},
+      {"year", SQL_DTF_YEAR},
+      {"years", SQL_DTF_YEAR},
+      {"yr", SQL_DTF_YEAR},
+      {"yrs", SQL_DTF_YEAR},
+      {"y", SQL_DTF_YEAR},
+      {"decade", SQL_DTF_DECADE},
+      {"decades", SQL_DTF_DECADE},
+      {"dec", SQL_DTF_DECADE},
+      {"century", SQL_DTF_CENTURY},
+      {"centuries", SQL_DTF_CENTURY},
+      {"c", SQL_DTF_CENTURY},
+      {"millennium", SQL_DTF_MILLENNIUM},
+      {"millennia", SQL_DTF_MILLENNIUM},
+      {"mil", SQL_DTF_MILLENNIUM},
+      {"dow", SQL_DTF_DOW},
+      {"isodow", SQL_DTF_ISODOW},
+      {"doy", SQL_DTF_DOY},
+      {"epoch", SQL_DTF_EPOCH},
+      {"isoyear", SQL_DTF_ISOYEAR},
+      {"julian", SQL_DTF_JULIAN},
+      {"timezone", SQL_DTF_TIMEZONE},
+      {"timezone_hour", SQL_DTF_TIMEZONE_HOUR},
+      {"timezone_minute", SQL_DTF_TIMEZONE_MINUTE},
   };
   while (n && s[0] == ' ') {
     s++;
     n--;
   }
-  while (n && s[n - 1] == ' ') n--;
+  while (n && s[n - 1] == ' ')
+    n--;
   for (size_t k = 0; k < sizeof names / sizeof *names; k++)
     if (ieq(s, n, names[k].name)) return names[k].f;
   return SQL_DTF_INVALID;
@@ -314,7 +346,8 @@ static int k_extract(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
   return 0;
 }
 
-/* ---- date_trunc ------------------------------------------------------------------------------- */
+/* ---- date_trunc -------------------------------------------------------------------------------
+ */
 
 static bool trunc_ts(sql_dt_field f, int64_t ts, int64_t *out) {
   if (!sql_ts_finite(ts)) {
@@ -377,7 +410,10 @@ static bool trunc_iv(sql_dt_field f, sql_interval iv, sql_interval *out) {
   case SQL_DTF_DECADE:
   case SQL_DTF_CENTURY:
   case SQL_DTF_MILLENNIUM: {
-    int per = f == SQL_DTF_YEAR ? 12 : f == SQL_DTF_DECADE ? 120 : f == SQL_DTF_CENTURY ? 1200 : 12000;
+    int per = f == SQL_DTF_YEAR      ? 12
+              : f == SQL_DTF_DECADE  ? 120
+              : f == SQL_DTF_CENTURY ? 1200
+                                     : 12000;
     out->months = iv.months / per * per;
     out->days = 0;
     out->micros = 0;
@@ -387,8 +423,8 @@ static bool trunc_iv(sql_dt_field f, sql_interval iv, sql_interval *out) {
   }
 }
 
-static int k_date_trunc(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
-                        size_t n_args, uint32_t n, sql_vec *out) {
+static int k_date_trunc(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
+                        uint32_t n, sql_vec *out) {
   (void)f;
   (void)n_args;
   sql_type_id t = args[1]->type->id;
@@ -409,7 +445,8 @@ static int k_date_trunc(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *ar
   return 0;
 }
 
-/* ---- now() and friends ------------------------------------------------------------------------ */
+/* ---- now() and friends ------------------------------------------------------------------------
+ */
 
 enum { NOW_TSTZ, NOW_DATE, NOW_TIME, NOW_CLOCK };
 
@@ -426,11 +463,13 @@ static int k_now(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, siz
   int64_t v = f->op == NOW_DATE   ? sql_floor_div(now, SQL_USEC_PER_DAY)
               : f->op == NOW_TIME ? sql_floor_mod(now, SQL_USEC_PER_DAY)
                                   : now;
-  for (uint32_t i = 0; i < n; i++) SQL_VEC_I64(out)[i] = v;
+  for (uint32_t i = 0; i < n; i++)
+    SQL_VEC_I64(out)[i] = v;
   return 0;
 }
 
-/* ---- constructors and conversions ------------------------------------------------------------- */
+/* ---- constructors and conversions -------------------------------------------------------------
+ */
 
 enum { MK_DATE, MK_TIMESTAMP, MK_TIME, TO_TS_EPOCH };
 
@@ -462,8 +501,7 @@ static int k_make(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
     if (f->op == MK_TIME) {
       int64_t h = ARG_I64(0, i), mi = ARG_I64(1, i), us;
       double s = ARG_F64(2, i);
-      if (h < 0 || h > 24 || mi < 0 || mi > 59 || !secs_to_us(s, &us) ||
-          (h == 24 && (mi || us)))
+      if (h < 0 || h > 24 || mi < 0 || mi > 59 || !secs_to_us(s, &us) || (h == 24 && (mi || us)))
         return tarn_err(ctx->err, TARN_EINVAL, "time field value out of range: %lld:%02lld:%g",
                         (long long)h, (long long)mi, s);
       SQL_VEC_I64(out)[i] = h * SQL_USEC_PER_HOUR + mi * SQL_USEC_PER_MIN + us;
@@ -471,8 +509,8 @@ static int k_make(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
     }
     int64_t y = ARG_I64(0, i), m = ARG_I64(1, i), d = ARG_I64(2, i);
     int64_t ay = y < 0 ? y + 1 : y; /* negative years are BC */
-    if (y == 0 || m < 1 || m > 12 || d < 1 || d > sql_days_in_month(ay, (int)m) ||
-        ay > 5874897 || ay < -4712)
+    if (y == 0 || m < 1 || m > 12 || d < 1 || d > sql_days_in_month(ay, (int)m) || ay > 5874897 ||
+        ay < -4712)
       return tarn_err(ctx->err, TARN_EINVAL, "date field value out of range: %lld-%02lld-%02lld",
                       (long long)y, (long long)m, (long long)d);
     int64_t days = sql_days_from_ymd(ay, (int)m, (int)d);
@@ -497,7 +535,8 @@ static int k_make(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
   return 0;
 }
 
-/* ---- age and justify -------------------------------------------------------------------------- */
+/* ---- age and justify --------------------------------------------------------------------------
+ */
 
 static sql_interval age(int64_t t1, int64_t t2) {
   civil a = split_ts(t1), b = split_ts(t2);
@@ -510,15 +549,20 @@ static sql_interval age(int64_t t1, int64_t t2) {
   if (neg) {
     fsec = -fsec, sec = -sec, min = -min, hour = -hour, mday = -mday, mon = -mon, year = -year;
   }
-  while (fsec < 0) fsec += SQL_USEC_PER_SEC, sec--;
-  while (sec < 0) sec += 60, min--;
-  while (min < 0) min += 60, hour--;
-  while (hour < 0) hour += 24, mday--;
+  while (fsec < 0)
+    fsec += SQL_USEC_PER_SEC, sec--;
+  while (sec < 0)
+    sec += 60, min--;
+  while (min < 0)
+    min += 60, hour--;
+  while (hour < 0)
+    hour += 24, mday--;
   while (mday < 0) {
     mday += neg ? sql_days_in_month(a.y, a.m) : sql_days_in_month(b.y, b.m);
     mon--;
   }
-  while (mon < 0) mon += 12, year--;
+  while (mon < 0)
+    mon += 12, year--;
   if (neg) {
     fsec = -fsec, sec = -sec, min = -min, hour = -hour, mday = -mday, mon = -mon, year = -year;
   }
@@ -559,8 +603,8 @@ static sql_interval justify_days(sql_interval v) {
   return v;
 }
 
-static int k_interval_fn(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
-                         size_t n_args, uint32_t n, sql_vec *out) {
+static int k_interval_fn(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
+                         uint32_t n, sql_vec *out) {
   (void)n_args;
   for (uint32_t i = 0; i < n; i++) {
     if (out_null(out, i)) continue;
@@ -569,9 +613,9 @@ static int k_interval_fn(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
     case J_AGE2:
     case J_AGE1: {
       int64_t t1 = ARG_I64(0, i);
-      int64_t t2 = f->op == J_AGE2 ? ARG_I64(1, i)
-                                   : sql_floor_div(ctx->now_micros, SQL_USEC_PER_DAY) *
-                                         SQL_USEC_PER_DAY;
+      int64_t t2 = f->op == J_AGE2
+                       ? ARG_I64(1, i)
+                       : sql_floor_div(ctx->now_micros, SQL_USEC_PER_DAY) * SQL_USEC_PER_DAY;
       if (!sql_ts_finite(t1) || !sql_ts_finite(t2)) return fail(ctx, "interval out of range");
       *r = age(t1, t2);
       break;
@@ -584,11 +628,12 @@ static int k_interval_fn(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
   return 0;
 }
 
-/* ---- to_char for timestamps ------------------------------------------------------------------- */
+/* ---- to_char for timestamps -------------------------------------------------------------------
+ */
 
-static const char *const month_names[12] = {"January", "February", "March",     "April",
-                                            "May",     "June",     "July",      "August",
-                                            "September", "October", "November", "December"};
+static const char *const month_names[12] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
 static const char *const day_names[7] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                          "Thursday", "Friday", "Saturday"};
 
@@ -615,12 +660,13 @@ static int put_name(tarn_buf *b, const char *name, const char *pat, size_t abbre
   bool all_lower = islower((unsigned char)pat[0]);
   for (size_t k = 0; k < len; k++) {
     char c = name[k];
-    tmp[k] = (char)(all_upper ? toupper((unsigned char)c)
+    tmp[k] = (char)(all_upper   ? toupper((unsigned char)c)
                     : all_lower ? tolower((unsigned char)c)
                                 : (k == 0 ? toupper((unsigned char)c) : c));
   }
   if (!abbrev && !fm)
-    while (len < 9) tmp[len++] = ' ';
+    while (len < 9)
+      tmp[len++] = ' ';
   return tarn_buf_append(b, tmp, len, err);
 }
 
@@ -674,24 +720,36 @@ static int format_ts(tarn_buf *b, int64_t ts, bool tz, sql_str fmt, tarn_error *
       i += 2;
       continue;
     }
-    if (starts(p, left, "HH24")) num = hour, width = 2, adv = 4;
-    else if (starts(p, left, "HH12")) num = hour % 12 ? hour % 12 : 12, width = 2, adv = 4;
-    else if (starts(p, left, "HH")) num = hour % 12 ? hour % 12 : 12, width = 2, adv = 2;
-    else if (starts(p, left, "MI")) num = min, width = 2, adv = 2;
-    else if (starts(p, left, "SSSS")) num = c.tod / SQL_USEC_PER_SEC, width = 0, adv = 4;
-    else if (starts(p, left, "SS")) num = sec, width = 2, adv = 2;
-    else if (starts(p, left, "MS")) num = us / 1000, width = 3, adv = 2;
-    else if (starts(p, left, "US")) num = us, width = 6, adv = 2;
+    if (starts(p, left, "HH24"))
+      num = hour, width = 2, adv = 4;
+    else if (starts(p, left, "HH12"))
+      num = hour % 12 ? hour % 12 : 12, width = 2, adv = 4;
+    else if (starts(p, left, "HH"))
+      num = hour % 12 ? hour % 12 : 12, width = 2, adv = 2;
+    else if (starts(p, left, "MI"))
+      num = min, width = 2, adv = 2;
+    else if (starts(p, left, "SSSS"))
+      num = c.tod / SQL_USEC_PER_SEC, width = 0, adv = 4;
+    else if (starts(p, left, "SS"))
+      num = sec, width = 2, adv = 2;
+    else if (starts(p, left, "MS"))
+      num = us / 1000, width = 3, adv = 2;
+    else if (starts(p, left, "US"))
+      num = us, width = 6, adv = 2;
     else if (starts(p, left, "Y,YYY")) {
       char tmp[32];
       snprintf(tmp, sizeof tmp, "%lld,%03lld", (long long)(year / 1000), (long long)(year % 1000));
       rc = tarn_buf_puts(b, tmp, err);
       i += 5;
       continue;
-    } else if (starts(p, left, "YYYY")) num = year, width = 4, adv = 4;
-    else if (starts(p, left, "YYY")) num = year % 1000, width = 3, adv = 3;
-    else if (starts(p, left, "YY")) num = year % 100, width = 2, adv = 2;
-    else if (starts(p, left, "Y")) num = year % 10, width = 1, adv = 1;
+    } else if (starts(p, left, "YYYY"))
+      num = year, width = 4, adv = 4;
+    else if (starts(p, left, "YYY"))
+      num = year % 1000, width = 3, adv = 3;
+    else if (starts(p, left, "YY"))
+      num = year % 100, width = 2, adv = 2;
+    else if (starts(p, left, "Y"))
+      num = year % 10, width = 1, adv = 1;
     else if (starts(p, left, "IYYY")) {
       int64_t iy;
       int w;
@@ -710,7 +768,8 @@ static int format_ts(tarn_buf *b, int64_t ts, bool tz, sql_str fmt, tarn_error *
       rc = put_name(b, month_names[c.m - 1], p, 3, fm, err);
       i += 3;
       continue;
-    } else if (starts(p, left, "MM")) num = c.m, width = 2, adv = 2;
+    } else if (starts(p, left, "MM"))
+      num = c.m, width = 2, adv = 2;
     else if (starts(p, left, "DAY") || starts(p, left, "Day") || starts(p, left, "day")) {
       rc = put_name(b, day_names[dow], p, 0, fm, err);
       i += 3;
@@ -719,15 +778,24 @@ static int format_ts(tarn_buf *b, int64_t ts, bool tz, sql_str fmt, tarn_error *
       rc = put_name(b, day_names[dow], p, 3, fm, err);
       i += 2;
       continue;
-    } else if (starts(p, left, "DDD")) num = doy, width = 3, adv = 3;
-    else if (starts(p, left, "DD")) num = c.d, width = 2, adv = 2;
-    else if (starts(p, left, "ID")) num = isodow_of(c.days), width = 1, adv = 2;
-    else if (starts(p, left, "D")) num = dow + 1, width = 1, adv = 1;
-    else if (starts(p, left, "WW")) num = (doy - 1) / 7 + 1, width = 2, adv = 2;
-    else if (starts(p, left, "W")) num = (c.d - 1) / 7 + 1, width = 1, adv = 1;
-    else if (starts(p, left, "Q")) num = (c.m - 1) / 3 + 1, width = 1, adv = 1;
-    else if (starts(p, left, "CC")) num = c.y > 0 ? (c.y + 99) / 100 : -((99 - (c.y - 1)) / 100), width = 2, adv = 2;
-    else if (starts(p, left, "J")) num = c.days + 2440588, width = 0, adv = 1;
+    } else if (starts(p, left, "DDD"))
+      num = doy, width = 3, adv = 3;
+    else if (starts(p, left, "DD"))
+      num = c.d, width = 2, adv = 2;
+    else if (starts(p, left, "ID"))
+      num = isodow_of(c.days), width = 1, adv = 2;
+    else if (starts(p, left, "D"))
+      num = dow + 1, width = 1, adv = 1;
+    else if (starts(p, left, "WW"))
+      num = (doy - 1) / 7 + 1, width = 2, adv = 2;
+    else if (starts(p, left, "W"))
+      num = (c.d - 1) / 7 + 1, width = 1, adv = 1;
+    else if (starts(p, left, "Q"))
+      num = (c.m - 1) / 3 + 1, width = 1, adv = 1;
+    else if (starts(p, left, "CC"))
+      num = c.y > 0 ? (c.y + 99) / 100 : -((99 - (c.y - 1)) / 100), width = 2, adv = 2;
+    else if (starts(p, left, "J"))
+      num = c.days + 2440588, width = 0, adv = 1;
     else if (starts(p, left, "AM") || starts(p, left, "PM") || starts(p, left, "am") ||
              starts(p, left, "pm")) {
       bool up = isupper((unsigned char)p[0]);
@@ -771,7 +839,8 @@ static int format_ts(tarn_buf *b, int64_t ts, bool tz, sql_str fmt, tarn_error *
   return rc;
 }
 
-/* ---- to_char for numbers ---------------------------------------------------------------------- */
+/* ---- to_char for numbers ----------------------------------------------------------------------
+ */
 
 /* Formats the magnitude given as integer digits and fraction digits (already rounded to the
  * pattern's fraction positions) with PostgreSQL's numeric template patterns. */
@@ -786,12 +855,15 @@ static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, 
       fm = true;
       k++;
     } else if (f[k] == '9' || f[k] == '0') {
-      if (seen_point) frac_pos++;
-      else int_pos++;
+      if (seen_point)
+        frac_pos++;
+      else
+        int_pos++;
     } else if (f[k] == '.' || f[k] == 'D') {
       seen_point = true;
-    } else if (f[k] == 'S' || (k + 1 < n && (memcmp(f + k, "MI", 2) == 0 || memcmp(f + k, "PR", 2) == 0 ||
-                                               memcmp(f + k, "PL", 2) == 0 || memcmp(f + k, "SG", 2) == 0))) {
+    } else if (f[k] == 'S' ||
+               (k + 1 < n && (memcmp(f + k, "MI", 2) == 0 || memcmp(f + k, "PR", 2) == 0 ||
+                              memcmp(f + k, "PL", 2) == 0 || memcmp(f + k, "SG", 2) == 0))) {
       has_sign = true;
     }
   }
@@ -814,9 +886,12 @@ static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, 
       int idx = pos - (int_pos - (int)il);
       pos++;
       char d;
-      if (overflow) d = '#';
-      else if (idx >= 0) d = ip[idx];
-      else if (zero_pad) d = '0';
+      if (overflow)
+        d = '#';
+      else if (idx >= 0)
+        d = ip[idx];
+      else if (zero_pad)
+        d = '0';
       else {
         if (!fm) rc = tarn_buf_append(b, " ", 1, err);
         continue;
@@ -839,8 +914,10 @@ static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, 
       point_done = true;
       if (rc == 0) rc = tarn_buf_append(b, overflow ? "#" : ".", 1, err);
     } else if (c == ',' || c == 'G') {
-      if (started) rc = tarn_buf_append(b, ",", 1, err);
-      else if (!fm) rc = tarn_buf_append(b, " ", 1, err);
+      if (started)
+        rc = tarn_buf_append(b, ",", 1, err);
+      else if (!fm)
+        rc = tarn_buf_append(b, " ", 1, err);
     } else if (c == 'S') {
       rc = tarn_buf_append(b, neg ? "-" : "+", 1, err);
     } else if (k + 1 < n && memcmp(f + k, "MI", 2) == 0) {
@@ -858,10 +935,17 @@ static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, 
       rc = tarn_buf_append(b, &c, 1, err);
     }
   }
-  if (rc == 0 && fm && frac_pos > 0) {
-    /* FM drops trailing zeros of the fraction (and a bare point). */
-    while (b->len > 0 && b->data[b->len - 1] == '0') b->len--;
-    if (b->len > 0 && b->data[b->len - 1] == '.') b->len--;
+  if (rc == 0 && fm && frac_pos > 0 && !overflow) {
+    /* FM drops trailing zeros printed for '9' fraction positions ('0' positions stay). */
+    int nines = 0;
+    for (size_t k = n; k-- > 0;) {
+      if (f[k] == '9')
+        nines++;
+      else if (f[k] == '0' || f[k] == '.' || f[k] == 'D')
+        break;
+    }
+    while (nines-- > 0 && b->len > 0 && b->data[b->len - 1] == '0')
+      b->len--;
   }
   bool pr = false;
   for (size_t k = 0; k + 1 < n; k++)
@@ -884,8 +968,10 @@ static int frac_positions(sql_str fmt) {
   bool point = false;
   for (uint64_t k = 0; k < fmt.len; k++) {
     char c = fmt.ptr[k];
-    if (c == '.' || c == 'D') point = true;
-    else if ((c == '9' || c == '0') && point) frac++;
+    if (c == '.' || c == 'D')
+      point = true;
+    else if ((c == '9' || c == '0') && point)
+      frac++;
   }
   return frac;
 }
@@ -934,7 +1020,8 @@ static int k_to_char(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
         if (frac) {
           size_t l = strlen(digits);
           digits[l++] = '.';
-          for (int k = 0; k < frac && l < 120; k++) digits[l++] = '0';
+          for (int k = 0; k < frac && l < 120; k++)
+            digits[l++] = '0';
           digits[l] = '\0';
         }
       }
@@ -953,10 +1040,12 @@ static int k_to_char(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
   return rc;
 }
 
-/* ---- to_date / to_timestamp(text, format) ----------------------------------------------------- */
+/* ---- to_date / to_timestamp(text, format) -----------------------------------------------------
+ */
 
 static bool read_int(const char *s, size_t n, size_t *i, int maxw, int64_t *v) {
-  while (*i < n && s[*i] == ' ') (*i)++;
+  while (*i < n && s[*i] == ' ')
+    (*i)++;
   bool neg = false;
   if (*i < n && (s[*i] == '-' || s[*i] == '+')) neg = s[(*i)++] == '-';
   int k = 0;
@@ -1002,24 +1091,32 @@ static int parse_with_format(sql_eval_ctx *ctx, sql_str in, sql_str fmt, bool wa
       k += 2;
       continue;
     }
-    if (starts(p, left, "HH24")) ok = read_int(s, n, &i, 2, &hour), k += 4;
-    else if (starts(p, left, "HH12")) ok = read_int(s, n, &i, 2, &hour), h12 = true, k += 4;
-    else if (starts(p, left, "HH")) ok = read_int(s, n, &i, 2, &hour), h12 = true, k += 2;
-    else if (starts(p, left, "MI")) ok = read_int(s, n, &i, 2, &min), k += 2;
-    else if (starts(p, left, "SS")) ok = read_int(s, n, &i, 2, &sec), k += 2;
+    if (starts(p, left, "HH24"))
+      ok = read_int(s, n, &i, 2, &hour), k += 4;
+    else if (starts(p, left, "HH12"))
+      ok = read_int(s, n, &i, 2, &hour), h12 = true, k += 4;
+    else if (starts(p, left, "HH"))
+      ok = read_int(s, n, &i, 2, &hour), h12 = true, k += 2;
+    else if (starts(p, left, "MI"))
+      ok = read_int(s, n, &i, 2, &min), k += 2;
+    else if (starts(p, left, "SS"))
+      ok = read_int(s, n, &i, 2, &sec), k += 2;
     else if (starts(p, left, "MS")) {
       size_t i0 = i;
       ok = read_int(s, n, &i, 3, &v);
-      for (size_t d = i - i0; d < 3; d++) v *= 10;
+      for (size_t d = i - i0; d < 3; d++)
+        v *= 10;
       us += v * 1000;
       k += 2;
     } else if (starts(p, left, "US")) {
       size_t i0 = i;
       ok = read_int(s, n, &i, 6, &v);
-      for (size_t d = i - i0; d < 6; d++) v *= 10;
+      for (size_t d = i - i0; d < 6; d++)
+        v *= 10;
       us += v;
       k += 2;
-    } else if (starts(p, left, "YYYY")) ok = read_int(s, n, &i, 9, &year), k += 4;
+    } else if (starts(p, left, "YYYY"))
+      ok = read_int(s, n, &i, 9, &year), k += 4;
     else if (starts(p, left, "YYY")) {
       ok = read_int(s, n, &i, 3, &year);
       year += year < 100 ? 2000 : 1000;
@@ -1038,15 +1135,18 @@ static int parse_with_format(sql_eval_ctx *ctx, sql_str in, sql_str fmt, bool wa
       ok = mk >= 0;
       month = mk + 1;
       k += 3;
-    } else if (starts(p, left, "MM")) ok = read_int(s, n, &i, 2, &month), k += 2;
+    } else if (starts(p, left, "MM"))
+      ok = read_int(s, n, &i, 2, &month), k += 2;
     else if (starts(p, left, "DAY") || starts(p, left, "Day") || starts(p, left, "day")) {
       ok = match_name(s, n, &i, day_names, 7, 0) >= 0;
       k += 3;
     } else if (starts(p, left, "DY") || starts(p, left, "Dy") || starts(p, left, "dy")) {
       ok = match_name(s, n, &i, day_names, 7, 3) >= 0;
       k += 2;
-    } else if (starts(p, left, "DDD")) ok = read_int(s, n, &i, 3, &doy), k += 3;
-    else if (starts(p, left, "DD")) ok = read_int(s, n, &i, 2, &day), k += 2;
+    } else if (starts(p, left, "DDD"))
+      ok = read_int(s, n, &i, 3, &doy), k += 3;
+    else if (starts(p, left, "DD"))
+      ok = read_int(s, n, &i, 2, &day), k += 2;
     else if (starts(p, left, "AM") || starts(p, left, "PM") || starts(p, left, "am") ||
              starts(p, left, "pm")) {
       static const char *const ampm[2] = {"am", "pm"};
@@ -1070,7 +1170,8 @@ static int parse_with_format(sql_eval_ctx *ctx, sql_str in, sql_str fmt, bool wa
     } else {
       /* A separator in the template skips one non-alphanumeric character of the input. */
       if (*p == ' ') {
-        while (i < n && s[i] == ' ') i++;
+        while (i < n && s[i] == ' ')
+          i++;
       } else if (i < n && !isalnum((unsigned char)s[i])) {
         i++;
       }
@@ -1082,8 +1183,8 @@ static int parse_with_format(sql_eval_ctx *ctx, sql_str in, sql_str fmt, bool wa
   }
   if (h12) {
     if (hour < 1 || hour > 12)
-      return tarn_err(ctx->err, TARN_EINVAL,
-                      "hour \"%lld\" is invalid for the 12-hour clock", (long long)hour);
+      return tarn_err(ctx->err, TARN_EINVAL, "hour \"%lld\" is invalid for the 12-hour clock",
+                      (long long)hour);
     if (pm == 1 && hour < 12) hour += 12;
     if (pm == 0 && hour == 12) hour = 0;
   } else if (pm == 1 && hour < 12) {
@@ -1113,8 +1214,7 @@ static int k_to_date(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
   (void)n_args;
   for (uint32_t i = 0; i < n; i++) {
     if (out_null(out, i)) continue;
-    int rc = parse_with_format(ctx, ARG_STR(0, i), ARG_STR(1, i), f->op == 0,
-                               &SQL_VEC_I64(out)[i]);
+    int rc = parse_with_format(ctx, ARG_STR(0, i), ARG_STR(1, i), f->op == 0, &SQL_VEC_I64(out)[i]);
     if (rc) return rc;
   }
   return 0;
@@ -1143,9 +1243,12 @@ static int k_timezone(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
 #define IV SQL_INTERVAL
 #define I4 SQL_INT4
 #define F8 SQL_FLOAT8
-#define N0(name, op, r) {name, k_now, op, 0, 0, {0, 0, 0, 0}, r, SQL_F_VOLATILE}
-#define B(name, k, op, a, b, r) {name, k, op, 2, 2, {a, b, 0, 0}, r, 0}
-#define U(name, k, op, a, r) {name, k, op, 1, 1, {a, 0, 0, 0}, r, 0}
+#define N0(name, op, r)                                                                            \
+  { name, k_now, op, 0, 0, {0, 0, 0, 0}, r, SQL_F_VOLATILE }
+#define B(name, k, op, a, b, r)                                                                    \
+  { name, k, op, 2, 2, {a, b, 0, 0}, r, 0 }
+#define U(name, k, op, a, r)                                                                       \
+  { name, k, op, 1, 1, {a, 0, 0, 0}, r, 0 }
 
 const sql_func_def sql_time_defs[] = {
     N0("now", NOW_TSTZ, TSZ),

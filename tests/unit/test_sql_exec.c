@@ -51,6 +51,8 @@ __attribute__((weak)) void sql_expr_render(const sql_expr *e, sql_column_namer n
   if (cap) buf[0] = 0;
 }
 
+__attribute__((weak)) void sql_expr_free_cache(sql_expr *e) { (void)e; }
+
 __attribute__((weak)) int sql_expr_eval(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
                                         sql_vec *out) {
   uint32_t n = b->n_rows;

