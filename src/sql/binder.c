@@ -468,10 +468,13 @@ static int make_func(binder *b, const char *name, sql_expr **args, size_t n, sql
   const sql_type *types[16];
   const sql_type *casts[16] = {0};
   if (n > 16) return tarn_err(b->err, TARN_EINVAL, "too many arguments to %s", name);
-  for (size_t i = 0; i < n; i++)
+  const sql_value *consts[16] = {0};
+  for (size_t i = 0; i < n; i++) {
     types[i] = args[i]->type;
+    if (args[i]->kind == SQL_E_CONST) consts[i] = &args[i]->value;
+  }
   const sql_func *f = NULL;
-  int rc = sql_func_resolve(b->a, name, types, n, &f, casts, b->err);
+  int rc = sql_func_resolve_const(b->a, name, types, consts, n, &f, casts, b->err);
   if (rc) return rc;
   sql_expr *e = new_expr(b, SQL_E_FUNC, f->ret);
   if (e == NULL || set_args(b, e, n)) return oom(b);
@@ -482,19 +485,6 @@ static int make_func(binder *b, const char *name, sql_expr **args, size_t n, sql
       rc = cast_to(b, &e->args[i], casts[i]);
       if (rc) return rc;
     }
-  }
-  /* round(numeric, n) and trunc(numeric, n) have scale n in PostgreSQL (0 for n <= 0). */
-  if ((strcmp(name, "round") == 0 || strcmp(name, "trunc") == 0) && n == 2 && e->type->id == SQL_DECIMAL &&
-      e->args[1]->kind == SQL_E_CONST && !e->args[1]->value.is_null && sql_type_is_integer(e->args[1]->type->id)) {
-    int64_t places = e->args[1]->value.u.i64;
-    int scale = places <= 0 ? 0 : places >= e->type->scale ? e->type->scale : (int)places;
-    const sql_type *t = sql_type_decimal(b->a, e->type->precision, scale);
-    if (t == NULL) return oom(b);
-    sql_expr *c = new_expr(b, SQL_E_CAST, t);
-    if (c == NULL || set_args(b, c, 1)) return oom(b);
-    c->args[0] = e;
-    *out = fold(b, c);
-    return 0;
   }
   *out = fold(b, e);
   return 0;
@@ -1454,7 +1444,7 @@ static int bind_expr(binder *b, scope *s, const PgQuery__Node *n, sql_expr **out
     if (fields == NULL) return oom(b);
     for (size_t i = 0; i < re->n_args; i++) {
       if (e->args[i]->unknown_literal) e->args[i]->unknown_literal = false;
-      char nm[16];
+      char nm[32];
       snprintf(nm, sizeof nm, "f%zu", i + 1);
       fields[i].name = bstrdup(b, nm);
       fields[i].type = e->args[i]->type;
@@ -1964,7 +1954,7 @@ static int bind_values(binder *b, const PgQuery__SelectStmt *st, sql_plan **out)
       col[r]->unknown_literal = false;
       p->rows[r * n_cols + c] = col[r];
     }
-    char nm[24];
+    char nm[32];
     snprintf(nm, sizeof nm, "column%zu", c + 1);
     p->out_ids[c] = sql_plan_new_id(b->env->pc);
     p->out_names[c] = bstrdup(b, nm);
@@ -2161,7 +2151,7 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
     return rc;
   }
   if (st->n_values_lists) {
-    sql_plan *v;
+    sql_plan *v = NULL;
     rc = bind_values(b, st, &v);
     if (rc == 0) rc = order_limit_on_output(b, st, v, out);
     b->ctes = saved_ctes;

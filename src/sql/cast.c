@@ -650,7 +650,6 @@ int sql_parse_int(const char *s, size_t n, int64_t lo, int64_t hi, int64_t *out)
   bool over = false, any = false;
   for (; i < n; i++) {
     char c = s[i];
-    if (c == '_' && any && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') continue;
     if (c < '0' || c > '9') return SQL_PARSE_SYNTAX;
     any = true;
     if (v > (UINT64_MAX - 9) / 10) over = true;
@@ -1216,6 +1215,8 @@ int sql_parse_uuid(const char *s, size_t n, uint8_t out[16]) {
 /* ---- result helpers ------------------------------------------------------------------------- */
 
 char *sql_strbuf_take(sql_strbuf *sb, size_t n) {
+  static char empty[1];
+  if (n == 0 && sb->p == NULL) return empty; /* nothing is written through it */
   if (n > sb->left) {
     size_t chunk = n > 16384 ? n : 16384;
     char *p = sql_mem_alloc(sb->m, chunk, 1);

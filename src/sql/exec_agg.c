@@ -8,11 +8,11 @@
  * are plain array arithmetic; which rows take part (FILTER, NULL arguments) is worked out once
  * per batch as a selection vector.
  *
- * Aggregates whose result depends on more than a running state (DISTINCT, string_agg, array_agg
- * and their ORDER BY) collect their argument rows instead, each tagged with a sort key that
- * starts with the group number; at the end of the input the collected rows are sorted once,
- * duplicates dropped for DISTINCT, and the result built group by group. DISTINCT forms of the
- * ordinary aggregates feed the de-duplicated rows through the ordinary state update.
+ * DISTINCT aggregates drop duplicates as rows arrive: a hash table per aggregate holds the
+ * (group number, value key) pairs seen, and only rows that add a pair reach the state update.
+ * string_agg and array_agg keep their argument rows instead, each tagged with a sort key that
+ * starts with the group number (then the call's ORDER BY key); at the end of the input the rows
+ * are sorted once and each group's result is built from its range.
  *
  * Modes: SINGLE turns input rows into results; PARTIAL turns input rows into state columns
  * (layout in exec_agg.h) for a FINAL node above a gather, which merges states. Grouping sets run
@@ -32,18 +32,14 @@
 #include "common/error.h"
 #include "sql/exec_agg.h"
 #include "sql/exec_util.h"
+#include "sql/expr_impl.h"
 
-#define I128_MAX ((sql_i128)(((unsigned __int128)1 << 127) - 1))
+/* avg of integers and decimals keeps at least PostgreSQL's 16 significant fractional digits. */
+#define AVG_MIN_SCALE 16
 #define N_PARTS 16
 #define MAX_SPILL_DEPTH 8
 
-static sql_i128 pow10_i128(int d) {
-  sql_i128 v = 1;
-  while (d-- > 0) v *= 10;
-  return v;
-}
-
-/* --- Result types --------------------------------------------------------------------------- */
+/* --- Result types ----------------------------------------------------------------------------- */
 
 static int no_such_function(tarn_error *err, const char *name, const sql_type *const *types,
                             size_t n) {
@@ -89,19 +85,30 @@ int sql_agg_resolve(tarn_arena *a, const char *name, const sql_type *const *arg_
     r = sql_type_get(SQL_INT8);
   } else if (strcmp(name, "sum") == 0 && n_args == 1) {
     *fn = SQL_AGG_SUM;
-    if (id == SQL_INT2 || id == SQL_INT4) r = sql_type_get(SQL_INT8);
-    else if (id == SQL_INT8) r = sql_type_decimal(a, 38, 0);
-    else if (id == SQL_DECIMAL) r = sql_type_decimal(a, 38, t->scale);
-    else if (id == SQL_FLOAT4 || id == SQL_FLOAT8) r = sql_type_get(SQL_FLOAT8);
-    else if (id == SQL_INTERVAL) r = sql_type_get(SQL_INTERVAL);
-    else return no_such_function(err, name, arg_types, n_args);
+    if (id == SQL_INT2 || id == SQL_INT4)
+      r = sql_type_get(SQL_INT8);
+    else if (id == SQL_INT8)
+      r = sql_type_decimal(a, 38, 0);
+    else if (id == SQL_DECIMAL)
+      r = sql_type_decimal(a, 38, t->scale);
+    else if (id == SQL_FLOAT4 || id == SQL_FLOAT8)
+      r = sql_type_get(SQL_FLOAT8);
+    else if (id == SQL_INTERVAL)
+      r = sql_type_get(SQL_INTERVAL);
+    else
+      return no_such_function(err, name, arg_types, n_args);
   } else if (strcmp(name, "avg") == 0 && n_args == 1) {
     *fn = SQL_AGG_AVG;
-    if (sql_type_is_integer(id)) r = sql_type_decimal(a, 38, 6);
-    else if (id == SQL_DECIMAL) r = sql_type_decimal(a, 38, t->scale > 6 ? t->scale : 6);
-    else if (id == SQL_FLOAT4 || id == SQL_FLOAT8) r = sql_type_get(SQL_FLOAT8);
-    else if (id == SQL_INTERVAL) r = sql_type_get(SQL_INTERVAL);
-    else return no_such_function(err, name, arg_types, n_args);
+    if (sql_type_is_integer(id))
+      r = sql_type_decimal(a, 38, AVG_MIN_SCALE);
+    else if (id == SQL_DECIMAL)
+      r = sql_type_decimal(a, 38, t->scale > AVG_MIN_SCALE ? t->scale : AVG_MIN_SCALE);
+    else if (id == SQL_FLOAT4 || id == SQL_FLOAT8)
+      r = sql_type_get(SQL_FLOAT8);
+    else if (id == SQL_INTERVAL)
+      r = sql_type_get(SQL_INTERVAL);
+    else
+      return no_such_function(err, name, arg_types, n_args);
   } else if ((strcmp(name, "min") == 0 || strcmp(name, "max") == 0) && n_args == 1) {
     *fn = name[1] == 'i' ? SQL_AGG_MIN : SQL_AGG_MAX;
     if (!minmax_type(id)) return no_such_function(err, name, arg_types, n_args);
@@ -132,10 +139,14 @@ int sql_agg_resolve(tarn_arena *a, const char *name, const sql_type *const *arg_
   } else if (n_args == 1 && (strcmp(name, "stddev") == 0 || strcmp(name, "stddev_samp") == 0 ||
                              strcmp(name, "stddev_pop") == 0 || strcmp(name, "variance") == 0 ||
                              strcmp(name, "var_samp") == 0 || strcmp(name, "var_pop") == 0)) {
-    if (strcmp(name, "stddev_pop") == 0) *fn = SQL_AGG_STDDEV_POP;
-    else if (strcmp(name, "var_pop") == 0) *fn = SQL_AGG_VAR_POP;
-    else if (name[0] == 's') *fn = SQL_AGG_STDDEV_SAMP;
-    else *fn = SQL_AGG_VAR_SAMP;
+    if (strcmp(name, "stddev_pop") == 0)
+      *fn = SQL_AGG_STDDEV_POP;
+    else if (strcmp(name, "var_pop") == 0)
+      *fn = SQL_AGG_VAR_POP;
+    else if (name[0] == 's')
+      *fn = SQL_AGG_STDDEV_SAMP;
+    else
+      *fn = SQL_AGG_VAR_SAMP;
     if (!sql_type_is_numeric(id)) return no_such_function(err, name, arg_types, n_args);
     r = sql_type_get(SQL_FLOAT8);
   } else {
@@ -199,7 +210,7 @@ int sql_agg_state_types(tarn_arena *a, const sql_agg_call *call, const sql_type 
   }
 }
 
-/* --- Accumulators ------------------------------------------------------------------------------ */
+/* --- Accumulators ----------------------------------------------------------------------------- */
 
 typedef enum acc_kind {
   ACC_COUNT,
@@ -244,7 +255,8 @@ typedef struct agg_rt {
   sql_phys phys; /* of args[0] */
   int in_scale;  /* decimal input of avg / variance */
   bool merge;    /* FINAL: args are states */
-  bool collect;
+  bool collect;  /* string_agg / array_agg: rows kept, result built at the end */
+  bool distinct; /* duplicates (per group) dropped through a hash set before the update */
   bool skip_nulls;
   unsigned uses;
   size_t n_state; /* PARTIAL output columns */
@@ -273,6 +285,7 @@ typedef struct acc {
   sql_rows any_vals;
   size_t str_bytes;
   collect col;
+  sql_ktab dset; /* DISTINCT: (group, value) pairs seen */
 } acc;
 
 typedef struct agg_table {
@@ -319,11 +332,12 @@ static int acc_setup(agg_rt *rt, const sql_agg_call *c, sql_agg_mode mode, tarn_
   memset(rt, 0, sizeof *rt);
   rt->call = c;
   rt->merge = mode == SQL_AGG_FINAL;
-  rt->collect = call_collects(c);
+  rt->collect = c->fn == SQL_AGG_STRING_AGG || c->fn == SQL_AGG_ARRAY_AGG;
+  rt->distinct = c->distinct && c->n_args > 0;
   const sql_type *in = c->n_args > 0 ? c->args[0]->type : NULL;
   rt->phys = in ? sql_type_phys(in->id) : SQL_PHYS_NONE;
   rt->skip_nulls = c->fn != SQL_AGG_COUNT_STAR && c->fn != SQL_AGG_ARRAY_AGG;
-  if (rt->collect && mode != SQL_AGG_SINGLE)
+  if ((rt->collect || rt->distinct) && mode != SQL_AGG_SINGLE)
     return tarn_err(err, TARN_EINVAL, "internal error: DISTINCT or ordered aggregate split");
   size_t need = c->fn == SQL_AGG_COUNT_STAR ? 0 : 1;
   if (rt->merge) need = c->fn == SQL_AGG_AVG ? 2 : c->fn >= SQL_AGG_STDDEV_SAMP ? 3 : 1;
@@ -457,7 +471,8 @@ static int grow_array(void **p, size_t elem, uint32_t old_cap, uint32_t cap, tar
 static int table_reserve(agg_state *s, agg_table *t, uint32_t n, tarn_error *err) {
   if (n <= t->cap) return 0;
   uint32_t cap = t->cap ? t->cap : 64;
-  while (cap < n) cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
+  while (cap < n)
+    cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
   for (size_t a = 0; a < s->n_aggs; a++) {
     unsigned u = s->rt[a].uses;
     acc *x = &t->accs[a];
@@ -467,14 +482,14 @@ static int table_reserve(agg_state *s, agg_table *t, uint32_t n, tarn_error *err
     if (!rc && (u & U_I128)) rc = grow_array((void **)&x->i128, 16, t->cap, cap, err);
     if (!rc && (u & U_F64)) rc = grow_array((void **)&x->f64, 8, t->cap, cap, err);
     if (!rc && (u & U_M2)) rc = grow_array((void **)&x->m2, 8, t->cap, cap, err);
-    if (!rc && (u & U_IV))
-      rc = grow_array((void **)&x->iv, sizeof(sql_interval), t->cap, cap, err);
+    if (!rc && (u & U_IV)) rc = grow_array((void **)&x->iv, sizeof(sql_interval), t->cap, cap, err);
     if (!rc && (u & U_HAS)) rc = grow_array((void **)&x->has, 1, t->cap, cap, err);
     if (!rc && (u & U_STR)) rc = grow_array((void **)&x->str, sizeof(strval), t->cap, cap, err);
     if (!rc && (u & U_ANY)) {
       rc = grow_array((void **)&x->any, 4, t->cap, cap, err);
       if (!rc)
-        for (uint32_t g = t->cap; g < cap; g++) x->any[g] = SQL_NONE;
+        for (uint32_t g = t->cap; g < cap; g++)
+          x->any[g] = SQL_NONE;
     }
     if (rc) return rc;
   }
@@ -489,6 +504,7 @@ static size_t table_bytes(const agg_state *s, const agg_table *t) {
     b += (size_t)t->cap * acc_group_bytes(s->rt[a].uses) + x->str_bytes +
          sql_rows_bytes(&x->any_vals);
     if (x->col.init) b += sql_rows_bytes(&x->col.vals) + sql_keystore_bytes(&x->col.keys);
+    b += sql_ktab_bytes(&x->dset);
   }
   return b;
 }
@@ -500,7 +516,8 @@ static void table_free(agg_state *s, agg_table *t) {
     for (size_t a = 0; a < s->n_aggs; a++) {
       acc *x = &t->accs[a];
       if (x->str)
-        for (uint32_t g = 0; g < t->cap; g++) free(x->str[g].p);
+        for (uint32_t g = 0; g < t->cap; g++)
+          free(x->str[g].p);
       free(x->cnt);
       free(x->i64);
       free(x->i128);
@@ -513,6 +530,7 @@ static void table_free(agg_state *s, agg_table *t) {
       sql_rows_free(&x->any_vals);
       sql_rows_free(&x->col.vals);
       sql_keystore_free(&x->col.keys);
+      sql_ktab_free(&x->dset);
       free(x->col.perm);
       free(x->col.gstart);
     }
@@ -530,7 +548,8 @@ static int table_init(agg_state *s, sql_plan *p, agg_table *t, tarn_error *err) 
   if (!t->accs) return tarn_err(err, TARN_ENOMEM, "out of memory");
   const sql_type **kt = calloc(t->n_set_keys ? t->n_set_keys : 1, sizeof *kt);
   if (!kt) return tarn_err(err, TARN_ENOMEM, "out of memory");
-  for (uint32_t k = 0; k < t->n_set_keys; k++) kt[k] = p->keys[t->set_keys[k]]->type;
+  for (uint32_t k = 0; k < t->n_set_keys; k++)
+    kt[k] = p->keys[t->set_keys[k]]->type;
   int rc = sql_rows_init(&t->keyvals, kt, t->n_set_keys, err);
   free(kt);
   for (size_t a = 0; !rc && a < s->n_aggs; a++) {
@@ -589,13 +608,14 @@ static int str_keep(acc *x, uint32_t g, sql_str v, bool want_min, tarn_error *er
   strval *sv = &x->str[g];
   if (x->has[g]) {
     size_t l = v.len < sv->len ? v.len : sv->len;
-    int c = memcmp(v.ptr, sv->p, l);
+    int c = l ? memcmp(v.ptr, sv->p, l) : 0;
     if (c == 0) c = v.len < sv->len ? -1 : v.len > sv->len;
     if (want_min ? c >= 0 : c <= 0) return 0;
   }
   if (v.len > sv->cap) {
     uint32_t cap = sv->cap ? sv->cap : 16;
-    while (cap < v.len) cap *= 2;
+    while (cap < v.len)
+      cap *= 2;
     char *p = realloc(sv->p, cap);
     if (!p) return tarn_err(err, TARN_ENOMEM, "out of memory: min/max value");
     x->str_bytes += cap - sv->cap;
@@ -794,7 +814,7 @@ static int acc_update(const agg_rt *rt, acc *x, const uint32_t *gids, const sql_
       });
       return 0;
     }
-    double scale = (double)pow10_i128(rt->in_scale);
+    double scale = (double)sql_pow10(rt->in_scale);
     SEL_LOOP({
       uint32_t g = gids[i];
       double val = rt->phys == SQL_PHYS_F64   ? SQL_VEC_F64(v)[i]
@@ -829,13 +849,6 @@ static sql_interval iv_div(sql_interval s, double f) {
   return r;
 }
 
-static sql_i128 div_round(sql_i128 a, sql_i128 b) { /* b > 0; half away from zero */
-  sql_i128 q = a / b, r = a % b;
-  if (r < 0) r = -r;
-  if (r >= b - r) q += a < 0 ? -1 : 1;
-  return q;
-}
-
 static int vec_out(sql_mem *m, const sql_type *t, uint32_t n, sql_vec *out, uint8_t **nulls,
                    tarn_error *err) {
   int rc = sql_vec_init(m, out, t, n, err);
@@ -866,16 +879,18 @@ static int acc_output(const agg_rt *rt, acc *x, bool partial, uint32_t g0, uint3
   case ACC_MIN:
   case ACC_MAX: {
     if ((rc = vec_out(m, c->type, n, out, &nulls, err))) return rc;
-    for (uint32_t i = 0; i < n; i++) nulls[i] = !x->has[g0 + i];
+    for (uint32_t i = 0; i < n; i++)
+      nulls[i] = !x->has[g0 + i];
     sql_phys ph = sql_type_phys(c->type->id);
     if (ph == SQL_PHYS_I64) {
       memcpy(SQL_VEC_I64(out), x->i64 + g0, (size_t)n * 8);
     } else if (ph == SQL_PHYS_U8) {
-      for (uint32_t i = 0; i < n; i++) SQL_VEC_U8(out)[i] = (uint8_t)x->i64[g0 + i];
+      for (uint32_t i = 0; i < n; i++)
+        SQL_VEC_U8(out)[i] = (uint8_t)x->i64[g0 + i];
     } else if (ph == SQL_PHYS_F64) {
       memcpy(SQL_VEC_F64(out), x->f64 + g0, (size_t)n * 8);
     } else if (ph == SQL_PHYS_I128) {
-      sql_i128 lim = pow10_i128(38);
+      sql_i128 lim = sql_pow10(38);
       for (uint32_t i = 0; i < n; i++) {
         sql_i128 v = x->i128[g0 + i];
         if (!nulls[i] && (v >= lim || v <= -lim))
@@ -900,9 +915,12 @@ static int acc_output(const agg_rt *rt, acc *x, bool partial, uint32_t g0, uint3
     if (partial) {
       if ((rc = sql_vec_init(m, &out[0], types[0], n, err))) return rc;
       if ((rc = sql_vec_init(m, &out[1], sql_type_get(SQL_INT8), n, err))) return rc;
-      if (rt->kind == ACC_AVG_I128) memcpy(out[0].data, x->i128 + g0, (size_t)n * 16);
-      else if (rt->kind == ACC_AVG_F64) memcpy(out[0].data, x->f64 + g0, (size_t)n * 8);
-      else memcpy(out[0].data, x->iv + g0, (size_t)n * sizeof(sql_interval));
+      if (rt->kind == ACC_AVG_I128)
+        memcpy(out[0].data, x->i128 + g0, (size_t)n * 16);
+      else if (rt->kind == ACC_AVG_F64)
+        memcpy(out[0].data, x->f64 + g0, (size_t)n * 8);
+      else
+        memcpy(out[0].data, x->iv + g0, (size_t)n * sizeof(sql_interval));
       memcpy(out[1].data, x->cnt + g0, (size_t)n * 8);
       return 0;
     }
@@ -916,16 +934,14 @@ static int acc_output(const agg_rt *rt, acc *x, bool partial, uint32_t g0, uint3
       } else if (rt->kind == ACC_AVG_IV) {
         SQL_VEC_IV(out)[i] = iv_div(x->iv[g0 + i], (double)cnt);
       } else {
-        int d = c->type->scale - rt->in_scale;
-        sql_i128 sum = x->i128[g0 + i], f = pow10_i128(d);
-        if (sum > I128_MAX / f || sum < -(I128_MAX / f))
+        /* sum * 10^d / cnt in 256-bit arithmetic, rounded half away from zero. */
+        if (!sql_dec_div(x->i128[g0 + i], cnt, c->type->scale - rt->in_scale,
+                         &SQL_VEC_I128(out)[i]))
           return tarn_err(err, TARN_EINVAL, "numeric field overflow");
-        SQL_VEC_I128(out)[i] = div_round(sum * f, cnt);
       }
     }
     return 0;
-  case ACC_ANY:
-    return sql_gather_nullable(m, &x->any_vals.cols[0], x->any + g0, n, out, err);
+  case ACC_ANY: return sql_gather_nullable(m, &x->any_vals.cols[0], x->any + g0, n, out, err);
   case ACC_VAR:
     if (partial) {
       if ((rc = sql_vec_init(m, &out[0], sql_type_get(SQL_INT8), n, err))) return rc;
@@ -985,46 +1001,89 @@ static int acc_output(const agg_rt *rt, acc *x, bool partial, uint32_t g0, uint3
     uint32_t a = col->gstart[g0], b = col->gstart[g0 + n];
     if ((rc = sql_vec_gather(m, &col->vals.cols[0], col->perm + a, b - a, out->child, err)))
       return rc;
-    for (uint32_t i = 0; i <= n; i++) out->offsets[i] = col->gstart[g0 + i] - a;
-    for (uint32_t i = 0; i < n; i++) nulls[i] = col->gstart[g0 + i] == col->gstart[g0 + i + 1];
+    for (uint32_t i = 0; i <= n; i++)
+      out->offsets[i] = col->gstart[g0 + i] - a;
+    for (uint32_t i = 0; i < n; i++)
+      nulls[i] = col->gstart[g0 + i] == col->gstart[g0 + i + 1];
     return 0;
   }
   }
   return 0;
 }
 
-/* --- Collected aggregates ------------------------------------------------------------------- */
+/* --- Collected aggregates --------------------------------------------------------------------- */
 
 /* Collects the selected rows of one batch: argument values and the sort key made of the group
- * number, the ORDER BY key (okeys) and the DISTINCT key (dkeys). */
+ * number and the ORDER BY key (okeys). */
 static int collect_add(acc *x, const uint32_t *gids, const sql_vec *args, const sql_keys *okeys,
-                       const sql_keys *dkeys, const uint32_t *sel, uint32_t n, tarn_error *err) {
+                       const uint32_t *sel, uint32_t n, tarn_error *err) {
   collect *col = &x->col;
   int rc = 0;
   SEL_LOOP({
     if (rc) break;
     uint8_t g[4] = {(uint8_t)(gids[i] >> 24), (uint8_t)(gids[i] >> 16), (uint8_t)(gids[i] >> 8),
                     (uint8_t)gids[i]};
-    const uint8_t *parts[3] = {g, NULL, NULL};
-    size_t lens[3] = {4, 0, 0};
+    const uint8_t *parts[2] = {g, NULL};
+    size_t lens[2] = {4, 0};
     if (okeys) {
       parts[1] = okeys->bytes + okeys->offset[i];
       lens[1] = okeys->offset[i + 1] - okeys->offset[i];
     }
-    if (dkeys) {
-      parts[2] = dkeys->bytes + dkeys->offset[i];
-      lens[2] = dkeys->offset[i + 1] - dkeys->offset[i];
-    }
-    rc = sql_keystore_push(&col->keys, parts, lens, 3, err);
+    rc = sql_keystore_push(&col->keys, parts, lens, 2, err);
   });
   if (rc) return rc;
   if (sel) return sql_rows_append_sel(&col->vals, args, sel, n, err);
   return sql_rows_append(&col->vals, args, 0, n, err);
 }
 
-/* Sorts and de-duplicates the collected rows of x, finds each group's range, and for DISTINCT
- * forms of ordinary aggregates runs the surviving rows through the ordinary update. */
-static int collect_finish(const agg_rt *rt, acc *x, uint32_t n_groups, tarn_error *err) {
+/* DISTINCT: keeps of the selected rows those whose (group, value) pair is new, in out (n_out
+ * rows). The pairs live in a hash table per accumulator keyed by the group number followed by
+ * the value's key bytes (dkeys), so duplicates are dropped as they arrive. */
+static int distinct_filter(acc *x, sql_mem *scratch, const uint32_t *gids, const sql_keys *dk,
+                           const uint32_t *sel, uint32_t n, uint32_t *out, uint32_t *n_out,
+                           tarn_error *err) {
+  size_t total = 0;
+  SEL_LOOP(total += 4 + dk->offset[i + 1] - dk->offset[i];);
+  uint8_t *bytes = sql_mem_alloc(scratch, total ? total : 1, 1);
+  uint32_t *off = sql_mem_alloc(scratch, (size_t)n + 1, sizeof *off);
+  uint64_t *hash = sql_mem_alloc(scratch, n ? n : 1, sizeof *hash);
+  uint32_t *tmp = sql_mem_alloc(scratch, n ? n : 1, sizeof *tmp);
+  uint8_t *is_new = sql_mem_alloc(scratch, n ? n : 1, 1);
+  if (!bytes || !off || !hash || !tmp || !is_new)
+    return tarn_err(err, TARN_ENOMEM, "out of memory");
+  uint32_t k = 0, o = 0;
+  off[0] = 0;
+  SEL_LOOP({
+    uint32_t g = gids[i], len = dk->offset[i + 1] - dk->offset[i];
+    bytes[o] = (uint8_t)(g >> 24);
+    bytes[o + 1] = (uint8_t)(g >> 16);
+    bytes[o + 2] = (uint8_t)(g >> 8);
+    bytes[o + 3] = (uint8_t)g;
+    memcpy(bytes + o + 4, dk->bytes + dk->offset[i], len);
+    o += 4 + len;
+    off[k + 1] = o;
+    /* The value's hash mixed with the group (murmur3's finaliser) instead of hashing again. */
+    uint64_t h = dk->hash[i] ^ (g * UINT64_C(0x9E3779B97F4A7C15));
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    hash[k++] = h;
+  });
+  sql_keys ck = {.n = n, .bytes = bytes, .offset = off, .hash = hash, .has_null = NULL};
+  int rc = sql_ktab_insert(&x->dset, &ck, NULL, n, tmp, is_new, err);
+  if (rc) return rc;
+  uint32_t m = 0;
+  for (k = 0; k < n; k++)
+    if (is_new[k]) out[m++] = sel ? sel[k] : k;
+  *n_out = m;
+  return 0;
+}
+
+/* Sorts the collected rows of x by (group, ORDER BY key, arrival) and finds each group's
+ * range. */
+static int collect_finish(acc *x, uint32_t n_groups, tarn_error *err) {
   collect *col = &x->col;
   uint32_t n = col->vals.n;
   col->perm = malloc((n ? n : 1) * sizeof *col->perm);
@@ -1032,48 +1091,29 @@ static int collect_finish(const agg_rt *rt, acc *x, uint32_t n_groups, tarn_erro
   if (!col->perm || !col->gstart) return tarn_err(err, TARN_ENOMEM, "out of memory");
   int rc = sql_keystore_sort(&col->keys, NULL, n, col->perm, err);
   if (rc) return rc;
-  uint32_t m = 0;
+  col->n_perm = n;
   for (uint32_t k = 0; k < n; k++) {
-    uint32_t r = col->perm[k];
-    if (rt->call->distinct && m > 0 && sql_keystore_cmp(&col->keys, col->perm[m - 1], r) == 0)
-      continue;
-    col->perm[m++] = r;
-  }
-  col->n_perm = m;
-  for (uint32_t k = 0; k < m; k++) {
     const uint8_t *p = col->keys.bytes + col->keys.off[col->perm[k]];
     uint32_t g = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     col->gstart[g + 1]++;
   }
-  for (uint32_t g = 0; g < n_groups; g++) col->gstart[g + 1] += col->gstart[g];
-  if (rt->kind == ACC_STRING_AGG || rt->kind == ACC_ARRAY_AGG) return 0;
-  uint32_t gids[SQL_BATCH_ROWS];
-  for (uint32_t at = 0; at < m && !rc; at += SQL_BATCH_ROWS) {
-    uint32_t cnt = m - at < SQL_BATCH_ROWS ? m - at : SQL_BATCH_ROWS;
-    for (uint32_t k = 0; k < cnt; k++) {
-      const uint8_t *p = col->keys.bytes + col->keys.off[col->perm[at + k]];
-      gids[k] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    }
-    sql_mem *scratch = sql_mem_new();
-    sql_vec v;
-    if (!scratch) return tarn_err(err, TARN_ENOMEM, "out of memory");
-    rc = sql_vec_gather(scratch, &col->vals.cols[0], col->perm + at, cnt, &v, err);
-    if (!rc) rc = acc_update(rt, x, gids, &v, NULL, cnt, err);
-    sql_mem_release(scratch);
-  }
-  return rc;
+  for (uint32_t g = 0; g < n_groups; g++)
+    col->gstart[g + 1] += col->gstart[g];
+  return 0;
 }
 
-/* --- The operator ------------------------------------------------------------------------------ */
+/* --- The operator ----------------------------------------------------------------------------- */
 
 static void agg_state_free_tables(agg_state *s) {
-  for (size_t t = 0; s->tabs && t < s->n_tabs; t++) table_free(s, &s->tabs[t]);
+  for (size_t t = 0; s->tabs && t < s->n_tabs; t++)
+    table_free(s, &s->tabs[t]);
 }
 
 static int agg_account(sql_op *op, sql_exec_ctx *ctx) {
   agg_state *s = op->state;
   int64_t total = 0;
-  for (size_t t = 0; t < s->n_tabs; t++) total += (int64_t)table_bytes(s, &s->tabs[t]);
+  for (size_t t = 0; t < s->n_tabs; t++)
+    total += (int64_t)table_bytes(s, &s->tabs[t]);
   if (total <= s->charged) return 0;
   if (sql_exec_charge(ctx, total - s->charged)) {
     s->charged = total;
@@ -1137,7 +1177,8 @@ static int agg_consume(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
   sql_mem *scratch = sql_mem_new();
   if (!scratch) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   size_t n_args = 0;
-  for (size_t a = 0; a < s->n_aggs; a++) n_args += s->rt[a].call->n_args;
+  for (size_t a = 0; a < s->n_aggs; a++)
+    n_args += s->rt[a].call->n_args;
   sql_vec *kv = sql_mem_alloc(scratch, p->n_keys + 1, sizeof *kv);
   sql_vec *av = sql_mem_alloc(scratch, n_args + 1, sizeof *av);
   const uint32_t **asel = sql_mem_alloc(scratch, s->n_aggs + 1, sizeof *asel);
@@ -1188,7 +1229,7 @@ static int agg_consume(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
       }
       if (!rc) rc = sql_keys_encode(scratch, op_, dirs, c->n_order, n, &okeys[a], ctx->err);
     }
-    if (!rc && rt->collect && c->distinct) {
+    if (!rc && rt->distinct) {
       sql_vec *dp = &args[0];
       rc = sql_keys_encode(scratch, &dp, NULL, 1, n, &dkeys[a], ctx->err);
     }
@@ -1265,11 +1306,21 @@ static int agg_consume(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
         sel = both;
         cnt = m;
       }
-      if (rt->collect)
-        rc = collect_add(&tab->accs[a], gids, args, rt->call->n_order ? &okeys[a] : NULL,
-                         rt->call->distinct ? &dkeys[a] : NULL, sel, cnt, ctx->err);
-      else
+      uint32_t *fresh = NULL;
+      if (!rc && rt->distinct) {
+        fresh = malloc((cnt ? cnt : 1) * sizeof *fresh);
+        if (!fresh) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+        if (!rc)
+          rc = distinct_filter(&tab->accs[a], scratch, gids, &dkeys[a], sel, cnt, fresh, &cnt,
+                               ctx->err);
+        sel = fresh;
+      }
+      if (!rc && rt->collect)
+        rc = collect_add(&tab->accs[a], gids, args, rt->call->n_order ? &okeys[a] : NULL, sel, cnt,
+                         ctx->err);
+      else if (!rc)
         rc = acc_update(rt, &tab->accs[a], gids, args, sel, cnt, ctx->err);
+      free(fresh);
       free(both);
     }
   }
@@ -1281,7 +1332,7 @@ static int agg_finish_tables(agg_state *s, sql_exec_ctx *ctx) {
   for (size_t t = 0; t < s->n_tabs; t++)
     for (size_t a = 0; a < s->n_aggs; a++)
       if (s->rt[a].collect) {
-        int rc = collect_finish(&s->rt[a], &s->tabs[t].accs[a], s->tabs[t].n_groups, ctx->err);
+        int rc = collect_finish(&s->tabs[t].accs[a], s->tabs[t].n_groups, ctx->err);
         if (rc) return rc;
       }
   s->emit_tab = 0;
@@ -1372,7 +1423,8 @@ static int agg_emit(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
   if (rc) return rc;
   if (sql_mem_add_parent(b->mem, t->keyvals.mem))
     rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-  for (uint32_t i = 0; i < n; i++) s->range[i] = g0 + i;
+  for (uint32_t i = 0; i < n; i++)
+    s->range[i] = g0 + i;
   uint32_t j = 0;
   for (size_t k = 0; !rc && k < p->n_keys; k++) {
     if (t->set & ((uint64_t)1 << k))
@@ -1443,7 +1495,8 @@ static void agg_close(sql_op *op) {
   free(s->tabs);
   for (int i = 0; i < N_PARTS; i++)
     if (s->parts[i]) fclose(s->parts[i]);
-  for (uint32_t i = 0; i < s->n_pending; i++) fclose(s->pending[i].f);
+  for (uint32_t i = 0; i < s->n_pending; i++)
+    fclose(s->pending[i].f);
   if (s->reading) fclose(s->reading);
   free(s->pending);
   free(s->set_key_block);
@@ -1469,7 +1522,8 @@ int sql_op_agg(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   s->in_types = calloc(s->n_in ? s->n_in : 1, sizeof *s->in_types);
   if (!s->rt || !s->tabs || !s->in_types)
     return sql_xop_fail(*out, tarn_err(ctx->err, TARN_ENOMEM, "out of memory"));
-  for (uint32_t c = 0; c < s->n_in; c++) s->in_types[c] = cp->out_types[c];
+  for (uint32_t c = 0; c < s->n_in; c++)
+    s->in_types[c] = cp->out_types[c];
   if (p->n_keys > 64)
     return sql_xop_fail(*out, tarn_err(ctx->err, TARN_EUNSUPPORTED, "more than 64 group keys"));
   rc = sql_resolve_all(p->keys, p->n_keys, cp, ctx->err);
@@ -1518,7 +1572,8 @@ int sql_op_agg(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return 0;
 }
 
-/* --- DISTINCT ------------------------------------------------------------------------------------- */
+/* --- DISTINCT
+ * ------------------------------------------------------------------------------------- */
 
 typedef struct distinct_state {
   sql_ktab kt;
@@ -1548,7 +1603,8 @@ static int distinct_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     if (!scratch || !cols || !gids || !sel || !is_new)
       rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
     sql_keys keys;
-    for (uint32_t c = 0; !rc && c < in->n_cols; c++) cols[c] = &in->cols[c];
+    for (uint32_t c = 0; !rc && c < in->n_cols; c++)
+      cols[c] = &in->cols[c];
     if (!rc) rc = sql_keys_encode(scratch, cols, NULL, in->n_cols, n, &keys, ctx->err);
     if (!rc) rc = sql_ktab_insert(&s->kt, &keys, NULL, n, gids, is_new, ctx->err);
     uint32_t m = 0;
@@ -1587,8 +1643,7 @@ static void distinct_close(sql_op *op) {
   op->state = NULL;
 }
 
-static const sql_op_vtable distinct_vt = {"distinct", distinct_open, distinct_next,
-                                          distinct_close};
+static const sql_op_vtable distinct_vt = {"distinct", distinct_open, distinct_next, distinct_close};
 
 int sql_op_distinct(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return sql_xop_new(ctx, p, &distinct_vt, sizeof(distinct_state), 1, out);

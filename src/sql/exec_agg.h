@@ -23,8 +23,9 @@
  * Result types (sql_agg_resolve, PostgreSQL's where it has one fixed answer): count → bigint;
  * sum(smallint/integer) → bigint, sum(bigint) → numeric(38,0), sum(numeric(p,s)) →
  * numeric(38,s), sum(real/double) → double precision, sum(interval) → interval; avg(integer
- * types) → numeric(38,6), avg(numeric(p,s)) → numeric(38,max(s,6)) (PostgreSQL's numeric has no
- * fixed scale; tarn rounds the quotient half away from zero at that scale), avg(real/double) →
+ * types) → numeric(38,16), avg(numeric(p,s)) → numeric(38,max(s,16)) (PostgreSQL's numeric has
+ * no fixed scale and shows at least 16 significant digits of a quotient; tarn keeps 16 fractional
+ * digits, rounded half away from zero), avg(real/double) →
  * double precision, avg(interval) → interval; min/max/any_value → the argument's type (any
  * scalar type but boolean, as in PostgreSQL); bool_and/bool_or/every → boolean;
  * string_agg(text, text) → text, string_agg(bytea, bytea) → bytea; array_agg(x) → x[];

@@ -15,8 +15,7 @@
 #include "common/error.h"
 #include "sql/exec_util.h"
 
-/* --- Filter -------------------------------------------------------------------------------------
- */
+/* --- Filter ----------------------------------------------------------------------------------- */
 
 typedef struct filter_state {
   uint32_t *sel;
@@ -82,8 +81,7 @@ int sql_op_filter(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return rc ? sql_xop_fail(*out, rc) : 0;
 }
 
-/* --- Project ------------------------------------------------------------------------------------
- */
+/* --- Project ---------------------------------------------------------------------------------- */
 
 typedef struct project_state {
   int unused;
@@ -132,8 +130,7 @@ int sql_op_project(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return rc ? sql_xop_fail(*out, rc) : 0;
 }
 
-/* --- Values -------------------------------------------------------------------------------------
- */
+/* --- Values ----------------------------------------------------------------------------------- */
 
 typedef struct values_state {
   size_t pos; /* next row to produce */
@@ -209,8 +206,7 @@ int sql_op_values(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return sql_xop_new(ctx, p, &values_vt, sizeof(values_state), 0, out);
 }
 
-/* --- Limit --------------------------------------------------------------------------------------
- */
+/* --- Limit ------------------------------------------------------------------------------------ */
 
 typedef struct limit_state {
   int64_t skip; /* offset rows still to drop */
@@ -267,8 +263,7 @@ int sql_op_limit(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return sql_xop_new(ctx, p, &limit_vt, sizeof(limit_state), 1, out);
 }
 
-/* --- Unnest -------------------------------------------------------------------------------------
- */
+/* --- Unnest ----------------------------------------------------------------------------------- */
 
 typedef struct unnest_state {
   sql_batch *in;  /* current input batch */
@@ -370,8 +365,7 @@ int sql_op_unnest(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   return rc ? sql_xop_fail(*out, rc) : 0;
 }
 
-/* --- CTE scan -----------------------------------------------------------------------------------
- */
+/* --- CTE scan --------------------------------------------------------------------------------- */
 
 /* One materialised CTE, shared by every operator that reads it. */
 typedef struct cte_cache {

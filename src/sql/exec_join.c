@@ -3,8 +3,11 @@
  *
  * The build side (the right child, or the left one when plan->build_left) is read completely
  * into a row store; with keys, each row's key goes into the key hash table and rows of one key
- * are chained (head per group, next per row). Rows whose key has a NULL never match and are not
- * chained, but stay in the store for outer and anti joins. The probe side then streams: per
+ * are listed together: once the build input ends, a counting sort by group number gives every
+ * group a contiguous range of row numbers (gstart/grows), so a probe reads one range instead of
+ * chasing a chain through memory; with unique keys (the usual primary-key join) the range is
+ * simply the group number. Rows whose key has a NULL never match and are in no range, but stay
+ * in the store for outer and anti joins. The probe side then streams: per
  * batch the keys are encoded and looked up once, and matching (probe row, build row) pairs are
  * gathered into candidate batches of at most SQL_BATCH_ROWS rows; a long chain simply continues
  * in the next call. For the nested loop every build row is a candidate.
@@ -35,11 +38,11 @@ typedef struct join_state {
   bool hash;
   sql_expr **build_keys, **probe_keys;
   size_t n_keys;
-  sql_expr *cond;     /* residual (hash) or condition (nested loop); NULL: every pair matches */
-  bool probe_outer;   /* emit unmatched probe rows with NULLs */
-  bool build_outer;   /* emit unmatched build rows with NULLs */
-  bool semi_probe;    /* SEMI/ANTI whose output side is the probe side */
-  bool semi_build;    /* SEMI/ANTI whose output side is the build side */
+  sql_expr *cond;   /* residual (hash) or condition (nested loop); NULL: every pair matches */
+  bool probe_outer; /* emit unmatched probe rows with NULLs */
+  bool build_outer; /* emit unmatched build rows with NULLs */
+  bool semi_probe;  /* SEMI/ANTI whose output side is the probe side */
+  bool semi_build;  /* SEMI/ANTI whose output side is the build side */
   bool anti;
   bool null_aware;
   const sql_type **ltypes, **rtypes;
@@ -47,10 +50,13 @@ typedef struct join_state {
 
   sql_rows build;
   sql_ktab kt;
-  uint32_t *head, *next;
-  uint32_t head_cap, next_cap;
-  uint8_t *bmatched;   /* per build row */
-  uint8_t *bnull;      /* per build row: its key has a NULL (null-aware anti only) */
+  uint32_t *bgid; /* per build row: its group (SQL_NONE: NULL key) */
+  uint32_t bgid_cap;
+  uint32_t *gstart; /* group g's rows: grows[gstart[g] .. gstart[g + 1]) */
+  uint32_t *grows;
+  bool unique;       /* one row per group: group g's row is grows[g] */
+  uint8_t *bmatched; /* per build row */
+  uint8_t *bnull;    /* per build row: its key has a NULL (null-aware anti only) */
   uint32_t bmcap;
   bool build_null_key; /* some build key has a NULL */
   bool probe_null_key; /* some probe key has a NULL */
@@ -86,15 +92,14 @@ static int side_cols(sql_mem *m, const sql_vec *src, const sql_type **types, uin
 
 /* A batch of n rows from probe rows psel and build rows bsel (either NULL: that side all NULL).
  * both: left and right columns even for SEMI/ANTI (a candidate batch for the residual). */
-static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel,
-                      const uint32_t *bsel, uint32_t n, bool both, sql_batch **out) {
+static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel, const uint32_t *bsel,
+                      uint32_t n, bool both, sql_batch **out) {
   bool semi = s->kind == SQL_JOIN_SEMI || s->kind == SQL_JOIN_ANTI;
   uint32_t n_cols = s->n_left + (semi && !both ? 0 : s->n_right);
   sql_batch *b;
   int rc = sql_batch_new(n_cols, n, &b, ctx->err);
   if (rc) return rc;
-  if ((s->pb && sql_mem_add_parent(b->mem, s->pb->mem)) ||
-      sql_mem_add_parent(b->mem, s->build.mem))
+  if ((s->pb && sql_mem_add_parent(b->mem, s->pb->mem)) || sql_mem_add_parent(b->mem, s->build.mem))
     rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   const sql_vec *pcols = s->pb ? s->pb->cols : NULL;
   const uint32_t *lsel = s->build_side == 0 ? bsel : psel;
@@ -112,11 +117,11 @@ static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel,
   return 0;
 }
 
-/* --- Build -------------------------------------------------------------------------------------- */
+/* --- Build ------------------------------------------------------------------------------------ */
 
 static int join_account(join_state *s, sql_exec_ctx *ctx) {
   int64_t total = (int64_t)(sql_rows_bytes(&s->build) + sql_ktab_bytes(&s->kt)) +
-                  (int64_t)s->head_cap * 4 + (int64_t)s->next_cap * 4 + s->bmcap * 2;
+                  (int64_t)s->bgid_cap * 4 + s->bmcap * 2;
   if (total <= s->charged) return 0;
   int rc = sql_charge_or_fail(ctx, total - s->charged, "the hash join's build side");
   if (!rc) s->charged = total;
@@ -144,10 +149,12 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   sql_vec *kv = calloc(s->n_keys, sizeof *kv);
   sql_vec **kp = calloc(s->n_keys, sizeof *kp);
   uint32_t *gids = malloc(n * sizeof *gids), *sel = malloc(n * sizeof *sel);
-  if (!scratch || !kv || !kp || !gids || !sel) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  if (!scratch || !kv || !kp || !gids || !sel)
+    rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   sql_keys keys;
   if (!rc) rc = sql_eval_all(ctx, scratch, s->build_keys, s->n_keys, in, kv);
-  for (size_t k = 0; !rc && k < s->n_keys; k++) kp[k] = &kv[k];
+  for (size_t k = 0; !rc && k < s->n_keys; k++)
+    kp[k] = &kv[k];
   if (!rc) rc = sql_keys_encode(scratch, kp, NULL, s->n_keys, n, &keys, ctx->err);
   uint32_t m = 0;
   for (uint32_t i = 0; !rc && i < n; i++) {
@@ -160,25 +167,15 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   }
   if (!rc) rc = sql_ktab_insert(&s->kt, &keys, sel, m, gids, NULL, ctx->err);
   if (!rc) {
-    void *h = s->head;
-    uint32_t old = s->head_cap;
-    rc = sql_grow(&h, &s->head_cap, s->kt.n, sizeof(uint32_t), ctx->err);
-    s->head = h;
-    if (!rc)
-      for (uint32_t g = old; g < s->head_cap; g++) s->head[g] = SQL_NONE;
+    void *g = s->bgid;
+    rc = sql_grow(&g, &s->bgid_cap, s->build.n, sizeof(uint32_t), ctx->err);
+    s->bgid = g;
   }
   if (!rc) {
-    void *nx = s->next;
-    rc = sql_grow(&nx, &s->next_cap, s->build.n, sizeof(uint32_t), ctx->err);
-    s->next = nx;
-  }
-  if (!rc) {
-    /* Pushed in reverse so that a chain lists the rows of one batch in input order. */
-    for (uint32_t k = m; k-- > 0;) {
-      uint32_t i = sel[k], g = gids[i], r = base + i;
-      s->next[r] = s->head[g];
-      s->head[g] = r;
-    }
+    for (uint32_t i = 0; i < n; i++)
+      s->bgid[base + i] = SQL_NONE;
+    for (uint32_t k = 0; k < m; k++)
+      s->bgid[base + sel[k]] = gids[sel[k]];
   }
   free(kv);
   free(kp);
@@ -200,10 +197,33 @@ static int join_build(sql_op *op, sql_exec_ctx *ctx) {
     sql_batch_free(in);
     if (rc) return rc;
   }
-  return 0;
+  if (!s->hash) return 0;
+  /* Counting sort of the build rows by group: each group's rows become one range. */
+  uint32_t ng = s->kt.n, nb = s->build.n;
+  s->gstart = calloc((size_t)ng + 2, sizeof *s->gstart);
+  s->grows = malloc((nb ? nb : 1) * sizeof *s->grows);
+  if (!s->gstart || !s->grows) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  for (uint32_t r = 0; r < nb; r++)
+    if (s->bgid[r] != SQL_NONE) s->gstart[s->bgid[r] + 1]++;
+  for (uint32_t g = 0; g < ng; g++)
+    s->gstart[g + 1] += s->gstart[g];
+  uint32_t keyed = s->gstart[ng];
+  s->unique = keyed == ng;
+  for (uint32_t r = 0; r < nb; r++)
+    if (s->bgid[r] != SQL_NONE) s->grows[s->gstart[s->bgid[r]]++] = r;
+  for (uint32_t g = ng; g > 0; g--)
+    s->gstart[g] = s->gstart[g - 1];
+  s->gstart[0] = 0;
+  free(s->bgid); /* the ranges say it all now */
+  s->bgid = NULL;
+  s->bgid_cap = 0;
+  int64_t ranges = ((int64_t)ng + 2 + nb) * 4;
+  int rc = sql_charge_or_fail(ctx, ranges, "the hash join's build side");
+  if (!rc) s->charged += ranges;
+  return rc;
 }
 
-/* --- Probe -------------------------------------------------------------------------------------- */
+/* --- Probe ------------------------------------------------------------------------------------ */
 
 static void drop_probe(join_state *s) {
   sql_batch_free(s->pb);
@@ -244,7 +264,8 @@ static int probe_start(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   if (!kv || !kp) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   int rc = sql_eval_all(ctx, s->pmem, s->probe_keys, s->n_keys, in, kv);
   if (rc) return rc;
-  for (size_t k = 0; k < s->n_keys; k++) kp[k] = &kv[k];
+  for (size_t k = 0; k < s->n_keys; k++)
+    kp[k] = &kv[k];
   sql_keys keys;
   rc = sql_keys_encode(s->pmem, kp, NULL, s->n_keys, n, &keys, ctx->err);
   if (rc) return rc;
@@ -258,7 +279,8 @@ static int probe_start(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   }
   /* Without a residual, SEMI and ANTI need no pairs: a key in the table is a match. */
   if (s->semi_probe && !s->cond) {
-    for (uint32_t i = 0; i < n; i++) s->pmatched[i] = s->pgid[i] != SQL_NONE;
+    for (uint32_t i = 0; i < n; i++)
+      s->pmatched[i] = s->pgid[i] != SQL_NONE;
     s->pdone = true;
   }
   return 0;
@@ -311,22 +333,30 @@ static uint32_t fill_pairs(join_state *s) {
   while (s->prow < rows && n < SQL_BATCH_ROWS) {
     uint32_t r;
     if (s->hash) {
+      if (s->prow + 16 < rows) { /* the range of a row ahead: its lookup is a cache miss */
+        uint32_t ga = s->pgid[s->prow + 16];
+        if (ga != SQL_NONE) __builtin_prefetch(s->unique ? &s->grows[ga] : &s->gstart[ga]);
+      }
       uint32_t g = s->pgid[s->prow];
       if (g == SQL_NONE) {
         s->prow++;
         continue;
       }
-      r = s->pchain == SQL_NONE ? s->head[g] : s->pchain;
-      while (r != SQL_NONE && n < SQL_BATCH_ROWS) {
-        s->pair_p[n] = s->prow;
-        s->pair_b[n++] = r;
-        r = s->next[r];
+      if (s->unique) {
+        s->pair_p[n] = s->prow++;
+        s->pair_b[n++] = s->grows[g];
+        continue;
       }
-      if (r == SQL_NONE) {
+      uint32_t k = s->pchain == SQL_NONE ? s->gstart[g] : s->pchain, end = s->gstart[g + 1];
+      while (k < end && n < SQL_BATCH_ROWS) {
+        s->pair_p[n] = s->prow;
+        s->pair_b[n++] = s->grows[k++];
+      }
+      if (k >= end) {
         s->prow++;
         s->pchain = SQL_NONE;
       } else {
-        s->pchain = r;
+        s->pchain = k;
       }
     } else {
       r = s->pchain == SQL_NONE ? 0 : s->pchain;
@@ -459,8 +489,9 @@ static void join_close(sql_op *op) {
   drop_probe(s);
   sql_rows_free(&s->build);
   sql_ktab_free(&s->kt);
-  free(s->head);
-  free(s->next);
+  free(s->bgid);
+  free(s->gstart);
+  free(s->grows);
   free(s->bmatched);
   free(s->bnull);
   free(s->pgid);

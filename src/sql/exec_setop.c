@@ -41,7 +41,8 @@ static int setop_group(setop_state *s, sql_exec_ctx *ctx, const sql_batch *b, ui
   sql_vec **cols = calloc(b->n_cols ? b->n_cols : 1, sizeof *cols);
   int rc = 0;
   if (!scratch || !cols) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-  for (uint32_t c = 0; !rc && c < b->n_cols; c++) cols[c] = &b->cols[c];
+  for (uint32_t c = 0; !rc && c < b->n_cols; c++)
+    cols[c] = &b->cols[c];
   sql_keys keys;
   if (!rc) rc = sql_keys_encode(scratch, cols, NULL, b->n_cols, b->n_rows, &keys, ctx->err);
   uint32_t old = s->kt.n;
@@ -53,8 +54,10 @@ static int setop_group(setop_state *s, sql_exec_ctx *ctx, const sql_batch *b, ui
     s->cnt = c;
     if (!rc) {
       uint8_t *e = realloc(s->emitted, cap);
-      if (!e) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-      else s->emitted = e;
+      if (!e)
+        rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+      else
+        s->emitted = e;
     }
     if (!rc) s->cap = cap;
   }
@@ -83,7 +86,8 @@ static int setop_consume_right(sql_op *op, sql_exec_ctx *ctx) {
       gids = g;
     }
     if (!rc) rc = setop_group(s, ctx, in, gids, NULL);
-    for (uint32_t i = 0; !rc && i < in->n_rows; i++) s->cnt[gids[i]]++;
+    for (uint32_t i = 0; !rc && i < in->n_rows; i++)
+      s->cnt[gids[i]]++;
     sql_batch_free(in);
   }
   free(gids);

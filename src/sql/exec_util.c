@@ -91,10 +91,44 @@ static int ktab_add(sql_ktab *t, uint64_t h, const uint8_t *p, size_t len, uint3
   }
   if (len) memcpy(t->bytes + t->used, p, len);
   t->used += len;
+  if (t->n == 0)
+    t->fixed = len > 0 && len < INT32_MAX ? (int32_t)len : -1;
+  else if (t->fixed > 0 && len != (size_t)t->fixed)
+    t->fixed = -1;
   t->hash[t->n] = h;
   t->off[t->n + 1] = t->used;
   *gid = t->n++;
   return 0;
+}
+
+/* Whether group c's key is kp[0..len). Fixed-length keys (every key so far as long as the
+ * first, the usual case of fixed-width key columns) sit at c * len without an offset lookup, and
+ * keys of up to 16 bytes compare as two overlapping 8-byte words instead of a memcmp call. */
+static inline bool ktab_key_eq(const sql_ktab *t, uint32_t c, const uint8_t *kp, size_t len) {
+  const uint8_t *p;
+  if (t->fixed > 0) {
+    if (len != (size_t)t->fixed) return false;
+    p = t->bytes + (size_t)c * len;
+  } else {
+    if (t->off[c + 1] - t->off[c] != len) return false;
+    p = t->bytes + t->off[c];
+  }
+  if (len >= 8 && len <= 16) {
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, p, 8);
+    memcpy(&b0, kp, 8);
+    memcpy(&a1, p + len - 8, 8);
+    memcpy(&b1, kp + len - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return len == 0 || memcmp(p, kp, len) == 0;
+}
+
+/* Rows between a slot's prefetch and its use (a memory latency's worth of probes). */
+#define KTAB_AHEAD 24
+
+static inline const uint8_t *ktab_key_ptr(const sql_ktab *t, uint32_t c) {
+  return t->fixed > 0 ? t->bytes + (size_t)c * (size_t)t->fixed : t->bytes + t->off[c];
 }
 
 int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
@@ -115,12 +149,9 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
     for (;;) {
       uint64_t s = t->slots[i];
       if (!s) break;
-      if ((s >> 32) == tag) {
-        uint32_t c = (uint32_t)s - 1;
-        if (t->off[c + 1] - t->off[c] == len && memcmp(t->bytes + t->off[c], kp, len) == 0) {
-          g = c;
-          break;
-        }
+      if ((s >> 32) == tag && ktab_key_eq(t, (uint32_t)s - 1, kp, len)) {
+        g = (uint32_t)s - 1;
+        break;
       }
       i = (i + 1) & t->mask;
     }
@@ -142,14 +173,26 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
 
 void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                      uint32_t *gids) {
+  if (!t->slots) {
+    for (uint32_t k = 0; k < n; k++)
+      gids[sel ? sel[k] : k] = SQL_NONE;
+    return;
+  }
   for (uint32_t k = 0; k < n; k++) {
-    uint32_t r = sel ? sel[k] : k;
-    gids[r] = SQL_NONE;
-    if (!t->slots) continue;
-    if (k + 8 < n) {
-      uint32_t ahead = sel ? sel[k + 8] : k + 8;
+    /* Two-stage prefetch: the slot of a row far ahead, then the key bytes its first slot names
+     * for a row half as far ahead (by then that slot is in cache), so a probe into a table far
+     * larger than the cache rarely waits on memory. */
+    if (k + 2 * KTAB_AHEAD < n) {
+      uint32_t ahead = sel ? sel[k + 2 * KTAB_AHEAD] : k + 2 * KTAB_AHEAD;
       __builtin_prefetch(&t->slots[keys->hash[ahead] & t->mask]);
     }
+    if (k + KTAB_AHEAD < n) {
+      uint32_t ahead = sel ? sel[k + KTAB_AHEAD] : k + KTAB_AHEAD;
+      uint64_t s = t->slots[keys->hash[ahead] & t->mask];
+      if (s) __builtin_prefetch(ktab_key_ptr(t, (uint32_t)s - 1));
+    }
+    uint32_t r = sel ? sel[k] : k;
+    gids[r] = SQL_NONE;
     uint64_t h = keys->hash[r];
     const uint8_t *kp = keys->bytes + keys->offset[r];
     size_t len = keys->offset[r + 1] - keys->offset[r];
@@ -157,18 +200,15 @@ void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *se
     for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
       uint64_t s = t->slots[i];
       if (!s) break;
-      if ((s >> 32) != tag) continue;
-      uint32_t c = (uint32_t)s - 1;
-      if (t->off[c + 1] - t->off[c] == len && memcmp(t->bytes + t->off[c], kp, len) == 0) {
-        gids[r] = c;
+      if ((s >> 32) == tag && ktab_key_eq(t, (uint32_t)s - 1, kp, len)) {
+        gids[r] = (uint32_t)s - 1;
         break;
       }
     }
   }
 }
 
-/* --- Row store ----------------------------------------------------------------------------------
- */
+/* --- Row store -------------------------------------------------------------------------------- */
 
 int sql_rows_init(sql_rows *r, const sql_type *const *types, uint32_t n_cols, tarn_error *err) {
   memset(r, 0, sizeof *r);
@@ -232,8 +272,7 @@ void sql_rows_free(sql_rows *r) {
 
 size_t sql_rows_bytes(const sql_rows *r) { return r->mem ? sql_mem_bytes(r->mem) : 0; }
 
-/* --- Key store ----------------------------------------------------------------------------------
- */
+/* --- Key store -------------------------------------------------------------------------------- */
 
 int sql_keystore_add(sql_keystore *ks, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                      tarn_error *err) {
@@ -378,8 +417,7 @@ int sql_keystore_sort(const sql_keystore *ks, const uint32_t *rows, uint32_t n, 
   return 0;
 }
 
-/* --- Vectors ------------------------------------------------------------------------------------
- */
+/* --- Vectors ---------------------------------------------------------------------------------- */
 
 int sql_vec_all_null(sql_mem *m, const sql_type *t, uint32_t n, sql_vec *out, tarn_error *err) {
   int rc = sql_vec_init(m, out, t, n, err);
@@ -464,8 +502,7 @@ int sql_charge_or_fail(sql_exec_ctx *ctx, int64_t bytes, const char *what) {
                   (long long)ctx->mem_limit);
 }
 
-/* --- Operators ---------------------------------------------------------------------------------
- */
+/* --- Operators -------------------------------------------------------------------------------- */
 
 int sql_xop_new(sql_exec_ctx *ctx, sql_plan *p, const sql_op_vtable *vt, size_t state_size,
                 int n_children, sql_op **out) {
@@ -515,8 +552,7 @@ void sql_xop_close_children(sql_op *op) {
   }
 }
 
-/* --- Spill files --------------------------------------------------------------------------------
- */
+/* --- Spill files ------------------------------------------------------------------------------ */
 
 #define SPILL_MAGIC 0x74726e53u /* "Snrt": a cheap check that reading stays in step */
 

@@ -35,6 +35,7 @@ typedef struct sql_ktab {
   uint64_t *off;   /* per group: start of its key in bytes; off[n] = used */
   uint8_t *bytes;
   size_t used, bytes_cap;
+  int32_t fixed; /* every key has this many bytes (0: no key yet, -1: lengths differ) */
 } sql_ktab;
 
 void sql_ktab_init(sql_ktab *t);
@@ -51,7 +52,7 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
 void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                      uint32_t *gids);
 
-/* --- Row store ---------------------------------------------------------------------------------- */
+/* --- Row store -------------------------------------------------------------------------------- */
 
 /* Columns accumulated across batches in a region of their own (string bytes copied in). */
 typedef struct sql_rows {
@@ -72,7 +73,7 @@ int sql_rows_append_sel(sql_rows *r, const sql_vec *cols, const uint32_t *sel, u
 void sql_rows_free(sql_rows *r);
 size_t sql_rows_bytes(const sql_rows *r);
 
-/* --- Key store ---------------------------------------------------------------------------------- */
+/* --- Key store -------------------------------------------------------------------------------- */
 
 /* Key byte strings appended row by row (sort keys, window keys, ordered aggregates). */
 typedef struct sql_keystore {
@@ -98,7 +99,7 @@ int sql_keystore_cmp(const sql_keystore *ks, uint32_t a, uint32_t b);
 int sql_keystore_sort(const sql_keystore *ks, const uint32_t *rows, uint32_t n, uint32_t *out,
                       tarn_error *err);
 
-/* --- Vectors ------------------------------------------------------------------------------------ */
+/* --- Vectors ---------------------------------------------------------------------------------- */
 
 /* out[i] = src[sel[i]], or NULL where sel[i] == SQL_NONE (src may then be empty). */
 int sql_gather_nullable(sql_mem *m, const sql_vec *src, const uint32_t *sel, uint32_t n,
@@ -127,7 +128,7 @@ int sql_charge_or_fail(sql_exec_ctx *ctx, int64_t bytes, const char *what);
 /* Grows *arr (elements of size elem) to hold at least need elements; *cap doubles. */
 int sql_grow(void **arr, uint32_t *cap, uint32_t need, size_t elem, tarn_error *err);
 
-/* --- Operators --------------------------------------------------------------------------------- */
+/* --- Operators -------------------------------------------------------------------------------- */
 
 /* A new operator running p with vtable vt and a zeroed state of state_size bytes; the children
  * p->child[0..n_children) are built with sql_exec_build. Operators built this way open their
@@ -139,7 +140,7 @@ int sql_xop_fail(sql_op *op, int rc);
 int sql_xop_open_children(sql_op *op, sql_exec_ctx *ctx);
 void sql_xop_close_children(sql_op *op);
 
-/* --- Spill files -------------------------------------------------------------------------------- */
+/* --- Spill files ------------------------------------------------------------------------------ */
 
 /* A new anonymous temporary file in dir (NULL: $TMPDIR or /tmp). */
 int sql_spill_open(const char *dir, FILE **out, tarn_error *err);

@@ -22,8 +22,7 @@
 
 #include "common/error.h"
 #include "sql/exec_util.h"
-
-#define I128_MAX ((sql_i128)(((unsigned __int128)1 << 127) - 1))
+#include "sql/expr_impl.h"
 
 typedef struct win_rt {
   const sql_window_call *call;
@@ -45,12 +44,6 @@ typedef struct window_state {
   bool consumed;
   int64_t charged;
 } window_state;
-
-static sql_i128 pow10_i128(int d) {
-  sql_i128 v = 1;
-  while (d-- > 0) v *= 10;
-  return v;
-}
 
 static int window_account(window_state *s, sql_exec_ctx *ctx) {
   int64_t total = (int64_t)sql_rows_bytes(&s->rows);
@@ -97,8 +90,8 @@ static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_ba
     if (!scratch) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
     rc = add_keys(ctx, scratch, &w->pkeys, wc->partition, NULL, wc->n_partition, 0, in);
     if (!rc)
-      rc = add_keys(ctx, scratch, &w->fkeys, wc->partition, wc->order, wc->n_partition,
-                    wc->n_order, in);
+      rc = add_keys(ctx, scratch, &w->fkeys, wc->partition, wc->order, wc->n_partition, wc->n_order,
+                    in);
     if (!rc && wc->agg.n_args) {
       sql_vec *av = sql_mem_alloc(scratch, wc->agg.n_args, sizeof *av);
       if (!av) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
@@ -120,7 +113,8 @@ static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_ba
       }
       if (!rc) {
         memset(w->fmask + base, 0, in->n_rows);
-        for (uint32_t k = 0; k < n_sel; k++) w->fmask[base + sel[k]] = 1;
+        for (uint32_t k = 0; k < n_sel; k++)
+          w->fmask[base + sel[k]] = 1;
       }
     }
     sql_mem_release(scratch);
@@ -128,7 +122,7 @@ static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_ba
   return rc ? rc : window_account(s, ctx);
 }
 
-/* --- Computing one call --------------------------------------------------------------------- */
+/* --- Computing one call ----------------------------------------------------------------------- */
 
 /* The frame [*fs, *fe) of the row at sorted position k of partition [ps, pe) whose peers are
  * [qs, qe). */
@@ -166,9 +160,15 @@ static void frame_of(const sql_window_call *wc, uint32_t ps, uint32_t pe, uint32
 static bool value_better(const sql_vec *v, uint32_t x, uint32_t y, bool want_min) {
   int c = 0;
   switch (sql_type_phys(v->type->id)) {
-  case SQL_PHYS_U8: c = (SQL_VEC_U8(v)[x] > SQL_VEC_U8(v)[y]) - (SQL_VEC_U8(v)[x] < SQL_VEC_U8(v)[y]); break;
-  case SQL_PHYS_I64: c = (SQL_VEC_I64(v)[x] > SQL_VEC_I64(v)[y]) - (SQL_VEC_I64(v)[x] < SQL_VEC_I64(v)[y]); break;
-  case SQL_PHYS_I128: c = (SQL_VEC_I128(v)[x] > SQL_VEC_I128(v)[y]) - (SQL_VEC_I128(v)[x] < SQL_VEC_I128(v)[y]); break;
+  case SQL_PHYS_U8:
+    c = (SQL_VEC_U8(v)[x] > SQL_VEC_U8(v)[y]) - (SQL_VEC_U8(v)[x] < SQL_VEC_U8(v)[y]);
+    break;
+  case SQL_PHYS_I64:
+    c = (SQL_VEC_I64(v)[x] > SQL_VEC_I64(v)[y]) - (SQL_VEC_I64(v)[x] < SQL_VEC_I64(v)[y]);
+    break;
+  case SQL_PHYS_I128:
+    c = (SQL_VEC_I128(v)[x] > SQL_VEC_I128(v)[y]) - (SQL_VEC_I128(v)[x] < SQL_VEC_I128(v)[y]);
+    break;
   case SQL_PHYS_F64: {
     double a = SQL_VEC_F64(v)[x], b = SQL_VEC_F64(v)[y];
     c = isnan(a) ? (isnan(b) ? 0 : 1) : isnan(b) ? -1 : (a > b) - (a < b);
@@ -197,10 +197,10 @@ typedef struct win_ctx {
   win_rt *w;
   const uint32_t *perm;
   sql_exec_ctx *ctx;
-  uint32_t *src;   /* value functions: the row whose value row r gets (SQL_NONE: NULL) */
-  int64_t *ival;   /* integer results */
-  double *fval;    /* float results */
-  uint8_t *nulls;  /* results' NULLs (integer/float/aggregate results) */
+  uint32_t *src;  /* value functions: the row whose value row r gets (SQL_NONE: NULL) */
+  int64_t *ival;  /* integer results */
+  double *fval;   /* float results */
+  uint8_t *nulls; /* results' NULLs (integer/float/aggregate results) */
 } win_ctx;
 
 /* Aggregate over frames for the partition at sorted positions [ps, pe). */
@@ -223,9 +223,12 @@ static int win_agg_partition(win_ctx *x, uint32_t ps, uint32_t pe, const uint32_
   int rc = 0;
   if (!in || !pc) rc = tarn_err(x->ctx->err, TARN_ENOMEM, "out of memory");
   if (!rc && sum_like) {
-    if (ph == SQL_PHYS_I64 || ph == SQL_PHYS_I128) pi = malloc(((size_t)n + 1) * sizeof *pi);
-    else if (ph == SQL_PHYS_F64) pf = malloc(((size_t)n + 1) * sizeof *pf);
-    else if (ph == SQL_PHYS_INTERVAL) piv = malloc(((size_t)n + 1) * sizeof *piv);
+    if (ph == SQL_PHYS_I64 || ph == SQL_PHYS_I128)
+      pi = malloc(((size_t)n + 1) * sizeof *pi);
+    else if (ph == SQL_PHYS_F64)
+      pf = malloc(((size_t)n + 1) * sizeof *pf);
+    else if (ph == SQL_PHYS_INTERVAL)
+      piv = malloc(((size_t)n + 1) * sizeof *piv);
     if (!pi && !pf && !piv) rc = tarn_err(x->ctx->err, TARN_ENOMEM, "out of memory");
   }
   if (rc) goto done;
@@ -304,15 +307,10 @@ static int win_agg_partition(win_ctx *x, uint32_t ps, uint32_t pe, const uint32_
           }
         } else if (t->id == SQL_DECIMAL) {
           int in_scale = v->type->id == SQL_DECIMAL ? v->type->scale : 0;
-          sql_i128 f = pow10_i128(t->scale - in_scale);
-          if (sum > I128_MAX / f || sum < -(I128_MAX / f)) {
+          if (!sql_dec_div(sum, cnt, t->scale - in_scale, &SQL_VEC_I128(&x->w->result)[r])) {
             rc = tarn_err(x->ctx->err, TARN_EINVAL, "numeric field overflow");
             break;
           }
-          sql_i128 num = sum * f, q = num / cnt, rem = num % cnt;
-          if (rem < 0) rem = -rem;
-          if (rem >= cnt - rem) q += num < 0 ? -1 : 1;
-          SQL_VEC_I128(&x->w->result)[r] = q;
         } else {
           SQL_VEC_F64(&x->w->result)[r] = (double)sum / (double)cnt;
         }
@@ -351,7 +349,8 @@ static int win_agg_partition(win_ctx *x, uint32_t ps, uint32_t pe, const uint32_
       break;
     }
     default:
-      rc = tarn_err(x->ctx->err, TARN_EUNSUPPORTED, "this aggregate is not supported as a window function");
+      rc = tarn_err(x->ctx->err, TARN_EUNSUPPORTED,
+                    "this aggregate is not supported as a window function");
     }
   }
 done:
@@ -380,7 +379,8 @@ static int win_compute(window_state *s, win_rt *w, sql_exec_ctx *ctx, uint32_t *
     rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   if (!rc) rc = sql_keystore_sort(&w->fkeys, NULL, N, perm, ctx->err);
   x.perm = perm;
-  for (uint32_t i = 0; i < N && x.src; i++) x.src[i] = SQL_NONE;
+  for (uint32_t i = 0; i < N && x.src; i++)
+    x.src[i] = SQL_NONE;
   sql_win_fn fn = wc->fn;
   bool is_value = fn == SQL_WIN_LAG || fn == SQL_WIN_LEAD || fn == SQL_WIN_FIRST_VALUE ||
                   fn == SQL_WIN_LAST_VALUE ||
@@ -392,11 +392,13 @@ static int win_compute(window_state *s, win_rt *w, sql_exec_ctx *ctx, uint32_t *
   bool has_default = (fn == SQL_WIN_LAG || fn == SQL_WIN_LEAD) && wc->agg.n_args > 2;
   for (uint32_t ps = 0; !rc && ps < N;) {
     uint32_t pe = ps + 1;
-    while (pe < N && sql_keystore_cmp(&w->pkeys, perm[ps], perm[pe]) == 0) pe++;
+    while (pe < N && sql_keystore_cmp(&w->pkeys, perm[ps], perm[pe]) == 0)
+      pe++;
     /* Peer groups within the partition. */
     for (uint32_t q = ps; q < pe;) {
       uint32_t qe = q + 1;
-      while (qe < pe && sql_keystore_cmp(&w->fkeys, perm[q], perm[qe]) == 0) qe++;
+      while (qe < pe && sql_keystore_cmp(&w->fkeys, perm[q], perm[qe]) == 0)
+        qe++;
       for (uint32_t k = q; k < qe; k++) {
         qs_of[k - ps] = q;
         qe_of[k - ps] = qe;
@@ -445,8 +447,10 @@ static int win_compute(window_state *s, win_rt *w, sql_exec_ctx *ctx, uint32_t *
           off = SQL_VEC_I64(ov)[r];
         }
         int64_t t = fn == SQL_WIN_LAG ? (int64_t)k - off : (int64_t)k + off;
-        if (t >= ps && t < pe) x.src[r] = perm[t];
-        else x.src[r] = has_default ? N + r : SQL_NONE;
+        if (t >= ps && t < pe)
+          x.src[r] = perm[t];
+        else
+          x.src[r] = has_default ? N + r : SQL_NONE;
         break;
       }
       case SQL_WIN_FIRST_VALUE:
@@ -483,21 +487,26 @@ static int win_compute(window_state *s, win_rt *w, sql_exec_ctx *ctx, uint32_t *
       else if (ph == SQL_PHYS_F64 && is_float)
         memcpy(w->result.data, x.fval, (size_t)N * 8);
       else if (ph == SQL_PHYS_F64)
-        for (uint32_t i = 0; i < N; i++) SQL_VEC_F64(&w->result)[i] = (double)x.ival[i];
+        for (uint32_t i = 0; i < N; i++)
+          SQL_VEC_F64(&w->result)[i] = (double)x.ival[i];
       else if (ph == SQL_PHYS_I128)
-        for (uint32_t i = 0; i < N; i++) SQL_VEC_I128(&w->result)[i] = x.ival[i];
+        for (uint32_t i = 0; i < N; i++)
+          SQL_VEC_I128(&w->result)[i] = x.ival[i];
       else
         rc = tarn_err(ctx->err, TARN_EINVAL, "internal error: window result type");
     }
   }
   if (!rc && N > 0) {
     bool any = false;
-    for (uint32_t i = 0; i < N && !any; i++) any = x.nulls[i];
+    for (uint32_t i = 0; i < N && !any; i++)
+      any = x.nulls[i];
     if (any) {
       uint8_t *nl = sql_vec_nulls(s->res_mem, &w->result);
-      if (!nl) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+      if (!nl)
+        rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
       else
-        for (uint32_t i = 0; i < N; i++) nl[i] |= x.nulls[i];
+        for (uint32_t i = 0; i < N; i++)
+          nl[i] |= x.nulls[i];
     }
   }
   free(qs_of);
@@ -514,7 +523,7 @@ static int win_compute(window_state *s, win_rt *w, sql_exec_ctx *ctx, uint32_t *
   return 0;
 }
 
-/* --- The operator ------------------------------------------------------------------------------ */
+/* --- The operator ----------------------------------------------------------------------------- */
 
 static int window_consume(sql_op *op, sql_exec_ctx *ctx) {
   window_state *s = op->state;
@@ -539,7 +548,8 @@ static int window_consume(sql_op *op, sql_exec_ctx *ctx) {
   if (!s->order) {
     s->order = malloc((s->rows.n ? s->rows.n : 1) * sizeof *s->order);
     if (!s->order) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < s->rows.n; i++) s->order[i] = i;
+    for (uint32_t i = 0; i < s->rows.n; i++)
+      s->order[i] = i;
   }
   return 0;
 }
@@ -564,8 +574,8 @@ static int window_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
   for (uint32_t c = 0; !rc && c < s->rows.n_cols; c++)
     rc = sql_vec_gather(b->mem, &s->rows.cols[c], sel, n, &b->cols[c], ctx->err);
   for (size_t c = 0; !rc && c < s->n_calls; c++)
-    rc = sql_vec_gather(b->mem, &s->calls[c].result, sel, n, &b->cols[s->rows.n_cols + c],
-                        ctx->err);
+    rc =
+        sql_vec_gather(b->mem, &s->calls[c].result, sel, n, &b->cols[s->rows.n_cols + c], ctx->err);
   if (rc) {
     sql_batch_free(b);
     return rc;
@@ -639,8 +649,8 @@ static int check_call(const sql_window_call *wc, tarn_error *err) {
        (wc->end == SQL_FRAME_PRECEDING && wc->end_offset < 0) ||
        (wc->end == SQL_FRAME_FOLLOWING && wc->end_offset < 0)))
     return tarn_err(err, TARN_EINVAL, "frame starting or ending offset must not be negative");
-  if (wc->has_frame && (wc->start == SQL_FRAME_UNBOUNDED_FOLLOWING ||
-                        wc->end == SQL_FRAME_UNBOUNDED_PRECEDING))
+  if (wc->has_frame &&
+      (wc->start == SQL_FRAME_UNBOUNDED_FOLLOWING || wc->end == SQL_FRAME_UNBOUNDED_PRECEDING))
     return tarn_err(err, TARN_EINVAL, "frame start cannot be UNBOUNDED FOLLOWING");
   return 0;
 }
@@ -670,7 +680,8 @@ int sql_op_window(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
     if (!rc) {
       const sql_type *at[8];
       size_t na = wc->agg.n_args < 8 ? wc->agg.n_args : 8;
-      for (size_t a = 0; a < na; a++) at[a] = wc->agg.args[a]->type;
+      for (size_t a = 0; a < na; a++)
+        at[a] = wc->agg.args[a]->type;
       rc = sql_rows_init(&w->args, at, (uint32_t)na, ctx->err);
     }
   }

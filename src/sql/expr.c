@@ -52,8 +52,7 @@ static int eval_full(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
   return rc ? rc : expand(ctx, out, b->n_rows);
 }
 
-/* ---- which columns an expression reads ---------------------------------------------------------
- */
+/* ---- which columns an expression reads ------------------------------------------------------- */
 
 static void mark_slots(const sql_expr *e, uint8_t *used, uint32_t n_cols, bool *all) {
   if (e == NULL) return;
@@ -151,8 +150,7 @@ static int call_func(sql_eval_ctx *ctx, const sql_func *f, const sql_type *type,
   return f->kernel(ctx, f, (sql_vec *const *)args, n_args, rows, out);
 }
 
-/* ---- hash sets of values (IN lists, IN subqueries) --------------------------------------------
- */
+/* ---- hash sets of values (IN lists, IN subqueries) ------------------------------------------- */
 
 typedef struct hset {
   uint32_t *slots; /* row + 1, 0 = empty */
@@ -269,8 +267,7 @@ static void hset_free(hset *h) {
   h->slots = NULL;
 }
 
-/* ---- assembling a result from per-branch pieces (CASE, COALESCE) ------------------------------
- */
+/* ---- assembling a result from per-branch pieces (CASE, COALESCE) ----------------------------- */
 
 typedef struct piece {
   sql_vec v;      /* evaluated on some rows (or a constant row) */
@@ -352,8 +349,7 @@ static int conform(sql_eval_ctx *ctx, sql_vec *v, const sql_type *type) {
   return rc;
 }
 
-/* ---- error-free expressions -------------------------------------------------------------------
- */
+/* ---- error-free expressions ------------------------------------------------------------------ */
 
 /* True when evaluating e on rows that do not need it cannot fail (so it may run on all rows). */
 static bool expr_safe(const sql_expr *e) {
@@ -379,8 +375,7 @@ static bool expr_safe(const sql_expr *e) {
   return true;
 }
 
-/* ---- AND / OR / NOT ---------------------------------------------------------------------------
- */
+/* ---- AND / OR / NOT -------------------------------------------------------------------------- */
 
 static int eval_andor(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   bool is_and = e->kind == SQL_E_AND;
@@ -448,8 +443,7 @@ static int eval_not(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sq
   return 0;
 }
 
-/* ---- IS [NOT] NULL, IS [NOT] DISTINCT FROM ----------------------------------------------------
- */
+/* ---- IS [NOT] NULL, IS [NOT] DISTINCT FROM --------------------------------------------------- */
 
 static int eval_is_null(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   sql_vec v;
@@ -493,8 +487,7 @@ static int eval_distinct(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return 0;
 }
 
-/* ---- CASE and COALESCE ------------------------------------------------------------------------
- */
+/* ---- CASE and COALESCE ----------------------------------------------------------------------- */
 
 static int eval_case(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   uint32_t n = b->n_rows;
@@ -619,8 +612,7 @@ static int eval_coalesce(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return rc;
 }
 
-/* ---- NULLIF, GREATEST / LEAST -----------------------------------------------------------------
- */
+/* ---- NULLIF, GREATEST / LEAST ---------------------------------------------------------------- */
 
 static int eval_nullif(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   sql_vec x, y;
@@ -709,11 +701,10 @@ static int eval_greatest(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return rc;
 }
 
-/* ---- LIKE -------------------------------------------------------------------------------------
- */
+/* ---- LIKE ------------------------------------------------------------------------------------ */
 
 enum { LIKE_EXACT, LIKE_PREFIX, LIKE_SUFFIX, LIKE_CONTAINS, LIKE_ANY, LIKE_GENERAL };
-enum { TOK_ANY1 = 256, TOK_ANYN = 257 };
+enum { TOK_ANY1 = 256, TOK_ANYN = 257, TOK_BADESC = 258 };
 
 typedef struct like_pat {
   int kind;
@@ -744,8 +735,9 @@ static int like_compile(sql_eval_ctx *ctx, sql_str pat, int esc, bool fold, like
     unsigned char c = (unsigned char)pat.ptr[i];
     if (esc >= 0 && c == esc) {
       if (i + 1 >= pat.len) {
-        like_free(p);
-        return tarn_err(ctx->err, TARN_EINVAL, "LIKE pattern must not end with escape character");
+        /* PostgreSQL complains only when matching reaches it with text left. */
+        p->tok[p->n_tok++] = TOK_BADESC;
+        break;
       }
       c = (unsigned char)pat.ptr[++i];
       p->tok[p->n_tok++] = fold ? (uint16_t)tolower(c) : c;
@@ -812,7 +804,8 @@ static bool contains(const char *hay, size_t n, const char *needle, size_t k) {
   return false;
 }
 
-static bool like_match(const like_pat *p, const char *s, size_t n) {
+/* 1 match, 0 no match, -1 the pattern's trailing escape was reached. */
+static int like_match(const like_pat *p, const char *s, size_t n) {
   switch (p->kind) {
   case LIKE_ANY: return true;
   case LIKE_EXACT: return n == p->lit_len && mem_eq_fold(s, p->lit, n, p->fold);
@@ -836,6 +829,8 @@ static bool like_match(const like_pat *p, const char *s, size_t n) {
     if (pi < np && t[pi] == TOK_ANYN) {
       star_p = pi++;
       star_s = si;
+    } else if (pi < np && t[pi] == TOK_BADESC) {
+      return -1;
     } else if (pi < np && t[pi] == TOK_ANY1) {
       si += utf8_len((unsigned char)s[si]);
       pi++;
@@ -874,6 +869,10 @@ static int eval_like(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
   bool have = false;
   sql_str cur = {NULL, 0};
   int cur_esc = -2;
+  /* ILIKE compares lower-cased text (full Unicode, as PostgreSQL in a UTF-8 database). */
+  bool ci = e->case_insensitive;
+  char *lowbuf = NULL;
+  size_t lowcap = 0;
   for (uint32_t i = 0; i < n && rc == 0; i++) {
     if (nulls && nulls[i]) continue;
     sql_str ps = SQL_VEC_STR(&pat)[pat.n == 1 ? 0 : i];
@@ -890,22 +889,49 @@ static int eval_like(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, s
     if (!have || ec != cur_esc || ps.len != cur.len ||
         (ps.len && ps.ptr != cur.ptr && memcmp(ps.ptr, cur.ptr, ps.len) != 0)) {
       if (have) like_free(&lp);
-      rc = like_compile(ctx, ps, ec, e->case_insensitive, &lp);
-      if (rc) return rc;
+      have = false;
+      sql_str cp = ps;
+      char *lowpat = NULL;
+      if (ci) {
+        if ((lowpat = malloc(ps.len * 2 + 4)) == NULL) {
+          rc = sql_oom(ctx);
+          break;
+        }
+        cp = (sql_str){lowpat, sql_utf8_lower(ps.ptr, ps.len, lowpat)};
+      }
+      rc = like_compile(ctx, cp, ec, false, &lp);
+      free(lowpat);
+      if (rc) break;
       have = true;
       cur = ps;
       cur_esc = ec;
     }
     sql_str v = SQL_VEC_STR(&s)[s.n == 1 ? 0 : i];
-    bool m = like_match(&lp, v.ptr, v.len);
+    if (ci) {
+      if (v.len * 2 + 4 > lowcap) {
+        char *nb = realloc(lowbuf, v.len * 2 + 4);
+        if (nb == NULL) {
+          rc = sql_oom(ctx);
+          break;
+        }
+        lowbuf = nb;
+        lowcap = v.len * 2 + 4;
+      }
+      v = (sql_str){lowbuf, sql_utf8_lower(v.ptr, v.len, lowbuf)};
+    }
+    int m = like_match(&lp, v.ptr, v.len);
+    if (m < 0) {
+      rc = tarn_err(ctx->err, TARN_EINVAL, "LIKE pattern must not end with escape character");
+      break;
+    }
     SQL_VEC_U8(out)[i] = e->negated ? !m : m;
   }
   if (have) like_free(&lp);
+  free(lowbuf);
   return rc;
 }
 
-/* ---- IN (list) --------------------------------------------------------------------------------
- */
+/* ---- IN (list) ------------------------------------------------------------------------------- */
 
 /* Three-valued membership: 1 found, 0 not found, -1 unknown (NULLs involved). */
 static int eval_in_list(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
@@ -989,8 +1015,7 @@ static int eval_in_list(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b
   return 0;
 }
 
-/* ---- subqueries -------------------------------------------------------------------------------
- */
+/* ---- subqueries ------------------------------------------------------------------------------ */
 
 typedef struct subq_cache {
   sql_batch *batch;
@@ -1152,6 +1177,7 @@ static int quantified(sql_eval_ctx *ctx, const sql_expr *e, sql_vec *x, const sq
 static int eval_subquery(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_vec *out) {
   uint32_t n = b->n_rows;
   int rc = 0;
+  if (n == 0) return sql_vec_init(ctx->mem, out, e->type ? e->type : bool_type(), 0, ctx->err);
   if (e->sub_kind == SQL_SUB_SCALAR || e->sub_kind == SQL_SUB_EXISTS) {
     bool exists = e->sub_kind == SQL_SUB_EXISTS;
     memset(out, 0, sizeof *out);
@@ -1228,8 +1254,7 @@ static int eval_subquery(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
   return rc;
 }
 
-/* ---- nested values ----------------------------------------------------------------------------
- */
+/* ---- nested values --------------------------------------------------------------------------- */
 
 static int eval_struct_field(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b,
                              sql_vec *out) {
@@ -1358,8 +1383,7 @@ static int eval_subscript(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch 
   return conform(ctx, out, e->type);
 }
 
-/* ---- the dispatcher ---------------------------------------------------------------------------
- */
+/* ---- the dispatcher -------------------------------------------------------------------------- */
 
 static int eval_const(sql_eval_ctx *ctx, const sql_expr *e, sql_vec *out) {
   sql_value v = e->value;
@@ -1448,8 +1472,7 @@ int sql_expr_eval(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *b, sql_
   return rc;
 }
 
-/* ---- selection --------------------------------------------------------------------------------
- */
+/* ---- selection ------------------------------------------------------------------------------- */
 
 /* The column under integer widening or float4 -> float8 casts, which keep the stored values. */
 static const sql_expr *plain_column(const sql_expr *e) {
@@ -1629,8 +1652,7 @@ int sql_expr_eval_const(sql_eval_ctx *ctx, const sql_expr *e, sql_value *out) {
   return 0;
 }
 
-/* ---- resolution of column references ----------------------------------------------------------
- */
+/* ---- resolution of column references --------------------------------------------------------- */
 
 static int find_id(int id, const int *ids, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -1769,8 +1791,7 @@ sql_expr *sql_expr_copy(tarn_arena *a, const sql_expr *e) {
   return c;
 }
 
-/* ---- rendering --------------------------------------------------------------------------------
- */
+/* ---- rendering ------------------------------------------------------------------------------- */
 
 typedef struct rbuf {
   char *p;

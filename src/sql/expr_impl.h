@@ -121,8 +121,7 @@ int sql_row_text(tarn_buf *b, const sql_vec *v, uint32_t i, bool bool_words, tar
  * greatest, intervals by their key, nested values element by element with NULLs last. */
 int sql_row_cmp(const sql_vec *a, uint32_t i, const sql_vec *b, uint32_t j);
 
-/* --- Result vectors ----------------------------------------------------------------------------
- */
+/* --- Result vectors --------------------------------------------------------------------------- */
 
 /* Hands out string bytes from a region in chunks, so kernels can build many short results. */
 typedef struct sql_strbuf {
@@ -140,6 +139,7 @@ static inline void sql_strbuf_init(sql_strbuf *sb, sql_mem *m) {
 char *sql_strbuf_take(sql_strbuf *sb, size_t n);
 /* Gives back the unused tail of the last take (at most what was taken). */
 static inline void sql_strbuf_unget(sql_strbuf *sb, size_t n) {
+  if (n == 0) return;
   sb->p -= n;
   sb->left += n;
 }
@@ -227,6 +227,10 @@ typedef enum sql_dt_field {
 sql_dt_field sql_dt_field_parse(const char *s, size_t n);
 /* The numeric scale EXTRACT gives a field of a value of type t (PostgreSQL 15). */
 int sql_extract_scale(sql_dt_field f, sql_type_id t);
+
+/* Lower-cases UTF-8 text with full Unicode case mapping (C.UTF-8 tables) into out, which has
+ * room for 2 * n + 4 bytes; returns the length. For ILIKE. */
+size_t sql_utf8_lower(const char *s, size_t n, char *out);
 
 /* Kernels shared between files (func.c registers them). */
 int sql_kernel_compare(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,

@@ -179,8 +179,7 @@ static int k_int_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
   return 0;
 }
 
-/* ---- floating point arithmetic ----------------------------------------------------------------
- */
+/* ---- floating point arithmetic --------------------------------------------------------------- */
 
 #define F64_LOOP(EXPR)                                                                             \
   do {                                                                                             \
@@ -248,8 +247,7 @@ static int k_float_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
   return 0;
 }
 
-/* ---- decimal arithmetic -----------------------------------------------------------------------
- */
+/* ---- decimal arithmetic ---------------------------------------------------------------------- */
 
 static int dec_overflow(sql_eval_ctx *ctx) {
   return tarn_err(ctx->err, TARN_EINVAL, "value overflows numeric format");
@@ -365,8 +363,7 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
   }
 }
 
-/* ---- comparisons ------------------------------------------------------------------------------
- */
+/* ---- comparisons ----------------------------------------------------------------------------- */
 
 #define CMP_SHAPES(T, EXPR)                                                                        \
   do {                                                                                             \
@@ -550,8 +547,7 @@ bool sql_compare_select(int op, const sql_vec *a, const sql_vec *c, const uint32
   }
 }
 
-/* ---- concatenation ----------------------------------------------------------------------------
- */
+/* ---- concatenation --------------------------------------------------------------------------- */
 
 static int k_concat_str(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
                         uint32_t n, sql_vec *out) {
@@ -609,8 +605,7 @@ static int k_concat_list(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
   return rc;
 }
 
-/* ---- date and time arithmetic -----------------------------------------------------------------
- */
+/* ---- date and time arithmetic ---------------------------------------------------------------- */
 
 enum {
   DT_DATE_ADD_INT,
@@ -655,16 +650,25 @@ static int64_t date_to_ts_inf(int64_t d, bool *ok) {
   return r;
 }
 
-/* PostgreSQL's interval * float8: fractions of months cascade into days, of days into time. */
-static bool iv_mul(sql_interval v, double factor, sql_interval *out) {
-  double m = v.months * factor, d = v.days * factor;
-  if (isnan(factor) || fabs(m) > INT32_MAX || fabs(d) > INT32_MAX) return false;
-  int32_t rm = (int32_t)m;
-  double month_days = (m - rm) * 30.0;
-  int32_t rd = (int32_t)d;
-  double sec_rem = (d - rd + month_days - (int32_t)month_days) * 86400.0;
+/* PostgreSQL's interval * and / float8: the whole months and days are truncated, the fraction of
+ * a month becomes days (30 per month, rounded to microsecond precision as PostgreSQL's TSROUND
+ * does), and what is left of a day becomes time. */
+static double ts_round(double x) { return rint(x * 1e6) / 1e6; }
+
+static bool iv_scale(sql_interval v, double factor, bool divide, sql_interval *out) {
+  double m = divide ? v.months / factor : v.months * factor;
+  double d = divide ? v.days / factor : v.days * factor;
+  if (isnan(m) || isnan(d) || fabs(m) > INT32_MAX || fabs(d) > INT32_MAX) return false;
+  int32_t rm = (int32_t)m, rd = (int32_t)d;
+  double month_days = ts_round((m - rm) * 30.0);
+  double sec_rem = ts_round((d - rd + month_days - (int32_t)month_days) * 86400.0);
+  if (fabs(sec_rem) >= 86400.0) {
+    rd += (int32_t)(sec_rem / 86400.0);
+    sec_rem -= (int32_t)(sec_rem / 86400.0) * 86400.0;
+  }
   if (fabs((double)rd + (int32_t)month_days) > INT32_MAX) return false;
-  double t = rint((double)v.micros * factor + sec_rem * 1e6);
+  double t = divide ? rint((double)v.micros / factor + sec_rem * 1e6)
+                    : rint((double)v.micros * factor + sec_rem * 1e6);
   if (!(fabs(t) < 9.2e18)) return false;
   out->months = rm;
   out->days = rd + (int32_t)month_days;
@@ -758,11 +762,8 @@ static int k_datetime(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
       bool iv_first = f->op != DT_F_MUL_IV;
       sql_interval x = SQL_VEC_IV(iv_first ? a : b)[iv_first ? ia : ib];
       double k = SQL_VEC_F64(iv_first ? b : a)[iv_first ? ib : ia];
-      if (f->op == DT_IV_DIV_F) {
-        if (k == 0) return div_zero(ctx);
-        k = 1.0 / k;
-      }
-      if (!iv_mul(x, k, &SQL_VEC_IV(out)[i])) return iv_range(ctx);
+      if (f->op == DT_IV_DIV_F && k == 0) return div_zero(ctx);
+      if (!iv_scale(x, k, f->op == DT_IV_DIV_F, &SQL_VEC_IV(out)[i])) return iv_range(ctx);
       break;
     }
     case DT_TIME_ADD_IV:
@@ -795,8 +796,7 @@ static int k_datetime(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args
   return 0;
 }
 
-/* ---- operator table ---------------------------------------------------------------------------
- */
+/* ---- operator table -------------------------------------------------------------------------- */
 
 #define T(x) SQL_##x
 #define BIN(name, k, op, a, b, r)                                                                  \
@@ -885,8 +885,7 @@ static const sql_func_def op_defs[] = {
     BIN("/", k_datetime, DT_IV_DIV_F, T(INTERVAL), T(FLOAT8), T(INTERVAL)),
 };
 
-/* ---- resolution -------------------------------------------------------------------------------
- */
+/* ---- resolution ------------------------------------------------------------------------------ */
 
 static int cmp_op_code(const char *name) {
   if (strcmp(name, "=") == 0) return SQL_CMP_EQ;

@@ -68,11 +68,7 @@ static const char *f64_unary(int op, double x, double *r) {
     if (x < 0) return "cannot take square root of a negative number";
     *r = sqrt(x);
     return NULL;
-  case M_CBRT:
-    /* One Newton step makes perfect cubes exact (glibc's cbrt(27) is 3.0000000000000004). */
-    *r = cbrt(x);
-    if (*r != 0 && isfinite(*r)) *r -= (*r * *r * *r - x) / (3 * *r * *r);
-    return NULL;
+  case M_CBRT: *r = cbrt(x); return NULL;
   case M_EXP:
     *r = exp(x);
     if (isinf(*r) && !isinf(x)) return "value out of range: overflow";
@@ -376,7 +372,6 @@ const sql_func_def sql_math_defs[] = {
     U("log", k_dec, M_LOG10, DEC, SQL_R_DEC_APPROX),
     U("log10", k_f64, M_LOG10, F8, F8),
     U("log10", k_dec, M_LOG10, DEC, SQL_R_DEC_APPROX),
-    B("log", k_f64, M_LOG, F8, F8, F8),
     B("log", k_dec, M_LOG, DEC, DEC, SQL_R_DEC_APPROX),
     B("power", k_f64, M_POWER, F8, F8, F8),
     B("power", k_dec, M_POWER, DEC, DEC, SQL_R_DEC_APPROX),

@@ -30,8 +30,7 @@ static int fail(sql_eval_ctx *ctx, const char *msg) {
   return tarn_err(ctx->err, TARN_EINVAL, "%s", msg);
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------------
- */
+/* ---- UTF-8 ----------------------------------------------------------------------------------- */
 
 static inline size_t u8_len(unsigned char c) {
   return c < 0x80 ? 1 : c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
@@ -113,13 +112,27 @@ static uint32_t map_case(uint32_t cp, bool upper) {
                           : towlower_l((wint_t)cp, utf8_locale));
 }
 
+size_t sql_utf8_lower(const char *s, size_t n, char *out) {
+  pthread_once(&utf8_once, utf8_init);
+  size_t len = 0, k = 0;
+  while (k < n) {
+    unsigned char c = (unsigned char)s[k];
+    if (c < 0x80) {
+      out[len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      k++;
+      continue;
+    }
+    len += u8_put(map_case(u8_next(s, n, &k), false), out + len);
+  }
+  return len;
+}
+
 static bool is_alnum_cp(uint32_t cp) {
   if (cp < 0x80) return (cp >= '0' && cp <= '9') || ((cp | 32) >= 'a' && (cp | 32) <= 'z');
   return utf8_locale != (locale_t)0 && iswalnum_l((wint_t)cp, utf8_locale);
 }
 
-/* ---- kernels ----------------------------------------------------------------------------------
- */
+/* ---- kernels --------------------------------------------------------------------------------- */
 
 enum {
   S_LENGTH,
@@ -606,8 +619,7 @@ static int k_concat(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, 
   return 0;
 }
 
-/* ---- regular expressions ----------------------------------------------------------------------
- */
+/* ---- regular expressions --------------------------------------------------------------------- */
 
 enum { RX_MATCH, RX_IMATCH, RX_NOT_MATCH, RX_NOT_IMATCH, RX_LIKE, RX_REPLACE, RX_SUBSTRING };
 
@@ -854,8 +866,7 @@ static int k_regex(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, s
   return rc;
 }
 
-/* ---- binary encodings -------------------------------------------------------------------------
- */
+/* ---- binary encodings ------------------------------------------------------------------------ */
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -941,8 +952,7 @@ static int k_encode(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, 
   return 0;
 }
 
-/* ---- lists ------------------------------------------------------------------------------------
- */
+/* ---- lists ----------------------------------------------------------------------------------- */
 
 enum { L_CARDINALITY, L_ARRAY_LENGTH, L_ARRAY_POSITION, L_TO_STRING, L_FROM_STRING, L_CONTAINS };
 

@@ -31,8 +31,7 @@ static int fail(sql_eval_ctx *ctx, const char *msg) {
   return tarn_err(ctx->err, TARN_EINVAL, "%s", msg);
 }
 
-/* ---- fields -----------------------------------------------------------------------------------
- */
+/* ---- fields ---------------------------------------------------------------------------------- */
 
 static bool ieq(const char *s, size_t n, const char *w) {
   if (strlen(w) != n) return false;
@@ -346,8 +345,7 @@ static int k_extract(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
   return 0;
 }
 
-/* ---- date_trunc -------------------------------------------------------------------------------
- */
+/* ---- date_trunc ------------------------------------------------------------------------------ */
 
 static bool trunc_ts(sql_dt_field f, int64_t ts, int64_t *out) {
   if (!sql_ts_finite(ts)) {
@@ -445,8 +443,7 @@ static int k_date_trunc(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *ar
   return 0;
 }
 
-/* ---- now() and friends ------------------------------------------------------------------------
- */
+/* ---- now() and friends ----------------------------------------------------------------------- */
 
 enum { NOW_TSTZ, NOW_DATE, NOW_TIME, NOW_CLOCK };
 
@@ -468,8 +465,7 @@ static int k_now(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, siz
   return 0;
 }
 
-/* ---- constructors and conversions -------------------------------------------------------------
- */
+/* ---- constructors and conversions ------------------------------------------------------------ */
 
 enum { MK_DATE, MK_TIMESTAMP, MK_TIME, TO_TS_EPOCH };
 
@@ -535,8 +531,7 @@ static int k_make(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
   return 0;
 }
 
-/* ---- age and justify --------------------------------------------------------------------------
- */
+/* ---- age and justify ------------------------------------------------------------------------- */
 
 static sql_interval age(int64_t t1, int64_t t2) {
   civil a = split_ts(t1), b = split_ts(t2);
@@ -603,6 +598,34 @@ static sql_interval justify_days(sql_interval v) {
   return v;
 }
 
+/* PostgreSQL's justify_interval: days and months first take the sign of the whole. */
+static sql_interval justify_all(sql_interval v) {
+  int64_t months = v.months, days = v.days, t = v.micros;
+  if ((days > 0 && t > 0) || (days < 0 && t < 0)) {
+    days += t / SQL_USEC_PER_DAY;
+    t -= t / SQL_USEC_PER_DAY * SQL_USEC_PER_DAY;
+  }
+  months += days / 30;
+  days -= days / 30 * 30;
+  if (months > 0 && (days < 0 || (days == 0 && t < 0))) {
+    days += 30;
+    months--;
+  } else if (months < 0 && (days > 0 || (days == 0 && t > 0))) {
+    days -= 30;
+    months++;
+  }
+  days += t / SQL_USEC_PER_DAY;
+  t -= t / SQL_USEC_PER_DAY * SQL_USEC_PER_DAY;
+  if (days > 0 && t < 0) {
+    t += SQL_USEC_PER_DAY;
+    days--;
+  } else if (days < 0 && t > 0) {
+    t -= SQL_USEC_PER_DAY;
+    days++;
+  }
+  return (sql_interval){(int32_t)months, (int32_t)days, t};
+}
+
 static int k_interval_fn(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
                          uint32_t n, sql_vec *out) {
   (void)n_args;
@@ -622,14 +645,13 @@ static int k_interval_fn(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *a
     }
     case J_DAYS: *r = justify_days(ARG_IV(0, i)); break;
     case J_HOURS: *r = justify_hours(ARG_IV(0, i)); break;
-    default: *r = justify_days(justify_hours(ARG_IV(0, i))); break;
+    default: *r = justify_all(ARG_IV(0, i)); break;
     }
   }
   return 0;
 }
 
-/* ---- to_char for timestamps -------------------------------------------------------------------
- */
+/* ---- to_char for timestamps ------------------------------------------------------------------ */
 
 static const char *const month_names[12] = {"January",   "February", "March",    "April",
                                             "May",       "June",     "July",     "August",
@@ -839,45 +861,64 @@ static int format_ts(tarn_buf *b, int64_t ts, bool tz, sql_str fmt, tarn_error *
   return rc;
 }
 
-/* ---- to_char for numbers ----------------------------------------------------------------------
- */
+/* ---- to_char for numbers --------------------------------------------------------------------- */
 
 /* Formats the magnitude given as integer digits and fraction digits (already rounded to the
- * pattern's fraction positions) with PostgreSQL's numeric template patterns. */
+ * pattern's fraction positions) with PostgreSQL's numeric template patterns. The sign goes right
+ * before the first printed digit unless the pattern places it (MI, PL, SG, a trailing S); a
+ * leading S and PR's brackets are anchored to the number the same way. */
+static bool tok(const char *f, size_t n, size_t k, const char *w) {
+  return k + 1 < n && (memcmp(f + k, w, 2) == 0 || (tolower((unsigned char)f[k]) == w[0] + 32 &&
+                                                    tolower((unsigned char)f[k + 1]) == w[1] + 32));
+}
+
 static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, sql_str fmt,
                          tarn_error *err) {
   const char *f = fmt.ptr;
   size_t n = fmt.len;
-  bool fm = false, has_sign = false, zero_pad = false, seen_point = false;
-  int int_pos = 0, frac_pos = 0;
+  bool fm = false, seen_digit = false, seen_point = false, lead_s = false, placed = false,
+       pr = false;
+  int int_pos = 0;
   for (size_t k = 0; k < n; k++) {
-    if (k + 1 < n && (memcmp(f + k, "FM", 2) == 0 || memcmp(f + k, "fm", 2) == 0)) {
+    if (tok(f, n, k, "FM")) {
       fm = true;
       k++;
     } else if (f[k] == '9' || f[k] == '0') {
-      if (seen_point)
-        frac_pos++;
-      else
-        int_pos++;
+      if (!seen_point) int_pos++;
+      seen_digit = true;
     } else if (f[k] == '.' || f[k] == 'D') {
       seen_point = true;
-    } else if (f[k] == 'S' ||
-               (k + 1 < n && (memcmp(f + k, "MI", 2) == 0 || memcmp(f + k, "PR", 2) == 0 ||
-                              memcmp(f + k, "PL", 2) == 0 || memcmp(f + k, "SG", 2) == 0))) {
-      has_sign = true;
+    } else if (tok(f, n, k, "PR")) {
+      pr = true;
+      k++;
+    } else if (tok(f, n, k, "MI") || tok(f, n, k, "SG")) {
+      placed = true; /* PL only adds a '+': the minus stays anchored */
+      k++;
+    } else if (tok(f, n, k, "PL") || tok(f, n, k, "TH")) {
+      k++;
+    } else if (f[k] == 'S') {
+      if (!seen_digit && !seen_point)
+        lead_s = true;
+      else
+        placed = true;
     }
   }
+  const char *anchor = pr       ? (neg  ? "<"
+                                   : fm ? ""
+                                        : " ")
+                       : lead_s ? (neg ? "-" : "+")
+                       : placed ? ""
+                       : neg    ? "-"
+                       : fm     ? ""
+                                : " ";
   size_t il = strlen(ip);
-  bool int_zero = il == 1 && ip[0] == '0';
-  if (int_zero && (seen_point || int_pos == 0)) il = 0; /* 0.5 prints as .5 under 9s */
+  if (il == 1 && ip[0] == '0' && (seen_point || int_pos == 0)) il = 0; /* 0.5 prints as .5 */
   bool overflow = (int)il > int_pos;
   int rc = 0, pos = 0, fpos = 0;
-  bool started = false, sign_done = has_sign, point_done = false;
-  char sign_c = neg ? '-' : ' ';
-  tarn_buf tmp = {0};
+  bool started = false, anchored = false, point_done = false, zero_pad = false;
   for (size_t k = 0; k < n && rc == 0; k++) {
     char c = f[k];
-    if (k + 1 < n && (memcmp(f + k, "FM", 2) == 0 || memcmp(f + k, "fm", 2) == 0)) {
+    if (tok(f, n, k, "FM")) {
       k++;
       continue;
     }
@@ -896,21 +937,16 @@ static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, 
         if (!fm) rc = tarn_buf_append(b, " ", 1, err);
         continue;
       }
-      if (!sign_done) {
-        if (!fm || neg) rc = tarn_buf_append(b, &sign_c, 1, err);
-        sign_done = true;
-      }
-      started = true;
+      if (!anchored) rc = tarn_buf_puts(b, anchor, err);
+      anchored = started = true;
       if (rc == 0) rc = tarn_buf_append(b, &d, 1, err);
     } else if (c == '9' || c == '0') {
       char d = overflow ? '#' : fp[fpos] ? fp[fpos] : '0';
       fpos++;
       rc = tarn_buf_append(b, &d, 1, err);
     } else if (c == '.' || c == 'D') {
-      if (!sign_done) {
-        if (!fm || neg) rc = tarn_buf_append(b, &sign_c, 1, err);
-        sign_done = true;
-      }
+      if (!anchored) rc = tarn_buf_puts(b, anchor, err);
+      anchored = true;
       point_done = true;
       if (rc == 0) rc = tarn_buf_append(b, overflow ? "#" : ".", 1, err);
     } else if (c == ',' || c == 'G') {
@@ -918,48 +954,61 @@ static int format_number(tarn_buf *b, bool neg, const char *ip, const char *fp, 
         rc = tarn_buf_append(b, ",", 1, err);
       else if (!fm)
         rc = tarn_buf_append(b, " ", 1, err);
-    } else if (c == 'S') {
-      rc = tarn_buf_append(b, neg ? "-" : "+", 1, err);
-    } else if (k + 1 < n && memcmp(f + k, "MI", 2) == 0) {
-      rc = tarn_buf_append(b, neg ? "-" : (fm ? "" : " "), neg || !fm ? 1 : 0, err);
+    } else if (c == 'S' && !tok(f, n, k, "SG")) {
+      if (!lead_s) rc = tarn_buf_append(b, neg ? "-" : "+", 1, err);
+    } else if (tok(f, n, k, "MI")) {
+      if (neg || !fm) rc = tarn_buf_append(b, neg ? "-" : " ", 1, err);
       k++;
-    } else if (k + 1 < n && memcmp(f + k, "PL", 2) == 0) {
+    } else if (tok(f, n, k, "PL")) {
       rc = tarn_buf_append(b, neg ? " " : "+", 1, err);
       k++;
-    } else if (k + 1 < n && memcmp(f + k, "SG", 2) == 0) {
+    } else if (tok(f, n, k, "SG")) {
       rc = tarn_buf_append(b, neg ? "-" : "+", 1, err);
       k++;
-    } else if (k + 1 < n && memcmp(f + k, "PR", 2) == 0) {
+    } else if (tok(f, n, k, "PR")) {
+      if (neg || !fm) rc = tarn_buf_append(b, neg ? ">" : " ", 1, err);
+      k++;
+    } else if (tok(f, n, k, "TH")) {
+      /* the ordinal suffix of the integer part (nothing when it did not fit) */
+      if (!overflow) {
+        int64_t last2 = 0;
+        for (size_t d = 0; ip[d]; d++)
+          last2 = (last2 * 10 + (ip[d] - '0')) % 100;
+        const char *o = ordinal(last2);
+        char up[3] = {(char)toupper((unsigned char)o[0]), (char)toupper((unsigned char)o[1]), 0};
+        rc = tarn_buf_puts(b, f[k] == 'T' ? up : o, err);
+      }
       k++;
     } else {
       rc = tarn_buf_append(b, &c, 1, err);
     }
   }
-  if (rc == 0 && fm && frac_pos > 0 && !overflow) {
+  if (rc == 0 && fm && !overflow) {
     /* FM drops trailing zeros printed for '9' fraction positions ('0' positions stay). */
     int nines = 0;
-    for (size_t k = n; k-- > 0;) {
+    bool in_frac = false;
+    for (size_t k = 0; k < n; k++)
+      if (f[k] == '.' || f[k] == 'D') in_frac = true;
+    for (size_t k = n; in_frac && k-- > 0;) {
       if (f[k] == '9')
         nines++;
       else if (f[k] == '0' || f[k] == '.' || f[k] == 'D')
         break;
     }
-    while (nines-- > 0 && b->len > 0 && b->data[b->len - 1] == '0')
-      b->len--;
-  }
-  bool pr = false;
-  for (size_t k = 0; k + 1 < n; k++)
-    if (memcmp(f + k, "PR", 2) == 0) pr = true;
-  if (rc == 0 && pr) {
-    rc = tarn_buf_append(&tmp, neg ? "<" : " ", 1, err);
-    if (rc == 0) rc = tarn_buf_append(&tmp, b->data, b->len, err);
-    if (rc == 0) rc = tarn_buf_append(&tmp, neg ? ">" : " ", 1, err);
-    if (rc == 0) {
-      b->len = 0;
-      rc = tarn_buf_append(b, tmp.data, tmp.len, err);
+    size_t tail = 0; /* sign characters printed after the digits stay */
+    while (tail < b->len &&
+           (b->data[b->len - 1 - tail] == '-' || b->data[b->len - 1 - tail] == '+' ||
+            b->data[b->len - 1 - tail] == '>'))
+      tail++;
+    size_t end = b->len - tail;
+    size_t cut = 0;
+    while (nines-- > 0 && end - cut > 0 && b->data[end - cut - 1] == '0')
+      cut++;
+    if (cut) {
+      memmove(b->data + end - cut, b->data + end, tail);
+      b->len -= cut;
     }
   }
-  tarn_buf_free(&tmp);
   return rc;
 }
 
@@ -1040,8 +1089,7 @@ static int k_to_char(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
   return rc;
 }
 
-/* ---- to_date / to_timestamp(text, format) -----------------------------------------------------
- */
+/* ---- to_date / to_timestamp(text, format) ---------------------------------------------------- */
 
 static bool read_int(const char *s, size_t n, size_t *i, int maxw, int64_t *v) {
   while (*i < n && s[*i] == ' ')
@@ -1073,6 +1121,14 @@ static int match_name(const char *s, size_t n, size_t *i, const char *const *nam
     }
   }
   return -1;
+}
+
+/* True when the template item at k is directly followed by another digit field (YYYYMMDD), so
+ * the numeric field at k must take exactly its nominal width. */
+static bool packed(const char *f, size_t m, size_t k) {
+  return k < m &&
+         (f[k] == 'Y' || f[k] == 'M' || f[k] == 'D' || f[k] == 'H' || f[k] == 'S' || f[k] == 'U' ||
+          f[k] == 'I' || f[k] == 'y' || f[k] == 'm' || f[k] == 'd' || f[k] == 'h' || f[k] == 's');
 }
 
 static int parse_with_format(sql_eval_ctx *ctx, sql_str in, sql_str fmt, bool want_date,
@@ -1116,7 +1172,7 @@ static int parse_with_format(sql_eval_ctx *ctx, sql_str in, sql_str fmt, bool wa
       us += v;
       k += 2;
     } else if (starts(p, left, "YYYY"))
-      ok = read_int(s, n, &i, 9, &year), k += 4;
+      ok = read_int(s, n, &i, packed(f, m, k + 4) ? 4 : 9, &year), k += 4;
     else if (starts(p, left, "YYY")) {
       ok = read_int(s, n, &i, 3, &year);
       year += year < 100 ? 2000 : 1000;

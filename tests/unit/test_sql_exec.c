@@ -1,9 +1,9 @@
 /*
  * Tests of the executor's operators (exec_basic, exec_agg, exec_join, exec_sort, exec_setop,
  * exec_window): small plans built by hand over VALUES nodes, run through sql_exec_collect, and
- * their rows compared with results worked out by hand. Large inputs come from UNNEST of a
- * constant list, so that the spill tests (a memory limit of a few hundred kilobytes) exercise
- * sort runs and aggregate partitions on tens of thousands of rows.
+ * their rows compared with results worked out by hand. Large inputs come from a nested-loop
+ * cross join of two VALUES lists, so that the spill tests (a memory limit of a few hundred
+ * kilobytes) exercise sort runs and aggregate partitions on tens of thousands of rows.
  *
  * Expressions use test kernels (+, %, <, =, ...) through SQL_E_FUNC, which any evaluator runs.
  * Until the expression evaluator exists, weak stand-ins below evaluate columns, constants and
@@ -19,10 +19,9 @@
 #include "sql/exec_agg.h"
 #include "sql/exec_util.h"
 
-/* --- Stand-ins for the expression evaluator (weak: the real one wins) ------------------------ */
+/* --- Stand-ins for the expression evaluator (weak: the real one wins) ------------------------- */
 
-__attribute__((weak)) int sql_expr_resolve(sql_expr *e, const int *ids, size_t n,
-                                           tarn_error *err) {
+__attribute__((weak)) int sql_expr_resolve(sql_expr *e, const int *ids, size_t n, tarn_error *err) {
   if (e == NULL) return 0;
   if (e->kind == SQL_E_COLUMN) {
     for (size_t i = 0; i < n; i++)
@@ -80,6 +79,11 @@ __attribute__((weak)) int sql_expr_eval(sql_eval_ctx *ctx, const sql_expr *e, co
     }
     return e->func->kernel(ctx, e->func, ap, e->n_args, n, out);
   }
+  case SQL_E_CAST: {
+    sql_vec arg;
+    int rc = sql_expr_eval(ctx, e->args[0], b, &arg);
+    return rc ? rc : sql_cast_vec(ctx, &arg, e->type, e->is_try, out);
+  }
   default: return tarn_err(ctx->err, TARN_EUNSUPPORTED, "test evaluator: kind %d", (int)e->kind);
   }
 }
@@ -96,11 +100,11 @@ __attribute__((weak)) int sql_expr_select(sql_eval_ctx *ctx, const sql_expr *e, 
   return 0;
 }
 
-/* --- Test kernels --------------------------------------------------------------------------- */
+/* --- Test kernels ----------------------------------------------------------------------------- */
 
 #define AR(v, i) ((v)->n == 1 ? 0u : (uint32_t)(i))
 
-enum { K_ADD, K_MOD, K_LT, K_GT, K_EQ, K_COUNTER, K_NE };
+enum { K_ADD, K_MOD, K_LT, K_GT, K_EQ, K_COUNTER, K_NE, K_MUL };
 static int64_t counter_calls;
 
 static int kernel(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, size_t n_args,
@@ -108,7 +112,8 @@ static int kernel(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
   (void)ctx, (void)n_args;
   if (f->op == K_COUNTER) {
     counter_calls++;
-    for (uint32_t i = 0; i < n; i++) SQL_VEC_I64(out)[i] = (int64_t)i;
+    for (uint32_t i = 0; i < n; i++)
+      SQL_VEC_I64(out)[i] = (int64_t)i;
     return 0;
   }
   const int64_t *a = SQL_VEC_I64(args[0]), *b = SQL_VEC_I64(args[1]);
@@ -117,6 +122,7 @@ static int kernel(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
     int64_t x = a[AR(args[0], i)], y = b[AR(args[1], i)];
     switch (f->op) {
     case K_ADD: SQL_VEC_I64(out)[i] = x + y; break;
+    case K_MUL: SQL_VEC_I64(out)[i] = x * y; break;
     case K_MOD: SQL_VEC_I64(out)[i] = y ? x % y : 0; break;
     case K_LT: SQL_VEC_U8(out)[i] = x < y; break;
     case K_GT: SQL_VEC_U8(out)[i] = x > y; break;
@@ -127,7 +133,7 @@ static int kernel(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args, si
   return 0;
 }
 
-/* --- Plan building helpers ------------------------------------------------------------------- */
+/* --- Plan building helpers -------------------------------------------------------------------- */
 
 static sql_plan_ctx pc;
 static tarn_error err;
@@ -200,12 +206,20 @@ static sql_expr *cdec(sql_i128 v, int p, int s) {
   return e;
 }
 
+static sql_expr *cast(sql_expr *a, const sql_type *to) {
+  sql_expr *e = new_expr(SQL_E_CAST, to);
+  e->args = tarn_arena_calloc(&pc.arena, 1, sizeof *e->args);
+  e->args[0] = a;
+  e->n_args = 1;
+  return e;
+}
+
 static sql_expr *fn(int op, const char *name, sql_expr *a, sql_expr *b) {
   sql_func *f = tarn_arena_calloc(&pc.arena, 1, sizeof *f);
   f->name = name;
   f->kernel = kernel;
   f->op = op;
-  f->ret = op == K_ADD || op == K_MOD || op == K_COUNTER ? T(SQL_INT8) : T(SQL_BOOL);
+  f->ret = op == K_ADD || op == K_MOD || op == K_MUL || op == K_COUNTER ? T(SQL_INT8) : T(SQL_BOOL);
   f->volatile_ = op == K_COUNTER;
   sql_expr *e = new_expr(SQL_E_FUNC, f->ret);
   e->func = f;
@@ -236,44 +250,35 @@ static sql_plan *values(size_t n_cols, size_t n_rows, const sql_type *const *typ
   return p;
 }
 
-/* The rows 0..n-1 as one bigint column: UNNEST of a constant list over a one-row VALUES. */
+static sql_plan *project(sql_plan *child, size_t n, sql_expr **exprs);
+static sql_plan *join(sql_join_kind kind, sql_plan *l, sql_plan *r, bool keys, sql_expr *residual);
+
+/* VALUES 0..n-1 as one bigint column. */
+static sql_plan *counting(int64_t n) {
+  sql_expr **cells = calloc((size_t)n, sizeof *cells);
+  for (int64_t i = 0; i < n; i++)
+    cells[i] = cint(i);
+  const sql_type *t[] = {T(SQL_INT8)};
+  sql_plan *v = values(1, (size_t)n, t, cells);
+  free(cells);
+  return v;
+}
+
+/* The rows 0..n-1 (n a multiple of 100) in order as one bigint column: the nested-loop cross
+ * join of VALUES 0..n/100-1 with VALUES 0..99, as b * 100 + a. */
 static sql_plan *series(int64_t n) {
-  const sql_type *lt = sql_type_list(&pc.arena, T(SQL_INT8));
-  sql_vec *lv = sql_mem_alloc(keep, 1, sizeof *lv);
-  sql_vec_init(keep, lv, lt, 1, &err);
-  sql_vec_init(keep, lv->child, T(SQL_INT8), (uint32_t)n, &err);
-  for (int64_t i = 0; i < n; i++) SQL_VEC_I64(lv->child)[i] = i;
-  lv->offsets[0] = 0;
-  lv->offsets[1] = n;
-  sql_expr *c = new_expr(SQL_E_CONST, lt);
-  c->value.type = lt;
-  c->value.nested = lv;
-  const sql_type *vt[] = {lt};
-  sql_expr *cells[] = {c};
-  sql_plan *v = values(1, 1, vt, cells);
-  sql_plan *u = sql_plan_new(&pc, SQL_P_UNNEST);
-  u->child[0] = v;
-  const sql_type *ut[] = {lt, T(SQL_INT8)};
-  outs(u, 2, ut);
-  u->exprs = tarn_arena_calloc(&pc.arena, 1, sizeof *u->exprs);
-  u->exprs[0] = col(v, 0);
-  u->n_exprs = 1;
-  /* Keep only the element column. */
-  sql_plan *pr = sql_plan_new(&pc, SQL_P_PROJECT);
-  pr->child[0] = u;
-  const sql_type *pt[] = {T(SQL_INT8)};
-  outs(pr, 1, pt);
-  pr->exprs = tarn_arena_calloc(&pc.arena, 1, sizeof *pr->exprs);
-  pr->exprs[0] = col(u, 1);
-  pr->n_exprs = 1;
-  return pr;
+  sql_plan *b = counting(n / 100), *a = counting(100);
+  sql_plan *j = join(SQL_JOIN_CROSS, b, a, false, NULL);
+  sql_expr *e[] = {fn(K_ADD, "+", fn(K_MUL, "*", col(j, 0), cint(100)), col(j, 1))};
+  return project(j, 1, e);
 }
 
 static sql_plan *project(sql_plan *child, size_t n, sql_expr **exprs) {
   sql_plan *p = sql_plan_new(&pc, SQL_P_PROJECT);
   p->child[0] = child;
   const sql_type *t[16];
-  for (size_t i = 0; i < n; i++) t[i] = exprs[i]->type;
+  for (size_t i = 0; i < n; i++)
+    t[i] = exprs[i]->type;
   outs(p, n, t);
   p->exprs = tarn_arena_calloc(&pc.arena, n, sizeof *p->exprs);
   memcpy(p->exprs, exprs, n * sizeof *exprs);
@@ -281,7 +286,7 @@ static sql_plan *project(sql_plan *child, size_t n, sql_expr **exprs) {
   return p;
 }
 
-/* --- Formatting results ------------------------------------------------------------------------ */
+/* --- Formatting results ----------------------------------------------------------------------- */
 
 static void fmt_value(const sql_vec *v, uint32_t i, char *buf, size_t cap) {
   if (v->type->id == SQL_NULL || SQL_VEC_IS_NULL(v, i)) {
@@ -377,23 +382,38 @@ static const char *run(sql_plan *p, bool sorted) {
   return result_buf;
 }
 
-/* --- Fixtures -------------------------------------------------------------------------------- */
+/* --- Fixtures --------------------------------------------------------------------------------- */
 
-/* t(k int8, v int4, s text): (1,10,'a') (1,20,'b') (2,5,'c') (2,NULL,'d') (3,7,NULL) (NULL,1,'e') */
+/* t(k int8, v int4, s text): (1,10,'a') (1,20,'b') (2,5,'c') (2,NULL,'d') (3,7,NULL) (NULL,1,'e')
+ */
 static sql_plan *table_t(void) {
   const sql_type *types[] = {T(SQL_INT8), T(SQL_INT4), T(SQL_TEXT)};
-  sql_expr *cells[] = {cint(1),         cint4(10), ctext("a"), cint(1),         cint4(20),
-                       ctext("b"),      cint(2),   cint4(5),   ctext("c"),      cint(2),
-                       cnull(T(SQL_INT4)), ctext("d"), cint(3), cint4(7),        cnull(T(SQL_TEXT)),
-                       cnull(T(SQL_INT8)), cint4(1), ctext("e")};
+  sql_expr *cells[] = {cint(1),
+                       cint4(10),
+                       ctext("a"),
+                       cint(1),
+                       cint4(20),
+                       ctext("b"),
+                       cint(2),
+                       cint4(5),
+                       ctext("c"),
+                       cint(2),
+                       cnull(T(SQL_INT4)),
+                       ctext("d"),
+                       cint(3),
+                       cint4(7),
+                       cnull(T(SQL_TEXT)),
+                       cnull(T(SQL_INT8)),
+                       cint4(1),
+                       ctext("e")};
   return values(3, 6, types, cells);
 }
 
 /* u(k int8, w int8): (1,100) (2,200) (2,201) (4,400) (NULL,0) */
 static sql_plan *table_u(void) {
   const sql_type *types[] = {T(SQL_INT8), T(SQL_INT8)};
-  sql_expr *cells[] = {cint(1), cint(100), cint(2),           cint(200), cint(2),
-                       cint(201), cint(4), cint(400), cnull(T(SQL_INT8)), cint(0)};
+  sql_expr *cells[] = {cint(1),   cint(100), cint(2),   cint(200),          cint(2),
+                       cint(201), cint(4),   cint(400), cnull(T(SQL_INT8)), cint(0)};
   return values(2, 5, types, cells);
 }
 
@@ -407,7 +427,7 @@ static void setup(void) {
   tarn_err_clear(&err);
 }
 
-/* --- Basic operators ---------------------------------------------------------------------------- */
+/* --- Basic operators -------------------------------------------------------------------------- */
 
 static void test_filter_project_limit(void) {
   setup();
@@ -450,6 +470,7 @@ static void test_filter_project_limit(void) {
 static void test_values_unnest(void) {
   setup();
   sql_plan *s = series(5000);
+  (void)keep;
   sql_plan *a = sql_plan_new(&pc, SQL_P_AGG);
   a->child[0] = s;
   a->aggs = tarn_arena_calloc(&pc.arena, 2, sizeof *a->aggs);
@@ -470,7 +491,8 @@ static void test_values_unnest(void) {
   sql_vec *lv = sql_mem_alloc(keep, 1, sizeof *lv);
   sql_vec_init(keep, lv, lt, 3, &err);
   sql_vec_init(keep, lv->child, T(SQL_INT8), 3, &err);
-  for (int i = 0; i < 3; i++) SQL_VEC_I64(lv->child)[i] = 7 + i;
+  for (int i = 0; i < 3; i++)
+    SQL_VEC_I64(lv->child)[i] = 7 + i;
   lv->offsets[0] = 0;
   lv->offsets[1] = 2;
   lv->offsets[2] = 2;
@@ -495,7 +517,8 @@ static void test_values_unnest(void) {
   CHECK_EQ_STR(run(u, false), "x|[7,8]|7;x|[7,8]|8;w|[9]|9");
 }
 
-/* --- Aggregation ---------------------------------------------------------------------------------- */
+/* --- Aggregation
+ * ---------------------------------------------------------------------------------- */
 
 static sql_agg_call call(sql_agg_fn f, sql_expr *arg, const sql_type *type) {
   sql_agg_call c;
@@ -521,8 +544,10 @@ static sql_plan *agg(sql_plan *child, size_t n_keys, sql_expr **keys, size_t n_a
   memcpy(a->aggs, calls, n_aggs * sizeof *calls);
   a->n_aggs = n_aggs;
   const sql_type *t[32];
-  for (size_t k = 0; k < n_keys; k++) t[k] = keys[k]->type;
-  for (size_t i = 0; i < n_aggs; i++) t[n_keys + i] = calls[i].type;
+  for (size_t k = 0; k < n_keys; k++)
+    t[k] = keys[k]->type;
+  for (size_t i = 0; i < n_aggs; i++)
+    t[n_keys + i] = calls[i].type;
   outs(a, n_keys + n_aggs, t);
   return a;
 }
@@ -550,9 +575,11 @@ static void test_agg_resolve(void) {
   sql_type_name(resolved("sum", T(SQL_FLOAT4)), name, sizeof name);
   CHECK_EQ_STR(name, "double precision");
   sql_type_name(resolved("avg", T(SQL_INT2)), name, sizeof name);
-  CHECK_EQ_STR(name, "numeric(38,6)");
+  CHECK_EQ_STR(name, "numeric(38,16)");
   sql_type_name(resolved("avg", sql_type_decimal(&pc.arena, 20, 8)), name, sizeof name);
-  CHECK_EQ_STR(name, "numeric(38,8)");
+  CHECK_EQ_STR(name, "numeric(38,16)");
+  sql_type_name(resolved("avg", sql_type_decimal(&pc.arena, 38, 20)), name, sizeof name);
+  CHECK_EQ_STR(name, "numeric(38,20)");
   sql_type_name(resolved("max", T(SQL_TEXT)), name, sizeof name);
   CHECK_EQ_STR(name, "text");
   sql_type_name(resolved("array_agg", T(SQL_INT4)), name, sizeof name);
@@ -648,6 +675,11 @@ static void test_agg_basic(void) {
   CHECK_EQ_STR(run(agg(vb, 0, NULL, 1, c7), false), "ERROR: bigint out of range");
   sql_agg_call c8[] = {call(SQL_AGG_SUM, col(vb, 0), sql_type_decimal(&pc.arena, 38, 0))};
   CHECK_EQ_STR(run(agg(vb, 0, NULL, 1, c8), false), "9223372036854775808");
+  /* avg's division needs more than 128 bits here: (2^63 - 1) * 2 * 10^16. */
+  sql_expr *big2[] = {cint(INT64_MAX), cint(INT64_MAX)};
+  sql_plan *vb2 = values(1, 2, bt, big2);
+  sql_agg_call c9[] = {call(SQL_AGG_AVG, col(vb2, 0), resolved("avg", T(SQL_INT8)))};
+  CHECK_EQ_STR(run(agg(vb2, 0, NULL, 1, c9), false), "9223372036854775807.0000000000000000");
 }
 
 static void test_agg_ordered(void) {
@@ -677,6 +709,13 @@ static void test_agg_ordered(void) {
    * (v 7, skipped), c 5, e 1. */
   CHECK_EQ_STR(run(a, false), "d,b,a,c,e|[10,20,5,NULL,1,7]|3|6");
   CHECK(!sql_agg_splittable(a));
+  sql_agg_call ad = call(SQL_AGG_ARRAY_AGG, col(t, 0), sql_type_list(&pc.arena, T(SQL_INT8)));
+  ad.distinct = true;
+  ad.order = tarn_arena_calloc(&pc.arena, 1, sizeof *ad.order);
+  ad.order[0].expr = col(t, 0);
+  ad.order[0].descending = true;
+  ad.n_order = 1;
+  CHECK_EQ_STR(run(agg(t, 0, NULL, 1, &ad), false), "[3,2,1,NULL]");
   sql_agg_call plain[] = {call(SQL_AGG_COUNT_STAR, NULL, T(SQL_INT8))};
   CHECK(sql_agg_splittable(agg(t, 0, NULL, 1, plain)));
 
@@ -701,7 +740,8 @@ static void test_agg_partial_final(void) {
   sql_plan *single = agg(t, 1, keys, 5, calls);
   char expect[512];
   snprintf(expect, sizeof expect, "%s", run(single, true));
-  CHECK_EQ_STR(expect, "0|2|30|15.000000|b|7.07107;1|3|13|4.333333|e|3.05505;NULL|1|NULL|NULL|d|NULL");
+  CHECK_EQ_STR(expect,
+               "0|2|30|15.000000|b|7.07107;1|3|13|4.333333|e|3.05505;NULL|1|NULL|NULL|d|NULL");
 
   /* PARTIAL over each half of the input, then FINAL over both partial outputs (UNION ALL). */
   sql_plan *parts[2];
@@ -738,7 +778,8 @@ static void test_agg_partial_final(void) {
     fin[a] = calls[a];
     size_t m = a == 2 ? 2 : a == 4 ? 3 : 1;
     fin[a].args = tarn_arena_calloc(&pc.arena, m, sizeof(sql_expr *));
-    for (size_t i = 0; i < m; i++) fin[a].args[i] = col(u, (int)(at + i));
+    for (size_t i = 0; i < m; i++)
+      fin[a].args[i] = col(u, (int)(at + i));
     fin[a].n_args = m;
     at += m;
   }
@@ -789,7 +830,7 @@ static void test_distinct(void) {
   CHECK_EQ_STR(run(d, false), "1;2;3;NULL");
 }
 
-/* --- Joins ---------------------------------------------------------------------------------- */
+/* --- Joins ------------------------------------------------------------------------------------ */
 
 static sql_plan *join(sql_join_kind kind, sql_plan *l, sql_plan *r, bool keys, sql_expr *residual) {
   sql_plan *j = sql_plan_new(&pc, SQL_P_JOIN);
@@ -871,11 +912,15 @@ static void test_joins(void) {
   CHECK_EQ_STR(run(na3, false), "1|10|a;1|20|b;2|5|c;2|NULL|d;3|7|NULL;NULL|1|e");
 
   /* Nested loop: a condition without equi-keys, and CROSS. */
-  sql_plan *nl = join(SQL_JOIN_INNER, t, u, false, fn(K_LT, "<", fn(K_ADD, "+", col(t, 1), cint(300)), col(u, 1)));
-  CHECK_EQ_STR(run(nl, true), "1|10|a|4|400;1|20|b|4|400;2|5|c|4|400;3|7|NULL|4|400;NULL|1|e|4|400");
-  sql_plan *nll = join(SQL_JOIN_LEFT, t, u, false, fn(K_LT, "<", fn(K_ADD, "+", col(t, 1), cint(395)), col(u, 1)));
-  CHECK_EQ_STR(run(nll, true), "1|10|a|NULL|NULL;1|20|b|NULL|NULL;2|5|c|NULL|NULL;2|NULL|d|NULL|NULL;"
-                               "3|7|NULL|NULL|NULL;NULL|1|e|4|400");
+  sql_plan *nl = join(SQL_JOIN_INNER, t, u, false,
+                      fn(K_LT, "<", fn(K_ADD, "+", col(t, 1), cint(300)), col(u, 1)));
+  CHECK_EQ_STR(run(nl, true),
+               "1|10|a|4|400;1|20|b|4|400;2|5|c|4|400;3|7|NULL|4|400;NULL|1|e|4|400");
+  sql_plan *nll = join(SQL_JOIN_LEFT, t, u, false,
+                       fn(K_LT, "<", fn(K_ADD, "+", col(t, 1), cint(395)), col(u, 1)));
+  CHECK_EQ_STR(run(nll, true),
+               "1|10|a|NULL|NULL;1|20|b|NULL|NULL;2|5|c|NULL|NULL;2|NULL|d|NULL|NULL;"
+               "3|7|NULL|NULL|NULL;NULL|1|e|4|400");
   sql_plan *cj = join(SQL_JOIN_CROSS, u, u2, false, NULL);
   CHECK_EQ_STR(run(cj, true), "1|100|1|0;1|100|3|0;2|200|1|0;2|200|3|0;2|201|1|0;2|201|3|0;"
                               "4|400|1|0;4|400|3|0;NULL|0|1|0;NULL|0|3|0");
@@ -947,8 +992,9 @@ static void test_sort_spill(void) {
   int64_t n = 60000;
   sql_plan *s = series(n);
   /* key = (i * 7919) % 60001 is a permutation-ish of 0..60000; sort descending. */
-  sql_expr *m[] = {fn(K_MOD, "%", fn(K_ADD, "+", col(s, 0), fn(K_ADD, "+", col(s, 0), cint(0))), cint(1000)),
-                   col(s, 0)};
+  sql_expr *m[] = {
+      fn(K_MOD, "%", fn(K_ADD, "+", col(s, 0), fn(K_ADD, "+", col(s, 0), cint(0))), cint(1000)),
+      col(s, 0)};
   sql_plan *p = project(s, 2, m);
   sql_expr *k[] = {col(p, 0), col(p, 1)};
   bool d[] = {true, false}, nf[] = {false, false};
@@ -1017,7 +1063,75 @@ static void test_agg_spill(void) {
   ctx.mem_limit = 0;
 }
 
-/* --- Set operations ---------------------------------------------------------------------------- */
+/* Text keys, DISTINCT and min(text) through aggregate partitions; text through sort runs. */
+static void test_spill_text(void) {
+  setup();
+  int64_t n = 60000;
+  sql_plan *s = series(n);
+  sql_expr *m[] = {cast(fn(K_MOD, "%", col(s, 0), cint(5000)), T(SQL_TEXT)),
+                   fn(K_MOD, "%", col(s, 0), cint(7)), cast(col(s, 0), T(SQL_TEXT)), col(s, 0)};
+  sql_plan *p = project(s, 4, m);
+  sql_expr *keys[] = {col(p, 0)};
+  sql_agg_call cd = call(SQL_AGG_COUNT, col(p, 1), T(SQL_INT8));
+  cd.distinct = true;
+  sql_agg_call calls[] = {cd, call(SQL_AGG_MIN, col(p, 2), T(SQL_TEXT)),
+                          call(SQL_AGG_COUNT_STAR, NULL, T(SQL_INT8))};
+  sql_plan *a = agg(p, 1, keys, 3, calls);
+  ctx.mem_limit = 256 * 1024;
+  sql_batch *b = NULL;
+  tarn_err_clear(&err);
+  int rc = sql_exec_collect(&ctx, a, &b);
+  CHECK_EQ_INT(rc, 0);
+  CHECK(a->spilled);
+  if (rc == 0) {
+    CHECK_EQ_INT(b->n_rows, 5000);
+    int64_t bad = 0;
+    for (uint32_t i = 0; i < b->n_rows; i++) {
+      sql_str k = SQL_VEC_STR(&b->cols[0])[i];
+      char key[32], best[32] = "", t[32];
+      snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
+      long g = atol(key);
+      for (long j = 0; j < 12; j++) {
+        snprintf(t, sizeof t, "%ld", g + 5000 * j);
+        if (!best[0] || strcmp(t, best) < 0) snprintf(best, sizeof best, "%s", t);
+      }
+      sql_str mn = SQL_VEC_STR(&b->cols[2])[i];
+      if (SQL_VEC_I64(&b->cols[1])[i] != 7 || SQL_VEC_I64(&b->cols[3])[i] != 12 ||
+          mn.len != strlen(best) || memcmp(mn.ptr, best, mn.len) != 0)
+        bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    sql_batch_free(b);
+  }
+  CHECK_EQ_INT(atomic_load(&ctx.mem_used), 0);
+
+  /* Sort by the text key descending, then the number. */
+  sql_expr *sk[] = {col(p, 0), col(p, 3)};
+  bool d[] = {true, false}, nf[] = {false, false};
+  sql_plan *so = sort(p, 2, sk, d, nf, -1);
+  tarn_err_clear(&err);
+  rc = sql_exec_collect(&ctx, so, &b);
+  CHECK_EQ_INT(rc, 0);
+  CHECK(so->spilled);
+  if (rc == 0) {
+    CHECK_EQ_INT(b->n_rows, n);
+    int64_t bad = 0;
+    for (uint32_t i = 1; i < b->n_rows; i++) {
+      sql_str x = SQL_VEC_STR(&b->cols[0])[i - 1], y = SQL_VEC_STR(&b->cols[0])[i];
+      size_t l = x.len < y.len ? x.len : y.len;
+      int c = memcmp(x.ptr, y.ptr, l);
+      if (c == 0) c = (x.len > y.len) - (x.len < y.len);
+      if (c < 0 || (c == 0 && SQL_VEC_I64(&b->cols[3])[i - 1] >= SQL_VEC_I64(&b->cols[3])[i]))
+        bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+    sql_batch_free(b);
+  }
+  CHECK_EQ_INT(atomic_load(&ctx.mem_used), 0);
+  ctx.mem_limit = 0;
+}
+
+/* --- Set operations --------------------------------------------------------------------------- */
 
 static sql_plan *setop(sql_setop_kind k, bool all, sql_plan *l, sql_plan *r) {
   sql_plan *s = sql_plan_new(&pc, SQL_P_SETOP);
@@ -1032,7 +1146,8 @@ static sql_plan *setop(sql_setop_kind k, bool all, sql_plan *l, sql_plan *r) {
 static void test_setops(void) {
   setup();
   const sql_type *it[] = {T(SQL_INT8)};
-  sql_expr *a[] = {cint(1), cint(1), cint(1), cint(2), cnull(T(SQL_INT8)), cnull(T(SQL_INT8)), cint(3)};
+  sql_expr *a[] = {cint(1), cint(1), cint(1), cint(2), cnull(T(SQL_INT8)), cnull(T(SQL_INT8)),
+                   cint(3)};
   sql_expr *b[] = {cint(1), cint(2), cint(2), cnull(T(SQL_INT8)), cint(4)};
   sql_plan *l = values(1, 7, it, a), *r = values(1, 5, it, b);
   CHECK_EQ_STR(run(setop(SQL_SET_UNION, true, l, r), true), "1;1;1;1;2;2;2;3;4;NULL;NULL;NULL");
@@ -1044,7 +1159,8 @@ static void test_setops(void) {
   CHECK_EQ_STR(run(setop(SQL_SET_EXCEPT, true, r, l), false), "2;4");
 }
 
-/* --- Windows -------------------------------------------------------------------------------------- */
+/* --- Windows
+ * -------------------------------------------------------------------------------------- */
 
 static sql_window_call wcall(sql_win_fn f, const sql_type *type, sql_expr *part, sql_expr *ord,
                              bool desc) {
@@ -1079,8 +1195,10 @@ static sql_plan *window(sql_plan *child, size_t n, sql_window_call *calls) {
   sql_plan *w = sql_plan_new(&pc, SQL_P_WINDOW);
   w->child[0] = child;
   const sql_type *t[32];
-  for (size_t i = 0; i < child->n_out; i++) t[i] = child->out_types[i];
-  for (size_t i = 0; i < n; i++) t[child->n_out + i] = calls[i].type;
+  for (size_t i = 0; i < child->n_out; i++)
+    t[i] = child->out_types[i];
+  for (size_t i = 0; i < n; i++)
+    t[child->n_out + i] = calls[i].type;
   outs(w, child->n_out + n, t);
   memcpy(w->out_ids, child->out_ids, child->n_out * sizeof(int));
   w->windows = tarn_arena_calloc(&pc.arena, n, sizeof *w->windows);
@@ -1162,12 +1280,13 @@ static void test_window_frames(void) {
   c[3].end = SQL_FRAME_UNBOUNDED_FOLLOWING;
   c[4].agg.fn = SQL_AGG_MAX; /* running max over everything ordered by o */
   wargs(&c[4], col(w, 2), NULL, NULL);
-  CHECK_EQ_STR(run(window(w, 5, c), true),
-               "1|10|1|1|4|1.500000|1|10;1|20|2|6|4|2.000000|2|10;1|20|3|6|4|3.000000|3|10;"
-               "1|30|4|10|4|3.500000|4|10;2|5|10|10|1|10.000000|10|10;2|6|NULL|10|1|10.000000|NULL|10");
+  CHECK_EQ_STR(
+      run(window(w, 5, c), true),
+      "1|10|1|1|4|1.500000|1|10;1|20|2|6|4|2.000000|2|10;1|20|3|6|4|3.000000|3|10;"
+      "1|30|4|10|4|3.500000|4|10;2|5|10|10|1|10.000000|10|10;2|6|NULL|10|1|10.000000|NULL|10");
 }
 
-/* --- CTE ---------------------------------------------------------------------------------------- */
+/* --- CTE -------------------------------------------------------------------------------------- */
 
 static void test_cte(void) {
   setup();
@@ -1220,6 +1339,7 @@ int main(void) {
   RUN(test_sort);
   RUN(test_sort_spill);
   RUN(test_agg_spill);
+  RUN(test_spill_text);
   RUN(test_setops);
   RUN(test_window_ranking);
   RUN(test_window_values);
