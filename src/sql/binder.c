@@ -1175,6 +1175,50 @@ static int bind_case(binder *b, scope *s, const PgQuery__CaseExpr *ce, sql_expr 
   return 0;
 }
 
+static sql_plan *make_project(binder *b, sql_plan *child, sql_expr **exprs, const char **names,
+                              size_t n);
+
+/* The two sides of a row-valued IN: the row's fields and the subquery's columns cast to common
+ * types and packed into structs of the same type, so the comparison is one struct equality. */
+static int bind_row_in(binder *b, scope *s, const PgQuery__RowExpr *re, sql_plan **plan, sql_expr **out) {
+  sql_plan *p = *plan;
+  size_t n = p->n_out;
+  sql_expr *row = new_expr(b, SQL_E_ROW, NULL);
+  if (row == NULL || set_args(b, row, n)) return oom(b);
+  sql_expr **cols = bz(b, n, sizeof *cols);
+  sql_field *fields = bz(b, n, sizeof *fields);
+  if (cols == NULL || fields == NULL) return oom(b);
+  for (size_t i = 0; i < n; i++) {
+    int rc = bind_expr(b, s, re->args[i], &row->args[i]);
+    if (rc) return rc;
+    cols[i] = col_ref(b, p->out_ids[i], p->out_types[i]);
+    if (cols[i] == NULL) return oom(b);
+    sql_expr *pair[2] = {row->args[i], cols[i]};
+    const sql_type *t;
+    rc = unify_list(b, pair, 2, "IN", &t);
+    if (rc) return rc;
+    row->args[i] = pair[0];
+    cols[i] = pair[1];
+    char nm[32];
+    snprintf(nm, sizeof nm, "f%zu", i + 1);
+    fields[i].name = bstrdup(b, nm);
+    fields[i].type = t;
+  }
+  const sql_type *st = sql_type_struct(b->a, fields, n);
+  if (st == NULL) return oom(b);
+  row->type = st;
+  sql_expr *packed = new_expr(b, SQL_E_ROW, st);
+  if (packed == NULL) return oom(b);
+  packed->args = cols;
+  packed->n_args = n;
+  const char *name = "row";
+  sql_plan *proj = make_project(b, p, &packed, &name, 1);
+  if (proj == NULL) return oom(b);
+  *plan = proj;
+  *out = row;
+  return 0;
+}
+
 static int bind_sublink(binder *b, scope *s, const PgQuery__SubLink *sl, sql_expr **out) {
   sql_plan *plan;
   bool correlated = false;
@@ -1194,12 +1238,20 @@ static int bind_sublink(binder *b, scope *s, const PgQuery__SubLink *sl, sql_exp
     break;
   case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
   case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK: {
-    if (plan->n_out != 1) return tarn_err(b->err, TARN_EINVAL, "subquery has too many columns");
     const char *op = sl->n_oper_name ? str_node(sl->oper_name[sl->n_oper_name - 1]) : "=";
     if (op == NULL) op = "=";
     sql_expr *l;
-    rc = bind_expr(b, s, sl->testexpr, &l);
-    if (rc) return rc;
+    if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&
+        sl->testexpr->row_expr->n_args == plan->n_out && plan->n_out > 1) {
+      /* (a, b) IN (SELECT x, y ...): both sides become structs of the common field types. */
+      rc = bind_row_in(b, s, sl->testexpr->row_expr, &plan, &l);
+      if (rc) return rc;
+      e->subquery = plan;
+    } else {
+      if (plan->n_out != 1) return tarn_err(b->err, TARN_EINVAL, "subquery has too many columns");
+      rc = bind_expr(b, s, sl->testexpr, &l);
+      if (rc) return rc;
+    }
     const sql_type *rt = plan->out_types[0];
     if (l->unknown_literal) {
       rc = cast_to(b, &l, rt);
@@ -1573,8 +1625,6 @@ static int apply_alias_columns(const PgQuery__Alias *al, scope *s, size_t first)
   return 0;
 }
 
-static sql_plan *make_project(binder *b, sql_plan *child, sql_expr **exprs, const char **names,
-                              size_t n);
 
 static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_plan **plan,
                      scope *s) {

@@ -10,11 +10,12 @@
  *
  * Frames: without a frame clause, RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (peers
  * included) when there is an ORDER BY, the whole partition otherwise; RANGE frames with
- * UNBOUNDED / CURRENT ROW bounds; ROWS frames with offsets. Aggregates over frames use prefix
- * counts and sums (exact for integers, decimals and intervals), running minima and maxima when
- * the frame starts at the partition's start, and a scan of the frame otherwise (float sums with a
- * moving start are recomputed rather than subtracted, as PostgreSQL does, so that they do not
- * drift).
+ * UNBOUNDED / CURRENT ROW bounds, and with offsets (the plan gives each row's bound value, found
+ * by binary search among the partition's ORDER BY keys); ROWS frames with offsets. Aggregates over
+ * frames use prefix counts and sums (exact for integers, decimals and intervals), running minima
+ * and maxima when the frame starts at the partition's start, and a scan of the frame otherwise
+ * (float sums with a moving start are recomputed rather than subtracted, as PostgreSQL does, so
+ * that they do not drift).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 typedef struct win_rt {
   const sql_window_call *call;
   sql_keystore pkeys, fkeys;
+  sql_keystore okeys, rskeys, rekeys; /* RANGE offsets: ORDER BY key, frame start / end values */
   sql_rows args;
   uint8_t *fmask; /* FILTER result per row (NULL: no filter) */
   uint32_t fcap;
@@ -50,7 +52,8 @@ static int window_account(window_state *s, sql_exec_ctx *ctx) {
   for (size_t c = 0; c < s->n_calls; c++) {
     win_rt *w = &s->calls[c];
     total += (int64_t)(sql_keystore_bytes(&w->pkeys) + sql_keystore_bytes(&w->fkeys) +
-                       sql_rows_bytes(&w->args) + w->fcap);
+                       sql_keystore_bytes(&w->okeys) + sql_keystore_bytes(&w->rskeys) +
+                       sql_keystore_bytes(&w->rekeys) + sql_rows_bytes(&w->args) + w->fcap);
   }
   if (total <= s->charged) return 0;
   int rc = sql_charge_or_fail(ctx, total - s->charged, "the window function's input");
@@ -92,6 +95,16 @@ static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_ba
     if (!rc)
       rc = add_keys(ctx, scratch, &w->fkeys, wc->partition, wc->order, wc->n_partition, wc->n_order,
                     in);
+    if (!rc && (wc->range_start || wc->range_end))
+      rc = add_keys(ctx, scratch, &w->okeys, NULL, wc->order, 0, 1, in);
+    for (int side = 0; side < 2 && !rc; side++) {
+      sql_expr *bound = side ? wc->range_end : wc->range_start;
+      if (!bound) continue;
+      /* Bound values encoded like the ORDER BY key, so bytes compare in window order. */
+      sql_sort_key sk = wc->order[0];
+      sk.expr = bound;
+      rc = add_keys(ctx, scratch, side ? &w->rekeys : &w->rskeys, NULL, &sk, 0, 1, in);
+    }
     if (!rc && wc->agg.n_args) {
       sql_vec *av = sql_mem_alloc(scratch, wc->agg.n_args, sizeof *av);
       if (!av) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
@@ -124,29 +137,62 @@ static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_ba
 
 /* --- Computing one call ----------------------------------------------------------------------- */
 
+/* memcmp order of key a of ka and key b of kb. */
+static int key_cmp2(const sql_keystore *ka, uint32_t a, const sql_keystore *kb, uint32_t b) {
+  size_t la = ka->off[a + 1] - ka->off[a], lb = kb->off[b + 1] - kb->off[b];
+  int c = memcmp(ka->bytes + ka->off[a], kb->bytes + kb->off[b], la < lb ? la : lb);
+  if (c) return c;
+  return la < lb ? -1 : la > lb;
+}
+
+/* RANGE offset bound: the first sorted position in [ps, pe) whose ORDER BY key is at least
+ * (after: greater than) row r's bound value. */
+static uint32_t range_search(const win_rt *w, const uint32_t *perm, const sql_keystore *bounds,
+                             uint32_t r, uint32_t ps, uint32_t pe, bool after) {
+  uint32_t lo = ps, hi = pe;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    int c = key_cmp2(&w->okeys, perm[mid], bounds, r);
+    if (after ? c <= 0 : c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 /* The frame [*fs, *fe) of the row at sorted position k of partition [ps, pe) whose peers are
  * [qs, qe). */
-static void frame_of(const sql_window_call *wc, uint32_t ps, uint32_t pe, uint32_t qs, uint32_t qe,
-                     uint32_t k, uint32_t *fs, uint32_t *fe) {
+static void frame_of(const win_rt *w, const uint32_t *perm, uint32_t ps, uint32_t pe, uint32_t qs,
+                     uint32_t qe, uint32_t k, uint32_t *fs, uint32_t *fe) {
+  const sql_window_call *wc = w->call;
   int64_t a, b;
   if (!wc->has_frame) {
     a = ps;
     b = wc->n_order ? qe : pe;
   } else {
-    switch (wc->start) {
-    case SQL_FRAME_UNBOUNDED_PRECEDING: a = ps; break;
-    case SQL_FRAME_PRECEDING: a = (int64_t)k - wc->start_offset; break;
-    case SQL_FRAME_CURRENT_ROW: a = wc->frame_rows ? k : qs; break;
-    case SQL_FRAME_FOLLOWING: a = (int64_t)k + wc->start_offset; break;
-    default: a = pe;
-    }
-    switch (wc->end) {
-    case SQL_FRAME_UNBOUNDED_FOLLOWING: b = pe; break;
-    case SQL_FRAME_FOLLOWING: b = (int64_t)k + wc->end_offset + 1; break;
-    case SQL_FRAME_CURRENT_ROW: b = wc->frame_rows ? (int64_t)k + 1 : qe; break;
-    case SQL_FRAME_PRECEDING: b = (int64_t)k - wc->end_offset + 1; break;
-    default: b = ps;
-    }
+    bool offset_start = wc->start == SQL_FRAME_PRECEDING || wc->start == SQL_FRAME_FOLLOWING;
+    bool offset_end = wc->end == SQL_FRAME_PRECEDING || wc->end == SQL_FRAME_FOLLOWING;
+    if (!wc->frame_rows && offset_start)
+      a = range_search(w, perm, &w->rskeys, perm[k], ps, pe, false);
+    else
+      switch (wc->start) {
+      case SQL_FRAME_UNBOUNDED_PRECEDING: a = ps; break;
+      case SQL_FRAME_PRECEDING: a = (int64_t)k - wc->start_offset; break;
+      case SQL_FRAME_CURRENT_ROW: a = wc->frame_rows ? k : qs; break;
+      case SQL_FRAME_FOLLOWING: a = (int64_t)k + wc->start_offset; break;
+      default: a = pe;
+      }
+    if (!wc->frame_rows && offset_end)
+      b = range_search(w, perm, &w->rekeys, perm[k], ps, pe, true);
+    else
+      switch (wc->end) {
+      case SQL_FRAME_UNBOUNDED_FOLLOWING: b = pe; break;
+      case SQL_FRAME_FOLLOWING: b = (int64_t)k + wc->end_offset + 1; break;
+      case SQL_FRAME_CURRENT_ROW: b = wc->frame_rows ? (int64_t)k + 1 : qe; break;
+      case SQL_FRAME_PRECEDING: b = (int64_t)k - wc->end_offset + 1; break;
+      default: b = ps;
+      }
   }
   if (a < ps) a = ps;
   if (a > pe) a = pe;
@@ -263,7 +309,7 @@ static int win_agg_partition(win_ctx *x, uint32_t ps, uint32_t pe, const uint32_
   uint32_t run_to = ps;
   for (uint32_t k = ps; k < pe && !rc; k++) {
     uint32_t r = perm[k], fs, fe;
-    frame_of(wc, ps, pe, qs_of[k - ps], qe_of[k - ps], k, &fs, &fe);
+    frame_of(x->w, perm, ps, pe, qs_of[k - ps], qe_of[k - ps], k, &fs, &fe);
     int64_t cnt = pc[fe - ps] - pc[fs - ps];
     switch (ac->fn) {
     case SQL_AGG_COUNT_STAR:
@@ -456,7 +502,7 @@ static int win_compute(window_state *s, win_rt *w, sql_exec_ctx *ctx, uint32_t *
       case SQL_WIN_FIRST_VALUE:
       case SQL_WIN_LAST_VALUE: {
         uint32_t fs, fe;
-        frame_of(wc, ps, pe, qs, qe, k, &fs, &fe);
+        frame_of(w, perm, ps, pe, qs, qe, k, &fs, &fe);
         x.src[r] = fs == fe ? SQL_NONE : fn == SQL_WIN_FIRST_VALUE ? perm[fs] : perm[fe - 1];
         break;
       }
@@ -541,9 +587,12 @@ static int window_consume(sql_op *op, sql_exec_ctx *ctx) {
   for (size_t c = 0; c < s->n_calls; c++) {
     int rc = win_compute(s, &s->calls[c], ctx, c == 0 ? &s->order : NULL);
     if (rc) return rc;
-    /* Keys and arguments are no longer needed once the column exists. */
+    /* Keys are no longer needed once the column exists. */
     sql_keystore_free(&s->calls[c].pkeys);
     sql_keystore_free(&s->calls[c].fkeys);
+    sql_keystore_free(&s->calls[c].okeys);
+    sql_keystore_free(&s->calls[c].rskeys);
+    sql_keystore_free(&s->calls[c].rekeys);
   }
   if (!s->order) {
     s->order = malloc((s->rows.n ? s->rows.n : 1) * sizeof *s->order);
@@ -599,6 +648,9 @@ static void window_close(sql_op *op) {
   for (size_t c = 0; s->calls && c < s->n_calls; c++) {
     sql_keystore_free(&s->calls[c].pkeys);
     sql_keystore_free(&s->calls[c].fkeys);
+    sql_keystore_free(&s->calls[c].okeys);
+    sql_keystore_free(&s->calls[c].rskeys);
+    sql_keystore_free(&s->calls[c].rekeys);
     sql_rows_free(&s->calls[c].args);
     free(s->calls[c].fmask);
   }
@@ -640,9 +692,13 @@ static int check_call(const sql_window_call *wc, tarn_error *err) {
   if (wc->agg.n_args < need)
     return tarn_err(err, TARN_EINVAL, "internal error: window function without its argument");
   if (wc->has_frame && !wc->frame_rows &&
-      (wc->start == SQL_FRAME_PRECEDING || wc->start == SQL_FRAME_FOLLOWING ||
-       wc->end == SQL_FRAME_PRECEDING || wc->end == SQL_FRAME_FOLLOWING))
+      (((wc->start == SQL_FRAME_PRECEDING || wc->start == SQL_FRAME_FOLLOWING) &&
+        !wc->range_start) ||
+       ((wc->end == SQL_FRAME_PRECEDING || wc->end == SQL_FRAME_FOLLOWING) && !wc->range_end)))
     return tarn_err(err, TARN_EUNSUPPORTED, "RANGE frames with an offset are not supported");
+  if ((wc->range_start || wc->range_end) && wc->n_order != 1)
+    return tarn_err(err, TARN_EINVAL,
+                    "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
   if (wc->has_frame && wc->frame_rows &&
       ((wc->start == SQL_FRAME_PRECEDING && wc->start_offset < 0) ||
        (wc->start == SQL_FRAME_FOLLOWING && wc->start_offset < 0) ||
@@ -677,6 +733,8 @@ int sql_op_window(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
       rc = sql_resolve_all(&wc->order[k].expr, 1, cp, ctx->err);
     if (!rc) rc = sql_resolve_all(wc->agg.args, wc->agg.n_args, cp, ctx->err);
     if (!rc && wc->agg.filter) rc = sql_resolve_all(&wc->agg.filter, 1, cp, ctx->err);
+    if (!rc && wc->range_start) rc = sql_resolve_all(&wc->range_start, 1, cp, ctx->err);
+    if (!rc && wc->range_end) rc = sql_resolve_all(&wc->range_end, 1, cp, ctx->err);
     if (!rc) {
       const sql_type *at[8];
       size_t na = wc->agg.n_args < 8 ? wc->agg.n_args : 8;
