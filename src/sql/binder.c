@@ -944,6 +944,24 @@ static int frame_offset(binder *b, scope *s, const PgQuery__Node *n, int64_t *ou
   return 0;
 }
 
+/* The bound value of a RANGE frame: key - offset for PRECEDING (key + offset when descending),
+ * key + offset for FOLLOWING, in the key's type. */
+static int range_bound(binder *b, scope *s, const PgQuery__Node *n, const sql_sort_key *key, bool preceding,
+                       sql_expr **out) {
+  sql_expr *off;
+  int rc = bind_expr(b, s, n, &off);
+  if (rc) return rc;
+  if (off->kind != SQL_E_CONST || off->value.is_null)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "RANGE frame offsets must be constants");
+  bool minus = preceding != key->descending;
+  sql_expr *e;
+  rc = make_binop(b, minus ? "-" : "+", key->expr, off, &e);
+  if (rc) return rc;
+  if (!sql_type_equal(e->type, key->expr->type)) rc = cast_to(b, &e, key->expr->type);
+  if (rc == 0) *out = e;
+  return rc;
+}
+
 static int bind_window(binder *b, scope *s, const PgQuery__FuncCall *fc, const char *name,
                        sql_expr **out) {
   agg_ctx *g = b->agg;
@@ -1060,14 +1078,20 @@ static int bind_window(binder *b, scope *s, const PgQuery__FuncCall *fc, const c
             : fo & FO_END_OFFSET_FOLLOWING    ? SQL_FRAME_FOLLOWING
             : fo & FO_END_UNBOUNDED_PRECEDING ? SQL_FRAME_UNBOUNDED_PRECEDING
                                               : SQL_FRAME_CURRENT_ROW;
-    if (rc == 0 && (w.start == SQL_FRAME_PRECEDING || w.start == SQL_FRAME_FOLLOWING))
-      rc = frame_offset(b, s, frame_def->start_offset, &w.start_offset);
-    if (rc == 0 && (w.end == SQL_FRAME_PRECEDING || w.end == SQL_FRAME_FOLLOWING))
-      rc = frame_offset(b, s, frame_def->end_offset, &w.end_offset);
-    if (rc == 0 && !w.frame_rows &&
-        (w.start == SQL_FRAME_PRECEDING || w.start == SQL_FRAME_FOLLOWING ||
-         w.end == SQL_FRAME_PRECEDING || w.end == SQL_FRAME_FOLLOWING))
-      rc = tarn_err(b->err, TARN_EUNSUPPORTED, "RANGE frames with offsets are not supported");
+    bool off_start = w.start == SQL_FRAME_PRECEDING || w.start == SQL_FRAME_FOLLOWING;
+    bool off_end = w.end == SQL_FRAME_PRECEDING || w.end == SQL_FRAME_FOLLOWING;
+    if (w.frame_rows) {
+      if (rc == 0 && off_start) rc = frame_offset(b, s, frame_def->start_offset, &w.start_offset);
+      if (rc == 0 && off_end) rc = frame_offset(b, s, frame_def->end_offset, &w.end_offset);
+    } else {
+      /* RANGE offsets: the frame bound of a row is its ORDER BY value moved by the offset. */
+      if (rc == 0 && (off_start || off_end) && w.n_order != 1)
+        rc = tarn_err(b->err, TARN_EINVAL, "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
+      if (rc == 0 && off_start)
+        rc = range_bound(b, s, frame_def->start_offset, &w.order[0], w.start == SQL_FRAME_PRECEDING, &w.range_start);
+      if (rc == 0 && off_end)
+        rc = range_bound(b, s, frame_def->end_offset, &w.order[0], w.end == SQL_FRAME_PRECEDING, &w.range_end);
+    }
   }
   g->windows_allowed = true;
   if (rc) return rc;
@@ -2471,6 +2495,8 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
           rc = rewrite_grouped(b, agg, &wc->order[i].expr, from_ids, n_from);
         if (rc == 0 && wc->agg.filter)
           rc = rewrite_grouped(b, agg, &wc->agg.filter, from_ids, n_from);
+        if (rc == 0 && wc->range_start) rc = rewrite_grouped(b, agg, &wc->range_start, from_ids, n_from);
+        if (rc == 0 && wc->range_end) rc = rewrite_grouped(b, agg, &wc->range_end, from_ids, n_from);
       }
     }
     if (rc) goto done;

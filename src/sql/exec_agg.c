@@ -157,6 +157,7 @@ int sql_agg_resolve(tarn_arena *a, const char *name, const sql_type *const *arg_
   return 0;
 }
 
+/* Aggregates whose state is not a fixed set of columns (value sets, row lists) run in one phase. */
 static bool call_collects(const sql_agg_call *c) {
   return c->distinct || c->fn == SQL_AGG_STRING_AGG || c->fn == SQL_AGG_ARRAY_AGG;
 }
@@ -1125,7 +1126,7 @@ static int agg_account(sql_op *op, sql_exec_ctx *ctx) {
                     "out of memory: aggregation needs more than the memory limit of %lld bytes",
                     (long long)ctx->mem_limit);
   s->spilling = true;
-  op->plan->spilled = true;
+  __atomic_store_n(&op->plan->spilled, true, __ATOMIC_RELAXED); /* workers share the node */
   return 0;
 }
 

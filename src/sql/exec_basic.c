@@ -161,7 +161,8 @@ static int values_fill(sql_op *op, sql_exec_ctx *ctx, size_t from, uint32_t n, s
       const sql_expr *e = p->rows[(from + r) * p->n_out + c];
       sql_vec v, cast;
       rc = sql_expr_eval(&ectx, e, dummy, &v);
-      if (!rc && !sql_type_equal(v.type, p->out_types[c])) {
+      /* NULL literals append as NULLs of any type; other mismatches are cast. */
+      if (!rc && v.type->id != SQL_NULL && !sql_type_equal(v.type, p->out_types[c])) {
         rc = sql_cast_vec(&ectx, &v, p->out_types[c], false, &cast);
         v = cast;
       }

@@ -188,6 +188,13 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
 static int join_build(sql_op *op, sql_exec_ctx *ctx) {
   join_state *s = op->state;
   sql_op *b = op->child[s->build_side];
+  /* The optimizer's estimate of the build side sizes the table once instead of by doubling
+   * (capped, so that a wild estimate costs little). */
+  double est = op->plan->child[s->build_side]->est_rows;
+  if (s->hash && est > 1024) {
+    int rc = sql_ktab_reserve(&s->kt, est < (1 << 22) ? (uint64_t)est : (1 << 22), ctx->err);
+    if (rc) return rc;
+  }
   for (;;) {
     sql_batch *in;
     int rc = b->vt->next(b, ctx, &in);

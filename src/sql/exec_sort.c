@@ -22,6 +22,9 @@
 #include "common/error.h"
 #include "sql/exec_util.h"
 
+/* The fewest rows written as one sort run. */
+#define MIN_RUN_ROWS 16384
+
 /* Above this many rows a top-N is run as a full sort (which can spill) cut at N. */
 #define TOPN_MAX_ROWS 100000
 
@@ -232,10 +235,11 @@ static int sort_consume_batch(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
   bool refused;
   sort_account(s, ctx, &refused);
   if (!refused) return 0;
-  if (s->topn)
-    return tarn_err(ctx->err, TARN_ENOMEM,
-                    "out of memory: the rows kept for ORDER BY ... LIMIT exceed the memory limit");
-  op->plan->spilled = true;
+  if (s->topn) return 0; /* bounded by 2 (offset + limit) + a batch: kept whatever the budget */
+  /* A run is never tiny: when other operators hold the budget, writing a run per batch would
+   * only trade memory for thousands of files; below MIN_RUN_ROWS the store runs over budget. */
+  if (s->rows.n < MIN_RUN_ROWS) return 0;
+  __atomic_store_n(&op->plan->spilled, true, __ATOMIC_RELAXED);
   return sort_spill(s, ctx);
 }
 

@@ -131,12 +131,20 @@ static inline const uint8_t *ktab_key_ptr(const sql_ktab *t, uint32_t c) {
   return t->fixed > 0 ? t->bytes + (size_t)c * (size_t)t->fixed : t->bytes + t->off[c];
 }
 
+int sql_ktab_reserve(sql_ktab *t, uint64_t n, tarn_error *err) {
+  uint64_t slots = 1024;
+  while (slots < 2 * n && slots < ((uint64_t)1 << 32))
+    slots *= 2;
+  if (t->slots && slots <= t->mask + 1) return 0;
+  return ktab_rehash(t, slots, err);
+}
+
 int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                     uint32_t *gids, uint8_t *is_new, tarn_error *err) {
   if (!t->slots && ktab_rehash(t, 1024, err)) return TARN_ENOMEM;
   for (uint32_t k = 0; k < n; k++) {
-    if (k + 8 < n) {
-      uint32_t ahead = sel ? sel[k + 8] : k + 8;
+    if (k + KTAB_AHEAD < n) {
+      uint32_t ahead = sel ? sel[k + KTAB_AHEAD] : k + KTAB_AHEAD;
       __builtin_prefetch(&t->slots[keys->hash[ahead] & t->mask]);
     }
     uint32_t r = sel ? sel[k] : k;

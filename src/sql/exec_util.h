@@ -40,6 +40,8 @@ typedef struct sql_ktab {
 
 void sql_ktab_init(sql_ktab *t);
 void sql_ktab_free(sql_ktab *t);
+/* Sizes the slot array for n groups up front (a hint: the table still grows past it). */
+int sql_ktab_reserve(sql_ktab *t, uint64_t n, tarn_error *err);
 /* Heap bytes the table holds (for memory accounting). */
 size_t sql_ktab_bytes(const sql_ktab *t);
 

@@ -84,6 +84,25 @@ static int add_keys(sql_exec_ctx *ctx, sql_mem *scratch, sql_keystore *ks, sql_e
   return rc ? rc : sql_keystore_add(ks, &keys, NULL, b->n_rows, ctx->err);
 }
 
+/* RANGE offsets: the ORDER BY key of every row, in the type of the bound values (a date key
+ * with an interval offset is compared as a timestamp), encoded in window order. */
+static int add_order_key(sql_exec_ctx *ctx, sql_mem *scratch, win_rt *w, const sql_batch *b) {
+  const sql_window_call *wc = w->call;
+  const sql_type *bt = (wc->range_start ? wc->range_start : wc->range_end)->type;
+  sql_vec v, cv, *vp = &v;
+  int rc = sql_eval_one(ctx, scratch, wc->order[0].expr, b, &v);
+  if (!rc && !sql_type_equal(v.type, bt)) {
+    sql_eval_ctx ectx;
+    sql_exec_eval_ctx(ctx, scratch, &ectx);
+    rc = sql_cast_vec(&ectx, &v, bt, false, &cv);
+    vp = &cv;
+  }
+  sql_key_col dir = {wc->order[0].descending, wc->order[0].nulls_first};
+  sql_keys keys;
+  if (!rc) rc = sql_keys_encode(scratch, &vp, &dir, 1, b->n_rows, &keys, ctx->err);
+  return rc ? rc : sql_keystore_add(&w->okeys, &keys, NULL, b->n_rows, ctx->err);
+}
+
 static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_batch *in) {
   int rc = sql_rows_append(&s->rows, in->cols, 0, in->n_rows, ctx->err);
   for (size_t c = 0; !rc && c < s->n_calls; c++) {
@@ -95,8 +114,7 @@ static int window_consume_batch(window_state *s, sql_exec_ctx *ctx, const sql_ba
     if (!rc)
       rc = add_keys(ctx, scratch, &w->fkeys, wc->partition, wc->order, wc->n_partition, wc->n_order,
                     in);
-    if (!rc && (wc->range_start || wc->range_end))
-      rc = add_keys(ctx, scratch, &w->okeys, NULL, wc->order, 0, 1, in);
+    if (!rc && (wc->range_start || wc->range_end)) rc = add_order_key(ctx, scratch, w, in);
     for (int side = 0; side < 2 && !rc; side++) {
       sql_expr *bound = side ? wc->range_end : wc->range_start;
       if (!bound) continue;

@@ -166,6 +166,75 @@ static sql_expr *substitute(opt *o, const sql_expr *e, const sql_plan *proj) {
   return c;
 }
 
+/* --- Date against timestamp ------------------------------------------------------------------ */
+
+/* `date_col <= DATE '...' - INTERVAL '90 days'` compares a date cast to timestamp with a timestamp
+ * constant (PostgreSQL's types). Rewritten as a date comparison it costs no per-row cast and the
+ * scan can prune on the date column's statistics. */
+static sql_expr *date_compare(opt *o, sql_expr *e) {
+  if (e->kind != SQL_E_FUNC || e->n_args != 2 || e->func == NULL) return e;
+  const char *name = e->func->name;
+  int op = strcmp(name, "<") == 0 ? 1 : strcmp(name, "<=") == 0 ? 2 : strcmp(name, ">") == 0 ? 3
+           : strcmp(name, ">=") == 0 ? 4 : strcmp(name, "=") == 0 ? 5 : 0;
+  if (op == 0) return e;
+  sql_expr *c = e->args[0], *k = e->args[1];
+  bool flipped = false;
+  if (k->kind == SQL_E_CAST) {
+    sql_expr *t = c;
+    c = k;
+    k = t;
+    flipped = true;
+  }
+  if (c->kind != SQL_E_CAST || c->n_args != 1 || c->args[0]->type->id != SQL_DATE ||
+      (c->type->id != SQL_TIMESTAMP && c->type->id != SQL_TIMESTAMPTZ) || k->kind != SQL_E_CONST ||
+      k->value.is_null || k->type->id != c->type->id)
+    return e;
+  if (flipped) op = op == 1 ? 3 : op == 2 ? 4 : op == 3 ? 1 : op == 4 ? 2 : op;
+  const int64_t day = 86400000000LL;
+  int64_t t = k->value.u.i64;
+  int64_t fl = t >= 0 ? t / day : -((-t + day - 1) / day);
+  bool midnight = fl * day == t;
+  int64_t ce = midnight ? fl : fl + 1;
+  const char *nop;
+  int64_t v;
+  switch (op) {
+  case 1: nop = "<"; v = ce; break;  /* d*day < t  <=> d < ceil(t/day) */
+  case 2: nop = "<="; v = fl; break;
+  case 3: nop = ">"; v = fl; break;
+  case 4: nop = ">="; v = ce; break;
+  default:
+    if (!midnight) return e;
+    nop = "=";
+    v = fl;
+  }
+  const sql_type *dt = sql_type_get(SQL_DATE);
+  const sql_type *types[2] = {dt, dt};
+  const sql_type *casts[2] = {0};
+  const sql_func *f;
+  tarn_error err2 = {0};
+  if (sql_func_resolve(o->a, nop, types, 2, &f, casts, &err2) != 0 || casts[0] || casts[1]) return e;
+  sql_expr *kd = tarn_arena_calloc(o->a, 1, sizeof *kd);
+  sql_expr *ne = tarn_arena_calloc(o->a, 1, sizeof *ne);
+  sql_expr **args = tarn_arena_calloc(o->a, 2, sizeof *args);
+  if (kd == NULL || ne == NULL || args == NULL) return e;
+  kd->kind = SQL_E_CONST;
+  kd->type = dt;
+  kd->value.type = dt;
+  kd->value.u.i64 = v;
+  args[0] = c->args[0];
+  args[1] = kd;
+  ne->kind = SQL_E_FUNC;
+  ne->type = sql_type_get(SQL_BOOL);
+  ne->func = f;
+  ne->args = args;
+  ne->n_args = 2;
+  return ne;
+}
+
+static void rewrite_date_compares(opt *o, conj *c) {
+  for (size_t i = 0; i < c->n; i++) c->items[i] = date_compare(o, c->items[i]);
+}
+
 /* --- Predicate pushdown ------------------------------------------------------------------------ */
 
 static sql_plan *push(opt *o, sql_plan *p, conj *in);
@@ -189,6 +258,7 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
   }
   case SQL_P_SCAN: {
     conj stay = {0};
+    rewrite_date_compares(o, in);
     for (size_t i = 0; i < in->n; i++) {
       sql_expr *e = in->items[i];
       if (has_subquery_or_volatile(e) || !refs_within(e, p)) {
@@ -426,6 +496,8 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
       need_expr(&child_need, wc->agg.filter);
       for (size_t i = 0; i < wc->n_partition; i++) need_expr(&child_need, wc->partition[i]);
       for (size_t i = 0; i < wc->n_order; i++) need_expr(&child_need, wc->order[i].expr);
+      need_expr(&child_need, wc->range_start);
+      need_expr(&child_need, wc->range_end);
     }
     prune(o, p->child[0], &child_need, false);
     break;

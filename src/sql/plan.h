@@ -127,9 +127,10 @@ typedef struct sql_window_call {
   bool has_frame;      /* an explicit frame clause */
   sql_frame_bound start, end;
   int64_t start_offset, end_offset; /* for PRECEDING / FOLLOWING with ROWS */
-  /* RANGE frames with an offset (one ORDER BY key): per row, the key value where the frame starts
-   * / ends, typed like order[0].expr: for ascending order x - offset for PRECEDING and x + offset
-   * for FOLLOWING, the reverse for descending. NULL for the other kinds of bound. */
+  /* RANGE frames with an offset (one ORDER BY key x): per row, the value where the frame starts
+   * / ends: x - offset for PRECEDING and x + offset for FOLLOWING in ascending order, the reverse
+   * in descending order. Both of one type, which x is cast to for the comparison (a date key with
+   * an interval offset compares as timestamp). NULL for the other kinds of bound. */
   sql_expr *range_start, *range_end;
   const sql_type *type;
   int out_id;
