@@ -235,6 +235,23 @@ static void rewrite_date_compares(opt *o, conj *c) {
   for (size_t i = 0; i < c->n; i++) c->items[i] = date_compare(o, c->items[i]);
 }
 
+/* A guess at the fraction of rows a conjunct keeps, from its shape alone (tarn keeps no column
+ * histograms): equalities keep few, ranges more, inequalities nearly all. It only has to order
+ * join inputs sensibly. */
+static double selectivity(const sql_expr *e) {
+  if (e->kind == SQL_E_IN_LIST) return e->negated ? 0.9 : 0.05 * (double)(e->n_args - 1) < 0.5 ? 0.05 * (double)(e->n_args - 1) : 0.5;
+  if (e->kind == SQL_E_LIKE) return e->negated ? 0.9 : 0.25;
+  if (e->kind == SQL_E_IS_NULL) return e->negated ? 0.9 : 0.1;
+  if (e->kind == SQL_E_OR) return 0.6;
+  if (e->kind == SQL_E_FUNC && e->func && e->n_args == 2) {
+    const char *n = e->func->name;
+    if (strcmp(n, "=") == 0) return 0.1;
+    if (strcmp(n, "<>") == 0) return 0.9;
+    if (strcmp(n, "<") == 0 || strcmp(n, "<=") == 0 || strcmp(n, ">") == 0 || strcmp(n, ">=") == 0) return 0.3;
+  }
+  return 0.5;
+}
+
 /* --- Predicate pushdown ------------------------------------------------------------------------ */
 
 static sql_plan *push(opt *o, sql_plan *p, conj *in);
@@ -273,7 +290,7 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
       if (p->n_filters) memcpy(nf, p->filters, p->n_filters * sizeof *nf);
       nf[p->n_filters++] = e;
       p->filters = nf;
-      p->est_rows *= 0.3;
+      p->est_rows *= selectivity(e);
     }
     sql_plan *r = wrap_filter(o, p, &stay);
     free(stay.items);
@@ -384,6 +401,8 @@ static double est(const sql_plan *p) {
     double l = est(p->child[0]), r = est(p->child[1]);
     if (p->join_kind == SQL_JOIN_CROSS) return l * r;
     if (p->join_kind == SQL_JOIN_SEMI || p->join_kind == SQL_JOIN_ANTI) return l * 0.5;
+    /* Joins on keys are mostly foreign-key joins: about as many rows as the filtered side. */
+    if (p->n_join_keys || p->join_kind == SQL_JOIN_INNER) return l < r ? l : r;
     return l > r ? l : r;
   }
   case SQL_P_AGG: return p->n_keys ? est(p->child[0]) * 0.1 + 1 : 1;

@@ -382,6 +382,10 @@ class Pty:
                 raise PtyError(f'{what}: /{pattern}/ not found; output since the last match: {tail!r}')
 
     def send(self, text):
+        # Let the line editor finish switching the terminal to raw mode after printing its prompt:
+        # bytes typed in that instant can be dropped by the mode switch (a person never types
+        # that fast), which made the test flaky on a loaded machine.
+        time.sleep(0.3)
         os.write(self.fd, text.encode())
 
     def wait(self):
