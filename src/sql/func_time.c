@@ -142,6 +142,16 @@ static civil split_ts(int64_t ts) {
   return c;
 }
 
+/* A date's parts straight from its day number: dates reach further than timestamps (PostgreSQL
+ * allows years up to 5874897), so going through microseconds would overflow. */
+static civil split_days(int64_t days) {
+  civil c;
+  c.days = days;
+  c.tod = 0;
+  sql_ymd_from_days(days, &c.y, &c.m, &c.d);
+  return c;
+}
+
 static int isodow_of(int64_t days) { return (int)sql_floor_mod(days + 3, 7) + 1; }
 
 /* ISO 8601 year and week of a day. */
@@ -301,7 +311,7 @@ static int k_extract(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *args,
         v = d == SQL_DATE_NOEND ? 1 : -1;
         break;
       }
-      civil c = split_ts(d * SQL_USEC_PER_DAY);
+      civil c = split_days(d);
       ok = civil_field(fld, &c, false, &v);
       break;
     }
