@@ -113,7 +113,7 @@ top=bench/sql/workload_top10_last_hour.sql
 echo
 echo "== tarn EXPLAIN ANALYZE of $top"
 echo
-if ! "$tarn" sql "$threads_opt" "$threads" -c "EXPLAIN ANALYZE $(subst "$top")" 2>&1; then
+if ! "$tarn" sql "$threads_opt" "$threads" -c "EXPLAIN ANALYZE $(subst "$top")" --format csv 2>&1 | sed -e 's/^"//; s/"$//'; then
   echo "(EXPLAIN ANALYZE failed)"
 fi
 rm -f "$dir/sql_out.jsonl" "$dir/sql_err.txt"
