@@ -16,7 +16,7 @@
 # TARN_SQL_THREADS_OPT (tarn's thread option, default --threads), TARN_SQL_QUERIES (query files,
 # default bench/sql/*.sql), TARN_BENCH_REPEAT (best of N, default 3), TARN_BENCH_DIR (default
 # ${TMPDIR:-/tmp}/tarn-bench), TARN_SHARED (default ../shared), BUILD (default build).
-set -eu
+set -eu -o pipefail
 cd "$(dirname "$0")/.."
 shared=${TARN_SHARED:-../shared}
 build=${BUILD:-build}
