@@ -89,6 +89,10 @@ typedef struct tarn_error {
 /* A static English name of an error code ("corrupt data", ...). */
 const char *tarn_strerror(int code);
 
+/* The process exit code DESIGN.md gives an error code: 0 ok, 1 bad input or query, 2 usage,
+ * 3 commit conflict, 4 corrupt data (and exhausted memory), 5 I/O. */
+int tarn_exit_code(int code);
+
 /* ---- Parquet files ---- */
 
 typedef struct tarn_parquet_file tarn_parquet_file;

@@ -21,21 +21,10 @@
 
 #define TARN_VERSION "0.1.0"
 
-static int exit_code(int code) {
-  switch (code) {
-  case TARN_OK: return 0;
-  case TARN_EUSAGE: return 2;
-  case TARN_ECONFLICT: return 3;
-  case TARN_ECORRUPT:
-  case TARN_ENOMEM: return 4;
-  case TARN_EIO: return 5;
-  default: return 1;
-  }
-}
 
 static int report(const tarn_error *err) {
   fprintf(stderr, "tarn: error: %s\n", err->message[0] ? err->message : tarn_strerror(err->code));
-  return exit_code(err->code);
+  return tarn_exit_code(err->code);
 }
 
 static int usage_error(const char *fmt, const char *arg) {

@@ -41,18 +41,6 @@
 #define PROMPT_MORE "   -> "
 #define HISTORY_LINES 1000
 
-/* Exit codes of DESIGN.md for library error codes; the same mapping as main.c's. */
-static int exit_code(int code) {
-  switch (code) {
-  case TARN_OK: return 0;
-  case TARN_EUSAGE: return 2;
-  case TARN_ECONFLICT: return 3;
-  case TARN_ECORRUPT:
-  case TARN_ENOMEM: return 4;
-  case TARN_EIO: return 5;
-  default: return 1;
-  }
-}
 
 static void print_usage(FILE *out) {
   fputs("usage: tarn sql [-w WAREHOUSE] [-c SQL]... [--format table|csv|jsonl] [--threads N]\n"
@@ -714,7 +702,7 @@ int tarn_sql_main(int argc, char **argv) {
   a.commands = calloc((size_t)(argc > 0 ? argc : 1), sizeof *a.commands);
   if (a.commands == NULL) {
     fprintf(stderr, "tarn: error: out of memory\n");
-    return exit_code(TARN_ENOMEM);
+    return tarn_exit_code(TARN_ENOMEM);
   }
   int rc = parse_args(argc, argv, &a);
   if (rc) {
@@ -730,7 +718,7 @@ int tarn_sql_main(int argc, char **argv) {
   if (append(&sh, "", 0, &err)) { /* the pending buffer always exists */
     print_error(&sh, &err, 0);
     free(a.commands);
-    return exit_code(TARN_ENOMEM);
+    return tarn_exit_code(TARN_ENOMEM);
   }
   if (a.file && strcmp(a.file, "-") != 0) {
     script = fopen(a.file, "r");
@@ -739,7 +727,7 @@ int tarn_sql_main(int argc, char **argv) {
       print_error(&sh, &err, 0);
       free(sh.buf);
       free(a.commands);
-      return exit_code(TARN_EIO);
+      return tarn_exit_code(TARN_EIO);
     }
   }
   if (sql_engine_open(&a.engine, &sh.engine, &err)) {
@@ -748,7 +736,7 @@ int tarn_sql_main(int argc, char **argv) {
     if (script) fclose(script);
     free(sh.buf);
     free(a.commands);
-    return exit_code(err.code);
+    return tarn_exit_code(err.code);
   }
 
   if (a.n_commands > 0) {
@@ -776,7 +764,7 @@ int tarn_sql_main(int argc, char **argv) {
   free(a.commands);
   if (fflush(stdout) != 0 && rc == 0) {
     fprintf(stderr, "tarn: error: writing output: %s\n", strerror(errno));
-    return exit_code(TARN_EIO);
+    return tarn_exit_code(TARN_EIO);
   }
-  return exit_code(rc);
+  return tarn_exit_code(rc);
 }

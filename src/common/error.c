@@ -47,3 +47,15 @@ const char *tarn_strerror(int code) {
   default: return "unknown error";
   }
 }
+
+int tarn_exit_code(int code) {
+  switch (code) {
+  case TARN_OK: return 0;
+  case TARN_EUSAGE: return 2;
+  case TARN_ECONFLICT: return 3;
+  case TARN_ECORRUPT:
+  case TARN_ENOMEM: return 4;
+  case TARN_EIO: return 5;
+  default: return 1;
+  }
+}
