@@ -297,6 +297,7 @@ typedef struct agg_table {
   uint32_t n_groups, cap;
   sql_rows keyvals; /* one row per group: its key values */
   acc *accs;
+  bool no_pack; /* the packed-key path failed once for this table: stop trying */
 } agg_table;
 
 typedef struct spill_file {
@@ -630,8 +631,68 @@ static int str_keep(acc *x, uint32_t g, sql_str v, bool want_min, tarn_error *er
 }
 
 /* Adds the selected rows of args (input values, or states when merging) to the groups gids[]. */
+/* ---- sums over few groups ----------------------------------------------------------------------
+ * sum[gids[i]] += d[i] row by row chains every update of one group through memory (and a 128-bit
+ * add with an overflow check), so with a handful of groups each row waits for the previous one.
+ * When the groups are few and every value is small, the batch is summed instead into 64-bit
+ * partial sums spread over FEW_LANES independent copies (row k goes to lane k % FEW_LANES), which
+ * are added to the 128-bit states once per batch. */
+
+#define FEW_GROUPS 64
+#define FEW_LANES 4
+#define FEW_LIMIT (INT64_C(1) << 51) /* 2048 rows of |v| < 2^51 stay below 2^62 */
+
+/* Adds the selected rows' values (64-bit values of a 128-bit column when wide) to sum[] and their
+ * count to cnt[] (may be NULL) and marks has[] (may be NULL). False, having changed nothing, when
+ * there are too many groups or rows or some value is too large. */
+static bool sum_few(const uint32_t *gids, const void *data, bool wide, const uint32_t *sel,
+                    uint32_t n, uint32_t n_groups, sql_i128 *sum, int64_t *cnt, uint8_t *has,
+                    bool *overflow) {
+  if (n_groups > FEW_GROUPS || n > SQL_BATCH_ROWS) return false;
+  const sql_i128 *d128 = data;
+  const int64_t *d64 = data;
+  bool big = false;
+  if (wide) {
+    SEL_LOOP(big |= (d128[i] >= FEW_LIMIT) | (d128[i] <= -FEW_LIMIT););
+  } else {
+    SEL_LOOP(big |= (d64[i] >= FEW_LIMIT) | (d64[i] <= -FEW_LIMIT););
+  }
+  if (big) return false;
+  int64_t ps[FEW_LANES][FEW_GROUPS], pc[FEW_LANES][FEW_GROUPS];
+  for (int l = 0; l < FEW_LANES; l++) {
+    memset(ps[l], 0, n_groups * sizeof ps[l][0]);
+    memset(pc[l], 0, n_groups * sizeof pc[l][0]);
+  }
+  uint32_t k = 0;
+  for (; k + FEW_LANES <= n; k += FEW_LANES)
+    for (int l = 0; l < FEW_LANES; l++) {
+      uint32_t i = sel ? sel[k + (uint32_t)l] : k + (uint32_t)l;
+      uint32_t g = gids[i];
+      ps[l][g] += wide ? (int64_t)d128[i] : d64[i];
+      pc[l][g]++;
+    }
+  for (; k < n; k++) {
+    uint32_t i = sel ? sel[k] : k;
+    uint32_t g = gids[i];
+    ps[0][g] += wide ? (int64_t)d128[i] : d64[i];
+    pc[0][g]++;
+  }
+  for (uint32_t g = 0; g < n_groups; g++) {
+    int64_t t = 0, c = 0;
+    for (int l = 0; l < FEW_LANES; l++) {
+      t += ps[l][g];
+      c += pc[l][g];
+    }
+    if (c == 0) continue;
+    *overflow |= __builtin_add_overflow(sum[g], (sql_i128)t, &sum[g]);
+    if (cnt) cnt[g] += c;
+    if (has) has[g] = 1;
+  }
+  return true;
+}
+
 static int acc_update(const agg_rt *rt, acc *x, const uint32_t *gids, const sql_vec *args,
-                      const uint32_t *sel, uint32_t n, tarn_error *err) {
+                      const uint32_t *sel, uint32_t n, uint32_t n_groups, tarn_error *err) {
   const sql_vec *v = args;
   bool overflow = false;
   switch (rt->kind) {
@@ -656,6 +717,13 @@ static int acc_update(const agg_rt *rt, acc *x, const uint32_t *gids, const sql_
   case ACC_SUM_I128:
   case ACC_AVG_I128: {
     sql_i128 *sum = x->i128;
+    bool avg_rows = rt->kind == ACC_AVG_I128 && !rt->merge; /* count: one per row */
+    if ((rt->kind == ACC_SUM_I128 || avg_rows) &&
+        sum_few(gids, v->data, rt->phys != SQL_PHYS_I64, sel, n, n_groups, sum,
+                avg_rows ? x->cnt : NULL, rt->kind == ACC_SUM_I128 ? x->has : NULL, &overflow)) {
+      if (overflow) return tarn_err(err, TARN_EINVAL, "numeric field overflow");
+      return 0;
+    }
     if (rt->phys == SQL_PHYS_I64) {
       const int64_t *d = SQL_VEC_I64(v);
       SEL_LOOP(sum[gids[i]] += d[i];); /* 2^63 values of 2^63 cannot pass 2^127 */
@@ -1171,6 +1239,158 @@ static void sel_and_not_null(const uint32_t *sel, uint32_t n, const uint8_t *nul
   *res = out;
 }
 
+/* ---- small keys ------------------------------------------------------------------------------
+ * Typical GROUP BY keys (flags, short codes, small integers) take a few distinct values per batch.
+ * Encoding and hashing every row's key (sql_keys_encode, sql_ktab_insert) then costs more than
+ * the aggregates; instead each row's key columns are packed into 16 bytes, rows are deduplicated
+ * in a small local table, and only one representative row per distinct key goes through the
+ * group table. Packed keys compare equal exactly when the encoded keys do: every column has a
+ * fixed width within the batch, with a leading byte that separates NULL from each length. */
+
+#define PACK_BYTES 16
+#define PACK_MAX_DISTINCT 256 /* per batch; more and the general path is as cheap */
+#define PACK_SLOTS 1024       /* local table: a power of two, at least 2 * PACK_MAX_DISTINCT */
+
+/* Packs row i's key columns into rows[i * PACK_BYTES ...]; false when a column's type or width
+ * does not fit (floats, decimals, nested values, long strings). */
+static bool pack_keys(sql_vec *const *cols, uint32_t n_cols, uint32_t n, uint8_t *rows) {
+  memset(rows, 0, (size_t)n * PACK_BYTES);
+  size_t off = 0;
+  for (uint32_t c = 0; c < n_cols; c++) {
+    const sql_vec *v = cols[c];
+    if (v->n < n) return false;
+    const uint8_t *nul = v->nulls;
+    switch (sql_type_phys(v->type->id)) {
+    case SQL_PHYS_STR: {
+      if (v->type->id == SQL_UUID) return false;
+      const sql_str *d = SQL_VEC_STR(v);
+      uint32_t maxlen = 0;
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t len = nul && nul[i] ? 0 : (uint32_t)d[i].len;
+        maxlen = len > maxlen ? len : maxlen;
+      }
+      if (off + 1 + maxlen > PACK_BYTES) return false;
+      for (uint32_t i = 0; i < n; i++) {
+        uint8_t *o = rows + (size_t)i * PACK_BYTES + off;
+        if (nul && nul[i]) continue; /* 0: NULL */
+        uint32_t len = (uint32_t)d[i].len;
+        o[0] = (uint8_t)(len + 1);
+        for (uint32_t j = 0; j < len; j++)
+          o[1 + j] = (uint8_t)d[i].ptr[j];
+      }
+      off += 1 + maxlen;
+      break;
+    }
+    case SQL_PHYS_I64: {
+      const int64_t *d = SQL_VEC_I64(v);
+      if (off + 9 > PACK_BYTES) return false;
+      for (uint32_t i = 0; i < n; i++) {
+        uint8_t *o = rows + (size_t)i * PACK_BYTES + off;
+        if (nul && nul[i]) continue;
+        o[0] = 1;
+        memcpy(o + 1, &d[i], 8);
+      }
+      off += 9;
+      break;
+    }
+    case SQL_PHYS_U8: {
+      const uint8_t *d = SQL_VEC_U8(v);
+      if (off + 1 > PACK_BYTES) return false;
+      for (uint32_t i = 0; i < n; i++)
+        rows[(size_t)i * PACK_BYTES + off] = nul && nul[i] ? 2 : d[i] ? 1 : 0;
+      off += 1;
+      break;
+    }
+    default: return false;
+    }
+  }
+  return true;
+}
+
+/* local[i] = number of row i's distinct packed key in order of first occurrence; reps[k] = the
+ * first row with key k. Returns the count, or UINT32_MAX past PACK_MAX_DISTINCT. */
+static uint32_t pack_dedup(const uint8_t *rows, uint32_t n, uint32_t *local, uint32_t *reps) {
+  uint16_t slot[PACK_SLOTS]; /* distinct number + 1; 0 = empty */
+  memset(slot, 0, sizeof slot);
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (i > 0 && memcmp(rows + (size_t)i * PACK_BYTES, rows + (size_t)(i - 1) * PACK_BYTES,
+                        PACK_BYTES) == 0) { /* runs of one key are common in clustered data */
+      local[i] = local[i - 1];
+      continue;
+    }
+    uint64_t lo, hi;
+    memcpy(&lo, rows + (size_t)i * PACK_BYTES, 8);
+    memcpy(&hi, rows + (size_t)i * PACK_BYTES + 8, 8);
+    uint64_t h = (lo * UINT64_C(0x9E3779B97F4A7C15)) ^ (hi * UINT64_C(0xC2B2AE3D27D4EB4F));
+    h ^= h >> 29;
+    uint32_t at = (uint32_t)(h * UINT64_C(0xBF58476D1CE4E5B9) >> 54) & (PACK_SLOTS - 1);
+    for (;;) {
+      uint32_t id = slot[at];
+      if (id == 0) {
+        if (m == PACK_MAX_DISTINCT) return UINT32_MAX;
+        slot[at] = (uint16_t)(m + 1);
+        reps[m] = i;
+        local[i] = m++;
+        break;
+      }
+      if (memcmp(rows + (size_t)reps[id - 1] * PACK_BYTES, rows + (size_t)i * PACK_BYTES,
+                 PACK_BYTES) == 0) {
+        local[i] = id - 1;
+        break;
+      }
+      at = (at + 1) & (PACK_SLOTS - 1);
+    }
+  }
+  return m;
+}
+
+/* Group ids of n rows through packed keys (see above): the group table sees one row per distinct
+ * key. *done false (nothing changed) when the keys do not pack or are too many. */
+static int agg_groups_packed(agg_state *s, agg_table *tab, sql_mem *scratch, sql_vec *kc,
+                             sql_vec **kp, uint32_t n, uint32_t *gids, bool *done,
+                             tarn_error *err) {
+  *done = false;
+  uint8_t *rows = sql_mem_alloc(scratch, n, PACK_BYTES);
+  uint32_t *local = sql_mem_alloc(scratch, n, sizeof *local);
+  uint32_t *reps = sql_mem_alloc(scratch, PACK_MAX_DISTINCT, sizeof *reps);
+  uint32_t *rg = sql_mem_alloc(scratch, PACK_MAX_DISTINCT, sizeof *rg);
+  uint8_t *rnew = sql_mem_alloc(scratch, PACK_MAX_DISTINCT, 1);
+  sql_vec *rk = sql_mem_alloc(scratch, tab->n_set_keys, sizeof *rk);
+  sql_vec **rkp = sql_mem_alloc(scratch, tab->n_set_keys, sizeof *rkp);
+  if (!rows || !local || !reps || !rg || !rnew || !rk || !rkp)
+    return tarn_err(err, TARN_ENOMEM, "out of memory");
+  uint32_t m;
+  if (!pack_keys(kp, tab->n_set_keys, n, rows) ||
+      (m = pack_dedup(rows, n, local, reps)) == UINT32_MAX) {
+    tab->no_pack = true;
+    return 0;
+  }
+  for (uint32_t k = 0; k < tab->n_set_keys; k++) {
+    int rc = sql_vec_gather(scratch, &kc[k], reps, m, &rk[k], err);
+    if (rc) return rc;
+    rkp[k] = &rk[k];
+  }
+  sql_keys keys;
+  int rc = sql_keys_encode(scratch, rkp, NULL, tab->n_set_keys, m, &keys, err);
+  uint32_t old = tab->kt.n;
+  if (!rc) rc = sql_ktab_insert(&tab->kt, &keys, NULL, m, rg, rnew, err);
+  if (rc) return rc;
+  if (tab->kt.n > old) {
+    rc = table_reserve(s, tab, tab->kt.n, err);
+    uint32_t n_new = 0;
+    for (uint32_t k = 0; k < m; k++)
+      if (rnew[k]) reps[n_new++] = reps[k]; /* ascending rows, as the append expects */
+    if (!rc) rc = sql_rows_append_sel(&tab->keyvals, kc, reps, n_new, err);
+    if (rc) return rc;
+    tab->n_groups = tab->kt.n;
+  }
+  for (uint32_t i = 0; i < n; i++)
+    gids[i] = rg[local[i]];
+  *done = true;
+  return 0;
+}
+
 static int agg_consume(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
   agg_state *s = op->state;
   sql_plan *p = op->plan;
@@ -1251,9 +1471,15 @@ static int agg_consume(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
         kp[k] = &kv[tab->set_keys[k]];
         kc[k] = kv[tab->set_keys[k]];
       }
-      if (!rc) rc = sql_keys_encode(scratch, kp, NULL, tab->n_set_keys, n, &keys, ctx->err);
+      bool packed = false;
+      if (!rc && !s->spilling && !tab->no_pack)
+        rc = agg_groups_packed(s, tab, scratch, kc, kp, n, gids, &packed, ctx->err);
+      if (!rc && !packed)
+        rc = sql_keys_encode(scratch, kp, NULL, tab->n_set_keys, n, &keys, ctx->err);
       if (rc) break;
-      if (s->spilling) {
+      if (packed) {
+        /* gids set */
+      } else if (s->spilling) {
         sql_ktab_lookup(&tab->kt, &keys, NULL, n, gids);
         rc = agg_spill_rows(s, ctx, in, &keys, gids);
         n_base = 0;
@@ -1320,7 +1546,7 @@ static int agg_consume(sql_op *op, sql_exec_ctx *ctx, sql_batch *in) {
         rc = collect_add(&tab->accs[a], gids, args, rt->call->n_order ? &okeys[a] : NULL, sel, cnt,
                          ctx->err);
       else if (!rc)
-        rc = acc_update(rt, &tab->accs[a], gids, args, sel, cnt, ctx->err);
+        rc = acc_update(rt, &tab->accs[a], gids, args, sel, cnt, tab->n_groups, ctx->err);
       free(fresh);
       free(both);
     }
