@@ -80,7 +80,7 @@ static int ktab_add(sql_ktab *t, uint64_t h, const uint8_t *p, size_t len, uint3
     if (t->n == 0) t->off[0] = 0;
     t->cap = cap;
   }
-  if (t->used + len > t->bytes_cap) {
+  if (t->used + len > t->bytes_cap || t->bytes == NULL) { /* never NULL once a key is in */
     size_t c = t->bytes_cap ? t->bytes_cap : 4096;
     while (c < t->used + len)
       c *= 2;
@@ -106,6 +106,7 @@ static int ktab_add(sql_ktab *t, uint64_t h, const uint8_t *p, size_t len, uint3
  * keys of up to 16 bytes compare as two overlapping 8-byte words instead of a memcmp call. */
 static inline bool ktab_key_eq(const sql_ktab *t, uint32_t c, const uint8_t *kp, size_t len) {
   const uint8_t *p;
+  if (len == 0) return t->fixed > 0 ? false : t->off[c + 1] == t->off[c]; /* zero-column keys */
   if (t->fixed > 0) {
     if (len != (size_t)t->fixed) return false;
     p = t->bytes + (size_t)c * len;
