@@ -303,6 +303,14 @@ static bool dec_addsub_scaled(const sql_i128 *x, bool xc, int sa, const sql_i128
   return !bad;
 }
 
+/* a + b (or a - b) wrapping instead of overflowing: operands below 10^38 in magnitude sum to less
+ * than 2 * 10^38, and a wrapped result of such a sum lands below -10^38 or above 10^38, so the
+ * range check that follows still sees every overflow. */
+static inline sql_i128 wrap_addsub(sql_i128 a, sql_i128 b, bool sub) {
+  unsigned __int128 ua = (unsigned __int128)a, ub = (unsigned __int128)b;
+  return (sql_i128)(sub ? ua - ub : ua + ub);
+}
+
 /* r = x * y when no rescaling is needed and every operand fits 64 bits, the common case of
  * money-sized decimals: one 64x64->128 multiplication per row, which cannot pass 2^126 < 10^38.
  * False (r partly written) when some operand does not fit. */
@@ -356,14 +364,14 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
       bool bad = false;
       if (!xc && !yc) {
         for (uint32_t i = 0; i < n; i++) {
-          sql_i128 v = sub ? x[i] - y[i] : x[i] + y[i];
+          sql_i128 v = wrap_addsub(x[i], y[i], sub);
           r[i] = v;
           bad |= (v >= max) | (v <= -max);
         }
       } else {
         for (uint32_t i = 0; i < n; i++) {
           sql_i128 a = x[xc ? 0 : i], b = y[yc ? 0 : i];
-          sql_i128 v = sub ? a - b : a + b;
+          sql_i128 v = wrap_addsub(a, b, sub);
           r[i] = v;
           bad |= (v >= max) | (v <= -max);
         }
@@ -387,9 +395,11 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
         r[i] = 0;
         continue;
       }
-      sql_i128 v = sub ? a - b : a + b;
-      if ((v >= max || v <= -max) && !out_null(out, i)) return dec_overflow(ctx);
-      r[i] = v;
+      sql_i128 v;
+      /* Two values just under 10^38 sum past the int128 range: check the operation itself. */
+      bool wrapped = sub ? __builtin_sub_overflow(a, b, &v) : __builtin_add_overflow(a, b, &v);
+      if ((wrapped || v >= max || v <= -max) && !out_null(out, i)) return dec_overflow(ctx);
+      r[i] = wrapped ? 0 : v;
     }
     return 0;
   }
