@@ -709,6 +709,15 @@ static int rx_get(sql_eval_ctx *ctx, rx_cache *c, sql_str pat, int cflags) {
       (pat.len == 0 || memcmp(c->pat, pat.ptr, pat.len) == 0))
     return 0;
   rx_free(c);
+  /* glibc's regcomp copies the parse tree for every quantifier and bound, so a short pattern with
+   * many of them can take gigabytes (PostgreSQL's own engine has complexity limits for the same
+   * reason). Patterns are user input: refuse the ones that could blow up. */
+  size_t quantifiers = 0;
+  for (size_t i = 0; i < pat.len; i++)
+    quantifiers += pat.ptr[i] == '*' || pat.ptr[i] == '+' || pat.ptr[i] == '?' || pat.ptr[i] == '{';
+  if (pat.len > 4096 || quantifiers > 32)
+    return tarn_err(ctx->err, TARN_EINVAL,
+                    "invalid regular expression: too complex (at most 4096 bytes and 32 quantifiers)");
   char *ere;
   if (translate_re(pat, &ere)) return sql_oom(ctx);
   int rc = regcomp(&c->re, ere, cflags);
