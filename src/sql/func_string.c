@@ -713,11 +713,34 @@ static int rx_get(sql_eval_ctx *ctx, rx_cache *c, sql_str pat, int cflags) {
    * many of them can take gigabytes (PostgreSQL's own engine has complexity limits for the same
    * reason). Patterns are user input: refuse the ones that could blow up. */
   size_t quantifiers = 0;
-  for (size_t i = 0; i < pat.len; i++)
-    quantifiers += pat.ptr[i] == '*' || pat.ptr[i] == '+' || pat.ptr[i] == '?' || pat.ptr[i] == '{';
-  if (pat.len > 4096 || quantifiers > 32)
+  bool after_quantifier = false;
+  for (size_t i = 0; i < pat.len; i++) {
+    char ch = pat.ptr[i];
+    if (ch == '\\') { /* an escaped character is a plain atom */
+      i++;
+      after_quantifier = false;
+      continue;
+    }
+    if (ch == '[') { /* a bracket expression is one atom: skip to its closing ']' */
+      size_t j = i + 1;
+      if (j < pat.len && pat.ptr[j] == '^') j++;
+      if (j < pat.len && pat.ptr[j] == ']') j++;
+      while (j < pat.len && pat.ptr[j] != ']') j++;
+      i = j;
+      after_quantifier = false;
+      continue;
+    }
+    bool q = ch == '*' || ch == '+' || ch == '?' || ch == '{';
+    if (q && after_quantifier) /* as in PostgreSQL: a quantifier needs an atom to repeat */
+      return tarn_err(ctx->err, TARN_EINVAL, "invalid regular expression: quantifier operand invalid");
+    if (ch == '{')
+      while (i < pat.len && pat.ptr[i] != '}') i++;
+    quantifiers += q;
+    after_quantifier = q;
+  }
+  if (pat.len > 4096 || quantifiers > 64)
     return tarn_err(ctx->err, TARN_EINVAL,
-                    "invalid regular expression: too complex (at most 4096 bytes and 32 quantifiers)");
+                    "invalid regular expression: too complex (at most 4096 bytes and 64 quantifiers)");
   char *ere;
   if (translate_re(pat, &ere)) return sql_oom(ctx);
   int rc = regcomp(&c->re, ere, cflags);

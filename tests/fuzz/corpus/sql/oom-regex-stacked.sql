@@ -1,0 +1,1 @@
+SELECT upper('ac')!~* lower('DEÂÂÂÂ²²²²00000000000080547700000++++++++++++++++++++++++++++²OOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO²²²²²²²²²F'), substring('hello' from 0 for 3), lenght('llo')
