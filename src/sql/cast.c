@@ -1117,11 +1117,15 @@ int sql_parse_interval(const char *s, size_t n, sql_interval *out) {
       }
       if (i < n && s[i] == '-' && i > d0 && i + 1 < n && isdigit((unsigned char)s[i + 1])) {
         int64_t y = 0, m = 0;
-        for (size_t k = d0; k < i; k++)
+        for (size_t k = d0; k < i; k++) {
+          if (y > 200000000) return SQL_PARSE_RANGE; /* before it can overflow */
           y = y * 10 + (s[k] - '0');
+        }
         i++;
-        while (i < n && isdigit((unsigned char)s[i]))
+        while (i < n && isdigit((unsigned char)s[i])) {
+          if (m > 11) return SQL_PARSE_RANGE;
           m = m * 10 + (s[i++] - '0');
+        }
         if (y > 200000000 || m > 11) return SQL_PARSE_RANGE;
         iv_add(&a, sign * (y * 12 + m), 0, 0);
         any = true;
