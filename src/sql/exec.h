@@ -6,7 +6,8 @@
  * of a hash join, sort, window) consume their input in open or on the first next. Parallelism is
  * one mechanism: a GATHER node runs copies of its subtree on worker threads whose scans share one
  * queue of morsels (a row group of a file each), so decoding, filtering, projecting and partial
- * aggregation happen on every core, and the operators above the gather see one stream.
+ * aggregation happen on every core, and the operators above the gather see one stream. Hash joins
+ * whose probe side is such a pipeline run inside the gather against one shared build table.
  *
  * Memory: operators that hold data across batches charge it to the query's budget
  * (sql_exec_ctx.mem_limit); when the budget would be exceeded, sort and hash aggregate spill

@@ -3,9 +3,11 @@
  *
  * Each worker gets its own operator tree built from the same plan, and every scan in those trees
  * takes row-group morsels from one shared queue, so the workers divide the data between them
- * without any partitioning step. Batches go through a small bounded queue: workers block when
- * the consumer falls behind, which bounds memory to a few batches per worker. The first error in
- * any worker cancels the others and is reported by the gather.
+ * without any partitioning step. Hash joins in the subtree (plan->shared_build) are the exception:
+ * only their probe side is divided; the build side is run once into one table that every
+ * worker's copy of the join probes (exec_join.c). Batches go through a small bounded queue: workers
+ * block when the consumer falls behind, which bounds memory to a few batches per worker. The first
+ * error in any worker cancels the others and is reported by the gather.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,6 +60,10 @@ static int attach_queues(gather_state *g, sql_plan *p, tarn_error *err) {
     return 0;
   }
   if (p->kind == SQL_P_GATHER) return 0;
+  /* A shared-build join's build child runs once for all workers, in a tree of its own: its
+   * scans must read everything, not take morsels from this gather. */
+  if (p->kind == SQL_P_JOIN && p->shared_build)
+    return attach_queues(g, p->child[p->build_left ? 1 : 0], err);
   int rc = attach_queues(g, p->child[0], err);
   if (rc == 0) rc = attach_queues(g, p->child[1], err);
   return rc;
@@ -67,6 +73,10 @@ static void detach_queues(sql_plan *p) {
   if (p == NULL) return;
   if (p->kind == SQL_P_SCAN) p->morsels = NULL;
   if (p->kind == SQL_P_GATHER) return;
+  if (p->kind == SQL_P_JOIN && p->shared_build) {
+    detach_queues(p->child[p->build_left ? 1 : 0]);
+    return;
+  }
   detach_queues(p->child[0]);
   detach_queues(p->child[1]);
 }

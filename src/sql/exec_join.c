@@ -18,10 +18,17 @@
  * probe side's unmatched rows, emitted after each probe batch) and per build row (emitted with
  * NULLs for the probe side after the probe input ends).
  *
+ * Under a GATHER (plan->shared_build), every worker runs a copy of the join over its share of the
+ * probe side, and the copies probe one table: the first copy to start builds it from an operator
+ * tree of its own for the build child (whose scans therefore read all of their input), the others
+ * wait for it, and from then on the table is only read. Only joins whose build side keeps no
+ * per-row state qualify (the optimizer picks them), so the copies share nothing they write.
+ *
  * NOT IN (null_aware anti join): a NULL key on the subquery's side makes every comparison
  * unknown, so the join produces nothing; a NULL key on the outer side excludes that row, unless
  * the subquery produced no rows at all.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +36,39 @@
 #include "sql/exec_util.h"
 
 enum { PHASE_BUILD, PHASE_PROBE, PHASE_FINISH, PHASE_DONE };
+
+/* What the build side leaves behind: its rows, the key table and the rows of each group. */
+typedef struct join_table {
+  sql_rows build;
+  sql_ktab kt;
+  uint32_t *bgid; /* per build row: its group (SQL_NONE: NULL key) */
+  uint32_t bgid_cap;
+  uint32_t *gstart; /* group g's rows: grows[gstart[g] .. gstart[g + 1]) */
+  uint32_t *grows;
+  bool unique;       /* one row per group: group g's row is grows[g] */
+  uint8_t *bmatched; /* per build row (never in a shared table: probes only read it) */
+  uint8_t *bnull;    /* per build row: its key has a NULL (null-aware anti only) */
+  uint32_t bmcap;
+  bool build_null_key; /* some build key has a NULL */
+  int64_t charged;     /* bytes charged to the query for all of the above */
+} join_table;
+
+/* One table for every copy of a shared-build join (plan->shared_build) that a gather's workers
+ * run. The first copy to need it builds it while holding lock, so the others wait for a complete
+ * table, and from then on it is only read. The build's result (and error) is kept for the copies
+ * that come later, so every worker fails with the same error. */
+typedef struct sql_join_shared {
+  pthread_mutex_t lock;
+  bool done;
+  int rc;
+  tarn_error err;
+  join_table t;
+  sql_exec_ctx *root; /* the query's context: where the table's memory is returned */
+  int refs;           /* operators using it (guarded by shared_refs_lock) */
+} sql_join_shared;
+
+/* Guards plan->join_shared and refs: the copies attach and detach from different threads. */
+static pthread_mutex_t shared_refs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef struct join_state {
   sql_exec_ctx *ctx;
@@ -48,20 +88,11 @@ typedef struct join_state {
   const sql_type **ltypes, **rtypes;
   uint32_t n_left, n_right;
 
-  sql_rows build;
-  sql_ktab kt;
-  uint32_t *bgid; /* per build row: its group (SQL_NONE: NULL key) */
-  uint32_t bgid_cap;
-  uint32_t *gstart; /* group g's rows: grows[gstart[g] .. gstart[g + 1]) */
-  uint32_t *grows;
-  bool unique;       /* one row per group: group g's row is grows[g] */
-  uint8_t *bmatched; /* per build row */
-  uint8_t *bnull;    /* per build row: its key has a NULL (null-aware anti only) */
-  uint32_t bmcap;
-  bool build_null_key; /* some build key has a NULL */
-  bool probe_null_key; /* some probe key has a NULL */
-  bool probe_any;      /* the probe side produced a row */
-  int64_t charged;
+  join_table own;
+  join_table *t;           /* &own, or the table a gather's workers share */
+  sql_join_shared *shared; /* non-NULL: t belongs to it and is read-only once built */
+  bool probe_null_key;     /* some probe key has a NULL */
+  bool probe_any;          /* the probe side produced a row */
 
   sql_batch *pb; /* current probe batch */
   sql_mem *pmem;
@@ -99,13 +130,14 @@ static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel, co
   sql_batch *b;
   int rc = sql_batch_new(n_cols, n, &b, ctx->err);
   if (rc) return rc;
-  if ((s->pb && sql_mem_add_parent(b->mem, s->pb->mem)) || sql_mem_add_parent(b->mem, s->build.mem))
+  if ((s->pb && sql_mem_add_parent(b->mem, s->pb->mem)) ||
+      sql_mem_add_parent(b->mem, s->t->build.mem))
     rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   const sql_vec *pcols = s->pb ? s->pb->cols : NULL;
   const uint32_t *lsel = s->build_side == 0 ? bsel : psel;
   const uint32_t *rsel = s->build_side == 0 ? psel : bsel;
-  const sql_vec *lsrc = s->build_side == 0 ? s->build.cols : pcols;
-  const sql_vec *rsrc = s->build_side == 0 ? pcols : s->build.cols;
+  const sql_vec *lsrc = s->build_side == 0 ? s->t->build.cols : pcols;
+  const sql_vec *rsrc = s->build_side == 0 ? pcols : s->t->build.cols;
   if (!rc) rc = side_cols(b->mem, lsrc, s->ltypes, s->n_left, lsel, n, b->cols, ctx->err);
   if (!rc && n_cols > s->n_left)
     rc = side_cols(b->mem, rsrc, s->rtypes, s->n_right, rsel, n, b->cols + s->n_left, ctx->err);
@@ -120,29 +152,29 @@ static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel, co
 /* --- Build ------------------------------------------------------------------------------------ */
 
 static int join_account(join_state *s, sql_exec_ctx *ctx) {
-  int64_t total = (int64_t)(sql_rows_bytes(&s->build) + sql_ktab_bytes(&s->kt)) +
-                  (int64_t)s->bgid_cap * 4 + s->bmcap * 2;
-  if (total <= s->charged) return 0;
-  int rc = sql_charge_or_fail(ctx, total - s->charged, "the hash join's build side");
-  if (!rc) s->charged = total;
+  int64_t total = (int64_t)(sql_rows_bytes(&s->t->build) + sql_ktab_bytes(&s->t->kt)) +
+                  (int64_t)s->t->bgid_cap * 4 + s->t->bmcap * 2;
+  if (total <= s->t->charged) return 0;
+  int rc = sql_charge_or_fail(ctx, total - s->t->charged, "the hash join's build side");
+  if (!rc) s->t->charged = total;
   return rc;
 }
 
 static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
-  uint32_t n = in->n_rows, base = s->build.n;
-  int rc = sql_rows_append(&s->build, in->cols, 0, n, ctx->err);
+  uint32_t n = in->n_rows, base = s->t->build.n;
+  int rc = sql_rows_append(&s->t->build, in->cols, 0, n, ctx->err);
   if (rc) return rc;
   if (s->build_outer || s->semi_build) {
-    void *m = s->bmatched;
-    uint32_t cap = s->bmcap;
-    if (sql_grow(&m, &cap, s->build.n, 1, ctx->err)) return TARN_ENOMEM;
-    s->bmatched = m;
-    void *z = s->bnull ? realloc(s->bnull, cap) : malloc(cap);
+    void *m = s->t->bmatched;
+    uint32_t cap = s->t->bmcap;
+    if (sql_grow(&m, &cap, s->t->build.n, 1, ctx->err)) return TARN_ENOMEM;
+    s->t->bmatched = m;
+    void *z = s->t->bnull ? realloc(s->t->bnull, cap) : malloc(cap);
     if (!z) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-    s->bnull = z;
-    s->bmcap = cap;
-    memset(s->bmatched + base, 0, n);
-    memset(s->bnull + base, 0, n);
+    s->t->bnull = z;
+    s->t->bmcap = cap;
+    memset(s->t->bmatched + base, 0, n);
+    memset(s->t->bnull + base, 0, n);
   }
   if (!s->hash) return join_account(s, ctx);
   sql_mem *scratch = sql_mem_new();
@@ -159,23 +191,23 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   uint32_t m = 0;
   for (uint32_t i = 0; !rc && i < n; i++) {
     if (keys.has_null[i]) {
-      s->build_null_key = true;
-      if (s->bnull) s->bnull[base + i] = 1;
+      s->t->build_null_key = true;
+      if (s->t->bnull) s->t->bnull[base + i] = 1;
     } else {
       sel[m++] = i;
     }
   }
-  if (!rc) rc = sql_ktab_insert(&s->kt, &keys, sel, m, gids, NULL, ctx->err);
+  if (!rc) rc = sql_ktab_insert(&s->t->kt, &keys, sel, m, gids, NULL, ctx->err);
   if (!rc) {
-    void *g = s->bgid;
-    rc = sql_grow(&g, &s->bgid_cap, s->build.n, sizeof(uint32_t), ctx->err);
-    s->bgid = g;
+    void *g = s->t->bgid;
+    rc = sql_grow(&g, &s->t->bgid_cap, s->t->build.n, sizeof(uint32_t), ctx->err);
+    s->t->bgid = g;
   }
   if (!rc) {
     for (uint32_t i = 0; i < n; i++)
-      s->bgid[base + i] = SQL_NONE;
+      s->t->bgid[base + i] = SQL_NONE;
     for (uint32_t k = 0; k < m; k++)
-      s->bgid[base + sel[k]] = gids[sel[k]];
+      s->t->bgid[base + sel[k]] = gids[sel[k]];
   }
   free(kv);
   free(kp);
@@ -185,14 +217,12 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   return rc ? rc : join_account(s, ctx);
 }
 
-static int join_build(sql_op *op, sql_exec_ctx *ctx) {
-  join_state *s = op->state;
-  sql_op *b = op->child[s->build_side];
+/* Reads the build input b to its end into s->t. */
+static int join_build(join_state *s, sql_op *b, double est, sql_exec_ctx *ctx) {
   /* The optimizer's estimate of the build side sizes the table once instead of by doubling
    * (capped, so that a wild estimate costs little). */
-  double est = op->plan->child[s->build_side]->est_rows;
   if (s->hash && est > 1024) {
-    int rc = sql_ktab_reserve(&s->kt, est < (1 << 22) ? (uint64_t)est : (1 << 22), ctx->err);
+    int rc = sql_ktab_reserve(&s->t->kt, est < (1 << 22) ? (uint64_t)est : (1 << 22), ctx->err);
     if (rc) return rc;
   }
   for (;;) {
@@ -206,27 +236,58 @@ static int join_build(sql_op *op, sql_exec_ctx *ctx) {
   }
   if (!s->hash) return 0;
   /* Counting sort of the build rows by group: each group's rows become one range. */
-  uint32_t ng = s->kt.n, nb = s->build.n;
-  s->gstart = calloc((size_t)ng + 2, sizeof *s->gstart);
-  s->grows = malloc((nb ? nb : 1) * sizeof *s->grows);
-  if (!s->gstart || !s->grows) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  uint32_t ng = s->t->kt.n, nb = s->t->build.n;
+  s->t->gstart = calloc((size_t)ng + 2, sizeof *s->t->gstart);
+  s->t->grows = malloc((nb ? nb : 1) * sizeof *s->t->grows);
+  if (!s->t->gstart || !s->t->grows) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   for (uint32_t r = 0; r < nb; r++)
-    if (s->bgid[r] != SQL_NONE) s->gstart[s->bgid[r] + 1]++;
+    if (s->t->bgid[r] != SQL_NONE) s->t->gstart[s->t->bgid[r] + 1]++;
   for (uint32_t g = 0; g < ng; g++)
-    s->gstart[g + 1] += s->gstart[g];
-  uint32_t keyed = s->gstart[ng];
-  s->unique = keyed == ng;
+    s->t->gstart[g + 1] += s->t->gstart[g];
+  uint32_t keyed = s->t->gstart[ng];
+  s->t->unique = keyed == ng;
   for (uint32_t r = 0; r < nb; r++)
-    if (s->bgid[r] != SQL_NONE) s->grows[s->gstart[s->bgid[r]]++] = r;
+    if (s->t->bgid[r] != SQL_NONE) s->t->grows[s->t->gstart[s->t->bgid[r]]++] = r;
   for (uint32_t g = ng; g > 0; g--)
-    s->gstart[g] = s->gstart[g - 1];
-  s->gstart[0] = 0;
-  free(s->bgid); /* the ranges say it all now */
-  s->bgid = NULL;
-  s->bgid_cap = 0;
+    s->t->gstart[g] = s->t->gstart[g - 1];
+  s->t->gstart[0] = 0;
+  free(s->t->bgid); /* the ranges say it all now */
+  s->t->bgid = NULL;
+  s->t->bgid_cap = 0;
   int64_t ranges = ((int64_t)ng + 2 + nb) * 4;
   int rc = sql_charge_or_fail(ctx, ranges, "the hash join's build side");
-  if (!rc) s->charged += ranges;
+  if (!rc) s->t->charged += ranges;
+  return rc;
+}
+
+/* The build of a shared-build copy: the first copy here runs the build child (an operator tree
+ * of its own, so its scans keep their own morsel queues and read everything) into the shared
+ * table; the copies that come later wait on the lock and then find the table, or the error,
+ * complete. The tree is freed right away: nothing reads it again. */
+static int shared_build(sql_op *op, sql_exec_ctx *ctx) {
+  join_state *s = op->state;
+  sql_join_shared *sh = s->shared;
+  pthread_mutex_lock(&sh->lock);
+  if (!sh->done) {
+    sql_plan *bp = op->plan->child[s->build_side];
+    sql_op *b = NULL;
+    sql_exec_ctx *root = ctx;
+    while (root->root)
+      root = root->root;
+    sh->root = root;
+    int rc = sql_rows_init(&sh->t.build, bp->out_types, (uint32_t)bp->n_out, ctx->err);
+    if (!rc) rc = sql_exec_build(ctx, bp, &b);
+    if (!rc) rc = b->vt->open(b, ctx);
+    if (!rc) rc = join_build(s, b, bp->est_rows, ctx);
+    sql_op_free(b);
+    sh->rc = rc;
+    if (rc && ctx->err) sh->err = *ctx->err;
+    sh->done = true;
+  } else if (sh->rc && ctx->err && ctx->err->code == 0) {
+    *ctx->err = sh->err;
+  }
+  int rc = sh->rc;
+  pthread_mutex_unlock(&sh->lock);
   return rc;
 }
 
@@ -276,7 +337,7 @@ static int probe_start(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   sql_keys keys;
   rc = sql_keys_encode(s->pmem, kp, NULL, s->n_keys, n, &keys, ctx->err);
   if (rc) return rc;
-  sql_ktab_lookup(&s->kt, &keys, NULL, n, s->pgid);
+  sql_ktab_lookup(&s->t->kt, &keys, NULL, n, s->pgid);
   for (uint32_t i = 0; i < n; i++) {
     if (keys.has_null[i]) {
       s->pgid[i] = SQL_NONE;
@@ -317,7 +378,7 @@ static int process_pairs(join_state *s, sql_exec_ctx *ctx, uint32_t n, sql_batch
     for (uint32_t k = 0; k < m; k++) {
       uint32_t j = pass ? pass[k] : k;
       s->pmatched[s->pair_p[j]] = 1;
-      if (s->bmatched) s->bmatched[s->pair_b[j]] = 1;
+      if (s->t->bmatched) s->t->bmatched[s->pair_b[j]] = 1;
     }
   }
   if (!rc && !semi && m > 0) {
@@ -342,22 +403,22 @@ static uint32_t fill_pairs(join_state *s) {
     if (s->hash) {
       if (s->prow + 16 < rows) { /* the range of a row ahead: its lookup is a cache miss */
         uint32_t ga = s->pgid[s->prow + 16];
-        if (ga != SQL_NONE) __builtin_prefetch(s->unique ? &s->grows[ga] : &s->gstart[ga]);
+        if (ga != SQL_NONE) __builtin_prefetch(s->t->unique ? &s->t->grows[ga] : &s->t->gstart[ga]);
       }
       uint32_t g = s->pgid[s->prow];
       if (g == SQL_NONE) {
         s->prow++;
         continue;
       }
-      if (s->unique) {
+      if (s->t->unique) {
         s->pair_p[n] = s->prow++;
-        s->pair_b[n++] = s->grows[g];
+        s->pair_b[n++] = s->t->grows[g];
         continue;
       }
-      uint32_t k = s->pchain == SQL_NONE ? s->gstart[g] : s->pchain, end = s->gstart[g + 1];
+      uint32_t k = s->pchain == SQL_NONE ? s->t->gstart[g] : s->pchain, end = s->t->gstart[g + 1];
       while (k < end && n < SQL_BATCH_ROWS) {
         s->pair_p[n] = s->prow;
-        s->pair_b[n++] = s->grows[k++];
+        s->pair_b[n++] = s->t->grows[k++];
       }
       if (k >= end) {
         s->prow++;
@@ -367,11 +428,11 @@ static uint32_t fill_pairs(join_state *s) {
       }
     } else {
       r = s->pchain == SQL_NONE ? 0 : s->pchain;
-      while (r < s->build.n && n < SQL_BATCH_ROWS) {
+      while (r < s->t->build.n && n < SQL_BATCH_ROWS) {
         s->pair_p[n] = s->prow;
         s->pair_b[n++] = r++;
       }
-      if (r >= s->build.n) {
+      if (r >= s->t->build.n) {
         s->prow++;
         s->pchain = SQL_NONE;
       } else {
@@ -391,7 +452,7 @@ static int probe_rest(join_state *s, sql_exec_ctx *ctx, sql_batch **out) {
   for (uint32_t i = 0; i < n; i++) {
     bool matched = s->pmatched[i];
     /* NULL NOT IN (a non-empty set) is unknown, not true. */
-    if (s->anti && s->null_aware && s->pnull[i] && s->build.n > 0) matched = true;
+    if (s->anti && s->null_aware && s->pnull[i] && s->t->build.n > 0) matched = true;
     if (s->semi_probe ? matched == semi : !matched) s->psel[m++] = i;
   }
   if (m == 0) return 0;
@@ -413,12 +474,12 @@ static int finish_next(join_state *s, sql_exec_ctx *ctx, sql_batch **out) {
   bool semi = s->kind == SQL_JOIN_SEMI;
   /* NOT IN with the subquery on the probe side: one NULL there and nothing is true. */
   if (s->anti && s->null_aware && s->probe_null_key) return 0;
-  while (s->finish_pos < s->build.n) {
+  while (s->finish_pos < s->t->build.n) {
     uint32_t m = 0;
-    while (s->finish_pos < s->build.n && m < SQL_BATCH_ROWS) {
+    while (s->finish_pos < s->t->build.n && m < SQL_BATCH_ROWS) {
       uint32_t r = s->finish_pos++;
-      bool matched = s->bmatched[r];
-      if (s->anti && s->null_aware && s->bnull[r] && s->probe_any) matched = true;
+      bool matched = s->t->bmatched[r];
+      if (s->anti && s->null_aware && s->t->bnull[r] && s->probe_any) matched = true;
       if (s->semi_build ? matched == semi : !matched) s->sel[m++] = r;
     }
     if (m > 0) return join_batch(s, ctx, NULL, s->sel, m, false, out);
@@ -433,12 +494,14 @@ static int join_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     int rc = 0;
     switch (s->phase) {
     case PHASE_BUILD:
-      rc = join_build(op, ctx);
+      rc = s->shared ? shared_build(op, ctx)
+                     : join_build(s, op->child[s->build_side],
+                                  op->plan->child[s->build_side]->est_rows, ctx);
       if (rc) return rc;
       s->phase = PHASE_PROBE;
-      if (s->anti && s->null_aware && s->semi_probe && s->build_null_key)
+      if (s->anti && s->null_aware && s->semi_probe && s->t->build_null_key)
         s->phase = PHASE_DONE; /* x NOT IN (..., NULL, ...) is never true */
-      else if (s->build.n == 0 && !s->probe_outer && !(s->semi_probe && s->anti) &&
+      else if (s->t->build.n == 0 && !s->probe_outer && !(s->semi_probe && s->anti) &&
                !s->semi_build && !s->build_outer)
         s->phase = PHASE_DONE; /* nothing can match: the probe side need not run */
       break;
@@ -489,23 +552,61 @@ static int join_open(sql_op *op, sql_exec_ctx *ctx) {
   return sql_xop_open_children(op, ctx);
 }
 
+static void table_free(join_table *t) {
+  sql_rows_free(&t->build);
+  sql_ktab_free(&t->kt);
+  free(t->bgid);
+  free(t->gstart);
+  free(t->grows);
+  free(t->bmatched);
+  free(t->bnull);
+}
+
+/* The copy's reference to the shared table; the last copy to let go frees it (and returns its
+ * memory to the query). Batches already handed out keep the rows' region alive on their own. */
+static void shared_detach(sql_plan *p, join_state *s) {
+  sql_join_shared *sh = s->shared;
+  s->shared = NULL;
+  s->t = &s->own;
+  pthread_mutex_lock(&shared_refs_lock);
+  bool last = --sh->refs == 0;
+  if (last) p->join_shared = NULL;
+  pthread_mutex_unlock(&shared_refs_lock);
+  if (!last) return;
+  if (sh->root && sh->t.charged) sql_exec_charge(sh->root, -sh->t.charged);
+  table_free(&sh->t);
+  pthread_mutex_destroy(&sh->lock);
+  free(sh);
+}
+
+static int shared_attach(sql_plan *p, join_state *s, tarn_error *err) {
+  pthread_mutex_lock(&shared_refs_lock);
+  sql_join_shared *sh = p->join_shared;
+  if (!sh && (sh = calloc(1, sizeof *sh)) != NULL) {
+    pthread_mutex_init(&sh->lock, NULL);
+    sql_ktab_init(&sh->t.kt);
+    p->join_shared = sh;
+  }
+  if (sh) sh->refs++;
+  pthread_mutex_unlock(&shared_refs_lock);
+  if (!sh) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  s->shared = sh;
+  s->t = &sh->t;
+  return 0;
+}
+
 static void join_close(sql_op *op) {
   join_state *s = op->state;
   if (!s) return;
   sql_xop_close_children(op);
   drop_probe(s);
-  sql_rows_free(&s->build);
-  sql_ktab_free(&s->kt);
-  free(s->bgid);
-  free(s->gstart);
-  free(s->grows);
-  free(s->bmatched);
-  free(s->bnull);
+  if (s->shared) shared_detach(op->plan, s);
+  table_free(&s->own);
   free(s->pgid);
   free(s->pnull);
   free(s->pmatched);
   free(s->psel);
-  if (s->ctx && s->charged) sql_exec_charge(s->ctx, -s->charged);
+  if (s->ctx && s->own.charged) sql_exec_charge(s->ctx, -s->own.charged);
   free(s);
   op->state = NULL;
 }
@@ -513,9 +614,12 @@ static void join_close(sql_op *op) {
 static const sql_op_vtable join_vt = {"join", join_open, join_next, join_close};
 
 int sql_op_join(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
-  int rc = sql_xop_new(ctx, p, &join_vt, sizeof(join_state), 2, out);
+  /* A shared-build copy has no build child of its own: the build child runs once, for the
+   * table every copy probes. */
+  int rc = sql_xop_new(ctx, p, &join_vt, sizeof(join_state), p->shared_build ? 0 : 2, out);
   if (rc) return rc;
   join_state *s = (*out)->state;
+  s->t = &s->own;
   sql_plan *l = p->child[0], *r = p->child[1];
   s->kind = p->join_kind;
   s->hash = p->n_join_keys > 0;
@@ -561,7 +665,17 @@ int sql_op_join(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
     free(ids);
     if (rc) return sql_xop_fail(*out, rc);
   }
+  if (p->shared_build) {
+    /* Only the probe side's per-row state is per copy; a build side that records matches per
+     * build row (RIGHT / FULL, semi joins that output the build side) cannot be shared. */
+    if (s->build_outer || s->semi_build)
+      return sql_xop_fail(*out, tarn_err(ctx->err, TARN_EINVAL,
+                                         "internal error: this join cannot share its build side"));
+    rc = sql_exec_build(ctx, p->child[probe_side], &(*out)->child[probe_side]);
+    if (!rc) rc = shared_attach(p, s, ctx->err);
+    return rc ? sql_xop_fail(*out, rc) : 0;
+  }
   const sql_plan *bp = p->child[s->build_side];
-  rc = sql_rows_init(&s->build, bp->out_types, (uint32_t)bp->n_out, ctx->err);
+  rc = sql_rows_init(&s->own.build, bp->out_types, (uint32_t)bp->n_out, ctx->err);
   return rc ? sql_xop_fail(*out, rc) : 0;
 }

@@ -632,9 +632,35 @@ static void top_n(sql_plan *p) {
 
 /* --- Parallelism ----------------------------------------------------------------------------------- */
 
-/* A chain of filters and projections over a scan, with no subquery anywhere. */
+/* Whether a gather's workers can each run a copy of join p over their share of its probe side,
+ * all probing one table built once from the build side (plan->shared_build). The build side must
+ * keep no per-row match state, which rules out RIGHT and FULL joins and semi joins that output
+ * the build side; and nothing the copies evaluate may be a subquery or volatile. */
+static bool join_shareable(const sql_plan *p) {
+  sql_join_kind k = p->join_kind;
+  bool kind_ok =
+      k == SQL_JOIN_INNER || k == SQL_JOIN_CROSS ||
+      (!p->build_left && (k == SQL_JOIN_LEFT || k == SQL_JOIN_SEMI || k == SQL_JOIN_ANTI));
+  if (!kind_ok) return false;
+  if (has_subquery_or_volatile(p->condition) || has_subquery_or_volatile(p->residual)) return false;
+  for (size_t i = 0; i < p->n_join_keys; i++)
+    if (has_subquery_or_volatile(p->left_keys[i]) || has_subquery_or_volatile(p->right_keys[i]))
+      return false;
+  return true;
+}
+
+static sql_plan *probe_child(const sql_plan *join) { return join->child[join->build_left ? 1 : 0]; }
+
+/* A chain of filters, projections and shareable joins (through their probe side) over a scan,
+ * with no subquery anywhere in the chain; the joins' build sides may be anything, since they run
+ * outside the workers' division of the data. */
 static bool scan_pipeline(const sql_plan *p) {
-  while (p && (p->kind == SQL_P_FILTER || p->kind == SQL_P_PROJECT)) {
+  while (p && (p->kind == SQL_P_FILTER || p->kind == SQL_P_PROJECT ||
+               (p->kind == SQL_P_JOIN && join_shareable(p)))) {
+    if (p->kind == SQL_P_JOIN) {
+      p = probe_child(p);
+      continue;
+    }
     if (p->kind == SQL_P_FILTER && has_subquery_or_volatile(p->predicate)) return false;
     for (size_t i = 0; i < p->n_exprs; i++)
       if (has_subquery_or_volatile(p->exprs[i])) return false;
@@ -733,15 +759,49 @@ static int split_agg(opt *o, sql_plan *agg) {
   return 0;
 }
 
+static int parallelize(opt *o, sql_plan **pp);
+
+/* How many rows a pipeline's workers divide: its scan's, when joins sit in between (a join's
+ * estimate says little about the work of probing it). */
+static double pipeline_est(const sql_plan *p) {
+  const sql_plan *q = p;
+  bool joins = false;
+  while (q && q->kind != SQL_P_SCAN) {
+    joins |= q->kind == SQL_P_JOIN;
+    q = q->kind == SQL_P_JOIN ? probe_child(q) : q->child[0];
+  }
+  return joins ? est(q) : est(p);
+}
+
+/* Marks the joins of a pipeline about to go under a gather as shared-build, and parallelizes
+ * their build sides on their own: those run once, outside the gather's division of the data, and
+ * get gathers of their own when big enough. */
+static int share_builds(opt *o, sql_plan *p) {
+  while (p && p->kind != SQL_P_SCAN) {
+    if (p->kind != SQL_P_JOIN) {
+      p = p->child[0];
+      continue;
+    }
+    p->shared_build = true;
+    int rc = parallelize(o, &p->child[p->build_left ? 0 : 1]);
+    if (rc) return rc;
+    p = probe_child(p);
+  }
+  return 0;
+}
+
 static int parallelize(opt *o, sql_plan **pp) {
   sql_plan *p = *pp;
   if (p == NULL) return 0;
   if (p->kind == SQL_P_AGG && p->agg_mode == SQL_AGG_SINGLE && scan_pipeline(p->child[0]) &&
-      sql_agg_splittable(p) && agg_args_plain(p))
-    return split_agg(o, p);
-  if (scan_pipeline(p) && est(p) >= 50000) {
-    *pp = gather(o, p);
-    return 0;
+      sql_agg_splittable(p) && agg_args_plain(p)) {
+    int rc = share_builds(o, p->child[0]);
+    return rc ? rc : split_agg(o, p);
+  }
+  if (scan_pipeline(p) && pipeline_est(p) >= 50000) {
+    int rc = share_builds(o, p);
+    if (rc == 0) *pp = gather(o, p);
+    return rc;
   }
   if (p->kind == SQL_P_GATHER) return 0;
   int rc = parallelize(o, &p->child[0]);

@@ -193,6 +193,12 @@ struct sql_plan {
   sql_expr *residual;
   bool build_left; /* hash table on the left child (smaller) instead of the right */
   bool null_aware; /* ANTI join from NOT IN: a NULL key on the right makes every row unknown */
+  /* The join runs inside a GATHER with its probe side in the workers' pipeline: the workers'
+   * copies probe one hash table, built once from the build child (which takes no morsels from
+   * that gather). Set by the optimizer for INNER joins and for LEFT / SEMI / ANTI joins that
+   * build on the right, the joins whose build side keeps no per-row match state. */
+  bool shared_build;
+  struct sql_join_shared *join_shared; /* while it runs: the table the copies share */
 
   /* SQL_P_SORT (limit >= 0: top-N keeping offset + limit rows) and SQL_P_LIMIT */
   sql_sort_key *sort_keys;
