@@ -90,6 +90,7 @@ typedef struct writer {
   int rc; /* first failure; appends do nothing once set */
   tarn_error *err;
   const char *column; /* top-level column being printed, for messages */
+  bool whole;         /* table cells: never cut (a one-column table, e.g. an EXPLAIN plan) */
 } writer;
 
 struct col_printer {
@@ -1204,7 +1205,7 @@ static size_t table_cell(writer *w, const uint8_t *s, size_t n) {
       w_putc(w, (char)c);
       continue;
     }
-    if (width <= TABLE_MAX_WIDTH - 1) {
+    if (width <= TABLE_MAX_WIDTH - 1 || w->whole) {
       cut_len = w->buf->len - base;
       cut_width = width;
     }
@@ -1230,7 +1231,7 @@ static size_t table_cell(writer *w, const uint8_t *s, size_t n) {
       w_putc(w, (char)c);
       width++;
     }
-    if (width > TABLE_MAX_WIDTH) {
+    if (width > TABLE_MAX_WIDTH && !w->whole) {
       if (w->rc) return 0;
       w->buf->len = base + cut_len;
       W_LIT(w, "\xE2\x80\xA6"); /* … */
@@ -1403,6 +1404,7 @@ static void write_table_row(col_printer *p, writer *w, const struct ArrowArray *
       W_LIT(&cw, "NULL");
       width = 4;
     } else {
+      cw.whole = p->root.n_children == 1; /* nothing beside it to keep aligned */
       width = table_cell(&cw, p->scratch.data, p->scratch.len);
     }
     if (cw.rc) {

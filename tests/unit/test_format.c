@@ -564,6 +564,18 @@ static void test_table(void) {
                                                       "| \xc3\xa9t\xc3\xa9\\n |\n"
                                                       "+-------+\n"
                                                       "(1 row)\n");
+  /* a one-column table (an EXPLAIN plan) keeps long cells whole: nothing beside them to align */
+  static const int32_t l_offs[] = {0, 46};
+  static const char l_data[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+  struct ArrowArray *lb =
+      kids(arr(1, 1, 0, NULL, NULL, NULL), 1, arr(3, 1, 0, NULL, l_offs, l_data));
+  CHECK_EQ_STR(print_batch(COL_FORMAT_TABLE, us, lb),
+               "+------------------------------------------------+\n"
+               "| w                                              |\n"
+               "+------------------------------------------------+\n"
+               "| abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ |\n"
+               "+------------------------------------------------+\n"
+               "(1 row)\n");
   /* no rows */
   struct ArrowArray *empty =
       kids(arr(1, 0, 0, NULL, NULL, NULL), 1, arr(3, 0, 0, NULL, u_offs, u_data));
