@@ -16,7 +16,7 @@
 # TARN_SQL_THREADS_OPT (tarn's thread option, default --threads), TARN_SQL_QUERIES (query files,
 # default bench/sql/*.sql), TARN_BENCH_REPEAT (best of N, default 3), TARN_BENCH_DIR (default
 # ${TMPDIR:-/tmp}/tarn-bench), TARN_SHARED (default ../shared), BUILD (default build).
-set -eu -o pipefail
+set -eu
 cd "$(dirname "$0")/.."
 shared=${TARN_SHARED:-../shared}
 build=${BUILD:-build}
@@ -113,7 +113,10 @@ top=bench/sql/workload_top10_last_hour.sql
 echo
 echo "== tarn EXPLAIN ANALYZE of $top"
 echo
-if ! "$tarn" sql "$threads_opt" "$threads" -c "EXPLAIN ANALYZE $(subst "$top")" --format csv 2>&1 | sed -e 's/^"//; s/"$//'; then
+if plan=$("$tarn" sql "$threads_opt" "$threads" -c "EXPLAIN ANALYZE $(subst "$top")" --format csv 2>&1); then
+  printf '%s\n' "$plan" | sed -e 's/^"//; s/"$//'
+else
+  printf '%s\n' "$plan"
   echo "(EXPLAIN ANALYZE failed)"
 fi
 rm -f "$dir/sql_out.jsonl" "$dir/sql_err.txt"
