@@ -2214,6 +2214,169 @@ static bool is_ordinal(const PgQuery__Node *n, int *k) {
   return false;
 }
 
+/* One GROUP BY expression: an ordinal of the select list, a select alias that is not a FROM
+ * column, or an expression over the FROM scope. */
+static int group_expr(binder *b, scope *s, const target_list *tl, size_t n_visible,
+                      const PgQuery__Node *gn, sql_expr **out) {
+  int k;
+  if (is_ordinal(gn, &k)) {
+    if (k < 1 || (size_t)k > n_visible)
+      return tarn_err(b->err, TARN_EINVAL, "GROUP BY position %d is not in select list", k);
+    *out = tl->exprs[k - 1];
+    return 0;
+  }
+  const char *nm = NULL;
+  if (gn->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && gn->column_ref->n_fields == 1)
+    nm = str_node(gn->column_ref->fields[0]);
+  tarn_error saved_err = *b->err;
+  int rc = bind_expr(b, s, gn, out);
+  if (rc && nm) {
+    for (size_t t = 0; t < n_visible; t++)
+      if (tl->names[t] && strcmp(tl->names[t], nm) == 0) {
+        *out = tl->exprs[t];
+        *b->err = saved_err;
+        return 0;
+      }
+  }
+  return rc;
+}
+
+/* Grouping sets as bitmasks over a growing key list. */
+typedef struct gsets {
+  uint64_t *sets;
+  size_t n;
+} gsets;
+
+#define MAX_GROUPING_SETS 4096
+
+static int key_index(binder *b, sql_plan *agg, size_t cap, sql_expr *e, int *out) {
+  for (size_t k = 0; k < agg->n_keys; k++)
+    if (expr_equal(agg->keys[k], e)) {
+      *out = (int)k;
+      return 0;
+    }
+  if (agg->n_keys >= cap || agg->n_keys >= 64)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "at most 64 distinct grouping expressions");
+  agg->keys[agg->n_keys] = e;
+  *out = (int)agg->n_keys++;
+  return 0;
+}
+
+/* The mask of one element of ROLLUP / CUBE / GROUPING SETS: an expression, or a parenthesised
+ * list of them (a row). */
+static int element_mask(binder *b, scope *s, const target_list *tl, size_t n_visible, sql_plan *agg,
+                        size_t cap, const PgQuery__Node *n, uint64_t *mask) {
+  *mask = 0;
+  if (n->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) {
+    for (size_t i = 0; i < n->row_expr->n_args; i++) {
+      uint64_t m;
+      int rc = element_mask(b, s, tl, n_visible, agg, cap, n->row_expr->args[i], &m);
+      if (rc) return rc;
+      *mask |= m;
+    }
+    return 0;
+  }
+  if (n->node_case == PG_QUERY__NODE__NODE_LIST) {
+    for (size_t i = 0; i < n->list->n_items; i++) {
+      uint64_t m;
+      int rc = element_mask(b, s, tl, n_visible, agg, cap, n->list->items[i], &m);
+      if (rc) return rc;
+      *mask |= m;
+    }
+    return 0;
+  }
+  sql_expr *e;
+  int k = 0;
+  int rc = group_expr(b, s, tl, n_visible, n, &e);
+  if (rc == 0) rc = key_index(b, agg, cap, e, &k);
+  if (rc == 0) *mask = (uint64_t)1 << k;
+  return rc;
+}
+
+static int gsets_add(binder *b, gsets *g, uint64_t m) {
+  if (g->n >= MAX_GROUPING_SETS) return tarn_err(b->err, TARN_EUNSUPPORTED, "too many grouping sets");
+  uint64_t *n = bz(b, g->n + 1, sizeof *n);
+  if (n == NULL) return oom(b);
+  if (g->n) memcpy(n, g->sets, g->n * sizeof *n);
+  n[g->n++] = m;
+  g->sets = n;
+  return 0;
+}
+
+/* The grouping sets one GROUP BY item stands for. */
+static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visible, sql_plan *agg, size_t cap,
+                     const PgQuery__Node *n, gsets *out) {
+  memset(out, 0, sizeof *out);
+  if (n->node_case != PG_QUERY__NODE__NODE_GROUPING_SET) {
+    uint64_t m;
+    int rc = element_mask(b, s, tl, n_visible, agg, cap, n, &m);
+    return rc ? rc : gsets_add(b, out, m);
+  }
+  const PgQuery__GroupingSet *gs = n->grouping_set;
+  size_t k = gs->n_content;
+  uint64_t masks[64];
+  if (gs->kind != PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS) {
+    if (k > 16) return tarn_err(b->err, TARN_EUNSUPPORTED, "ROLLUP and CUBE take at most 16 elements");
+    for (size_t i = 0; i < k; i++) {
+      int rc = element_mask(b, s, tl, n_visible, agg, cap, gs->content[i], &masks[i]);
+      if (rc) return rc;
+    }
+  }
+  switch (gs->kind) {
+  case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY: return gsets_add(b, out, 0);
+  case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE: {
+    uint64_t m = 0;
+    for (size_t i = 0; i < k; i++) m |= masks[i];
+    return gsets_add(b, out, m);
+  }
+  case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_ROLLUP:
+    for (size_t len = k + 1; len-- > 0;) { /* (a, b, c), (a, b), (a), () */
+      uint64_t m = 0;
+      for (size_t i = 0; i < len; i++) m |= masks[i];
+      int rc = gsets_add(b, out, m);
+      if (rc) return rc;
+    }
+    return 0;
+  case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_CUBE:
+    for (uint64_t sub = (1u << k); sub-- > 0;) { /* every subset, the full one first */
+      uint64_t m = 0;
+      for (size_t i = 0; i < k; i++)
+        if (sub & ((uint64_t)1 << i)) m |= masks[i];
+      int rc = gsets_add(b, out, m);
+      if (rc) return rc;
+    }
+    return 0;
+  case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS:
+    for (size_t i = 0; i < k; i++) {
+      gsets inner;
+      int rc = item_sets(b, s, tl, n_visible, agg, cap, gs->content[i], &inner);
+      for (size_t j = 0; rc == 0 && j < inner.n; j++) rc = gsets_add(b, out, inner.sets[j]);
+      if (rc) return rc;
+    }
+    return 0;
+  default: return tarn_err(b->err, TARN_EUNSUPPORTED, "unsupported grouping set");
+  }
+}
+
+/* GROUP BY with grouping sets: the cross product of every item's sets, over one key list. */
+static int bind_grouping_sets(binder *b, scope *s, const target_list *tl, size_t n_visible, sql_plan *agg,
+                              PgQuery__Node *const *items, size_t n_items, size_t cap) {
+  gsets all = {0};
+  int rc = gsets_add(b, &all, 0);
+  for (size_t i = 0; rc == 0 && i < n_items; i++) {
+    gsets one;
+    rc = item_sets(b, s, tl, n_visible, agg, cap, items[i], &one);
+    gsets next = {0};
+    for (size_t x = 0; rc == 0 && x < all.n; x++)
+      for (size_t y = 0; rc == 0 && y < one.n; y++) rc = gsets_add(b, &next, all.sets[x] | one.sets[y]);
+    if (rc == 0) all = next;
+  }
+  if (rc) return rc;
+  agg->grouping_sets = all.sets;
+  agg->n_grouping_sets = all.n;
+  return 0;
+}
+
 static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, sql_plan **out) {
   cte_def *saved_ctes;
   int rc = bind_with(b, st->with_clause, &saved_ctes);
@@ -2339,15 +2502,27 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
       rc = oom(b);
       goto done;
     }
-    agg->keys = bz(b, st->n_group_clause, sizeof *agg->keys);
+    bool has_sets = false;
+    for (size_t i = 0; i < st->n_group_clause; i++)
+      has_sets |= st->group_clause[i]->node_case == PG_QUERY__NODE__NODE_GROUPING_SET;
+    agg->keys = bz(b, has_sets ? 64 : st->n_group_clause, sizeof *agg->keys);
     if (agg->keys == NULL) {
       rc = oom(b);
       goto done;
     }
+    if (has_sets) {
+      g.allowed = false;
+      g.windows_allowed = false;
+      g.clause = "GROUP BY";
+      rc = bind_grouping_sets(b, &s, &tl, n_visible, agg, st->group_clause, st->n_group_clause, 64);
+      if (rc) goto done;
+      g.allowed = true;
+      g.windows_allowed = true;
+    }
     g.allowed = false;
     g.windows_allowed = false;
     g.clause = "GROUP BY";
-    for (size_t i = 0; i < st->n_group_clause; i++) {
+    for (size_t i = 0; !has_sets && i < st->n_group_clause; i++) {
       const PgQuery__Node *gn = st->group_clause[i];
       int k;
       sql_expr *e = NULL;
