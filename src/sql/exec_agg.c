@@ -691,6 +691,21 @@ static bool sum_few(const uint32_t *gids, const void *data, bool wide, const uin
   return true;
 }
 
+/* After a sum or average took a batch's values: a sum marks its groups as having a value, an
+ * average counts its rows (or, merging partial states, adds their counts). */
+static int note_rows(const agg_rt *rt, acc *x, const uint32_t *gids, const sql_vec *args,
+                     const uint32_t *sel, uint32_t n, bool is_sum) {
+  if (is_sum) {
+    SEL_LOOP(x->has[gids[i]] = 1;);
+  } else if (rt->merge) {
+    const int64_t *c = SQL_VEC_I64(&args[1]);
+    SEL_LOOP(x->cnt[gids[i]] += c[i];);
+  } else {
+    SEL_LOOP(x->cnt[gids[i]]++;);
+  }
+  return 0;
+}
+
 static int acc_update(const agg_rt *rt, acc *x, const uint32_t *gids, const sql_vec *args,
                       const uint32_t *sel, uint32_t n, uint32_t n_groups, tarn_error *err) {
   const sql_vec *v = args;
@@ -732,44 +747,20 @@ static int acc_update(const agg_rt *rt, acc *x, const uint32_t *gids, const sql_
       SEL_LOOP(overflow |= __builtin_add_overflow(sum[gids[i]], d[i], &sum[gids[i]]););
       if (overflow) return tarn_err(err, TARN_EINVAL, "numeric field overflow");
     }
-    if (rt->kind == ACC_SUM_I128) {
-      SEL_LOOP(x->has[gids[i]] = 1;);
-    } else if (rt->merge) {
-      const int64_t *c = SQL_VEC_I64(&args[1]);
-      SEL_LOOP(x->cnt[gids[i]] += c[i];);
-    } else {
-      SEL_LOOP(x->cnt[gids[i]]++;);
-    }
-    return 0;
+    return note_rows(rt, x, gids, args, sel, n, rt->kind == ACC_SUM_I128);
   }
   case ACC_SUM_F64:
   case ACC_AVG_F64: {
     const double *d = SQL_VEC_F64(v);
     SEL_LOOP(x->f64[gids[i]] += d[i];);
-    if (rt->kind == ACC_SUM_F64) {
-      SEL_LOOP(x->has[gids[i]] = 1;);
-    } else if (rt->merge) {
-      const int64_t *c = SQL_VEC_I64(&args[1]);
-      SEL_LOOP(x->cnt[gids[i]] += c[i];);
-    } else {
-      SEL_LOOP(x->cnt[gids[i]]++;);
-    }
-    return 0;
+    return note_rows(rt, x, gids, args, sel, n, rt->kind == ACC_SUM_F64);
   }
   case ACC_SUM_IV:
   case ACC_AVG_IV: {
     const sql_interval *d = SQL_VEC_IV(v);
     SEL_LOOP(overflow |= iv_add(&x->iv[gids[i]], d[i]) != 0;);
     if (overflow) return tarn_err(err, TARN_EINVAL, "interval out of range");
-    if (rt->kind == ACC_SUM_IV) {
-      SEL_LOOP(x->has[gids[i]] = 1;);
-    } else if (rt->merge) {
-      const int64_t *c = SQL_VEC_I64(&args[1]);
-      SEL_LOOP(x->cnt[gids[i]] += c[i];);
-    } else {
-      SEL_LOOP(x->cnt[gids[i]]++;);
-    }
-    return 0;
+    return note_rows(rt, x, gids, args, sel, n, rt->kind == ACC_SUM_IV);
   }
   case ACC_MIN:
   case ACC_MAX: {
