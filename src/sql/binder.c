@@ -465,7 +465,7 @@ static int unify_unknown(binder *b, sql_expr **x, sql_expr **y) {
 
 /* Builds name(args) through the function registry, inserting the casts it asks for. */
 static int make_func(binder *b, const char *name, sql_expr **args, size_t n, sql_expr **out) {
-  const sql_type *types[16];
+  const sql_type *types[16] = {0};
   const sql_type *casts[16] = {0};
   if (n > 16) return tarn_err(b->err, TARN_EINVAL, "too many arguments to %s", name);
   const sql_value *consts[16] = {0};
@@ -1385,7 +1385,7 @@ static int bind_expr(binder *b, scope *s, const PgQuery__Node *n, sql_expr **out
   case PG_QUERY__NODE__NODE_A_EXPR: return bind_a_expr(b, s, n->a_expr, out);
   case PG_QUERY__NODE__NODE_BOOL_EXPR: {
     const PgQuery__BoolExpr *be = n->bool_expr;
-    sql_expr **args;
+    sql_expr **args = NULL;
     rc = bind_list(b, s, be->args, be->n_args, &args);
     if (rc) return rc;
     sql_expr_kind k = be->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR  ? SQL_E_AND
@@ -1395,8 +1395,8 @@ static int bind_expr(binder *b, scope *s, const PgQuery__Node *n, sql_expr **out
   }
   case PG_QUERY__NODE__NODE_FUNC_CALL: return bind_func_call(b, s, n->func_call, out);
   case PG_QUERY__NODE__NODE_TYPE_CAST: {
-    sql_expr *e;
-    const sql_type *t;
+    sql_expr *e = NULL;
+    const sql_type *t = NULL;
     rc = bind_expr(b, s, n->type_cast->arg, &e);
     if (rc == 0) rc = bind_type_name(b, n->type_cast->type_name, &t);
     if (rc) return rc;

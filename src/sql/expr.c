@@ -1234,7 +1234,7 @@ static int eval_subquery(sql_eval_ctx *ctx, const sql_expr *e, const sql_batch *
       rc = quantified(ctx, e, &x, col, n, val, nul);
     }
   } else {
-    uint8_t v1, n1;
+    uint8_t v1 = 0, n1 = 0;
     for (uint32_t i = 0; i < n && rc == 0; i++) {
       sql_batch *r;
       rc = run_sub(ctx, e, b, i, &r);
