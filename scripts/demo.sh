@@ -37,3 +37,11 @@ run build/tarn schema "$tmp/catalog.parquet"
 run build/tarn cat "$tmp/catalog.parquet"
 run build/tarn copy "$data/nested_lists.snappy.parquet" "$tmp/nested.parquet" --compression zstd --page-v2
 run build/tarn cat "$tmp/nested.parquet" --format jsonl
+
+# SQL over Parquet: the catalog just written, joined with an inline price list, and a plan.
+run build/tarn sql -c "SELECT category, count(*) AS products, sum(price) AS total, string_agg(name, ' | ' ORDER BY name) AS names
+FROM read_parquet('$tmp/catalog.parquet') GROUP BY category ORDER BY category"
+run build/tarn sql -c "SELECT c.name, c.price, d.discount, round(c.price * (1 - d.discount), 2) AS sale_price
+FROM read_parquet('$tmp/catalog.parquet') c JOIN (VALUES ('tools', 0.10), ('toys', 0.25)) d(category, discount) USING (category)
+ORDER BY sale_price DESC"
+run build/tarn sql -c "EXPLAIN ANALYZE SELECT count(*) FROM read_parquet('$data/alltypes_plain.parquet') WHERE id > 5"
