@@ -44,9 +44,9 @@ typedef struct cte_def {
 
 /* Aggregation context of the SELECT being bound. */
 typedef struct agg_ctx {
-  bool allowed;  /* aggregates may appear (select list, HAVING, ORDER BY) */
+  bool allowed;       /* aggregates may appear (select list, HAVING, ORDER BY) */
   const char *clause; /* where binding is when they may not ("WHERE", "GROUP BY") */
-  sql_plan *agg; /* the aggregate node (NULL until the first aggregate or GROUP BY) */
+  sql_plan *agg;      /* the aggregate node (NULL until the first aggregate or GROUP BY) */
   size_t cap_aggs;
   bool in_agg_arg;   /* binding an aggregate's arguments: nested aggregates are errors */
   scope *from_scope; /* scope the aggregate arguments bind in */
@@ -334,8 +334,10 @@ static int lookup_column(binder *b, scope *s, const char *table, const char *nam
   if (table) {
     bool known = false;
     for (scope *sc = s; sc && !known; sc = sc->outer)
-      for (size_t i = 0; i < sc->n && !known; i++) known = sc->cols[i].table && strcmp(sc->cols[i].table, table) == 0;
-    if (!known) return tarn_err(b->err, TARN_EINVAL, "missing FROM-clause entry for table \"%s\"", table);
+      for (size_t i = 0; i < sc->n && !known; i++)
+        known = sc->cols[i].table && strcmp(sc->cols[i].table, table) == 0;
+    if (!known)
+      return tarn_err(b->err, TARN_EINVAL, "missing FROM-clause entry for table \"%s\"", table);
     return tarn_err(b->err, TARN_EINVAL, "column %s.%s does not exist", table, name);
   }
   return tarn_err(b->err, TARN_EINVAL, "column \"%s\" does not exist", name);
@@ -946,8 +948,8 @@ static int frame_offset(binder *b, scope *s, const PgQuery__Node *n, int64_t *ou
 
 /* The bound value of a RANGE frame: key - offset for PRECEDING (key + offset when descending),
  * key + offset for FOLLOWING, in the key's type. */
-static int range_bound(binder *b, scope *s, const PgQuery__Node *n, const sql_sort_key *key, bool preceding,
-                       sql_expr **out) {
+static int range_bound(binder *b, scope *s, const PgQuery__Node *n, const sql_sort_key *key,
+                       bool preceding, sql_expr **out) {
   sql_expr *off;
   int rc = bind_expr(b, s, n, &off);
   if (rc) return rc;
@@ -1086,11 +1088,14 @@ static int bind_window(binder *b, scope *s, const PgQuery__FuncCall *fc, const c
     } else {
       /* RANGE offsets: the frame bound of a row is its ORDER BY value moved by the offset. */
       if (rc == 0 && (off_start || off_end) && w.n_order != 1)
-        rc = tarn_err(b->err, TARN_EINVAL, "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
+        rc = tarn_err(b->err, TARN_EINVAL,
+                      "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column");
       if (rc == 0 && off_start)
-        rc = range_bound(b, s, frame_def->start_offset, &w.order[0], w.start == SQL_FRAME_PRECEDING, &w.range_start);
+        rc = range_bound(b, s, frame_def->start_offset, &w.order[0], w.start == SQL_FRAME_PRECEDING,
+                         &w.range_start);
       if (rc == 0 && off_end)
-        rc = range_bound(b, s, frame_def->end_offset, &w.order[0], w.end == SQL_FRAME_PRECEDING, &w.range_end);
+        rc = range_bound(b, s, frame_def->end_offset, &w.order[0], w.end == SQL_FRAME_PRECEDING,
+                         &w.range_end);
     }
   }
   g->windows_allowed = true;
@@ -1204,7 +1209,8 @@ static sql_plan *make_project(binder *b, sql_plan *child, sql_expr **exprs, cons
 
 /* The two sides of a row-valued IN: the row's fields and the subquery's columns cast to common
  * types and packed into structs of the same type, so the comparison is one struct equality. */
-static int bind_row_in(binder *b, scope *s, const PgQuery__RowExpr *re, sql_plan **plan, sql_expr **out) {
+static int bind_row_in(binder *b, scope *s, const PgQuery__RowExpr *re, sql_plan **plan,
+                       sql_expr **out) {
   sql_plan *p = *plan;
   size_t n = p->n_out;
   sql_expr *row = new_expr(b, SQL_E_ROW, NULL);
@@ -1619,10 +1625,10 @@ static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_
       if (rc)
         return tarn_err(b->err, TARN_EINVAL, "read_parquet: the path must be a string constant");
     }
-    for (size_t i = 1; i < fc->n_args; i++) {
-      /* Options (DuckDB's named parameters) are accepted only when harmless. */
-      (void)fc->args[i];
-    }
+    if (fc->n_args > 1)
+      return tarn_err(b->err, TARN_EUNSUPPORTED,
+                      "read_parquet takes one argument (a path, glob or ARRAY of them); options "
+                      "are not supported");
     sql_source *src;
     int rc = sql_source_parquet(b->a, globs, n_globs, &src, b->err);
     if (rc) return rc;
@@ -1648,7 +1654,6 @@ static int apply_alias_columns(const PgQuery__Alias *al, scope *s, size_t first)
   }
   return 0;
 }
-
 
 static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_plan **plan,
                      scope *s) {
@@ -1767,7 +1772,8 @@ static int bind_join(binder *b, scope *outer, const PgQuery__JoinExpr *je, sql_p
     sql_plan *proj = make_project(b, j, exprs, names, n_all);
     if (proj == NULL) return oom(b);
     /* Pass-through columns keep their ids, so names bound to them stay valid above. */
-    for (size_t i = 0; i < j->n_out; i++) proj->out_ids[i] = j->out_ids[i];
+    for (size_t i = 0; i < j->n_out; i++)
+      proj->out_ids[i] = j->out_ids[i];
     for (size_t u = 0; u < n_using; u++) {
       /* The visible entry takes the merged column; l.k / r.k stay reachable when qualified. */
       scope_col *lc = &s->cols[using_left[u]];
@@ -2294,7 +2300,8 @@ static int element_mask(binder *b, scope *s, const target_list *tl, size_t n_vis
 }
 
 static int gsets_add(binder *b, gsets *g, uint64_t m) {
-  if (g->n >= MAX_GROUPING_SETS) return tarn_err(b->err, TARN_EUNSUPPORTED, "too many grouping sets");
+  if (g->n >= MAX_GROUPING_SETS)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "too many grouping sets");
   uint64_t *n = bz(b, g->n + 1, sizeof *n);
   if (n == NULL) return oom(b);
   if (g->n) memcpy(n, g->sets, g->n * sizeof *n);
@@ -2304,8 +2311,8 @@ static int gsets_add(binder *b, gsets *g, uint64_t m) {
 }
 
 /* The grouping sets one GROUP BY item stands for. */
-static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visible, sql_plan *agg, size_t cap,
-                     const PgQuery__Node *n, gsets *out) {
+static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visible, sql_plan *agg,
+                     size_t cap, const PgQuery__Node *n, gsets *out) {
   memset(out, 0, sizeof *out);
   if (n->node_case != PG_QUERY__NODE__NODE_GROUPING_SET) {
     uint64_t m;
@@ -2316,7 +2323,8 @@ static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visibl
   size_t k = gs->n_content;
   uint64_t masks[64];
   if (gs->kind != PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SETS) {
-    if (k > 16) return tarn_err(b->err, TARN_EUNSUPPORTED, "ROLLUP and CUBE take at most 16 elements");
+    if (k > 16)
+      return tarn_err(b->err, TARN_EUNSUPPORTED, "ROLLUP and CUBE take at most 16 elements");
     for (size_t i = 0; i < k; i++) {
       int rc = element_mask(b, s, tl, n_visible, agg, cap, gs->content[i], &masks[i]);
       if (rc) return rc;
@@ -2326,13 +2334,15 @@ static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visibl
   case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_EMPTY: return gsets_add(b, out, 0);
   case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_SIMPLE: {
     uint64_t m = 0;
-    for (size_t i = 0; i < k; i++) m |= masks[i];
+    for (size_t i = 0; i < k; i++)
+      m |= masks[i];
     return gsets_add(b, out, m);
   }
   case PG_QUERY__GROUPING_SET_KIND__GROUPING_SET_ROLLUP:
     for (size_t len = k + 1; len-- > 0;) { /* (a, b, c), (a, b), (a), () */
       uint64_t m = 0;
-      for (size_t i = 0; i < len; i++) m |= masks[i];
+      for (size_t i = 0; i < len; i++)
+        m |= masks[i];
       int rc = gsets_add(b, out, m);
       if (rc) return rc;
     }
@@ -2350,7 +2360,8 @@ static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visibl
     for (size_t i = 0; i < k; i++) {
       gsets inner;
       int rc = item_sets(b, s, tl, n_visible, agg, cap, gs->content[i], &inner);
-      for (size_t j = 0; rc == 0 && j < inner.n; j++) rc = gsets_add(b, out, inner.sets[j]);
+      for (size_t j = 0; rc == 0 && j < inner.n; j++)
+        rc = gsets_add(b, out, inner.sets[j]);
       if (rc) return rc;
     }
     return 0;
@@ -2359,8 +2370,9 @@ static int item_sets(binder *b, scope *s, const target_list *tl, size_t n_visibl
 }
 
 /* GROUP BY with grouping sets: the cross product of every item's sets, over one key list. */
-static int bind_grouping_sets(binder *b, scope *s, const target_list *tl, size_t n_visible, sql_plan *agg,
-                              PgQuery__Node *const *items, size_t n_items, size_t cap) {
+static int bind_grouping_sets(binder *b, scope *s, const target_list *tl, size_t n_visible,
+                              sql_plan *agg, PgQuery__Node *const *items, size_t n_items,
+                              size_t cap) {
   gsets all = {0};
   int rc = gsets_add(b, &all, 0);
   for (size_t i = 0; rc == 0 && i < n_items; i++) {
@@ -2368,7 +2380,8 @@ static int bind_grouping_sets(binder *b, scope *s, const target_list *tl, size_t
     rc = item_sets(b, s, tl, n_visible, agg, cap, items[i], &one);
     gsets next = {0};
     for (size_t x = 0; rc == 0 && x < all.n; x++)
-      for (size_t y = 0; rc == 0 && y < one.n; y++) rc = gsets_add(b, &next, all.sets[x] | one.sets[y]);
+      for (size_t y = 0; rc == 0 && y < one.n; y++)
+        rc = gsets_add(b, &next, all.sets[x] | one.sets[y]);
     if (rc == 0) all = next;
   }
   if (rc) return rc;
@@ -2670,8 +2683,10 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
           rc = rewrite_grouped(b, agg, &wc->order[i].expr, from_ids, n_from);
         if (rc == 0 && wc->agg.filter)
           rc = rewrite_grouped(b, agg, &wc->agg.filter, from_ids, n_from);
-        if (rc == 0 && wc->range_start) rc = rewrite_grouped(b, agg, &wc->range_start, from_ids, n_from);
-        if (rc == 0 && wc->range_end) rc = rewrite_grouped(b, agg, &wc->range_end, from_ids, n_from);
+        if (rc == 0 && wc->range_start)
+          rc = rewrite_grouped(b, agg, &wc->range_start, from_ids, n_from);
+        if (rc == 0 && wc->range_end)
+          rc = rewrite_grouped(b, agg, &wc->range_end, from_ids, n_from);
       }
     }
     if (rc) goto done;

@@ -41,8 +41,8 @@ int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error
   if (e->threads > 64) e->threads = 64;
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   e->memory_limit = opts && opts->memory_limit > 0 ? opts->memory_limit
-                    : pages > 0 && page > 0         ? (int64_t)pages * page / 10 * 8
-                                                    : 0;
+                    : pages > 0 && page > 0        ? (int64_t)pages * page / 10 * 8
+                                                   : 0;
   const char *tmp = opts && opts->tmp_dir ? opts->tmp_dir : getenv("TMPDIR");
   e->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp");
   e->deny_files = opts && opts->deny_files;
@@ -52,7 +52,8 @@ int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error
       if (mkdir(opts->warehouse, 0777) != 0 && errno != EEXIST) {
         free(e->tmp_dir);
         free(e);
-        return tarn_err(err, TARN_EIO, "cannot create warehouse %s: %s", opts->warehouse, strerror(errno));
+        return tarn_err(err, TARN_EIO, "cannot create warehouse %s: %s", opts->warehouse,
+                        strerror(errno));
       }
     }
     e->warehouse = strdup(opts->warehouse);
@@ -85,7 +86,8 @@ static int plan_schema(const sql_plan *p, struct ArrowSchema *out, tarn_error *e
   return rc;
 }
 
-/* --- Sinks ----------------------------------------------------------------------------------------- */
+/* --- Sinks
+ * ----------------------------------------------------------------------------------------- */
 
 typedef struct client_sink {
   const sql_result_sink *sink;
@@ -119,8 +121,10 @@ static int to_writer(void *arg, sql_batch *b, tarn_error *err) {
   ws->rows += b->n_rows;
   sql_batch_free(b);
   if (rc) return rc;
-  if (ws->w) rc = tarn_parquet_writer_write(ws->w, &arr, err);
-  else rc = col_printer_write(ws->printer, &arr, err);
+  if (ws->w)
+    rc = tarn_parquet_writer_write(ws->w, &arr, err);
+  else
+    rc = col_printer_write(ws->printer, &arr, err);
   if (arr.release) arr.release(&arr);
   return rc;
 }
@@ -132,7 +136,8 @@ static int count_rows(void *arg, sql_batch *b, tarn_error *err) {
   return 0;
 }
 
-static void exec_ctx_init(sql_engine *e, sql_exec_ctx *x, int64_t now, bool analyze, tarn_error *err) {
+static void exec_ctx_init(sql_engine *e, sql_exec_ctx *x, int64_t now, bool analyze,
+                          tarn_error *err) {
   memset(x, 0, sizeof *x);
   x->err = err;
   x->now_micros = now;
@@ -143,8 +148,8 @@ static void exec_ctx_init(sql_engine *e, sql_exec_ctx *x, int64_t now, bool anal
 }
 
 /* Writes the plan's rows to a Parquet file at path (temp + rename inside the writer). */
-static int write_parquet(sql_engine *e, sql_plan *plan, const char *path, int64_t now, int64_t *rows,
-                         tarn_error *err) {
+static int write_parquet(sql_engine *e, sql_plan *plan, const char *path, int64_t now,
+                         int64_t *rows, tarn_error *err) {
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof schema);
   int rc = plan_schema(plan, &schema, err);
@@ -157,15 +162,18 @@ static int write_parquet(sql_engine *e, sql_plan *plan, const char *path, int64_
     sql_exec_ctx x;
     exec_ctx_init(e, &x, now, false, err);
     rc = sql_exec_run(&x, plan, to_writer, &ws);
-    if (rc == 0) rc = tarn_parquet_writer_close(ws.w, NULL, err);
-    else tarn_parquet_writer_abort(ws.w);
+    if (rc == 0)
+      rc = tarn_parquet_writer_close(ws.w, NULL, err);
+    else
+      tarn_parquet_writer_abort(ws.w);
   }
   schema.release(&schema);
   *rows = ws.rows;
   return rc;
 }
 
-static int write_csv(sql_engine *e, sql_plan *plan, const char *path, int64_t now, int64_t *rows, tarn_error *err) {
+static int write_csv(sql_engine *e, sql_plan *plan, const char *path, int64_t now, int64_t *rows,
+                     tarn_error *err) {
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof schema);
   int rc = plan_schema(plan, &schema, err);
@@ -187,22 +195,28 @@ static int write_csv(sql_engine *e, sql_plan *plan, const char *path, int64_t no
     col_printer_free(ws.printer);
   }
   if (fclose(f) != 0 && rc == 0) rc = tarn_err(err, TARN_EIO, "cannot write %s", path);
-  if (rc == 0 && rename(tmp, path) != 0) rc = tarn_err(err, TARN_EIO, "cannot rename into %s: %s", path, strerror(errno));
+  if (rc == 0 && rename(tmp, path) != 0)
+    rc = tarn_err(err, TARN_EIO, "cannot rename into %s: %s", path, strerror(errno));
   if (rc) unlink(tmp);
   schema.release(&schema);
   *rows = ws.rows;
   return rc;
 }
 
-static int status(const sql_result_sink *sink, tarn_error *err, const char *fmt, long long n) {
+/* Reports a statement without rows: "SELECT 42", "COPY 1000", or the tag alone when n < 0. */
+static int status(const sql_result_sink *sink, tarn_error *err, const char *tag, long long n) {
   char line[128];
-  snprintf(line, sizeof line, fmt, n);
+  if (n < 0)
+    snprintf(line, sizeof line, "%s", tag);
+  else
+    snprintf(line, sizeof line, "%s %lld", tag, n);
   if (sink && sink->status) return sink->status(sink->arg, line, err);
   return 0;
 }
 
 /* A one-column result of text lines (EXPLAIN). */
-static int text_result(const sql_result_sink *sink, const char *column, const char *text, tarn_error *err) {
+static int text_result(const sql_result_sink *sink, const char *column, const char *text,
+                       tarn_error *err) {
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof schema);
   int rc = col_schema_init(&schema, "+s", "", 0, 1, NULL, 0, err);
@@ -260,12 +274,17 @@ static int parse_size(const char *s, int64_t *out) {
   char *end;
   double v = strtod(s, &end);
   if (end == s || v < 0) return -1;
-  while (*end == ' ') end++;
+  while (*end == ' ')
+    end++;
   double mul = 1;
-  if (strncasecmp(end, "k", 1) == 0) mul = 1024.0;
-  else if (strncasecmp(end, "m", 1) == 0) mul = 1024.0 * 1024;
-  else if (strncasecmp(end, "g", 1) == 0) mul = 1024.0 * 1024 * 1024;
-  else if (strncasecmp(end, "t", 1) == 0) mul = 1024.0 * 1024 * 1024 * 1024;
+  if (strncasecmp(end, "k", 1) == 0)
+    mul = 1024.0;
+  else if (strncasecmp(end, "m", 1) == 0)
+    mul = 1024.0 * 1024;
+  else if (strncasecmp(end, "g", 1) == 0)
+    mul = 1024.0 * 1024 * 1024;
+  else if (strncasecmp(end, "t", 1) == 0)
+    mul = 1024.0 * 1024 * 1024 * 1024;
   *out = (int64_t)(v * mul);
   return 0;
 }
@@ -279,16 +298,18 @@ static int remove_tree(const char *path) {
       char p[4200];
       snprintf(p, sizeof p, "%s/%s", path, ent->d_name);
       struct stat st;
-      if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(p);
-      else unlink(p);
+      if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        remove_tree(p);
+      else
+        unlink(p);
     }
     closedir(d);
   }
   return rmdir(path);
 }
 
-static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_result_sink *sink, bool plan_only,
-                         char **plan_text, size_t *plan_len, tarn_error *err) {
+static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_result_sink *sink,
+                         bool plan_only, char **plan_text, size_t *plan_len, tarn_error *err) {
   sql_plan_ctx pc;
   memset(&pc, 0, sizeof pc);
   int64_t now = now_micros();
@@ -347,7 +368,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       struct stat st;
       if (stat(dir, &st) == 0) {
         if (bound.if_not_exists) {
-          rc = status(sink, err, "CREATE TABLE AS %lld", 0);
+          rc = status(sink, err, "CREATE TABLE AS", 0);
           break;
         }
         rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", bound.target);
@@ -361,9 +382,10 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       snprintf(file, sizeof file, "%s/part-00000.parquet", tmp);
       int64_t rows = 0;
       rc = write_parquet(e, bound.plan, file, now, &rows, err);
-      if (rc == 0 && rename(tmp, dir) != 0) rc = tarn_err(err, TARN_EIO, "cannot create table %s: %s", dir, strerror(errno));
+      if (rc == 0 && rename(tmp, dir) != 0)
+        rc = tarn_err(err, TARN_EIO, "cannot create table %s: %s", dir, strerror(errno));
       if (rc) remove_tree(tmp);
-      if (rc == 0) rc = status(sink, err, "SELECT %lld", (long long)rows);
+      if (rc == 0) rc = status(sink, err, "SELECT", (long long)rows);
       break;
     }
     case SQL_STMT_COPY_TO: {
@@ -372,27 +394,37 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
         rc = tarn_err(err, TARN_EINVAL, "writing files is disabled");
         break;
       }
-      if (strcmp(bound.format, "csv") == 0) rc = write_csv(e, bound.plan, bound.target, now, &rows, err);
-      else rc = write_parquet(e, bound.plan, bound.target, now, &rows, err);
-      if (rc == 0) rc = status(sink, err, "COPY %lld", (long long)rows);
+      if (strcmp(bound.format, "csv") == 0)
+        rc = write_csv(e, bound.plan, bound.target, now, &rows, err);
+      else
+        rc = write_parquet(e, bound.plan, bound.target, now, &rows, err);
+      if (rc == 0) rc = status(sink, err, "COPY", (long long)rows);
       break;
     }
     case SQL_STMT_SET: {
       const char *v = bound.set_value ? bound.set_value : "";
-      if (bound.set_name && (strcmp(bound.set_name, "threads") == 0 || strcmp(bound.set_name, "worker_threads") == 0)) {
+      if (bound.set_name && (strcmp(bound.set_name, "threads") == 0 ||
+                             strcmp(bound.set_name, "worker_threads") == 0)) {
         int n = atoi(v);
-        if (n < 1 || n > 64) rc = tarn_err(err, TARN_EINVAL, "threads must be 1..64");
-        else e->threads = n;
+        if (n < 1 || n > 64)
+          rc = tarn_err(err, TARN_EINVAL, "threads must be 1..64");
+        else
+          e->threads = n;
       } else if (bound.set_name && strcmp(bound.set_name, "memory_limit") == 0) {
         int64_t lim;
-        if (parse_size(v, &lim) != 0) rc = tarn_err(err, TARN_EINVAL, "invalid memory_limit '%s'", v);
-        else e->memory_limit = lim;
-      } else if (bound.set_name && (strcmp(bound.set_name, "timezone") == 0 || strcmp(bound.set_name, "time zone") == 0)) {
-        if (strcasecmp(v, "utc") != 0) rc = tarn_err(err, TARN_EUNSUPPORTED, "only the UTC time zone is supported");
+        if (parse_size(v, &lim) != 0)
+          rc = tarn_err(err, TARN_EINVAL, "invalid memory_limit '%s'", v);
+        else
+          e->memory_limit = lim;
+      } else if (bound.set_name && (strcmp(bound.set_name, "timezone") == 0 ||
+                                    strcmp(bound.set_name, "time zone") == 0)) {
+        if (strcasecmp(v, "utc") != 0)
+          rc = tarn_err(err, TARN_EUNSUPPORTED, "only the UTC time zone is supported");
       } else {
-        rc = tarn_err(err, TARN_EINVAL, "unrecognized configuration parameter \"%s\"", bound.set_name ? bound.set_name : "");
+        rc = tarn_err(err, TARN_EINVAL, "unrecognized configuration parameter \"%s\"",
+                      bound.set_name ? bound.set_name : "");
       }
-      if (rc == 0) rc = status(sink, err, "SET%.0lld", 0);
+      if (rc == 0) rc = status(sink, err, "SET", -1);
       break;
     }
     }
@@ -402,8 +434,8 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
   return rc;
 }
 
-static int exec_all(sql_engine *e, const char *sql, const sql_result_sink *sink, bool plan_only, char **text,
-                    tarn_error *err) {
+static int exec_all(sql_engine *e, const char *sql, const sql_result_sink *sink, bool plan_only,
+                    char **text, tarn_error *err) {
   sql_parsed parsed;
   int rc = sql_parse(sql, &parsed, err);
   if (rc) return rc;
@@ -425,14 +457,17 @@ int sql_engine_plan_only(sql_engine *e, const char *sql, char **text, tarn_error
   return exec_all(e, sql, NULL, true, text, err);
 }
 
-static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 int sql_engine_list_tables(sql_engine *e, char ***names, size_t *n, tarn_error *err) {
   *names = NULL;
   *n = 0;
   if (e->warehouse == NULL) return 0;
   DIR *d = opendir(e->warehouse);
-  if (d == NULL) return tarn_err(err, TARN_EIO, "cannot list %s: %s", e->warehouse, strerror(errno));
+  if (d == NULL)
+    return tarn_err(err, TARN_EIO, "cannot list %s: %s", e->warehouse, strerror(errno));
   struct dirent *ent;
   size_t cap = 0;
   int rc = 0;

@@ -314,12 +314,6 @@ typedef struct scan_state {
   uint32_t *sel;
 } scan_state;
 
-static sql_exec_ctx *root_of(sql_exec_ctx *ctx) {
-  while (ctx->root)
-    ctx = ctx->root;
-  return ctx;
-}
-
 static void stat_add(int64_t *field, int64_t v) { __atomic_fetch_add(field, v, __ATOMIC_RELAXED); }
 
 static void close_file(scan_state *s) {
@@ -500,7 +494,6 @@ static int page_ranges(scan_state *s, sql_exec_ctx *ctx, int rg, tarn_row_range 
   *out = NULL;
   int64_t rg_rows = s->rg_first_row[rg + 1] - s->rg_first_row[rg];
   if (rg_rows <= 0) return 0;
-  uint8_t *keep = NULL; /* per row? too big: per page boundaries merged instead */
   /* Work on a sorted list of [first, end) kept intervals within the row group. */
   int64_t *iv = NULL;
   size_t n_iv = 0;
@@ -551,7 +544,6 @@ static int page_ranges(scan_state *s, sql_exec_ctx *ctx, int rg, tarn_row_range 
         n_mine++;
       }
     }
-    stat_add(&s->p->scan_stats.pages_total, 0);
     free(pages);
     if (!any_pruned) {
       free(mine);
@@ -589,7 +581,6 @@ static int page_ranges(scan_state *s, sql_exec_ctx *ctx, int rg, tarn_row_range 
     iv = res;
     n_iv = n_res;
   }
-  free(keep);
   if (!restricted) return 0;
   *all = false;
   tarn_row_range *r = calloc(n_iv ? n_iv : 1, sizeof *r);
@@ -662,7 +653,8 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
     for (size_t o = 0; o < s->p->n_out; o++)
       if (s->out_file_col[o] >= 0) s->scan_types[s->out_file_col[o]] = s->p->out_types[o];
     if ((size_t)s->stream_schema.n_children < s->n_scan_cols)
-      return tarn_err(ctx->err, TARN_ECORRUPT, "%s: the scan returned fewer columns than asked for", sf->path);
+      return tarn_err(ctx->err, TARN_ECORRUPT, "%s: the scan returned fewer columns than asked for",
+                      sf->path);
     return 0;
   }
 }
@@ -744,6 +736,17 @@ static int scan_open(sql_op *op, sql_exec_ctx *ctx) {
   return 0;
 }
 
+/* Narrows *b to the rows sel[0..n) (a no-op when that is every row). On failure *b is freed and
+ * NULL. */
+static int keep_rows(sql_batch **b, const uint32_t *sel, uint32_t n, tarn_error *err) {
+  if (n == (*b)->n_rows) return 0;
+  sql_batch *nb = NULL;
+  int rc = sql_batch_select(*b, sel, n, &nb, err);
+  sql_batch_free(*b);
+  *b = nb;
+  return rc;
+}
+
 static int scan_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
   scan_state *s = op->state;
   *out = NULL;
@@ -783,42 +786,34 @@ static int scan_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     s->row_pos += n_rows;
     /* Rows deleted by the table format, then the pushed-down filters. */
     uint32_t n_sel = n_rows;
-    bool selected = false;
     const sql_source_file *sf = &s->p->source->files[s->file_idx];
     if (s->track_pos && sf->n_deleted) {
+      /* Deleted positions ascend: find the first one at or after this batch once, then walk
+       * both in step. */
+      size_t d = 0, hi = sf->n_deleted;
+      while (d < hi) {
+        size_t mid = d + (hi - d) / 2;
+        if (sf->deleted[mid] < first_pos)
+          d = mid + 1;
+        else
+          hi = mid;
+      }
       n_sel = 0;
       for (uint32_t i = 0; i < n_rows; i++) {
-        uint64_t pos = first_pos + i;
-        size_t lo = 0, hi = sf->n_deleted;
-        while (lo < hi) {
-          size_t mid = (lo + hi) / 2;
-          if (sf->deleted[mid] < pos)
-            lo = mid + 1;
-          else
-            hi = mid;
+        if (d < sf->n_deleted && sf->deleted[d] == first_pos + i) {
+          d++;
+          continue;
         }
-        if (lo < sf->n_deleted && sf->deleted[lo] == pos) continue;
         s->sel[n_sel++] = i;
       }
-      selected = n_sel != n_rows;
-      if (selected) {
-        sql_batch *nb = NULL;
-        rc = sql_batch_select(b, s->sel, n_sel, &nb, ctx->err);
-        sql_batch_free(b);
-        if (rc) return rc;
-        b = nb;
-      }
+      rc = keep_rows(&b, s->sel, n_sel, ctx->err);
+      if (rc) return rc;
     }
     if (s->filter && b->n_rows) {
       sql_eval_ctx ectx;
       sql_exec_eval_ctx(ctx, b->mem, &ectx);
       rc = sql_expr_select(&ectx, s->filter, b, s->sel, &n_sel);
-      if (rc == 0 && n_sel != b->n_rows) {
-        sql_batch *nb = NULL;
-        rc = sql_batch_select(b, s->sel, n_sel, &nb, ctx->err);
-        sql_batch_free(b);
-        b = nb;
-      }
+      if (rc == 0) rc = keep_rows(&b, s->sel, n_sel, ctx->err);
       if (rc) {
         sql_batch_free(b);
         return rc;
@@ -884,7 +879,6 @@ int sql_op_scan(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
     }
     if (rc == 0) rc = sql_expr_resolve(s->filter, p->out_ids, p->n_out, ctx->err);
   }
-  (void)root_of;
   if (rc) {
     scan_close(op);
     free(op);

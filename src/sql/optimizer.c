@@ -18,7 +18,8 @@ typedef struct opt {
   int threads;
 } opt;
 
-/* --- Id sets ----------------------------------------------------------------------------------- */
+/* --- Id sets -----------------------------------------------------------------------------------
+ */
 
 typedef struct idset {
   int *ids;
@@ -50,25 +51,28 @@ static void expr_refs(const sql_expr *e, idset *s) {
   if (e == NULL) return;
   if (e->kind == SQL_E_COLUMN) idset_add(s, e->column_id);
   if (e->kind == SQL_E_SUBQUERY) plan_outer_refs(e->subquery, s);
-  for (size_t i = 0; i < e->n_args; i++) expr_refs(e->args[i], s);
+  for (size_t i = 0; i < e->n_args; i++)
+    expr_refs(e->args[i], s);
 }
 
 static void expr_outer_refs(const sql_expr *e, idset *s) {
   if (e == NULL) return;
   if (e->kind == SQL_E_OUTER) idset_add(s, e->column_id);
   if (e->kind == SQL_E_SUBQUERY) plan_outer_refs(e->subquery, s);
-  for (size_t i = 0; i < e->n_args; i++) expr_outer_refs(e->args[i], s);
+  for (size_t i = 0; i < e->n_args; i++)
+    expr_outer_refs(e->args[i], s);
+}
+
+static int slot_outer_refs(sql_expr **slot, void *arg) {
+  expr_outer_refs(*slot, arg);
+  return 0;
 }
 
 static void plan_outer_refs(const sql_plan *p, idset *s) {
   if (p == NULL) return;
-  for (size_t i = 0; i < p->n_filters; i++) expr_outer_refs(p->filters[i], s);
-  expr_outer_refs(p->predicate, s);
-  for (size_t i = 0; i < p->n_exprs; i++) expr_outer_refs(p->exprs[i], s);
-  for (size_t i = 0; i < p->n_keys; i++) expr_outer_refs(p->keys[i], s);
-  for (size_t i = 0; i < p->n_aggs; i++)
-    for (size_t k = 0; k < p->aggs[i].n_args; k++) expr_outer_refs(p->aggs[i].args[k], s);
-  expr_outer_refs(p->condition, s);
+  /* The visitor takes a mutable plan but only reads here. */
+  sql_plan_visit_exprs((sql_plan *)p, slot_outer_refs, s);
+  if (p->kind == SQL_P_CTE_SCAN) plan_outer_refs(p->cte, s);
   plan_outer_refs(p->child[0], s);
   plan_outer_refs(p->child[1], s);
 }
@@ -96,7 +100,8 @@ static bool has_subquery_or_volatile(const sql_expr *e) {
   return false;
 }
 
-/* --- Conjunct lists ---------------------------------------------------------------------------- */
+/* --- Conjunct lists ----------------------------------------------------------------------------
+ */
 
 typedef struct conj {
   sql_expr **items;
@@ -106,7 +111,8 @@ typedef struct conj {
 static void conj_add(conj *c, sql_expr *e) {
   if (e == NULL) return;
   if (e->kind == SQL_E_AND) {
-    for (size_t i = 0; i < e->n_args; i++) conj_add(c, e->args[i]);
+    for (size_t i = 0; i < e->n_args; i++)
+      conj_add(c, e->args[i]);
     return;
   }
   if (c->n == c->cap) {
@@ -174,8 +180,12 @@ static sql_expr *substitute(opt *o, const sql_expr *e, const sql_plan *proj) {
 static sql_expr *date_compare(opt *o, sql_expr *e) {
   if (e->kind != SQL_E_FUNC || e->n_args != 2 || e->func == NULL) return e;
   const char *name = e->func->name;
-  int op = strcmp(name, "<") == 0 ? 1 : strcmp(name, "<=") == 0 ? 2 : strcmp(name, ">") == 0 ? 3
-           : strcmp(name, ">=") == 0 ? 4 : strcmp(name, "=") == 0 ? 5 : 0;
+  int op = strcmp(name, "<") == 0    ? 1
+           : strcmp(name, "<=") == 0 ? 2
+           : strcmp(name, ">") == 0  ? 3
+           : strcmp(name, ">=") == 0 ? 4
+           : strcmp(name, "=") == 0  ? 5
+                                     : 0;
   if (op == 0) return e;
   sql_expr *c = e->args[0], *k = e->args[1];
   bool flipped = false;
@@ -198,10 +208,22 @@ static sql_expr *date_compare(opt *o, sql_expr *e) {
   const char *nop;
   int64_t v;
   switch (op) {
-  case 1: nop = "<"; v = ce; break;  /* d*day < t  <=> d < ceil(t/day) */
-  case 2: nop = "<="; v = fl; break;
-  case 3: nop = ">"; v = fl; break;
-  case 4: nop = ">="; v = ce; break;
+  case 1:
+    nop = "<";
+    v = ce;
+    break; /* d*day < t  <=> d < ceil(t/day) */
+  case 2:
+    nop = "<=";
+    v = fl;
+    break;
+  case 3:
+    nop = ">";
+    v = fl;
+    break;
+  case 4:
+    nop = ">=";
+    v = ce;
+    break;
   default:
     if (!midnight) return e;
     nop = "=";
@@ -212,7 +234,8 @@ static sql_expr *date_compare(opt *o, sql_expr *e) {
   const sql_type *casts[2] = {0};
   const sql_func *f;
   tarn_error err2 = {0};
-  if (sql_func_resolve(o->a, nop, types, 2, &f, casts, &err2) != 0 || casts[0] || casts[1]) return e;
+  if (sql_func_resolve(o->a, nop, types, 2, &f, casts, &err2) != 0 || casts[0] || casts[1])
+    return e;
   sql_expr *kd = tarn_arena_calloc(o->a, 1, sizeof *kd);
   sql_expr *ne = tarn_arena_calloc(o->a, 1, sizeof *ne);
   sql_expr **args = tarn_arena_calloc(o->a, 2, sizeof *args);
@@ -232,14 +255,18 @@ static sql_expr *date_compare(opt *o, sql_expr *e) {
 }
 
 static void rewrite_date_compares(opt *o, conj *c) {
-  for (size_t i = 0; i < c->n; i++) c->items[i] = date_compare(o, c->items[i]);
+  for (size_t i = 0; i < c->n; i++)
+    c->items[i] = date_compare(o, c->items[i]);
 }
 
 /* A guess at the fraction of rows a conjunct keeps, from its shape alone (tarn keeps no column
  * histograms): equalities keep few, ranges more, inequalities nearly all. It only has to order
  * join inputs sensibly. */
 static double selectivity(const sql_expr *e) {
-  if (e->kind == SQL_E_IN_LIST) return e->negated ? 0.9 : 0.05 * (double)(e->n_args - 1) < 0.5 ? 0.05 * (double)(e->n_args - 1) : 0.5;
+  if (e->kind == SQL_E_IN_LIST)
+    return e->negated                             ? 0.9
+           : 0.05 * (double)(e->n_args - 1) < 0.5 ? 0.05 * (double)(e->n_args - 1)
+                                                  : 0.5;
   if (e->kind == SQL_E_LIKE) return e->negated ? 0.9 : 0.25;
   if (e->kind == SQL_E_IS_NULL) return e->negated ? 0.9 : 0.1;
   if (e->kind == SQL_E_OR) return 0.6;
@@ -247,16 +274,16 @@ static double selectivity(const sql_expr *e) {
     const char *n = e->func->name;
     if (strcmp(n, "=") == 0) return 0.1;
     if (strcmp(n, "<>") == 0) return 0.9;
-    if (strcmp(n, "<") == 0 || strcmp(n, "<=") == 0 || strcmp(n, ">") == 0 || strcmp(n, ">=") == 0) return 0.3;
+    if (strcmp(n, "<") == 0 || strcmp(n, "<=") == 0 || strcmp(n, ">") == 0 || strcmp(n, ">=") == 0)
+      return 0.3;
   }
   return 0.5;
 }
 
-/* --- Predicate pushdown ------------------------------------------------------------------------ */
+/* --- Predicate pushdown ------------------------------------------------------------------------
+ */
 
 static sql_plan *push(opt *o, sql_plan *p, conj *in);
-
-static void optimize_subqueries_expr(opt *o, sql_expr *e);
 
 /* Optimizes the subtree with nothing to push from above. */
 static sql_plan *push_none(opt *o, sql_plan *p) {
@@ -308,8 +335,10 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
         free(s.ids);
       }
       sql_expr *sub = ok ? substitute(o, e, p) : NULL;
-      if (sub && p->child[0] && refs_within(sub, p->child[0])) conj_add(&down, sub);
-      else conj_add(&stay, e);
+      if (sub && p->child[0] && refs_within(sub, p->child[0]))
+        conj_add(&down, sub);
+      else
+        conj_add(&stay, e);
     }
     p->child[0] = push(o, p->child[0], &down);
     free(down.items);
@@ -325,7 +354,9 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
     for (size_t i = 0; i < in->n; i++) {
       sql_expr *e = in->items[i];
       bool sq = has_subquery_or_volatile(e);
-      if (!sq && refs_within(e, l) && (inner || p->join_kind == SQL_JOIN_LEFT || p->join_kind == SQL_JOIN_SEMI || p->join_kind == SQL_JOIN_ANTI))
+      if (!sq && refs_within(e, l) &&
+          (inner || p->join_kind == SQL_JOIN_LEFT || p->join_kind == SQL_JOIN_SEMI ||
+           p->join_kind == SQL_JOIN_ANTI))
         conj_add(&left, e);
       else if (!sq && refs_within(e, r) && (inner || p->join_kind == SQL_JOIN_RIGHT))
         conj_add(&right, e);
@@ -340,9 +371,12 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
     if (inner) {
       for (size_t i = 0; i < cond.n; i++) {
         sql_expr *e = cond.items[i];
-        if (!has_subquery_or_volatile(e) && refs_within(e, l)) conj_add(&left, e);
-        else if (!has_subquery_or_volatile(e) && refs_within(e, r)) conj_add(&right, e);
-        else conj_add(&keep, e);
+        if (!has_subquery_or_volatile(e) && refs_within(e, l))
+          conj_add(&left, e);
+        else if (!has_subquery_or_volatile(e) && refs_within(e, r))
+          conj_add(&right, e);
+        else
+          conj_add(&keep, e);
       }
       if (keep.n && p->join_kind == SQL_JOIN_CROSS) p->join_kind = SQL_JOIN_INNER;
       p->condition = conj_and(o, &keep);
@@ -353,8 +387,10 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
       conj *side = p->join_kind == SQL_JOIN_LEFT ? &right : &left;
       for (size_t i = 0; i < on.n; i++) {
         sql_expr *e = on.items[i];
-        if (!has_subquery_or_volatile(e) && refs_within(e, nullable)) conj_add(side, e);
-        else conj_add(&keep, e);
+        if (!has_subquery_or_volatile(e) && refs_within(e, nullable))
+          conj_add(side, e);
+        else
+          conj_add(&keep, e);
       }
       p->condition = conj_and(o, &keep);
       free(on.items);
@@ -389,7 +425,8 @@ static sql_plan *push(opt *o, sql_plan *p, conj *in) {
   }
 }
 
-/* --- Join keys and build side ------------------------------------------------------------------ */
+/* --- Join keys and build side ------------------------------------------------------------------
+ */
 
 static double est(const sql_plan *p) {
   if (p == NULL) return 1;
@@ -406,7 +443,8 @@ static double est(const sql_plan *p) {
     return l > r ? l : r;
   }
   case SQL_P_AGG: return p->n_keys ? est(p->child[0]) * 0.1 + 1 : 1;
-  case SQL_P_LIMIT: return p->limit >= 0 && p->limit < est(p->child[0]) ? (double)p->limit : est(p->child[0]);
+  case SQL_P_LIMIT:
+    return p->limit >= 0 && p->limit < est(p->child[0]) ? (double)p->limit : est(p->child[0]);
   case SQL_P_CTE_SCAN: return est(p->cte);
   case SQL_P_SETOP: return est(p->child[0]) + est(p->child[1]);
   default: return est(p->child[0]);
@@ -460,7 +498,8 @@ static int plan_joins(opt *o, sql_plan *p) {
   return 0;
 }
 
-/* --- Projection pushdown ----------------------------------------------------------------------- */
+/* --- Projection pushdown -----------------------------------------------------------------------
+ */
 
 static void refresh_outs(opt *o, sql_plan *p);
 
@@ -471,7 +510,8 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
   idset child_need = {0};
   switch (p->kind) {
   case SQL_P_SCAN: {
-    for (size_t i = 0; i < p->n_filters; i++) need_expr(needed, p->filters[i]);
+    for (size_t i = 0; i < p->n_filters; i++)
+      need_expr(needed, p->filters[i]);
     size_t k = 0;
     for (size_t i = 0; i < p->n_out; i++) {
       if (!idset_has(needed, p->out_ids[i]) && !root) continue;
@@ -496,7 +536,8 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
       k++;
     }
     p->n_out = p->n_exprs = k;
-    for (size_t i = 0; i < k; i++) need_expr(&child_need, p->exprs[i]);
+    for (size_t i = 0; i < k; i++)
+      need_expr(&child_need, p->exprs[i]);
     prune(o, p->child[0], &child_need, false);
     break;
   }
@@ -504,17 +545,23 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
   case SQL_P_SORT:
   case SQL_P_LIMIT:
   case SQL_P_WINDOW: {
-    for (size_t i = 0; i < needed->n; i++) idset_add(&child_need, needed->ids[i]);
+    for (size_t i = 0; i < needed->n; i++)
+      idset_add(&child_need, needed->ids[i]);
     if (root)
-      for (size_t i = 0; i < p->n_out; i++) idset_add(&child_need, p->out_ids[i]);
+      for (size_t i = 0; i < p->n_out; i++)
+        idset_add(&child_need, p->out_ids[i]);
     need_expr(&child_need, p->predicate);
-    for (size_t i = 0; i < p->n_sort_keys; i++) need_expr(&child_need, p->sort_keys[i].expr);
+    for (size_t i = 0; i < p->n_sort_keys; i++)
+      need_expr(&child_need, p->sort_keys[i].expr);
     for (size_t w = 0; w < p->n_windows; w++) {
       const sql_window_call *wc = &p->windows[w];
-      for (size_t i = 0; i < wc->agg.n_args; i++) need_expr(&child_need, wc->agg.args[i]);
+      for (size_t i = 0; i < wc->agg.n_args; i++)
+        need_expr(&child_need, wc->agg.args[i]);
       need_expr(&child_need, wc->agg.filter);
-      for (size_t i = 0; i < wc->n_partition; i++) need_expr(&child_need, wc->partition[i]);
-      for (size_t i = 0; i < wc->n_order; i++) need_expr(&child_need, wc->order[i].expr);
+      for (size_t i = 0; i < wc->n_partition; i++)
+        need_expr(&child_need, wc->partition[i]);
+      for (size_t i = 0; i < wc->n_order; i++)
+        need_expr(&child_need, wc->order[i].expr);
       need_expr(&child_need, wc->range_start);
       need_expr(&child_need, wc->range_end);
     }
@@ -522,9 +569,11 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
     break;
   }
   case SQL_P_JOIN: {
-    for (size_t i = 0; i < needed->n; i++) idset_add(&child_need, needed->ids[i]);
+    for (size_t i = 0; i < needed->n; i++)
+      idset_add(&child_need, needed->ids[i]);
     if (root)
-      for (size_t i = 0; i < p->n_out; i++) idset_add(&child_need, p->out_ids[i]);
+      for (size_t i = 0; i < p->n_out; i++)
+        idset_add(&child_need, p->out_ids[i]);
     need_expr(&child_need, p->condition);
     need_expr(&child_need, p->residual);
     for (size_t i = 0; i < p->n_join_keys; i++) {
@@ -536,11 +585,14 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
     break;
   }
   case SQL_P_AGG: {
-    for (size_t i = 0; i < p->n_keys; i++) need_expr(&child_need, p->keys[i]);
+    for (size_t i = 0; i < p->n_keys; i++)
+      need_expr(&child_need, p->keys[i]);
     for (size_t a = 0; a < p->n_aggs; a++) {
-      for (size_t i = 0; i < p->aggs[a].n_args; i++) need_expr(&child_need, p->aggs[a].args[i]);
+      for (size_t i = 0; i < p->aggs[a].n_args; i++)
+        need_expr(&child_need, p->aggs[a].args[i]);
       need_expr(&child_need, p->aggs[a].filter);
-      for (size_t i = 0; i < p->aggs[a].n_order; i++) need_expr(&child_need, p->aggs[a].order[i].expr);
+      for (size_t i = 0; i < p->aggs[a].n_order; i++)
+        need_expr(&child_need, p->aggs[a].order[i].expr);
     }
     prune(o, p->child[0], &child_need, false);
     break;
@@ -550,8 +602,10 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
     for (int c = 0; c < 2; c++) {
       if (p->child[c] == NULL) continue;
       idset all = {0};
-      for (size_t i = 0; i < p->child[c]->n_out; i++) idset_add(&all, p->child[c]->out_ids[i]);
-      for (size_t i = 0; i < p->n_exprs; i++) need_expr(&all, p->exprs[i]);
+      for (size_t i = 0; i < p->child[c]->n_out; i++)
+        idset_add(&all, p->child[c]->out_ids[i]);
+      for (size_t i = 0; i < p->n_exprs; i++)
+        need_expr(&all, p->exprs[i]);
       prune(o, p->child[c], &all, true);
       free(all.ids);
     }
@@ -596,10 +650,8 @@ static void refresh_outs(opt *o, sql_plan *p) {
   case SQL_P_WINDOW: {
     const sql_plan *c = p->child[0];
     size_t n = c->n_out + p->n_windows;
-    const int *old_ids = p->out_ids;
     const char **old_names = p->out_names;
     size_t old_n = p->n_out;
-    const sql_type **old_types = p->out_types;
     if (sql_plan_alloc_out(o->pc, p, n)) return;
     for (size_t i = 0; i < c->n_out; i++) {
       p->out_ids[i] = c->out_ids[i];
@@ -608,18 +660,18 @@ static void refresh_outs(opt *o, sql_plan *p) {
     }
     for (size_t w = 0; w < p->n_windows; w++) {
       p->out_ids[c->n_out + w] = p->windows[w].out_id;
-      p->out_names[c->n_out + w] = old_n >= p->n_windows ? old_names[old_n - p->n_windows + w] : "window";
+      p->out_names[c->n_out + w] =
+          old_n >= p->n_windows ? old_names[old_n - p->n_windows + w] : "window";
       p->out_types[c->n_out + w] = p->windows[w].type;
     }
-    (void)old_ids;
-    (void)old_types;
     break;
   }
   default: break;
   }
 }
 
-/* --- Top-N --------------------------------------------------------------------------------------- */
+/* --- Top-N ---------------------------------------------------------------------------------------
+ */
 
 static void top_n(sql_plan *p) {
   if (p == NULL) return;
@@ -630,7 +682,8 @@ static void top_n(sql_plan *p) {
   top_n(p->child[1]);
 }
 
-/* --- Parallelism ----------------------------------------------------------------------------------- */
+/* --- Parallelism
+ * ----------------------------------------------------------------------------------- */
 
 /* Whether a gather's workers can each run a copy of join p over their share of its probe side,
  * all probing one table built once from the build side (plan->shared_build). The build side must
@@ -704,16 +757,19 @@ static int split_agg(opt *o, sql_plan *agg) {
   size_t *first = tarn_arena_calloc(o->a, agg->n_aggs + 1, sizeof *first);
   size_t *count = tarn_arena_calloc(o->a, agg->n_aggs + 1, sizeof *count);
   const sql_type **all = tarn_arena_calloc(o->a, agg->n_aggs * 3 + 1, sizeof *all);
-  if (first == NULL || count == NULL || all == NULL) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  if (first == NULL || count == NULL || all == NULL)
+    return tarn_err(o->err, TARN_ENOMEM, "out of memory");
   for (size_t a = 0; a < agg->n_aggs; a++) {
     size_t n = 0;
     int rc = sql_agg_state_types(o->a, &agg->aggs[a], st, &n, o->err);
     if (rc) return rc;
     first[a] = n_state;
     count[a] = n;
-    for (size_t i = 0; i < n; i++) all[n_state++] = st[i];
+    for (size_t i = 0; i < n; i++)
+      all[n_state++] = st[i];
   }
-  if (sql_plan_alloc_out(o->pc, part, agg->n_keys + n_state)) return tarn_err(o->err, TARN_ENOMEM, "out of memory");
+  if (sql_plan_alloc_out(o->pc, part, agg->n_keys + n_state))
+    return tarn_err(o->err, TARN_ENOMEM, "out of memory");
   for (size_t k = 0; k < agg->n_keys; k++) {
     part->out_ids[k] = sql_plan_new_id(o->pc);
     part->out_names[k] = agg->out_names[k];
@@ -809,7 +865,8 @@ static int parallelize(opt *o, sql_plan **pp) {
   return rc;
 }
 
-/* --- Subqueries ------------------------------------------------------------------------------------ */
+/* --- Subqueries
+ * ------------------------------------------------------------------------------------ */
 
 static int optimize_tree(opt *o, sql_plan **plan, bool parallel);
 
@@ -826,19 +883,14 @@ static int optimize_expr_subqueries(opt *o, sql_expr *e) {
   return 0;
 }
 
-static void optimize_subqueries_expr(opt *o, sql_expr *e) { (void)optimize_expr_subqueries(o, e); }
+static int slot_subqueries(sql_expr **slot, void *arg) {
+  return optimize_expr_subqueries(arg, *slot);
+}
 
 static int walk_subqueries(opt *o, sql_plan *p) {
   if (p == NULL) return 0;
-  for (size_t i = 0; i < p->n_filters; i++) optimize_subqueries_expr(o, p->filters[i]);
-  optimize_subqueries_expr(o, p->predicate);
-  for (size_t i = 0; i < p->n_exprs; i++) optimize_subqueries_expr(o, p->exprs[i]);
-  optimize_subqueries_expr(o, p->condition);
-  optimize_subqueries_expr(o, p->residual);
-  for (size_t i = 0; i < p->n_keys; i++) optimize_subqueries_expr(o, p->keys[i]);
-  for (size_t a = 0; a < p->n_aggs; a++)
-    for (size_t i = 0; i < p->aggs[a].n_args; i++) optimize_subqueries_expr(o, p->aggs[a].args[i]);
-  int rc = walk_subqueries(o, p->child[0]);
+  int rc = sql_plan_visit_exprs(p, slot_subqueries, o);
+  if (rc == 0) rc = walk_subqueries(o, p->child[0]);
   if (rc == 0) rc = walk_subqueries(o, p->child[1]);
   return rc;
 }
@@ -857,7 +909,8 @@ static int optimize_tree(opt *o, sql_plan **plan, bool parallel) {
   return rc;
 }
 
-int sql_optimize(sql_plan_ctx *pc, sql_plan **plan, const sql_optimize_options *opts, tarn_error *err) {
+int sql_optimize(sql_plan_ctx *pc, sql_plan **plan, const sql_optimize_options *opts,
+                 tarn_error *err) {
   opt o = {pc, &pc->arena, err, opts && opts->threads > 0 ? opts->threads : 1};
   return optimize_tree(&o, plan, true);
 }

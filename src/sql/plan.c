@@ -289,45 +289,78 @@ int sql_plan_explain(const sql_plan *p, bool analyze, char **buf, size_t *len, t
   return 0;
 }
 
-/* --- Evaluation caches ---------------------------------------------------------------------------- */
+/* --- Walking expressions -----------------------------------------------------------------------
+ */
+
+static int visit_list(sql_expr **es, size_t n, sql_expr_visitor fn, void *arg) {
+  for (size_t i = 0; es && i < n; i++)
+    if (es[i]) {
+      int rc = fn(&es[i], arg);
+      if (rc) return rc;
+    }
+  return 0;
+}
+
+static int visit_one(sql_expr **e, sql_expr_visitor fn, void *arg) { return *e ? fn(e, arg) : 0; }
+
+static int visit_sort(sql_sort_key *k, size_t n, sql_expr_visitor fn, void *arg) {
+  for (size_t i = 0; k && i < n; i++) {
+    int rc = visit_one(&k[i].expr, fn, arg);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+int sql_plan_visit_exprs(sql_plan *p, sql_expr_visitor fn, void *arg) {
+  int rc = visit_list(p->filters, p->n_filters, fn, arg);
+  if (rc == 0) rc = visit_list(p->rows, p->n_rows * p->n_out, fn, arg);
+  if (rc == 0) rc = visit_one(&p->predicate, fn, arg);
+  if (rc == 0) rc = visit_list(p->exprs, p->n_exprs, fn, arg);
+  if (rc == 0) rc = visit_list(p->keys, p->n_keys, fn, arg);
+  for (size_t a = 0; rc == 0 && a < p->n_aggs; a++) {
+    sql_agg_call *c = &p->aggs[a];
+    rc = visit_list(c->args, c->n_args, fn, arg);
+    if (rc == 0) rc = visit_one(&c->filter, fn, arg);
+    if (rc == 0) rc = visit_sort(c->order, c->n_order, fn, arg);
+  }
+  if (rc == 0) rc = visit_one(&p->condition, fn, arg);
+  if (rc == 0) rc = visit_one(&p->residual, fn, arg);
+  if (rc == 0) rc = visit_list(p->left_keys, p->n_join_keys, fn, arg);
+  if (rc == 0) rc = visit_list(p->right_keys, p->n_join_keys, fn, arg);
+  if (rc == 0) rc = visit_sort(p->sort_keys, p->n_sort_keys, fn, arg);
+  for (size_t w = 0; rc == 0 && w < p->n_windows; w++) {
+    sql_window_call *c = &p->windows[w];
+    rc = visit_list(c->agg.args, c->agg.n_args, fn, arg);
+    if (rc == 0) rc = visit_one(&c->agg.filter, fn, arg);
+    if (rc == 0) rc = visit_list(c->partition, c->n_partition, fn, arg);
+    if (rc == 0) rc = visit_sort(c->order, c->n_order, fn, arg);
+    if (rc == 0) rc = visit_one(&c->range_start, fn, arg);
+    if (rc == 0) rc = visit_one(&c->range_end, fn, arg);
+  }
+  return rc;
+}
+
+/* --- Evaluation caches
+ * ---------------------------------------------------------------------------- */
 
 static void free_plan_caches(sql_plan *p, int depth);
 
 static void free_expr_caches(sql_expr *e, int depth) {
   if (e == NULL || depth > 256) return;
   if (e->kind == SQL_E_SUBQUERY) free_plan_caches(e->subquery, depth + 1);
-  for (size_t i = 0; i < e->n_args; i++) free_expr_caches(e->args[i], depth + 1);
+  for (size_t i = 0; i < e->n_args; i++)
+    free_expr_caches(e->args[i], depth + 1);
   sql_expr_free_cache(e);
 }
 
-static void free_list(sql_expr **es, size_t n, int depth) {
-  for (size_t i = 0; es && i < n; i++) free_expr_caches(es[i], depth);
+static int free_slot_caches(sql_expr **slot, void *arg) {
+  free_expr_caches(*slot, *(int *)arg);
+  return 0;
 }
 
 static void free_plan_caches(sql_plan *p, int depth) {
   if (p == NULL || depth > 256) return;
-  free_list(p->filters, p->n_filters, depth);
-  free_list(p->rows, p->n_rows * p->n_out, depth);
-  free_expr_caches(p->predicate, depth);
-  free_list(p->exprs, p->n_exprs, depth);
-  free_list(p->keys, p->n_keys, depth);
-  for (size_t a = 0; a < p->n_aggs; a++) {
-    free_list(p->aggs[a].args, p->aggs[a].n_args, depth);
-    free_expr_caches(p->aggs[a].filter, depth);
-    for (size_t i = 0; i < p->aggs[a].n_order; i++) free_expr_caches(p->aggs[a].order[i].expr, depth);
-  }
-  free_expr_caches(p->condition, depth);
-  free_expr_caches(p->residual, depth);
-  free_list(p->left_keys, p->n_join_keys, depth);
-  free_list(p->right_keys, p->n_join_keys, depth);
-  for (size_t i = 0; i < p->n_sort_keys; i++) free_expr_caches(p->sort_keys[i].expr, depth);
-  for (size_t w = 0; w < p->n_windows; w++) {
-    sql_window_call *wc = &p->windows[w];
-    free_list(wc->agg.args, wc->agg.n_args, depth);
-    free_expr_caches(wc->agg.filter, depth);
-    free_list(wc->partition, wc->n_partition, depth);
-    for (size_t i = 0; i < wc->n_order; i++) free_expr_caches(wc->order[i].expr, depth);
-  }
+  sql_plan_visit_exprs(p, free_slot_caches, &depth);
   if (p->kind == SQL_P_CTE_SCAN) free_plan_caches(p->cte, depth + 1);
   free_plan_caches(p->child[0], depth + 1);
   free_plan_caches(p->child[1], depth + 1);

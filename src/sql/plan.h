@@ -17,20 +17,20 @@
 #include "sql/source.h"
 
 typedef enum sql_plan_kind {
-  SQL_P_SCAN,      /* a table source; reads columns source_cols, pruned by filters */
-  SQL_P_VALUES,    /* literal rows (VALUES, SELECT without FROM): rows of exprs */
-  SQL_P_FILTER,    /* keeps rows where predicate is true */
-  SQL_P_PROJECT,   /* exprs -> new columns */
-  SQL_P_AGG,       /* group by keys, aggregates */
-  SQL_P_JOIN,      /* two children */
-  SQL_P_SORT,      /* order by keys; limit >= 0 makes it a top-N */
-  SQL_P_LIMIT,     /* offset, limit */
-  SQL_P_SETOP,     /* UNION [ALL] / INTERSECT [ALL] / EXCEPT [ALL] of two children */
-  SQL_P_WINDOW,    /* child's columns + one column per window call */
-  SQL_P_DISTINCT,  /* removes duplicate rows (all columns) */
-  SQL_P_CTE_SCAN,  /* reads a materialised CTE (cte points at its plan; shared) */
-  SQL_P_GATHER,    /* runs child on n_workers threads over a shared morsel queue; merges output */
-  SQL_P_UNNEST     /* child's columns + unnest(expr) rows */
+  SQL_P_SCAN,     /* a table source; reads columns source_cols, pruned by filters */
+  SQL_P_VALUES,   /* literal rows (VALUES, SELECT without FROM): rows of exprs */
+  SQL_P_FILTER,   /* keeps rows where predicate is true */
+  SQL_P_PROJECT,  /* exprs -> new columns */
+  SQL_P_AGG,      /* group by keys, aggregates */
+  SQL_P_JOIN,     /* two children */
+  SQL_P_SORT,     /* order by keys; limit >= 0 makes it a top-N */
+  SQL_P_LIMIT,    /* offset, limit */
+  SQL_P_SETOP,    /* UNION [ALL] / INTERSECT [ALL] / EXCEPT [ALL] of two children */
+  SQL_P_WINDOW,   /* child's columns + one column per window call */
+  SQL_P_DISTINCT, /* removes duplicate rows (all columns) */
+  SQL_P_CTE_SCAN, /* reads a materialised CTE (cte points at its plan; shared) */
+  SQL_P_GATHER,   /* runs child on n_workers threads over a shared morsel queue; merges output */
+  SQL_P_UNNEST    /* child's columns + unnest(expr) rows */
 } sql_plan_kind;
 
 typedef enum sql_join_kind {
@@ -118,13 +118,13 @@ typedef enum sql_frame_bound {
 
 typedef struct sql_window_call {
   sql_win_fn fn;
-  sql_agg_call agg;   /* SQL_WIN_AGG: fn, args, filter; also args for lag/lead/ntile/... */
+  sql_agg_call agg; /* SQL_WIN_AGG: fn, args, filter; also args for lag/lead/ntile/... */
   sql_expr **partition;
   size_t n_partition;
   sql_sort_key *order;
   size_t n_order;
-  bool frame_rows;     /* ROWS (true) or RANGE (false, the default) */
-  bool has_frame;      /* an explicit frame clause */
+  bool frame_rows; /* ROWS (true) or RANGE (false, the default) */
+  bool has_frame;  /* an explicit frame clause */
   sql_frame_bound start, end;
   int64_t start_offset, end_offset; /* for PRECEDING / FOLLOWING with ROWS */
   /* RANGE frames with an offset (one ORDER BY key x): per row, the value where the frame starts
@@ -155,11 +155,11 @@ struct sql_plan {
 
   /* SQL_P_SCAN */
   sql_source *source;
-  int *source_cols;     /* for out column i: index into source's columns */
-  sql_expr **filters;   /* conjuncts pushed into the scan (over out ids); applied to the rows,
-                           and used to prune files, row groups, pages and (equality) blooms */
+  int *source_cols;   /* for out column i: index into source's columns */
+  sql_expr **filters; /* conjuncts pushed into the scan (over out ids); applied to the rows,
+                         and used to prune files, row groups, pages and (equality) blooms */
   size_t n_filters;
-  sql_scan_stats scan_stats; /* filled while running (EXPLAIN ANALYZE; atomically added) */
+  sql_scan_stats scan_stats;        /* filled while running (EXPLAIN ANALYZE; atomically added) */
   struct sql_morsel_queue *morsels; /* set by a GATHER above: the queue its workers share */
 
   /* SQL_P_VALUES: n_rows rows of n_out exprs each (row-major) */
@@ -242,6 +242,14 @@ sql_plan *sql_plan_new(sql_plan_ctx *ctx, sql_plan_kind k);
 int sql_plan_alloc_out(sql_plan_ctx *ctx, sql_plan *p, size_t n);
 /* A fresh column id. */
 int sql_plan_new_id(sql_plan_ctx *ctx);
+
+/* Calls fn on every expression slot of node p itself (not its children): filters, predicate,
+ * project/unnest expressions, VALUES rows, aggregate keys, arguments, FILTERs and ORDER BYs, join
+ * condition, keys and residual, sort keys, window arguments, partitions, orders and RANGE bounds.
+ * NULL slots are skipped. Stops at and returns fn's first non-zero result. The one list of "where
+ * expressions live" that every walker over plans uses. */
+typedef int (*sql_expr_visitor)(sql_expr **slot, void *arg);
+int sql_plan_visit_exprs(sql_plan *p, sql_expr_visitor fn, void *arg);
 
 /* Frees what evaluation cached on the plan's expressions (uncorrelated subquery results),
  * subquery plans included. Call once the statement is done. */
