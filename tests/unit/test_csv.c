@@ -13,110 +13,27 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "columnar/format.h"
+#include "stream_check.h"
 
-typedef struct result {
-  int open_rc;       /* ing_csv_open's return */
-  int next_rc;       /* the failing get_next's return (0 when the stream ended normally) */
-  int code;          /* ing_stream_error after the failure */
-  char message[512]; /* open's or the stream's error message */
-  char types[1024];  /* "name:format name:format" */
-  char *rows;        /* canonical JSON lines (malloc'd) */
-  int64_t bad;       /* ing_csv_bad_rows at the end */
-  int batches;
-  int64_t max_batch;
-} result;
-
-static void drain(struct ArrowArrayStream *s, result *r) {
-  struct ArrowSchema schema;
-  memset(&schema, 0, sizeof schema);
-  tarn_error err = {0};
-  if (s->get_schema(s, &schema) != 0) {
-    r->next_rc = -1;
-    return;
-  }
-  for (int64_t i = 0; i < schema.n_children; i++) {
-    size_t len = strlen(r->types);
-    snprintf(r->types + len, sizeof r->types - len, "%s%s:%s", i ? " " : "",
-             schema.children[i]->name, schema.children[i]->format);
-  }
-  char *text = NULL;
-  size_t text_len = 0;
-  FILE *out = open_memstream(&text, &text_len);
-  col_printer *p = NULL;
-  if (col_printer_create(COL_FORMAT_JSONL, out, &schema, &p, &err) != 0) {
-    snprintf(r->message, sizeof r->message, "printer: %.400s", err.message);
-  } else {
-    for (;;) {
-      struct ArrowArray batch;
-      int rc = s->get_next(s, &batch);
-      if (rc) {
-        r->next_rc = rc;
-        r->code = ing_stream_error(s);
-        snprintf(r->message, sizeof r->message, "%s", s->get_last_error(s));
-        break;
-      }
-      if (batch.release == NULL) break;
-      r->batches++;
-      if (batch.length > r->max_batch) r->max_batch = batch.length;
-      col_printer_write(p, &batch, &err);
-      batch.release(&batch);
-    }
-    col_printer_finish(p, &err);
-    col_printer_free(p);
-  }
-  fclose(out);
-  r->rows = text;
-  r->bad = ing_csv_bad_rows(s);
-  schema.release(&schema);
-}
-
-static void run(const char *csv, const ing_csv_options *o, result *r) {
-  memset(r, 0, sizeof *r);
+static void run(const char *csv, const ing_csv_options *o, stream_result *r) {
   struct ArrowArrayStream s;
   tarn_error err = {0};
-  r->open_rc = ing_csv_open_memory((const uint8_t *)csv, strlen(csv), "t.csv", o, &s, &err);
-  if (r->open_rc) {
-    snprintf(r->message, sizeof r->message, "%s", err.message);
-    r->rows = strdup("");
-    return;
-  }
-  drain(&s, r);
-  s.release(&s);
+  int rc = ing_csv_open_memory((const uint8_t *)csv, strlen(csv), "t.csv", o, &s, &err);
+  stream_collect(rc, &err, &s, ing_csv_bad_rows, r);
 }
 
-static void run_file(const char *path, const ing_csv_options *o, result *r) {
-  memset(r, 0, sizeof *r);
+static void run_file(const char *path, const ing_csv_options *o, stream_result *r) {
   struct ArrowArrayStream s;
   tarn_error err = {0};
-  r->open_rc = ing_csv_open(path, o, &s, &err);
-  if (r->open_rc) {
-    snprintf(r->message, sizeof r->message, "%s", err.message);
-    r->rows = strdup("");
-    return;
-  }
-  drain(&s, r);
-  s.release(&s);
+  int rc = ing_csv_open(path, o, &s, &err);
+  stream_collect(rc, &err, &s, ing_csv_bad_rows, r);
 }
-
-/* Reads csv with options o and checks the column types and the rows. */
-#define EXPECT(csv, o, types_, rows_)                                                              \
-  do {                                                                                             \
-    result r_;                                                                                     \
-    run(csv, o, &r_);                                                                              \
-    CHECK_EQ_INT(r_.open_rc, 0);                                                                   \
-    CHECK_EQ_INT(r_.next_rc, 0);                                                                   \
-    if (r_.open_rc || r_.next_rc) fprintf(stderr, "  error: %s\n", r_.message);                    \
-    CHECK_EQ_STR(r_.types, types_);                                                                \
-    CHECK_EQ_STR(r_.rows, rows_);                                                                  \
-    free(r_.rows);                                                                                 \
-  } while (0)
 
 /* The type inferred for a one-column file holding the given lines. */
 static void infer_one(const char *lines, const char *format) {
   char csv[512];
   snprintf(csv, sizeof csv, "x\n%s", lines);
-  result r;
+  stream_result r;
   run(csv, NULL, &r);
   char want[64];
   snprintf(want, sizeof want, "x:%s", format);
@@ -174,7 +91,7 @@ static void test_delimiters(void) {
   o.delimiter = ';';
   EXPECT("a;b\n1;2\n", &o, "a:l b:l", "{\"a\":1,\"b\":2}\n");
   o.delimiter = '"';
-  result r;
+  stream_result r;
   run("a\n", &o, &r);
   CHECK_EQ_INT(r.open_rc, TARN_EINVAL);
   free(r.rows);
@@ -195,7 +112,7 @@ static void test_header_names(void) {
          "{\"column0\":1,\"column1\":\"x\"}\n{\"column0\":2,\"column1\":\"y\"}\n");
   /* A header and no rows: VARCHAR columns, no batches. */
   EXPECT("a,b\n", NULL, "a:u b:u", "");
-  result r;
+  stream_result r;
   run("", NULL, &r);
   CHECK_EQ_INT(r.open_rc, TARN_EINVAL);
   CHECK(strstr(r.message, "t.csv: the file is empty") != NULL);
@@ -264,7 +181,7 @@ static void test_explicit_schema(void) {
   /* Schema names win over the header; the header must have as many columns. */
   o.schema = "x BIGINT, \"y z\" VARCHAR";
   EXPECT("a,b\n1,2\n", &o, "x:l y z:u", "{\"x\":1,\"y z\":\"2\"}\n");
-  result r;
+  stream_result r;
   run("a,b,c\n1,2,3\n", &o, &r);
   CHECK_EQ_INT(r.open_rc, TARN_EINVAL);
   CHECK(strstr(r.message, "the header has 3 columns, the schema 2") != NULL);
@@ -294,7 +211,7 @@ static void test_explicit_schema(void) {
 static void test_bad_rows(void) {
   ing_csv_options o = {0};
   o.sample_rows = 2;
-  result r;
+  stream_result r;
   /* Past the sample, a value that is not of the inferred type fails, naming line and column. */
   run("id,price\n1,1.5\n2,2.5\n3,abc\n4,4\n", &o, &r);
   CHECK_EQ_INT(r.open_rc, 0);
@@ -350,7 +267,7 @@ static void test_batches(void) {
   ing_csv_options o = {0};
   o.batch_rows = 2;
   o.sample_rows = 3;
-  result r;
+  stream_result r;
   run("a\n1\n2\n3\n4\n5\n", &o, &r);
   CHECK_EQ_INT(r.batches, 3);
   CHECK_EQ_INT(r.max_batch, 2);
@@ -382,7 +299,7 @@ static void test_chunks(void) {
     rows++;
   }
   fclose(f);
-  result r;
+  stream_result r;
   ing_csv_options o = {0};
   run_file(path, &o, &r);
   CHECK_EQ_INT(r.open_rc, 0);
@@ -469,7 +386,7 @@ static void test_gzip(void) {
   g = gzopen(path, "ab"); /* a second member */
   gzputs(g, "50000,last\n");
   gzclose(g);
-  result r;
+  stream_result r;
   run_file(path, NULL, &r);
   CHECK_EQ_INT(r.open_rc, 0);
   CHECK_EQ_INT(r.next_rc, 0);

@@ -1,85 +1,17 @@
 /*
- * Tests of src/columnar/format.c: Arrow arrays built by hand (static buffers, release callbacks
- * that do nothing) printed as JSON lines, CSV and tables, compared with hand-written text (the
- * examples of ../shared/CANONICAL.md and values computed independently).
+ * Tests of src/columnar/format.c: Arrow arrays built by hand (arrow_build.h: static buffers,
+ * release callbacks that free nothing) printed as JSON lines, CSV and tables, compared with
+ * hand-written text (the examples of ../shared/CANONICAL.md and values computed independently).
  */
 #include "columnar/format.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow_build.h"
 #include "check.h"
 #include "common/error.h"
-
-/* ---- building schemas and arrays; everything allocated is freed by reset() ---- */
-
-static void *owned[4096];
-static size_t n_owned;
-
-static void *take(size_t n) {
-  void *p = calloc(1, n);
-  if (p == NULL || n_owned == sizeof owned / sizeof owned[0]) abort();
-  owned[n_owned++] = p;
-  return p;
-}
-
-static void reset(void) {
-  while (n_owned)
-    free(owned[--n_owned]);
-}
-
-static void release_schema(struct ArrowSchema *s) { (void)s; }
-static void release_array(struct ArrowArray *a) { (void)a; }
-
-/* A field with n children (struct ArrowSchema * varargs). */
-static struct ArrowSchema *sch(const char *format, const char *name, int n, ...) {
-  struct ArrowSchema *s = take(sizeof *s);
-  s->format = format;
-  s->name = name;
-  s->flags = ARROW_FLAG_NULLABLE;
-  s->release = release_schema;
-  s->n_children = n;
-  if (n > 0) {
-    s->children = take(sizeof *s->children * (size_t)n);
-    va_list ap;
-    va_start(ap, n);
-    for (int k = 0; k < n; k++)
-      s->children[k] = va_arg(ap, struct ArrowSchema *);
-    va_end(ap);
-  }
-  return s;
-}
-
-/* An array with n_buffers buffers (validity, b1, b2) and no children. */
-static struct ArrowArray *arr(int n_buffers, int64_t length, int64_t offset, const void *validity,
-                              const void *b1, const void *b2) {
-  struct ArrowArray *a = take(sizeof *a);
-  const void **bufs = take(sizeof *bufs * 4);
-  bufs[0] = validity;
-  bufs[1] = b1;
-  bufs[2] = b2;
-  a->length = length;
-  a->offset = offset;
-  a->null_count = validity ? -1 : 0;
-  a->n_buffers = n_buffers;
-  a->buffers = bufs;
-  a->release = release_array;
-  return a;
-}
-
-/* Attaches n children (struct ArrowArray * varargs) to a. */
-static struct ArrowArray *kids(struct ArrowArray *a, int n, ...) {
-  a->n_children = n;
-  a->children = take(sizeof *a->children * (size_t)n);
-  va_list ap;
-  va_start(ap, n);
-  for (int k = 0; k < n; k++)
-    a->children[k] = va_arg(ap, struct ArrowArray *);
-  va_end(ap);
-  return a;
-}
 
 static char *captured;
 

@@ -12,103 +12,18 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "columnar/format.h"
-#include "ingest/csv.h"
+#include "stream_check.h"
 
-typedef struct result {
-  int open_rc, next_rc, code;
-  char message[512];
-  char types[1024]; /* "name:format" per column; nested formats as format<children> */
-  char *rows;
-  int64_t bad;
-  int batches;
-} result;
-
-static void describe(const struct ArrowSchema *s, char *buf, size_t cap) {
-  size_t len = strlen(buf);
-  snprintf(buf + len, cap - len, "%s", s->format);
-  if (s->n_children == 0) return;
-  len = strlen(buf);
-  snprintf(buf + len, cap - len, "<");
-  for (int64_t i = 0; i < s->n_children; i++) {
-    len = strlen(buf);
-    snprintf(buf + len, cap - len, "%s%s:", i ? " " : "", s->children[i]->name);
-    describe(s->children[i], buf, cap);
-  }
-  len = strlen(buf);
-  snprintf(buf + len, cap - len, ">");
-}
-
-static void drain(struct ArrowArrayStream *s, result *r) {
-  struct ArrowSchema schema;
-  tarn_error err = {0};
-  if (s->get_schema(s, &schema) != 0) {
-    r->next_rc = -1;
-    return;
-  }
-  for (int64_t i = 0; i < schema.n_children; i++) {
-    size_t len = strlen(r->types);
-    snprintf(r->types + len, sizeof r->types - len, "%s%s:", i ? " " : "",
-             schema.children[i]->name);
-    describe(schema.children[i], r->types, sizeof r->types);
-  }
-  char *text = NULL;
-  size_t text_len = 0;
-  FILE *out = open_memstream(&text, &text_len);
-  col_printer *p = NULL;
-  if (col_printer_create(COL_FORMAT_JSONL, out, &schema, &p, &err) == 0) {
-    for (;;) {
-      struct ArrowArray batch;
-      int rc = s->get_next(s, &batch);
-      if (rc) {
-        r->next_rc = rc;
-        r->code = ing_stream_error(s);
-        snprintf(r->message, sizeof r->message, "%s", s->get_last_error(s));
-        break;
-      }
-      if (batch.release == NULL) break;
-      r->batches++;
-      col_printer_write(p, &batch, &err);
-      batch.release(&batch);
-    }
-    col_printer_finish(p, &err);
-    col_printer_free(p);
-  }
-  fclose(out);
-  r->rows = text;
-  r->bad = ing_jsonl_bad_rows(s);
-  schema.release(&schema);
-}
-
-static void run(const char *text, const ing_jsonl_options *o, result *r) {
-  memset(r, 0, sizeof *r);
+static void run(const char *text, const ing_jsonl_options *o, stream_result *r) {
   struct ArrowArrayStream s;
   tarn_error err = {0};
-  r->open_rc = ing_jsonl_open_memory((const uint8_t *)text, strlen(text), "t.jsonl", o, &s, &err);
-  if (r->open_rc) {
-    snprintf(r->message, sizeof r->message, "%s", err.message);
-    r->rows = strdup("");
-    return;
-  }
-  drain(&s, r);
-  s.release(&s);
+  int rc = ing_jsonl_open_memory((const uint8_t *)text, strlen(text), "t.jsonl", o, &s, &err);
+  stream_collect(rc, &err, &s, ing_jsonl_bad_rows, r);
 }
-
-#define EXPECT(text, o, types_, rows_)                                                             \
-  do {                                                                                             \
-    result r_;                                                                                     \
-    run(text, o, &r_);                                                                             \
-    CHECK_EQ_INT(r_.open_rc, 0);                                                                   \
-    CHECK_EQ_INT(r_.next_rc, 0);                                                                   \
-    if (r_.open_rc || r_.next_rc) fprintf(stderr, "  error: %s\n", r_.message);                    \
-    CHECK_EQ_STR(r_.types, types_);                                                                \
-    CHECK_EQ_STR(r_.rows, rows_);                                                                  \
-    free(r_.rows);                                                                                 \
-  } while (0)
 
 #define EXPECT_ERROR(text, o, open_code, message_)                                                 \
   do {                                                                                             \
-    result r_;                                                                                     \
+    stream_result r_;                                                                              \
     run(text, o, &r_);                                                                             \
     CHECK_EQ_INT(r_.open_rc ? r_.open_rc : r_.code, open_code);                                    \
     CHECK_EQ_STR(r_.message, message_);                                                            \
@@ -238,7 +153,7 @@ static void test_bad_rows(void) {
                "t.jsonl: line 4, column a.b: 'x' is not a BIGINT");
   /* Counted and skipped; keys not seen in the sample are ignored (as DuckDB does). */
   o.skip_bad_rows = 1;
-  result r;
+  stream_result r;
   run("{\"a\":1}\n{\"a\":2}\nnot json\n{\"a\":\"x\"}\n{\"a\":3,\"new\":1}\n{\"a\":4,\"a\":5}\n", &o,
       &r);
   CHECK_EQ_INT(r.open_rc, 0);
@@ -258,7 +173,7 @@ static void test_bad_rows(void) {
 static void test_batches_and_files(void) {
   ing_jsonl_options o = {0};
   o.batch_rows = 2;
-  result r;
+  stream_result r;
   run("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n", &o, &r);
   CHECK_EQ_INT(r.batches, 2);
   CHECK_EQ_STR(r.rows, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
@@ -283,7 +198,7 @@ static void test_batches_and_files(void) {
   tarn_error err = {0};
   CHECK_EQ_INT(ing_jsonl_open(path, &o, &s, &err), 0);
   memset(&r, 0, sizeof r);
-  drain(&s, &r);
+  stream_drain(&s, &r, ing_jsonl_bad_rows);
   s.release(&s);
   CHECK_EQ_STR(r.types, "id:l s:u");
   /* past the sample, a VARCHAR column takes any JSON value as its text */
@@ -294,7 +209,7 @@ static void test_batches_and_files(void) {
   o.skip_bad_rows = 1;
   CHECK_EQ_INT(ing_jsonl_open(path, &o, &s, &err), 0);
   memset(&r, 0, sizeof r);
-  drain(&s, &r);
+  stream_drain(&s, &r, ing_jsonl_bad_rows);
   s.release(&s);
   CHECK_EQ_INT(r.next_rc, 0);
   CHECK_EQ_INT(r.bad, 0);

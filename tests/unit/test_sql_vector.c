@@ -8,10 +8,10 @@
 #include "sql/vector.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow_build.h"
 #include "check.h"
 #include "columnar/arrow.h"
 #include "columnar/format.h"
@@ -20,78 +20,11 @@
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static void *owned[4096];
-static size_t n_owned;
-
-static void *take(size_t n) {
-  void *p = calloc(1, n);
-  if (p == NULL || n_owned == sizeof owned / sizeof owned[0]) abort();
-  owned[n_owned++] = p;
-  return p;
-}
-
-static void reset(void) {
-  while (n_owned)
-    free(owned[--n_owned]);
-}
-
-static int releases;
-static void release_schema(struct ArrowSchema *s) { s->release = NULL; }
-static void release_array(struct ArrowArray *a) {
-  releases++;
-  a->release = NULL;
-}
-
-static struct ArrowSchema *sch(const char *format, const char *name, int n, ...) {
-  struct ArrowSchema *s = take(sizeof *s);
-  s->format = format;
-  s->name = name;
-  s->flags = ARROW_FLAG_NULLABLE;
-  s->release = release_schema;
-  s->n_children = n;
-  if (n > 0) {
-    s->children = take(sizeof *s->children * (size_t)n);
-    va_list ap;
-    va_start(ap, n);
-    for (int k = 0; k < n; k++)
-      s->children[k] = va_arg(ap, struct ArrowSchema *);
-    va_end(ap);
-  }
-  return s;
-}
-
-static struct ArrowArray *arr(int n_buffers, int64_t length, int64_t offset, int64_t null_count,
-                              const void *b0, const void *b1, const void *b2) {
-  struct ArrowArray *a = take(sizeof *a);
-  const void **bufs = take(sizeof *bufs * 4);
-  bufs[0] = b0;
-  bufs[1] = b1;
-  bufs[2] = b2;
-  a->n_buffers = n_buffers;
-  a->buffers = bufs;
-  a->length = length;
-  a->offset = offset;
-  a->null_count = null_count;
-  a->release = release_array;
-  return a;
-}
-
-static struct ArrowArray *with_children(struct ArrowArray *a, int n, ...) {
-  a->n_children = n;
-  a->children = take(sizeof *a->children * (size_t)n);
-  va_list ap;
-  va_start(ap, n);
-  for (int k = 0; k < n; k++)
-    a->children[k] = va_arg(ap, struct ArrowArray *);
-  va_end(ap);
-  return a;
-}
-
 /* Imports a one-column batch; the column's SQL type comes from sql_type_from_arrow. */
 static int import1(tarn_arena *ar, struct ArrowSchema *col, struct ArrowArray *a, sql_batch **out,
                    tarn_error *err) {
   struct ArrowSchema *top = sch("+s", "", 1, col);
-  struct ArrowArray *t = with_children(arr(1, a->length, 0, 0, NULL, NULL, NULL), 1, a);
+  struct ArrowArray *t = kids(arr_nc(1, a->length, 0, 0, NULL, NULL, NULL), 1, a);
   const sql_type *ty;
   int rc = sql_type_from_arrow(ar, col, &ty, err);
   if (rc) return rc;
@@ -356,17 +289,17 @@ static void test_mem(void) {
   CHECK_EQ_INT(sql_mem_add_parent(child, m), 0);
   CHECK_EQ_INT(sql_mem_add_parent(child, m), 0); /* twice: one reference */
   struct ArrowArray a = {.release = release_array};
-  releases = 0;
+  arrow_build_releases = 0;
   CHECK_EQ_INT(sql_mem_adopt_arrow(m, &a), 0);
   CHECK(a.release == NULL); /* moved */
   sql_mem_release(m);
-  CHECK_EQ_INT(releases, 0);
+  CHECK_EQ_INT(arrow_build_releases, 0);
   CHECK_EQ_STR(s.ptr[0] == 'h' ? "alive" : "dead", "alive");
   sql_mem_retain(child);
   sql_mem_release(child);
-  CHECK_EQ_INT(releases, 0);
+  CHECK_EQ_INT(arrow_build_releases, 0);
   sql_mem_release(child);
-  CHECK_EQ_INT(releases, 1);
+  CHECK_EQ_INT(arrow_build_releases, 1);
   sql_mem_release(NULL);
 
   /* A long chain of parents frees without recursion. */
@@ -635,34 +568,35 @@ static void test_import_scalars(void) {
   tarn_arena ar = {0};
   tarn_error err = {0};
   sql_batch *b;
-  releases = 0;
+  arrow_build_releases = 0;
 
   /* int8 with an offset and a NULL: values -3, NULL, 127 after skipping one. */
   static const int8_t i8[] = {5, -3, 0, 127};
   static const uint8_t valid_101[] = {0x0b}; /* bits 0,1,3 valid; bit 2 (row 1 after offset) NULL */
-  struct ArrowArray *a = arr(2, 3, 1, 1, valid_101, i8, NULL);
+  struct ArrowArray *a = arr_nc(2, 3, 1, 1, valid_101, i8, NULL);
   CHECK_EQ_INT(import1(&ar, sch("c", "x", 0), a, &b, &err), 0);
-  CHECK_EQ_INT(releases, 0);
+  CHECK_EQ_INT(arrow_build_releases, 0);
   CHECK_EQ_INT(b->n_rows, 3);
   CHECK(b->cols[0].type->id == SQL_INT2);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[0], -3);
   CHECK(SQL_VEC_IS_NULL(&b->cols[0], 1));
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[2], 127);
   sql_batch_free(b);
-  CHECK_EQ_INT(releases, 1); /* the top-level array was adopted and released with the batch */
+  CHECK_EQ_INT(arrow_build_releases,
+               1); /* the top-level array was adopted and released with the batch */
 
   /* Unsigned widths widen: uint16 65535 -> integer; uint32 4294967295 -> bigint. */
   static const uint16_t u16[] = {65535, 1};
-  CHECK_EQ_INT(import1(&ar, sch("S", "x", 0), arr(2, 2, 0, 0, NULL, u16, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("S", "x", 0), arr_nc(2, 2, 0, 0, NULL, u16, NULL), &b, &err), 0);
   CHECK(b->cols[0].type->id == SQL_INT4 && SQL_VEC_I64(&b->cols[0])[0] == 65535);
   sql_batch_free(b);
   static const uint32_t u32[] = {4294967295u};
-  CHECK_EQ_INT(import1(&ar, sch("I", "x", 0), arr(2, 1, 0, 0, NULL, u32, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("I", "x", 0), arr_nc(2, 1, 0, 0, NULL, u32, NULL), &b, &err), 0);
   CHECK(SQL_VEC_I64(&b->cols[0])[0] == 4294967295LL);
   sql_batch_free(b);
   /* uint64 max -> numeric(20,0) 18446744073709551615 */
   static const uint64_t u64[] = {UINT64_MAX, 7};
-  CHECK_EQ_INT(import1(&ar, sch("L", "x", 0), arr(2, 2, 0, 0, NULL, u64, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("L", "x", 0), arr_nc(2, 2, 0, 0, NULL, u64, NULL), &b, &err), 0);
   CHECK(b->cols[0].type->id == SQL_DECIMAL && b->cols[0].type->precision == 20);
   CHECK(SQL_VEC_I128(&b->cols[0])[0] == (sql_i128)UINT64_MAX);
   CHECK(SQL_VEC_I128(&b->cols[0])[1] == 7);
@@ -670,7 +604,7 @@ static void test_import_scalars(void) {
 
   /* Timestamps: ns floor toward minus infinity; s and ms scale up; UTC vs naive. */
   static const int64_t ns[] = {-1, 1999, -1000, 1500};
-  CHECK_EQ_INT(import1(&ar, sch("tsn:", "x", 0), arr(2, 4, 0, 0, NULL, ns, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("tsn:", "x", 0), arr_nc(2, 4, 0, 0, NULL, ns, NULL), &b, &err), 0);
   CHECK(b->cols[0].type->id == SQL_TIMESTAMP);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[0], -1);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[1], 1);
@@ -678,51 +612,53 @@ static void test_import_scalars(void) {
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[3], 1);
   sql_batch_free(b);
   static const int64_t ms[] = {1700000000123};
-  CHECK_EQ_INT(import1(&ar, sch("tsm:UTC", "x", 0), arr(2, 1, 0, 0, NULL, ms, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("tsm:UTC", "x", 0), arr_nc(2, 1, 0, 0, NULL, ms, NULL), &b, &err),
+               0);
   CHECK(b->cols[0].type->id == SQL_TIMESTAMPTZ);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[0], 1700000000123000LL);
   sql_batch_free(b);
   static const int64_t huge_s[] = {INT64_MAX / 10};
-  CHECK(import1(&ar, sch("tss:", "x", 0), arr(2, 1, 0, 0, NULL, huge_s, NULL), &b, &err) < 0);
+  CHECK(import1(&ar, sch("tss:", "x", 0), arr_nc(2, 1, 0, 0, NULL, huge_s, NULL), &b, &err) < 0);
   tarn_err_clear(&err);
   /* time32 ms, date64 (floor), date32 */
   static const int32_t tm[] = {3723004}; /* 01:02:03.004 */
-  CHECK_EQ_INT(import1(&ar, sch("ttm", "x", 0), arr(2, 1, 0, 0, NULL, tm, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("ttm", "x", 0), arr_nc(2, 1, 0, 0, NULL, tm, NULL), &b, &err), 0);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[0], 3723004000LL);
   sql_batch_free(b);
   static const int64_t d64[] = {-1, 86400000};
-  CHECK_EQ_INT(import1(&ar, sch("tdm", "x", 0), arr(2, 2, 0, 0, NULL, d64, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("tdm", "x", 0), arr_nc(2, 2, 0, 0, NULL, d64, NULL), &b, &err), 0);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[0], -1);
   CHECK_EQ_INT(SQL_VEC_I64(&b->cols[0])[1], 1);
   sql_batch_free(b);
 
   /* Booleans from a bitmap with an offset of 3: bits 3..5 of 0b00101000 -> 1,0,1 */
   static const uint8_t bits[] = {0x28};
-  CHECK_EQ_INT(import1(&ar, sch("b", "x", 0), arr(2, 3, 3, 0, NULL, bits, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("b", "x", 0), arr_nc(2, 3, 3, 0, NULL, bits, NULL), &b, &err), 0);
   CHECK(SQL_VEC_U8(&b->cols[0])[0] == 1 && SQL_VEC_U8(&b->cols[0])[1] == 0 &&
         SQL_VEC_U8(&b->cols[0])[2] == 1);
   sql_batch_free(b);
 
   /* float16 1.5 (0x3e00) and -2 (0xc000); float32 widen exactly. */
   static const uint16_t h[] = {0x3e00, 0xc000};
-  CHECK_EQ_INT(import1(&ar, sch("e", "x", 0), arr(2, 2, 0, 0, NULL, h, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("e", "x", 0), arr_nc(2, 2, 0, 0, NULL, h, NULL), &b, &err), 0);
   CHECK(SQL_VEC_F64(&b->cols[0])[0] == 1.5 && SQL_VEC_F64(&b->cols[0])[1] == -2.0);
   sql_batch_free(b);
   static const float fl[] = {0.1f};
-  CHECK_EQ_INT(import1(&ar, sch("f", "x", 0), arr(2, 1, 0, 0, NULL, fl, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("f", "x", 0), arr_nc(2, 1, 0, 0, NULL, fl, NULL), &b, &err), 0);
   CHECK(SQL_VEC_F64(&b->cols[0])[0] == (double)0.1f);
   sql_batch_free(b);
 
   /* Decimals of 32, 64 and 128 bits. */
   static const int32_t d32[] = {-12345};
-  CHECK_EQ_INT(import1(&ar, sch("d:9,2,32", "x", 0), arr(2, 1, 0, 0, NULL, d32, NULL), &b, &err),
+  CHECK_EQ_INT(import1(&ar, sch("d:9,2,32", "x", 0), arr_nc(2, 1, 0, 0, NULL, d32, NULL), &b, &err),
                0);
   CHECK(SQL_VEC_I128(&b->cols[0])[0] == -12345 && b->cols[0].type->scale == 2);
   sql_batch_free(b);
   static sql_i128 d128[2];
   d128[0] = -((sql_i128)1 << 90);
   d128[1] = 42;
-  CHECK_EQ_INT(import1(&ar, sch("d:38,4", "x", 0), arr(2, 1, 1, 0, NULL, d128, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("d:38,4", "x", 0), arr_nc(2, 1, 1, 0, NULL, d128, NULL), &b, &err),
+               0);
   CHECK(SQL_VEC_I128(&b->cols[0])[0] == 42);
   sql_batch_free(b);
 
@@ -731,19 +667,19 @@ static void test_import_scalars(void) {
     int32_t mo, d;
     int64_t ns;
   } mdn[] = {{1, 2, 3000999}, {-1, 0, -1500}};
-  CHECK_EQ_INT(import1(&ar, sch("tin", "x", 0), arr(2, 2, 0, 0, NULL, mdn, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("tin", "x", 0), arr_nc(2, 2, 0, 0, NULL, mdn, NULL), &b, &err), 0);
   sql_interval iv = SQL_VEC_IV(&b->cols[0])[0];
   CHECK(iv.months == 1 && iv.days == 2 && iv.micros == 3000);
   CHECK(SQL_VEC_IV(&b->cols[0])[1].micros == -1);
   sql_batch_free(b);
   static const int32_t dt[] = {3, 1500};
-  CHECK_EQ_INT(import1(&ar, sch("tiD", "x", 0), arr(2, 1, 0, 0, NULL, dt, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("tiD", "x", 0), arr_nc(2, 1, 0, 0, NULL, dt, NULL), &b, &err), 0);
   iv = SQL_VEC_IV(&b->cols[0])[0];
   CHECK(iv.months == 0 && iv.days == 3 && iv.micros == 1500000);
   sql_batch_free(b);
 
   /* The null type. */
-  CHECK_EQ_INT(import1(&ar, sch("n", "x", 0), arr(0, 2, 0, 2, NULL, NULL, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("n", "x", 0), arr_nc(0, 2, 0, 2, NULL, NULL, NULL), &b, &err), 0);
   CHECK(SQL_VEC_IS_NULL(&b->cols[0], 1));
   sql_batch_free(b);
   reset();
@@ -757,39 +693,39 @@ static void test_import_strings(void) {
   /* utf8 with an offset: rows 1..2 of ["ab", "", "cde"] */
   static const int32_t off[] = {0, 2, 2, 5};
   static const char data[] = "abcde";
-  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr(3, 2, 1, 0, NULL, off, data), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr_nc(3, 2, 1, 0, NULL, off, data), &b, &err), 0);
   sql_str *s = SQL_VEC_STR(&b->cols[0]);
   CHECK(s[0].len == 0 && s[1].len == 3 && s[1].ptr == data + 2); /* a view, not a copy */
   sql_batch_free(b);
   static const int64_t loff[] = {0, 1, 3};
-  CHECK_EQ_INT(import1(&ar, sch("Z", "x", 0), arr(3, 2, 0, 0, NULL, loff, data), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, sch("Z", "x", 0), arr_nc(3, 2, 0, 0, NULL, loff, data), &b, &err), 0);
   CHECK(b->cols[0].type->id == SQL_BYTEA && SQL_VEC_STR(&b->cols[0])[1].ptr == data + 1);
   sql_batch_free(b);
   /* Decreasing or negative offsets fail cleanly. */
   static const int32_t bad[] = {0, 3, 1};
-  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr(3, 2, 0, 0, NULL, bad, data), &b, &err),
+  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr_nc(3, 2, 0, 0, NULL, bad, data), &b, &err),
                TARN_ECORRUPT);
   CHECK(strstr(err.message, "column x") != NULL);
   tarn_err_clear(&err);
   static const int32_t neg[] = {-4, 0};
-  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr(3, 1, 0, 0, NULL, neg, data), &b, &err),
+  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr_nc(3, 1, 0, 0, NULL, neg, data), &b, &err),
                TARN_ECORRUPT);
   tarn_err_clear(&err);
   /* Missing data buffer with a nonempty string. */
-  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr(3, 2, 0, 0, NULL, off, NULL), &b, &err),
+  CHECK_EQ_INT(import1(&ar, sch("u", "x", 0), arr_nc(3, 2, 0, 0, NULL, off, NULL), &b, &err),
                TARN_ECORRUPT);
   tarn_err_clear(&err);
   /* Length past the parent batch. */
-  struct ArrowArray *shortarr = arr(3, 1, 0, 0, NULL, off, data);
+  struct ArrowArray *shortarr = arr_nc(3, 1, 0, 0, NULL, off, data);
   struct ArrowSchema *top = sch("+s", "", 1, sch("u", "x", 0));
-  struct ArrowArray *t = with_children(arr(1, 3, 0, 0, NULL, NULL, NULL), 1, shortarr);
+  struct ArrowArray *t = kids(arr_nc(1, 3, 0, 0, NULL, NULL, NULL), 1, shortarr);
   const sql_type *ty = sql_type_get(SQL_TEXT);
   CHECK_EQ_INT(sql_batch_from_arrow(top, t, &ty, &b, &err), TARN_ECORRUPT);
   CHECK(t->release == NULL); /* moved in and released even on error */
   tarn_err_clear(&err);
   /* A type that does not fit. */
   const sql_type *i8 = sql_type_get(SQL_INT8);
-  t = with_children(arr(1, 1, 0, 0, NULL, NULL, NULL), 1, arr(3, 1, 0, 0, NULL, off, data));
+  t = kids(arr_nc(1, 1, 0, 0, NULL, NULL, NULL), 1, arr_nc(3, 1, 0, 0, NULL, off, data));
   CHECK_EQ_INT(sql_batch_from_arrow(top, t, &i8, &b, &err), TARN_EUNSUPPORTED);
   CHECK(strstr(err.message, "bigint") != NULL);
   tarn_err_clear(&err);
@@ -805,7 +741,7 @@ static void test_import_strings(void) {
   memcpy(views + 28, &o1, 4);
   static const char var[] = "abcdefghijklmnopqrstuvwxyz";
   static const int64_t sizes[] = {26};
-  struct ArrowArray *va = arr(4, 2, 0, 0, NULL, views, var);
+  struct ArrowArray *va = arr_nc(4, 2, 0, 0, NULL, views, var);
   ((const void **)va->buffers)[3] = sizes;
   CHECK_EQ_INT(import1(&ar, sch("vu", "x", 0), va, &b, &err), 0);
   s = SQL_VEC_STR(&b->cols[0]);
@@ -814,7 +750,7 @@ static void test_import_strings(void) {
   sql_batch_free(b);
   int32_t o_bad = 10; /* 10 + 20 > 26 */
   memcpy(views + 28, &o_bad, 4);
-  va = arr(4, 2, 0, 0, NULL, views, var);
+  va = arr_nc(4, 2, 0, 0, NULL, views, var);
   ((const void **)va->buffers)[3] = sizes;
   CHECK_EQ_INT(import1(&ar, sch("vu", "x", 0), va, &b, &err), TARN_ECORRUPT);
   tarn_err_clear(&err);
@@ -826,7 +762,7 @@ static void test_import_strings(void) {
   size_t meta_len;
   col_metadata_single("ARROW:extension:name", "arrow.uuid", &meta, &meta_len, NULL);
   us->metadata = meta;
-  CHECK_EQ_INT(import1(&ar, us, arr(2, 1, 1, 0, NULL, uu, NULL), &b, &err), 0);
+  CHECK_EQ_INT(import1(&ar, us, arr_nc(2, 1, 1, 0, NULL, uu, NULL), &b, &err), 0);
   CHECK(b->cols[0].type->id == SQL_UUID &&
         SQL_VEC_STR(&b->cols[0])[0].ptr == (const char *)uu + 16);
   const char *names[] = {"id"};
@@ -843,16 +779,16 @@ static void test_import_strings(void) {
   static const uint8_t ivalid[] = {0x0b}; /* row 2 NULL */
   struct ArrowSchema *ds = sch("s", "c", 0);
   ds->dictionary = sch("u", "", 0);
-  struct ArrowArray *da = arr(2, 4, 0, 1, ivalid, ix, NULL);
-  da->dictionary = arr(3, 2, 0, 0, NULL, doff, ddata);
+  struct ArrowArray *da = arr_nc(2, 4, 0, 1, ivalid, ix, NULL);
+  da->dictionary = arr_nc(3, 2, 0, 0, NULL, doff, ddata);
   CHECK_EQ_INT(import1(&ar, ds, da, &b, &err), 0);
   s = SQL_VEC_STR(&b->cols[0]);
   CHECK(s[0].len == 3 && memcmp(s[0].ptr, "blu", 3) == 0 && s[1].ptr == ddata);
   CHECK(SQL_VEC_IS_NULL(&b->cols[0], 2) && !SQL_VEC_IS_NULL(&b->cols[0], 3));
   sql_batch_free(b);
   static const int16_t ix_bad[] = {2};
-  da = arr(2, 1, 0, 0, NULL, ix_bad, NULL);
-  da->dictionary = arr(3, 2, 0, 0, NULL, doff, ddata);
+  da = arr_nc(2, 1, 0, 0, NULL, ix_bad, NULL);
+  da->dictionary = arr_nc(3, 2, 0, 0, NULL, doff, ddata);
   CHECK_EQ_INT(import1(&ar, ds, da, &b, &err), TARN_ECORRUPT);
   tarn_err_clear(&err);
   reset();
@@ -867,8 +803,8 @@ static void test_import_nested(void) {
   static const int32_t loff[] = {0, 1, 3, 3, 3};
   static const int32_t vals[] = {1, 7, 8};
   static const uint8_t lvalid[] = {0x0b}; /* row 2 NULL */
-  struct ArrowArray *la = arr(2, 3, 1, 1, lvalid, loff, NULL);
-  with_children(la, 1, arr(2, 3, 0, 0, NULL, vals, NULL));
+  struct ArrowArray *la = arr_nc(2, 3, 1, 1, lvalid, loff, NULL);
+  kids(la, 1, arr_nc(2, 3, 0, 0, NULL, vals, NULL));
   CHECK_EQ_INT(import1(&ar, sch("+l", "x", 1, sch("i", "element", 0)), la, &b, &err), 0);
   sql_vec *v = &b->cols[0];
   CHECK(v->offsets[0] == 0 && v->offsets[1] == 2 && v->offsets[2] == 2 && v->offsets[3] == 2);
@@ -883,8 +819,8 @@ static void test_import_nested(void) {
 
   /* Offsets past the child fail. */
   static const int32_t loff_bad[] = {0, 9};
-  la = arr(2, 1, 0, 0, NULL, loff_bad, NULL);
-  with_children(la, 1, arr(2, 3, 0, 0, NULL, vals, NULL));
+  la = arr_nc(2, 1, 0, 0, NULL, loff_bad, NULL);
+  kids(la, 1, arr_nc(2, 3, 0, 0, NULL, vals, NULL));
   CHECK_EQ_INT(import1(&ar, sch("+l", "x", 1, sch("i", "element", 0)), la, &b, &err),
                TARN_ECORRUPT);
   tarn_err_clear(&err);
@@ -894,8 +830,8 @@ static void test_import_nested(void) {
   static const int32_t boff[] = {0, 1, 2, 3};
   static const char bd[] = "pqr";
   static const uint8_t svalid[] = {0x05}; /* rows 0,2 valid; row 1 NULL */
-  struct ArrowArray *sa = arr(1, 2, 1, 1, svalid, NULL, NULL);
-  with_children(sa, 2, arr(2, 3, 0, 0, NULL, av, NULL), arr(3, 3, 0, 0, NULL, boff, bd));
+  struct ArrowArray *sa = arr_nc(1, 2, 1, 1, svalid, NULL, NULL);
+  kids(sa, 2, arr_nc(2, 3, 0, 0, NULL, av, NULL), arr_nc(3, 3, 0, 0, NULL, boff, bd));
   CHECK_EQ_INT(import1(&ar, sch("+s", "x", 2, sch("l", "a", 0), sch("u", "b", 0)), sa, &b, &err),
                0);
   v = &b->cols[0];
@@ -913,9 +849,9 @@ static void test_import_nested(void) {
   static const char kd[] = "k1k2";
   static const int32_t mv[] = {1, 0};
   static const uint8_t vvalid[] = {0x01};
-  struct ArrowArray *entries = arr(1, 2, 0, 0, NULL, NULL, NULL);
-  with_children(entries, 2, arr(3, 2, 0, 0, NULL, koff, kd), arr(2, 2, 0, 1, vvalid, mv, NULL));
-  struct ArrowArray *ma = with_children(arr(2, 2, 0, 0, NULL, moff, NULL), 1, entries);
+  struct ArrowArray *entries = arr_nc(1, 2, 0, 0, NULL, NULL, NULL);
+  kids(entries, 2, arr_nc(3, 2, 0, 0, NULL, koff, kd), arr_nc(2, 2, 0, 1, vvalid, mv, NULL));
+  struct ArrowArray *ma = kids(arr_nc(2, 2, 0, 0, NULL, moff, NULL), 1, entries);
   CHECK_EQ_INT(
       import1(&ar,
               sch("+m", "m", 1, sch("+s", "entries", 2, sch("u", "key", 0), sch("i", "value", 0))),
@@ -932,7 +868,7 @@ static void test_import_nested(void) {
   /* Fixed-size list of 2 with an offset. */
   static const int16_t fv[] = {1, 2, 3, 4, 5, 6};
   struct ArrowArray *fa =
-      with_children(arr(1, 2, 1, 0, NULL, NULL, NULL), 1, arr(2, 6, 0, 0, NULL, fv, NULL));
+      kids(arr_nc(1, 2, 1, 0, NULL, NULL, NULL), 1, arr_nc(2, 6, 0, 0, NULL, fv, NULL));
   CHECK_EQ_INT(import1(&ar, sch("+w:2", "x", 1, sch("s", "", 0)), fa, &b, &err), 0);
   text = batch_jsonl(b, names);
   CHECK_EQ_STR(text, "{\"x\":[3,4]}\n{\"x\":[5,6]}\n");
