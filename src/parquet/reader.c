@@ -464,43 +464,50 @@ static int scan_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
   return 0;
 }
 
+int pq_file_column_reader(const tarn_parquet_file *f, int rg, int c, pq_column_reader **out,
+                          tarn_error *err) {
+  *out = NULL;
+  if (rg < 0 || (uint32_t)rg >= f->meta.n_row_groups || c < 0 || c >= f->schema.n_leaves)
+    return tarn_err(err, TARN_EINVAL, "%s: no column chunk %d in row group %d", f->name, c, rg);
+  const pq_column_meta *m = pq_file_chunk_meta(f, rg, c);
+  const pq_column_chunk *cc = &f->meta.row_groups[rg].columns[c];
+  if (m == NULL || (cc->crypto.kind == 2 && f->leaf_keys[c].len == 0) ||
+      (cc->crypto.kind == 1 && f->footer_key.len == 0))
+    return tarn_err(err, TARN_EKEY,
+                    "%s: column %s is encrypted, key required (--column-key %s:KEY)", f->name,
+                    f->schema.leaves[c]->path, f->schema.leaves[c]->path);
+  if (cc->file_path)
+    return tarn_err(err, TARN_EUNSUPPORTED, "%s: column %s is stored in another file (%s)", f->name,
+                    f->schema.leaves[c]->path, cc->file_path);
+  pq_chunk_source src = {.data = f->data,
+                         .len = f->len,
+                         .file_name = f->name,
+                         .verify_crc = f->verify_crc,
+                         .is_file_mapping = f->map != NULL,
+                         .row_group_ordinal = rg,
+                         .column_ordinal = c};
+  if (cc->crypto.kind != 0) {
+    /* Columns encrypted "with the footer key" use it even when a column key was given. */
+    const tarn_buf *key = cc->crypto.kind == 1 ? &f->footer_key : &f->leaf_keys[c];
+    src.key = key->data;
+    src.key_len = key->len;
+    src.algorithm = f->algorithm;
+    src.file_aad = f->file_aad.data;
+    src.file_aad_len = f->file_aad.len;
+  }
+  int rc = pq_column_reader_create(&src, cc, m, f->schema.leaves[c], out, err);
+  if (rc) tarn_err_prefix(err, "%s", f->name);
+  return rc;
+}
+
 static int open_row_group(scan *s, int rg, tarn_error *err) {
   tarn_parquet_file *f = s->file;
   free_readers(s);
   tarn_arena_free(&s->index_arena);
   for (int c = 0; c < f->schema.n_leaves; c++) {
     if (!s->leaf_needed[c]) continue;
-    const pq_column_meta *m = pq_file_chunk_meta(f, rg, c);
-    const pq_column_chunk *cc = &f->meta.row_groups[rg].columns[c];
-    if (m == NULL || (cc->crypto.kind == 2 && f->leaf_keys[c].len == 0) ||
-        (cc->crypto.kind == 1 && f->footer_key.len == 0))
-      return tarn_err(err, TARN_EKEY,
-                      "%s: column %s is encrypted, key required (--column-key %s:KEY)", f->name,
-                      f->schema.leaves[c]->path, f->schema.leaves[c]->path);
-    if (cc->file_path)
-      return tarn_err(err, TARN_EUNSUPPORTED, "%s: column %s is stored in another file (%s)",
-                      f->name, f->schema.leaves[c]->path, cc->file_path);
-    pq_chunk_source src = {.data = f->data,
-                           .len = f->len,
-                           .file_name = f->name,
-                           .verify_crc = f->verify_crc,
-                           .is_file_mapping = f->map != NULL,
-                           .row_group_ordinal = rg,
-                           .column_ordinal = c};
-    if (cc->crypto.kind != 0) {
-      /* Columns encrypted "with the footer key" use it even when a column key was given. */
-      const tarn_buf *key = cc->crypto.kind == 1 ? &f->footer_key : &f->leaf_keys[c];
-      src.key = key->data;
-      src.key_len = key->len;
-      src.algorithm = f->algorithm;
-      src.file_aad = f->file_aad.data;
-      src.file_aad_len = f->file_aad.len;
-    }
-    int rc = pq_column_reader_create(&src, cc, m, f->schema.leaves[c], &s->readers[c], err);
-    if (rc) {
-      tarn_err_prefix(err, "%s", f->name);
-      return rc;
-    }
+    int rc = pq_file_column_reader(f, rg, c, &s->readers[c], err);
+    if (rc) return rc;
     if (s->ranges) {
       /* With a row selection, the offset index lets the reader jump over unselected pages. */
       pq_offset_index *oi = tarn_arena_calloc(&s->index_arena, 1, sizeof *oi);

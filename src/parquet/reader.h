@@ -10,6 +10,7 @@
 #ifndef TARN_PARQUET_READER_H
 #define TARN_PARQUET_READER_H
 
+#include "parquet/column.h"
 #include "parquet/metadata.h"
 #include "parquet/schema.h"
 #include "tarn.h"
@@ -21,6 +22,12 @@ const char *pq_file_name(const tarn_parquet_file *f);
 /* The ColumnMetaData of column `col` in row group `rg` (decrypted if it was encrypted), or NULL
  * when it is encrypted with a key that was not given. */
 const pq_column_meta *pq_file_chunk_meta(const tarn_parquet_file *f, int rg, int col);
+
+/* A reader of the chunk of leaf column `col` in row group `rg`, set up as scans set them up
+ * (decryption keys, CRC checking); it borrows f, which must outlive it. Errors: TARN_EKEY for an
+ * encrypted chunk without its key, TARN_EUNSUPPORTED for a chunk stored in another file. */
+int pq_file_column_reader(const tarn_parquet_file *f, int rg, int col, pq_column_reader **out,
+                          tarn_error *err);
 
 /* Reads the page index of a column chunk into arena-allocated structures. Returns 0 and sets
  * *present = 0 when the chunk has none. */

@@ -20,6 +20,7 @@
 #include "parquet/reader.h"
 #include "parquet/schema.h"
 #include "sql/exec.h"
+#include "sql/scan_pq.h"
 
 /* --- Pruning predicates -------------------------------------------------------------------------
  */
@@ -294,6 +295,7 @@ typedef struct scan_state {
   prune_pred *preds;
   size_t n_preds;
   sql_expr *filter; /* AND of p->filters, resolved to out slots; NULL when none */
+  bool *filter_col; /* per out column: the filter reads it (read first on the direct path) */
   /* The open file (this worker's handle) and its layout. */
   long file_idx;
   tarn_parquet_file *file;
@@ -304,19 +306,24 @@ typedef struct scan_state {
   size_t n_scan_cols;
   const sql_type **scan_types; /* file's own types of scanned columns */
   const pq_node **pred_leaf;   /* per pred: the leaf of its column in this file, or NULL */
+  const pq_node **scan_nodes;  /* per scanned column: its node in this file */
+  bool direct;                 /* every scanned column can take the direct path (scan_pq.h) */
   tarn_arena file_arena;
   /* The row group being read. */
   bool streaming;
   struct ArrowArrayStream stream;
   struct ArrowSchema stream_schema;
-  uint64_t row_pos; /* file row number of the next row read (only without row ranges) */
+  sql_pq_group *group; /* the row group being read on the direct path (instead of stream) */
+  uint64_t row_pos;    /* file row number of the next row read (only without row ranges) */
   bool track_pos;
-  uint32_t *sel;
+  uint32_t *sel, *sel2;
 } scan_state;
 
 static void stat_add(int64_t *field, int64_t v) { __atomic_fetch_add(field, v, __ATOMIC_RELAXED); }
 
 static void close_file(scan_state *s) {
+  sql_pq_group_free(s->group);
+  s->group = NULL;
   if (s->streaming) {
     s->stream.release(&s->stream);
     if (s->stream_schema.release) s->stream_schema.release(&s->stream_schema);
@@ -353,11 +360,14 @@ static int open_file(scan_state *s, sql_exec_ctx *ctx, long idx) {
   s->scan_cols = tarn_arena_calloc(a, n_out + 1, sizeof *s->scan_cols);
   s->scan_types = tarn_arena_calloc(a, n_out + 1, sizeof *s->scan_types);
   s->pred_leaf = tarn_arena_calloc(a, s->n_preds + 1, sizeof *s->pred_leaf);
-  if (!s->rg_first_row || !s->out_file_col || !s->scan_cols || !s->scan_types || !s->pred_leaf)
+  s->scan_nodes = tarn_arena_calloc(a, n_out + 1, sizeof *s->scan_nodes);
+  if (!s->rg_first_row || !s->out_file_col || !s->scan_cols || !s->scan_types || !s->pred_leaf ||
+      !s->scan_nodes)
     return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   for (int i = 0; i < s->n_rg; i++)
     s->rg_first_row[i + 1] = s->rg_first_row[i] + meta->row_groups[i].num_rows;
   s->n_scan_cols = 0;
+  s->direct = true;
   for (size_t i = 0; i < n_out; i++) {
     s->out_file_col[i] = -1;
     int sc = s->p->source_cols[i];
@@ -365,6 +375,12 @@ static int open_file(scan_state *s, sql_exec_ctx *ctx, long idx) {
     const pq_node *node = top_column(s->file, src->col_names[sc]);
     if (node == NULL) continue; /* missing in this file: NULLs */
     s->out_file_col[i] = (int)s->n_scan_cols;
+    /* Read straight into the source's types (which live as long as the plan): the importer
+     * converts what differs safely between files (integer widening, timestamp zones...), and
+     * batches never point at types owned by one file's scan. */
+    s->scan_types[s->n_scan_cols] = s->p->out_types[i];
+    s->scan_nodes[s->n_scan_cols] = node;
+    s->direct = s->direct && sql_pq_direct(node, s->p->out_types[i]);
     s->scan_cols[s->n_scan_cols++] = src->col_names[sc];
   }
   for (size_t k = 0; k < s->n_preds; k++) {
@@ -624,6 +640,14 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
       stat_add(&s->p->scan_stats.row_groups_skipped, 1);
       continue;
     }
+    if (s->direct) {
+      rc = sql_pq_group_open(s->file, rg, s->scan_nodes, s->scan_types, s->n_scan_cols,
+                             all ? NULL : ranges, all ? 0 : n_ranges, &s->group, ctx->err);
+      free(ranges);
+      if (rc) return rc;
+      s->streaming = false;
+      return 0;
+    }
     tarn_scan_options o;
     memset(&o, 0, sizeof o);
     o.columns = s->scan_cols;
@@ -647,16 +671,20 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
     }
     s->streaming = true;
     s->row_pos = (uint64_t)s->rg_first_row[rg];
-    /* Import straight into the source's types (which live as long as the plan): the importer
-     * converts what differs safely between files (integer widening, timestamp zones...), and the
-     * batches never point at types owned by one file's scan. */
-    for (size_t o = 0; o < s->p->n_out; o++)
-      if (s->out_file_col[o] >= 0) s->scan_types[s->out_file_col[o]] = s->p->out_types[o];
     if ((size_t)s->stream_schema.n_children < s->n_scan_cols)
       return tarn_err(ctx->err, TARN_ECORRUPT, "%s: the scan returned fewer columns than asked for",
                       sf->path);
     return 0;
   }
+}
+
+static void finish_group(scan_state *s) {
+  int64_t read = 0, skipped = 0;
+  sql_pq_group_pages(s->group, &read, &skipped);
+  stat_add(&s->p->scan_stats.pages_total, read + skipped);
+  stat_add(&s->p->scan_stats.pages_skipped, skipped);
+  sql_pq_group_free(s->group);
+  s->group = NULL;
 }
 
 static int finish_stream(scan_state *s) {
@@ -671,12 +699,42 @@ static int finish_stream(scan_state *s) {
   return 0;
 }
 
+/* Out column i when the file does not store it: the file's partition value, or NULLs for a
+ * column the file lacks, as n_rows rows in m. */
+static int const_col(scan_state *s, sql_exec_ctx *ctx, sql_mem *m, size_t i, uint32_t n_rows,
+                     sql_vec *out) {
+  const sql_plan *p = s->p;
+  const sql_source_file *sf = &p->source->files[s->file_idx];
+  const sql_type *t = p->out_types[i];
+  int sc = p->source_cols[i];
+  int rc;
+  if (sf->partition && sf->partition[sc].type) {
+    sql_eval_ctx ectx;
+    sql_exec_eval_ctx(ctx, m, &ectx);
+    sql_vec one;
+    sql_value pv = sf->partition[sc];
+    rc = sql_vec_from_value(m, &pv, &one, ctx->err);
+    if (rc == 0 && !sql_type_equal(one.type, t)) {
+      sql_vec c;
+      rc = sql_cast_vec(&ectx, &one, t, false, &c);
+      one = c;
+    }
+    if (rc == 0) rc = sql_vec_broadcast(m, &one, n_rows, out, ctx->err);
+    return rc;
+  }
+  rc = sql_vec_init(m, out, t, n_rows, ctx->err);
+  if (rc) return rc;
+  uint8_t *nl = sql_vec_nulls(m, out);
+  if (nl == NULL) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  memset(nl, 1, n_rows);
+  return 0;
+}
+
 /* Builds the output batch from a file batch: columns in out order, partition constants, NULLs
  * for columns the file lacks, casts where the file's type differs from the source's. */
 static int shape_batch(scan_state *s, sql_exec_ctx *ctx, sql_batch *fb, uint32_t n_rows,
                        sql_batch **out) {
   const sql_plan *p = s->p;
-  const sql_source_file *sf = &p->source->files[s->file_idx];
   sql_batch *b = NULL;
   int rc = sql_batch_new((uint32_t)p->n_out, n_rows, &b, ctx->err);
   if (rc) return rc;
@@ -686,32 +744,14 @@ static int shape_batch(scan_state *s, sql_exec_ctx *ctx, sql_batch *fb, uint32_t
   for (size_t i = 0; rc == 0 && i < p->n_out; i++) {
     const sql_type *t = p->out_types[i];
     int fc = s->out_file_col[i];
-    int sc = p->source_cols[i];
     if (fc >= 0 && fb) {
       sql_vec *v = &fb->cols[fc];
       if (sql_type_equal(v->type, t))
         b->cols[i] = *v;
       else
         rc = sql_cast_vec(&ectx, v, t, false, &b->cols[i]);
-    } else if (sf->partition && sf->partition[sc].type) {
-      sql_vec one;
-      sql_value pv = sf->partition[sc];
-      rc = sql_vec_from_value(b->mem, &pv, &one, ctx->err);
-      if (rc == 0 && !sql_type_equal(one.type, t)) {
-        sql_vec c;
-        rc = sql_cast_vec(&ectx, &one, t, false, &c);
-        one = c;
-      }
-      if (rc == 0) rc = sql_vec_broadcast(b->mem, &one, n_rows, &b->cols[i], ctx->err);
     } else {
-      rc = sql_vec_init(b->mem, &b->cols[i], t, n_rows, ctx->err);
-      if (rc == 0) {
-        uint8_t *nl = sql_vec_nulls(b->mem, &b->cols[i]);
-        if (nl == NULL)
-          rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-        else
-          memset(nl, 1, n_rows);
-      }
+      rc = const_col(s, ctx, b->mem, i, n_rows, &b->cols[i]);
     }
   }
   if (rc) {
@@ -747,15 +787,126 @@ static int keep_rows(sql_batch **b, const uint32_t *sel, uint32_t n, tarn_error 
   return rc;
 }
 
+/* The rows of a batch of n rows starting at file row first that the table format has not
+ * deleted: their positions go to sel, their count is returned. */
+static uint32_t undeleted_rows(const sql_source_file *sf, uint64_t first, uint32_t n,
+                               uint32_t *sel) {
+  /* Deleted positions ascend: find the first one at or after this batch once, then walk both in
+   * step. */
+  size_t d = 0, hi = sf->n_deleted;
+  while (d < hi) {
+    size_t mid = d + (hi - d) / 2;
+    if (sf->deleted[mid] < first)
+      d = mid + 1;
+    else
+      hi = mid;
+  }
+  uint32_t n_sel = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (d < sf->n_deleted && sf->deleted[d] == first + i) {
+      d++;
+      continue;
+    }
+    sel[n_sel++] = i;
+  }
+  return n_sel;
+}
+
+/* Out column i of the direct path's current batch: rows sel[0..n) (all when sel is NULL). */
+static int direct_col(scan_state *s, sql_exec_ctx *ctx, sql_mem *m, size_t i, const uint32_t *sel,
+                      uint32_t n, sql_vec *out) {
+  int fc = s->out_file_col[i];
+  if (fc >= 0) return sql_pq_group_read(s->group, (size_t)fc, m, sel, n, out, ctx->err);
+  return const_col(s, ctx, m, i, n, out);
+}
+
+/* The direct path (scan_pq.h): the next batch of the open row group with rows left after the
+ * table format's deletes and the filter. The filter's columns are read first; the others only
+ * for the rows it kept, and not at all for a batch it empties. *out stays NULL, and the group is
+ * closed, at the end of the row group. */
+static int direct_next(scan_state *s, sql_exec_ctx *ctx, sql_batch **out) {
+  const sql_plan *p = s->p;
+  const sql_source_file *sf = &p->source->files[s->file_idx];
+  for (;;) {
+    int64_t first;
+    uint32_t n;
+    int rc = sql_pq_group_next(s->group, SQL_BATCH_ROWS, &first, &n, ctx->err);
+    if (rc) return rc;
+    if (n == 0) {
+      finish_group(s);
+      return 0;
+    }
+    stat_add(&s->p->scan_stats.rows_read, n);
+    const uint32_t *sel = NULL;
+    uint32_t n_sel = n;
+    if (s->track_pos && sf->n_deleted) {
+      n_sel = undeleted_rows(sf, (uint64_t)first, n, s->sel);
+      if (n_sel == 0) continue;
+      if (n_sel < n) sel = s->sel;
+    }
+    sql_batch *b = NULL;
+    if ((rc = sql_batch_new((uint32_t)p->n_out, n_sel, &b, ctx->err))) return rc;
+    bool late = s->filter != NULL;
+    for (size_t i = 0; rc == 0 && i < p->n_out; i++) {
+      if (late && !s->filter_col[i]) {
+        /* Not read yet: only the filter looks at this batch, and it never touches it. */
+        memset(&b->cols[i], 0, sizeof b->cols[i]);
+        b->cols[i].type = p->out_types[i];
+        b->cols[i].n = n_sel;
+        continue;
+      }
+      rc = direct_col(s, ctx, b->mem, i, sel, n_sel, &b->cols[i]);
+    }
+    if (rc == 0 && late) {
+      sql_eval_ctx ectx;
+      sql_exec_eval_ctx(ctx, b->mem, &ectx);
+      uint32_t kept = n_sel;
+      rc = sql_expr_select(&ectx, s->filter, b, s->sel2, &kept);
+      if (rc == 0 && kept == 0) {
+        sql_batch_free(b);
+        continue;
+      }
+      if (rc == 0 && kept < n_sel) {
+        /* Narrow the filter's columns to the kept rows; the rest are read for those only. */
+        sql_batch *nb = NULL;
+        rc = sql_batch_new((uint32_t)p->n_out, kept, &nb, ctx->err);
+        if (rc == 0) rc = sql_mem_add_parent(nb->mem, b->mem);
+        for (size_t i = 0; rc == 0 && i < p->n_out; i++)
+          if (s->filter_col[i])
+            rc = sql_vec_gather(nb->mem, &b->cols[i], s->sel2, kept, &nb->cols[i], ctx->err);
+        for (uint32_t k = 0; k < kept; k++)
+          s->sel2[k] = sel ? sel[s->sel2[k]] : s->sel2[k];
+        sel = s->sel2;
+        n_sel = kept;
+        sql_batch_free(b);
+        b = nb;
+      }
+      for (size_t i = 0; rc == 0 && i < p->n_out; i++)
+        if (!s->filter_col[i]) rc = direct_col(s, ctx, b->mem, i, sel, n_sel, &b->cols[i]);
+    }
+    if (rc) {
+      sql_batch_free(b);
+      return rc;
+    }
+    *out = b;
+    return 0;
+  }
+}
+
 static int scan_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
   scan_state *s = op->state;
   *out = NULL;
   for (;;) {
-    if (!s->streaming) {
+    if (!s->streaming && s->group == NULL) {
       bool done = false;
       int rc = start_morsel(s, ctx, &done);
       if (rc) return rc;
       if (done) return 0;
+    }
+    if (s->group) {
+      int rc = direct_next(s, ctx, out);
+      if (rc || *out) return rc;
+      continue;
     }
     struct ArrowArray arr;
     memset(&arr, 0, sizeof arr);
@@ -788,24 +939,7 @@ static int scan_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     uint32_t n_sel = n_rows;
     const sql_source_file *sf = &s->p->source->files[s->file_idx];
     if (s->track_pos && sf->n_deleted) {
-      /* Deleted positions ascend: find the first one at or after this batch once, then walk
-       * both in step. */
-      size_t d = 0, hi = sf->n_deleted;
-      while (d < hi) {
-        size_t mid = d + (hi - d) / 2;
-        if (sf->deleted[mid] < first_pos)
-          d = mid + 1;
-        else
-          hi = mid;
-      }
-      n_sel = 0;
-      for (uint32_t i = 0; i < n_rows; i++) {
-        if (d < sf->n_deleted && sf->deleted[d] == first_pos + i) {
-          d++;
-          continue;
-        }
-        s->sel[n_sel++] = i;
-      }
+      n_sel = undeleted_rows(sf, first_pos, n_rows, s->sel);
       rc = keep_rows(&b, s->sel, n_sel, ctx->err);
       if (rc) return rc;
     }
@@ -838,8 +972,23 @@ static void scan_close(sql_op *op) {
   free(s->preds);
   sql_mem_release(s->pred_mem);
   free(s->sel);
+  free(s->sel2);
   free(s);
   op->state = NULL;
+}
+
+/* Marks in cols (n out slots) the columns e reads. false when that cannot be told (a subquery,
+ * whose plan is not walked here): then every column must count as read. */
+static bool mark_read_cols(const sql_expr *e, bool *cols, size_t n) {
+  if (e == NULL) return true;
+  if (e->kind == SQL_E_SUBQUERY) return false;
+  if (e->kind == SQL_E_COLUMN) {
+    if (e->slot < 0 || (size_t)e->slot >= n) return false;
+    cols[e->slot] = true;
+  }
+  for (size_t i = 0; i < e->n_args; i++)
+    if (!mark_read_cols(e->args[i], cols, n)) return false;
+  return true;
 }
 
 static const sql_op_vtable scan_vt = {"scan", scan_open, scan_next, scan_close};
@@ -858,8 +1007,9 @@ int sql_op_scan(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   s->p = p;
   s->file_idx = -1;
   s->sel = malloc(SQL_BATCH_ROWS * sizeof *s->sel);
+  s->sel2 = malloc(SQL_BATCH_ROWS * sizeof *s->sel2);
   s->pred_mem = sql_mem_new();
-  int rc = s->sel && s->pred_mem ? 0 : tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  int rc = s->sel && s->sel2 && s->pred_mem ? 0 : tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   if (rc == 0 && p->n_filters) {
     for (size_t i = 0; i < p->n_filters; i++)
       collect_preds(p, p->filters[i], s->pred_mem, &s->preds, &s->n_preds);
@@ -878,6 +1028,14 @@ int sql_op_scan(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
       }
     }
     if (rc == 0) rc = sql_expr_resolve(s->filter, p->out_ids, p->n_out, ctx->err);
+    if (rc == 0) {
+      s->filter_col = sql_mem_alloc(s->pred_mem, p->n_out + 1, sizeof *s->filter_col);
+      if (s->filter_col == NULL)
+        rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+      else if (!mark_read_cols(s->filter, s->filter_col, p->n_out))
+        for (size_t i = 0; i < p->n_out; i++)
+          s->filter_col[i] = true;
+    }
   }
   if (rc) {
     scan_close(op);

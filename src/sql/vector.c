@@ -45,6 +45,8 @@ struct sql_mem {
   size_t n_parents, cap_parents;
   struct ArrowArray **arrays;
   size_t n_arrays, cap_arrays;
+  void **owned; /* malloc'ed buffers adopted with sql_mem_adopt */
+  size_t n_owned, cap_owned;
   sql_mem *free_next; /* worklist link while freeing a chain of regions */
 };
 
@@ -73,6 +75,9 @@ static void mem_destroy(sql_mem *m, sql_mem **work) {
     free(a);
   }
   free(m->arrays);
+  for (size_t i = 0; i < m->n_owned; i++)
+    free(m->owned[i]);
+  free(m->owned);
   for (size_t i = 0; i < m->n_parents; i++) {
     sql_mem *p = m->parents[i];
     if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1) {
@@ -97,6 +102,12 @@ void sql_mem_release(sql_mem *m) {
 }
 
 void *sql_mem_alloc(sql_mem *m, size_t n, size_t size) {
+  void *p = sql_mem_alloc_raw(m, n, size);
+  if (p) memset(p, 0, n * size);
+  return p;
+}
+
+void *sql_mem_alloc_raw(sql_mem *m, size_t n, size_t size) {
   if (m == NULL || (size != 0 && n > SIZE_MAX / size)) return NULL;
   size_t bytes = n * size;
   if (bytes > SIZE_MAX - 64) return NULL;
@@ -124,7 +135,6 @@ void *sql_mem_alloc(sql_mem *m, size_t n, size_t size) {
   }
   void *p = b->data + b->used;
   b->used += bytes;
-  memset(p, 0, bytes);
   return p;
 }
 
@@ -164,6 +174,18 @@ int sql_mem_adopt_arrow(sql_mem *m, struct ArrowArray *array) {
   *copy = *array;
   array->release = NULL;
   m->arrays[m->n_arrays++] = copy;
+  return 0;
+}
+
+int sql_mem_adopt(sql_mem *m, void *p) {
+  if (p == NULL) return 0;
+  void **items = m->owned;
+  if (grow_ptrs(&items, m->n_owned, &m->cap_owned)) {
+    free(p);
+    return TARN_ENOMEM;
+  }
+  m->owned = items;
+  m->owned[m->n_owned++] = p;
   return 0;
 }
 

@@ -29,6 +29,11 @@ void sql_mem_retain(sql_mem *m);
 void sql_mem_release(sql_mem *m);
 /* Zeroed, 16-byte aligned memory owned by m; NULL on overflow or out of memory. */
 void *sql_mem_alloc(sql_mem *m, size_t n, size_t size);
+/* The same without zeroing, for buffers the caller overwrites in full. */
+void *sql_mem_alloc_raw(sql_mem *m, size_t n, size_t size);
+/* Makes m own a malloc'ed buffer p (freed when m dies; freed at once if this fails). Returns 0 or
+ * TARN_ENOMEM. */
+int sql_mem_adopt(sql_mem *m, void *p);
 /* Makes m keep parent alive (retains it). Returns 0 or TARN_ENOMEM. */
 int sql_mem_add_parent(sql_mem *m, sql_mem *parent);
 /* Makes m own an imported Arrow array (moved in: *array is released when m dies). */
@@ -38,10 +43,10 @@ size_t sql_mem_bytes(const sql_mem *m);
 
 typedef struct sql_vec {
   const sql_type *type;
-  uint32_t n;      /* number of values */
-  uint8_t *nulls;  /* NULL: no nulls; else nulls[i] != 0 means row i is NULL */
-  void *data;      /* n values of the physical type (U8/I64/F64/I128/STR/INTERVAL); unused for
-                      NONE and STRUCT */
+  uint32_t n;            /* number of values */
+  uint8_t *nulls;        /* NULL: no nulls; else nulls[i] != 0 means row i is NULL */
+  void *data;            /* n values of the physical type (U8/I64/F64/I128/STR/INTERVAL); unused for
+                            NONE and STRUCT */
   int64_t *offsets;      /* LIST/MAP: n + 1 offsets into child */
   struct sql_vec *child; /* LIST/MAP: one element vector; STRUCT: type->n_fields vectors, each of
                             length n */
