@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Every `*.parquet.expected.jsonl` of the shared test data equals `tarn cat FILE --format jsonl`.
 
+With --sql, the rows are read through the SQL engine instead (`tarn sql -c "SELECT * FROM
+read_parquet('FILE')" --format jsonl`), which has its own Parquet paths (flat columns are decoded
+straight into vectors, others imported from Arrow); the same expected files apply, with
+SQL_EXCEPTIONS for what SQL types show differently.
+
 The expected files were made by DuckDB (an independent reader) beside each Parquet file of
 parquet-testing, iceberg-java (and arrow-testing, if it ever ships some). Rows are compared with
 the shared compare_rows.py as a multiset; a pass whose order differs from DuckDB's is noted.
@@ -8,7 +13,7 @@ the shared compare_rows.py as a multiset; a pass whose order differs from DuckDB
 A few expected files are known not to be the right answer for tarn; they are listed in EXCEPTIONS
 below with the reason and what is checked instead. Nothing is skipped silently.
 
-usage: parquet_expected.py [--tarn build/tarn] [--shared ../shared] [--jobs 2] [--keep]
+usage: parquet_expected.py [--sql] [--tarn build/tarn] [--shared ../shared] [--jobs 2] [--keep]
 Prints one line per file and ends with `N passed, N failed`; exits 1 if any failed.
 """
 import base64
@@ -125,8 +130,56 @@ EXCEPTIONS = [
 ]
 
 
+def unsigned64_as_text(keys):
+    """Expected rows with the integer values of the named fields (at any depth) as strings."""
+    def fix(v, key=None):
+        if isinstance(v, dict):
+            return {k: fix(x, k) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if key in keys and isinstance(v, int) and not isinstance(v, bool):
+            return str(v)
+        return v
+
+    def build(shared, exp):
+        with open(exp, encoding='utf-8') as f:
+            return [fix(json.loads(line)) for line in f if line.strip()]
+    return build
+
+
+UNSIGNED64_REASON = ('PostgreSQL has no unsigned 64-bit type: SQL reads UINT64 as numeric(20,0), '
+                     'whose canonical form is a string; expected rows are DuckDB\'s with those '
+                     'values as strings')
+
+# Under --sql, consulted before EXCEPTIONS.
+SQL_EXCEPTIONS = [
+    {
+        'pattern': 'parquet-testing/data/concatenated_gzip_members.parquet',
+        'kind': 'expected',
+        'build': unsigned64_as_text({'long_col'}),
+        'reason': UNSIGNED64_REASON,
+    },
+    {
+        'pattern': 'parquet-testing/data/nested_structs.rust.parquet',
+        'kind': 'expected',
+        'build': unsigned64_as_text({'count'}),  # every struct's count field is UINT64
+        'reason': UNSIGNED64_REASON,
+    },
+]
+
+SQL_MODE = False
+
+
+def read_command(args, pq, *extra):
+    if SQL_MODE:
+        quoted = pq.replace("'", "''")
+        return [args.tarn, 'sql', '-c', f"SELECT * FROM read_parquet('{quoted}')", '--format',
+                'jsonl'] + list(extra)
+    return [args.tarn, 'cat', pq, '--format', 'jsonl'] + list(extra)
+
+
 def exception_for(relpath):
-    for e in EXCEPTIONS:
+    for e in (SQL_EXCEPTIONS if SQL_MODE else []) + EXCEPTIONS:
         if fnmatch.fnmatch(relpath, e['pattern']):
             return e
     return None
@@ -143,7 +196,7 @@ def find_expected(shared):
 
 def check_crc_error(args, shared, pq, expected, exc, scratch, crc_opt):
     """The corrupt-CRC file: exit 4, one error line naming the column and the page."""
-    r = tarnrun.run([args.tarn, 'cat', pq, '--format', 'jsonl'], TIMEOUT)
+    r = tarnrun.run(read_command(args, pq), TIMEOUT)
     problems = tarnrun.contract_problems(r, allowed=(4,))
     msg = (r.stderr_lines() or [''])[0]
     if r.rc == 0:
@@ -157,7 +210,7 @@ def check_crc_error(args, shared, pq, expected, exc, scratch, crc_opt):
         if not re.search(r'''(?i)column\W{0,3}%s\b|['"`]%s['"`]''' % (col, col), msg):
             problems.append(f'error does not name column "{col}": {msg}')
     note = 'CRC mismatch reported: ' + msg[len(tarnrun.ERROR_PREFIX):] if not problems else ''
-    if crc_opt and not problems:
+    if crc_opt and not problems and not SQL_MODE:
         actual = os.path.join(scratch, 'skipcrc.jsonl')
         r2 = tarnrun.run([args.tarn, 'cat', pq, '--format', 'jsonl', crc_opt], TIMEOUT,
                          stdout_path=actual)
@@ -170,8 +223,9 @@ def check_crc_error(args, shared, pq, expected, exc, scratch, crc_opt):
             p2 = [f'with {crc_opt}: ' + '; '.join(p2)]
         problems += p2
         note += f'; rows with {crc_opt} equal DuckDB\'s'
-    elif not crc_opt:
-        note += '; `tarn cat --help` shows no option to skip CRCs, rows not compared'
+    elif not crc_opt or SQL_MODE:
+        note += ('; rows not compared' if SQL_MODE else
+                 '; `tarn cat --help` shows no option to skip CRCs, rows not compared')
     return problems, note
 
 
@@ -195,7 +249,7 @@ def check_file(args, shared, expected, scratch, crc_opt):
         tarnrun.write_jsonl(expected, rows)
         note = 'exception: ' + exc['reason']
     actual = os.path.join(work, 'actual.jsonl')
-    r = tarnrun.run([args.tarn, 'cat', pq, '--format', 'jsonl'], TIMEOUT, stdout_path=actual)
+    r = tarnrun.run(read_command(args, pq), TIMEOUT, stdout_path=actual)
     problems = tarnrun.contract_problems(r, allowed=(0,))
     if problems:
         return relpath, problems, ''
@@ -213,7 +267,11 @@ def check_file(args, shared, expected, scratch, crc_opt):
 
 
 def main():
-    args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
+    global SQL_MODE
+    parser = tarnrun.arg_parser(__doc__.splitlines()[0])
+    parser.add_argument('--sql', action='store_true', help='read through tarn sql, not tarn cat')
+    args = parser.parse_args()
+    SQL_MODE = args.sql
     shared = tarnrun.shared_dir(args)
     tally = tarnrun.Tally()
     if not tarnrun.require_tarn(args.tarn, tally) or \
