@@ -7,10 +7,19 @@
  * group a contiguous range of row numbers (gstart/grows), so a probe reads one range instead of
  * chasing a chain through memory; with unique keys (the usual primary-key join) the range is
  * simply the group number. Rows whose key has a NULL never match and are in no range, but stay
- * in the store for outer and anti joins. The probe side then streams: per
- * batch the keys are encoded and looked up once, and matching (probe row, build row) pairs are
- * gathered into candidate batches of at most SQL_BATCH_ROWS rows; a long chain simply continues
- * in the next call. For the nested loop every build row is a candidate.
+ * in the store for outer and anti joins; when, moreover, every row has a key (dense), group g is
+ * row g and the probe needs no range at all. The probe side then streams: per batch the keys are
+ * made and looked up once, and matching (probe row, build row) pairs are gathered into candidate
+ * batches of at most SQL_BATCH_ROWS rows; a long chain simply continues in the next call. A
+ * candidate batch that takes every probe row once, in order (a foreign key meeting its primary
+ * key), shares the probe batch's columns instead of copying them. For the nested loop every build
+ * row is a candidate.
+ *
+ * Keys that are all integer-like columns (physical type I64: integers, dates, timestamps; the
+ * usual join on ids) skip the byte encoding of keys.h: sql_keys_ints reads their int64 values in
+ * place and the key table holds them as integers (exec_util.h). Both sides' keys have one type,
+ * so the choice, made once per join from the key types, holds for both. A NULL in a key leaves
+ * the row out of the table or the lookup either way, so NULL semantics do not depend on it.
  *
  * A residual predicate (the rest of the ON clause) is evaluated on the candidate batch, whose
  * columns are left then right as in the output. Under SQL's ON semantics it decides what
@@ -46,6 +55,7 @@ typedef struct join_table {
   uint32_t *gstart; /* group g's rows: grows[gstart[g] .. gstart[g + 1]) */
   uint32_t *grows;
   bool unique;       /* one row per group: group g's row is grows[g] */
+  bool dense;        /* unique, and every row has a key: group g's row is g itself */
   uint8_t *bmatched; /* per build row (never in a shared table: probes only read it) */
   uint8_t *bnull;    /* per build row: its key has a NULL (null-aware anti only) */
   uint32_t bmcap;
@@ -76,6 +86,7 @@ typedef struct join_state {
   int build_side; /* 0: left child, 1: right */
   sql_join_kind kind;
   bool hash;
+  bool int_keys; /* the keys are integers (sql_keys_ints), and so is the table */
   sql_expr **build_keys, **probe_keys;
   size_t n_keys;
   sql_expr *cond;   /* residual (hash) or condition (nested loop); NULL: every pair matches */
@@ -110,12 +121,23 @@ typedef struct join_state {
 
 /* --- Output batches --------------------------------------------------------------------------- */
 
-/* Columns of one side: from src (rows sel[i], SQL_NONE giving NULL; sel NULL: all NULL). */
-static int side_cols(sql_mem *m, const sql_vec *src, const sql_type **types, uint32_t n_cols,
-                     const uint32_t *sel, uint32_t n, sql_vec *out, tarn_error *err) {
+/* Columns of one side: from src (rows sel[i], SQL_NONE giving NULL; sel NULL: all NULL). When
+ * sel takes every row of src in order, src's columns are shared instead of copied (the caller
+ * keeps their region alive). */
+static int side_cols(sql_mem *m, const sql_vec *src, uint32_t src_rows, const sql_type **types,
+                     uint32_t n_cols, const uint32_t *sel, uint32_t n, sql_vec *out,
+                     tarn_error *err) {
+  bool all = sel && src && n == src_rows;
+  for (uint32_t i = 0; all && i < n; i++)
+    all = sel[i] == i;
   for (uint32_t c = 0; c < n_cols; c++) {
-    int rc = sel && src ? sql_gather_nullable(m, &src[c], sel, n, &out[c], err)
-                        : sql_vec_all_null(m, types[c], n, &out[c], err);
+    int rc = 0;
+    if (all)
+      out[c] = src[c];
+    else if (sel && src)
+      rc = sql_gather_nullable(m, &src[c], sel, n, &out[c], err);
+    else
+      rc = sql_vec_all_null(m, types[c], n, &out[c], err);
     if (rc) return rc;
   }
   return 0;
@@ -138,9 +160,13 @@ static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel, co
   const uint32_t *rsel = s->build_side == 0 ? psel : bsel;
   const sql_vec *lsrc = s->build_side == 0 ? s->t->build.cols : pcols;
   const sql_vec *rsrc = s->build_side == 0 ? pcols : s->t->build.cols;
-  if (!rc) rc = side_cols(b->mem, lsrc, s->ltypes, s->n_left, lsel, n, b->cols, ctx->err);
+  uint32_t prows = s->pb ? s->pb->n_rows : 0;
+  uint32_t lrows = s->build_side == 0 ? s->t->build.n : prows;
+  uint32_t rrows = s->build_side == 0 ? prows : s->t->build.n;
+  if (!rc) rc = side_cols(b->mem, lsrc, lrows, s->ltypes, s->n_left, lsel, n, b->cols, ctx->err);
   if (!rc && n_cols > s->n_left)
-    rc = side_cols(b->mem, rsrc, s->rtypes, s->n_right, rsel, n, b->cols + s->n_left, ctx->err);
+    rc = side_cols(b->mem, rsrc, rrows, s->rtypes, s->n_right, rsel, n, b->cols + s->n_left,
+                   ctx->err);
   if (rc) {
     sql_batch_free(b);
     return rc;
@@ -158,6 +184,21 @@ static int join_account(join_state *s, sql_exec_ctx *ctx) {
   int rc = sql_charge_or_fail(ctx, total - s->t->charged, "the hash join's build side");
   if (!rc) s->t->charged = total;
   return rc;
+}
+
+/* The keys of batch b (exprs evaluated in mem): integers when the join's keys allow, else
+ * bytes, the form the table holds. */
+static int eval_keys(join_state *s, sql_exec_ctx *ctx, sql_mem *mem, sql_expr **exprs,
+                     const sql_batch *b, sql_keys *keys) {
+  sql_vec *kv = sql_mem_alloc(mem, s->n_keys, sizeof *kv);
+  sql_vec **kp = sql_mem_alloc(mem, s->n_keys, sizeof *kp);
+  if (!kv || !kp) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  int rc = sql_eval_all(ctx, mem, exprs, s->n_keys, b, kv);
+  if (rc) return rc;
+  for (size_t k = 0; k < s->n_keys; k++)
+    kp[k] = &kv[k];
+  if (s->int_keys) return sql_keys_ints(mem, kp, s->n_keys, b->n_rows, keys, ctx->err);
+  return sql_keys_encode(mem, kp, NULL, s->n_keys, b->n_rows, keys, ctx->err);
 }
 
 static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
@@ -178,16 +219,10 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   }
   if (!s->hash) return join_account(s, ctx);
   sql_mem *scratch = sql_mem_new();
-  sql_vec *kv = calloc(s->n_keys, sizeof *kv);
-  sql_vec **kp = calloc(s->n_keys, sizeof *kp);
   uint32_t *gids = malloc(n * sizeof *gids), *sel = malloc(n * sizeof *sel);
-  if (!scratch || !kv || !kp || !gids || !sel)
-    rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  if (!scratch || !gids || !sel) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
   sql_keys keys;
-  if (!rc) rc = sql_eval_all(ctx, scratch, s->build_keys, s->n_keys, in, kv);
-  for (size_t k = 0; !rc && k < s->n_keys; k++)
-    kp[k] = &kv[k];
-  if (!rc) rc = sql_keys_encode(scratch, kp, NULL, s->n_keys, n, &keys, ctx->err);
+  if (!rc) rc = eval_keys(s, ctx, scratch, s->build_keys, in, &keys);
   uint32_t m = 0;
   for (uint32_t i = 0; !rc && i < n; i++) {
     if (keys.has_null[i]) {
@@ -209,8 +244,6 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
     for (uint32_t k = 0; k < m; k++)
       s->t->bgid[base + sel[k]] = gids[sel[k]];
   }
-  free(kv);
-  free(kp);
   free(gids);
   free(sel);
   if (scratch) sql_mem_release(scratch);
@@ -219,6 +252,10 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
 
 /* Reads the build input b to its end into s->t. */
 static int join_build(join_state *s, sql_op *b, double est, sql_exec_ctx *ctx) {
+  if (s->int_keys) {
+    int rc = sql_ktab_use_ints(&s->t->kt, (uint32_t)s->n_keys, ctx->err);
+    if (rc) return rc;
+  }
   /* The optimizer's estimate of the build side sizes the table once instead of by doubling
    * (capped, so that a wild estimate costs little). */
   if (s->hash && est > 1024) {
@@ -246,6 +283,7 @@ static int join_build(join_state *s, sql_op *b, double est, sql_exec_ctx *ctx) {
     s->t->gstart[g + 1] += s->t->gstart[g];
   uint32_t keyed = s->t->gstart[ng];
   s->t->unique = keyed == ng;
+  s->t->dense = s->t->unique && keyed == nb; /* groups are numbered in order of their rows */
   for (uint32_t r = 0; r < nb; r++)
     if (s->t->bgid[r] != SQL_NONE) s->t->grows[s->t->gstart[s->t->bgid[r]]++] = r;
   for (uint32_t g = ng; g > 0; g--)
@@ -327,15 +365,8 @@ static int probe_start(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   if (!s->hash) return 0;
   s->pmem = sql_mem_new();
   if (!s->pmem) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-  sql_vec *kv = sql_mem_alloc(s->pmem, s->n_keys, sizeof *kv);
-  sql_vec **kp = sql_mem_alloc(s->pmem, s->n_keys, sizeof *kp);
-  if (!kv || !kp) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-  int rc = sql_eval_all(ctx, s->pmem, s->probe_keys, s->n_keys, in, kv);
-  if (rc) return rc;
-  for (size_t k = 0; k < s->n_keys; k++)
-    kp[k] = &kv[k];
   sql_keys keys;
-  rc = sql_keys_encode(s->pmem, kp, NULL, s->n_keys, n, &keys, ctx->err);
+  int rc = eval_keys(s, ctx, s->pmem, s->probe_keys, in, &keys);
   if (rc) return rc;
   sql_ktab_lookup(&s->t->kt, &keys, NULL, n, s->pgid);
   for (uint32_t i = 0; i < n; i++) {
@@ -397,50 +428,67 @@ static int process_pairs(join_state *s, sql_exec_ctx *ctx, uint32_t n, sql_batch
 
 /* Fills the pair buffers from the current probe batch; returns the number of pairs. */
 static uint32_t fill_pairs(join_state *s) {
-  uint32_t n = 0, rows = s->pb->n_rows;
-  while (s->prow < rows && n < SQL_BATCH_ROWS) {
-    uint32_t r;
-    if (s->hash) {
-      if (s->prow + 16 < rows) { /* the range of a row ahead: its lookup is a cache miss */
-        uint32_t ga = s->pgid[s->prow + 16];
-        if (ga != SQL_NONE) __builtin_prefetch(s->t->unique ? &s->t->grows[ga] : &s->t->gstart[ga]);
+  const join_table *t = s->t;
+  uint32_t n = 0, rows = s->pb->n_rows, p = s->prow;
+  if (s->hash && t->unique) {
+    /* At most one pair per probe row, so no chain to resume. A dense table's group is its row
+     * already: the pairs are written unconditionally and kept only for rows that matched. */
+    const uint32_t *pgid = s->pgid;
+    if (t->dense) {
+      for (; p < rows && n < SQL_BATCH_ROWS; p++) {
+        uint32_t g = pgid[p];
+        s->pair_p[n] = p;
+        s->pair_b[n] = g;
+        n += g != SQL_NONE;
       }
-      uint32_t g = s->pgid[s->prow];
+    } else {
+      for (; p < rows && n < SQL_BATCH_ROWS; p++) {
+        if (p + 16 < rows && pgid[p + 16] != SQL_NONE) /* a row's build row is a cache miss */
+          __builtin_prefetch(&t->grows[pgid[p + 16]]);
+        uint32_t g = pgid[p];
+        if (g == SQL_NONE) continue;
+        s->pair_p[n] = p;
+        s->pair_b[n++] = t->grows[g];
+      }
+    }
+  } else if (s->hash) {
+    while (p < rows && n < SQL_BATCH_ROWS) {
+      if (p + 16 < rows && s->pgid[p + 16] != SQL_NONE) /* the range of a row ahead */
+        __builtin_prefetch(&t->gstart[s->pgid[p + 16]]);
+      uint32_t g = s->pgid[p];
       if (g == SQL_NONE) {
-        s->prow++;
+        p++;
         continue;
       }
-      if (s->t->unique) {
-        s->pair_p[n] = s->prow++;
-        s->pair_b[n++] = s->t->grows[g];
-        continue;
-      }
-      uint32_t k = s->pchain == SQL_NONE ? s->t->gstart[g] : s->pchain, end = s->t->gstart[g + 1];
+      uint32_t k = s->pchain == SQL_NONE ? t->gstart[g] : s->pchain, end = t->gstart[g + 1];
       while (k < end && n < SQL_BATCH_ROWS) {
-        s->pair_p[n] = s->prow;
-        s->pair_b[n++] = s->t->grows[k++];
+        s->pair_p[n] = p;
+        s->pair_b[n++] = t->grows[k++];
       }
       if (k >= end) {
-        s->prow++;
+        p++;
         s->pchain = SQL_NONE;
       } else {
         s->pchain = k;
       }
-    } else {
-      r = s->pchain == SQL_NONE ? 0 : s->pchain;
-      while (r < s->t->build.n && n < SQL_BATCH_ROWS) {
-        s->pair_p[n] = s->prow;
+    }
+  } else {
+    while (p < rows && n < SQL_BATCH_ROWS) {
+      uint32_t r = s->pchain == SQL_NONE ? 0 : s->pchain;
+      while (r < t->build.n && n < SQL_BATCH_ROWS) {
+        s->pair_p[n] = p;
         s->pair_b[n++] = r++;
       }
-      if (r >= s->t->build.n) {
-        s->prow++;
+      if (r >= t->build.n) {
+        p++;
         s->pchain = SQL_NONE;
       } else {
         s->pchain = r;
       }
     }
   }
-  if (s->prow >= rows) s->pdone = true;
+  s->prow = p;
+  if (p >= rows) s->pdone = true;
   return n;
 }
 
@@ -652,6 +700,12 @@ int sql_op_join(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
     s->build_keys = s->build_side == 0 ? p->left_keys : p->right_keys;
     s->probe_keys = s->build_side == 0 ? p->right_keys : p->left_keys;
     s->cond = p->residual;
+    /* Both sides' keys have one type (checked above), so integer keys on one side are integer
+     * keys on the other. */
+    const sql_type *kt[SQL_KEYS_MAX_INTS];
+    for (size_t k = 0; k < p->n_join_keys && k < SQL_KEYS_MAX_INTS; k++)
+      kt[k] = p->left_keys[k]->type;
+    s->int_keys = sql_keys_ints_fit(kt, p->n_join_keys);
   } else {
     s->cond = p->residual ? p->residual : p->condition;
   }

@@ -4,8 +4,10 @@
  *
  * The hash table keeps its load factor at or below one half, so linear probing stays short; it
  * stores the upper 32 bits of each hash in the slot so that almost every probe that reaches the
- * key bytes is a real match. Group keys are copied into one growing byte array, which keeps them
- * alive independently of the batches they came from.
+ * stored key is a real match. Group keys are copied into one growing array (bytes, or int64s
+ * for integer keys), which keeps them alive independently of the batches they came from. The
+ * insert and lookup loops exist once per key form; the integer ones are instantiated for one and
+ * two columns so that the key comparison becomes one or two plain compares.
  */
 #include "sql/exec_util.h"
 
@@ -34,52 +36,109 @@ int sql_grow(void **arr, uint32_t *cap, uint32_t need, size_t elem, tarn_error *
 
 void sql_ktab_init(sql_ktab *t) { memset(t, 0, sizeof *t); }
 
+int sql_ktab_use_ints(sql_ktab *t, uint32_t n_ints, tarn_error *err) {
+  if (t->n > 0 || n_ints == 0 || n_ints > SQL_KEYS_MAX_INTS)
+    return tarn_err(err, TARN_EINVAL, "internal error: integer keys of %u columns", n_ints);
+  t->n_ints = n_ints;
+  return 0;
+}
+
 void sql_ktab_free(sql_ktab *t) {
   if (!t) return;
   free(t->slots);
+  free(t->islots);
   free(t->hash);
   free(t->off);
   free(t->bytes);
+  free(t->ints);
   memset(t, 0, sizeof *t);
 }
 
 size_t sql_ktab_bytes(const sql_ktab *t) {
-  return (t->slots ? (size_t)(t->mask + 1) * 8 : 0) + (size_t)t->cap * 16 + t->bytes_cap;
+  size_t keys = t->n_ints ? (size_t)t->cap * 8 * t->n_ints : (size_t)t->cap * 8 + t->bytes_cap;
+  size_t slots = t->slots    ? (size_t)(t->mask + 1) * sizeof *t->slots
+                 : t->islots ? (size_t)(t->mask + 1) * sizeof *t->islots
+                             : 0;
+  return slots + (size_t)t->cap * 8 + keys;
+}
+
+/* What a slot holds: the upper half of the hash and the group number + 1 (0: empty). */
+static inline uint64_t ktab_meta(uint64_t h, uint32_t g) {
+  return (h >> 32 << 32) | ((uint64_t)g + 1);
 }
 
 static int ktab_rehash(sql_ktab *t, uint64_t n_slots, tarn_error *err) {
-  uint64_t *s = calloc(n_slots, sizeof *s);
-  if (!s)
-    return tarn_err(err, TARN_ENOMEM, "out of memory: hash table of %llu slots",
-                    (unsigned long long)n_slots);
   uint64_t mask = n_slots - 1;
-  for (uint32_t g = 0; g < t->n; g++) {
-    uint64_t h = t->hash[g];
-    uint64_t i = h & mask;
-    while (s[i])
-      i = (i + 1) & mask;
-    s[i] = (h >> 32 << 32) | ((uint64_t)g + 1);
+  if (t->n_ints) {
+    sql_kslot *s = calloc(n_slots, sizeof *s);
+    if (!s) goto oom;
+    for (uint32_t g = 0; g < t->n; g++) {
+      uint64_t h = t->hash[g], i = h & mask;
+      while (s[i].meta)
+        i = (i + 1) & mask;
+      s[i].meta = ktab_meta(h, g);
+      s[i].key = t->ints[(size_t)g * t->n_ints];
+    }
+    free(t->islots);
+    t->islots = s;
+  } else {
+    uint64_t *s = calloc(n_slots, sizeof *s);
+    if (!s) goto oom;
+    for (uint32_t g = 0; g < t->n; g++) {
+      uint64_t h = t->hash[g], i = h & mask;
+      while (s[i])
+        i = (i + 1) & mask;
+      s[i] = ktab_meta(h, g);
+    }
+    free(t->slots);
+    t->slots = s;
   }
-  free(t->slots);
-  t->slots = s;
   t->mask = mask;
   return 0;
+oom:
+  return tarn_err(err, TARN_ENOMEM, "out of memory: hash table of %llu slots",
+                  (unsigned long long)n_slots);
 }
 
-/* Appends a group with hash h and key p[0..len); returns its number in *gid. */
-static int ktab_add(sql_ktab *t, uint64_t h, const uint8_t *p, size_t len, uint32_t *gid,
-                    tarn_error *err) {
-  if (t->n + 2 > t->cap) {
-    uint32_t cap = t->cap;
-    void *hash = t->hash;
-    if (sql_grow(&hash, &cap, t->n + 2, sizeof(uint64_t), err)) return TARN_ENOMEM;
-    t->hash = hash;
+/* Room for one more group in the per-group arrays (hash, and off or ints). */
+static int ktab_grow(sql_ktab *t, tarn_error *err) {
+  if (t->n >= UINT32_MAX - 2) return tarn_err(err, TARN_ENOMEM, "out of memory: too many groups");
+  if (t->n + 2 <= t->cap) return 0;
+  uint32_t cap = t->cap;
+  void *hash = t->hash;
+  if (sql_grow(&hash, &cap, t->n + 2, sizeof(uint64_t), err)) return TARN_ENOMEM;
+  t->hash = hash;
+  if (t->n_ints) {
+    void *ints = realloc(t->ints, (size_t)cap * t->n_ints * sizeof(int64_t));
+    if (!ints) return tarn_err(err, TARN_ENOMEM, "out of memory: hash table keys");
+    t->ints = ints;
+  } else {
     void *off = realloc(t->off, (size_t)cap * sizeof(uint64_t));
     if (!off) return tarn_err(err, TARN_ENOMEM, "out of memory");
     t->off = off;
     if (t->n == 0) t->off[0] = 0;
-    t->cap = cap;
   }
+  t->cap = cap;
+  return 0;
+}
+
+/* Makes group t->n, whose key is already stored, with hash h, and puts it in slot i (the empty
+ * slot its probe ended on) or rehashes when the table gets too full. */
+static int ktab_place(sql_ktab *t, uint64_t h, uint64_t i, uint32_t *gid, tarn_error *err) {
+  t->hash[t->n] = h;
+  *gid = t->n++;
+  if ((uint64_t)t->n * 2 > t->mask + 1) return ktab_rehash(t, (t->mask + 1) * 2, err);
+  if (t->n_ints) {
+    t->islots[i].meta = ktab_meta(h, *gid);
+    t->islots[i].key = t->ints[(size_t)*gid * t->n_ints];
+  } else {
+    t->slots[i] = ktab_meta(h, *gid);
+  }
+  return 0;
+}
+
+/* Appends the key p[0..len) of a new group (byte form). */
+static int ktab_add_bytes(sql_ktab *t, const uint8_t *p, size_t len, tarn_error *err) {
   if (t->used + len > t->bytes_cap || t->bytes == NULL) { /* never NULL once a key is in */
     size_t c = t->bytes_cap ? t->bytes_cap : 4096;
     while (c < t->used + len)
@@ -95,9 +154,7 @@ static int ktab_add(sql_ktab *t, uint64_t h, const uint8_t *p, size_t len, uint3
     t->fixed = len > 0 && len < INT32_MAX ? (int32_t)len : -1;
   else if (t->fixed > 0 && len != (size_t)t->fixed)
     t->fixed = -1;
-  t->hash[t->n] = h;
   t->off[t->n + 1] = t->used;
-  *gid = t->n++;
   return 0;
 }
 
@@ -136,13 +193,100 @@ int sql_ktab_reserve(sql_ktab *t, uint64_t n, tarn_error *err) {
   uint64_t slots = 1024;
   while (slots < 2 * n && slots < ((uint64_t)1 << 32))
     slots *= 2;
-  if (t->slots && slots <= t->mask + 1) return 0;
+  if ((t->slots || t->islots) && slots <= t->mask + 1) return 0;
   return ktab_rehash(t, slots, err);
+}
+
+/* Whether slot s holds row r's integer key of w columns: the first column is in the slot, the
+ * others (compared only once the first and the hash tag agree) with the group's key. */
+static inline bool ktab_islot_eq(const sql_ktab *t, sql_kslot s, const sql_keys *keys, uint32_t r,
+                                 uint64_t tag, uint32_t w) {
+  if (s.key != keys->ints[0][r]) return false;
+  if (w == 1) return true;
+  if ((s.meta >> 32) != tag) return false;
+  const int64_t *g = t->ints + (size_t)((uint32_t)s.meta - 1) * w;
+  for (uint32_t c = 1; c < w; c++)
+    if (g[c] != keys->ints[c][r]) return false;
+  return true;
+}
+
+/* The insert of integer keys of w columns; inlined once per common w, so that the comparison
+ * loop unrolls into one or two plain compares. */
+static inline __attribute__((always_inline)) int
+ktab_insert_ints(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n, uint32_t *gids,
+                 uint8_t *is_new, const uint32_t w, tarn_error *err) {
+  for (uint32_t k = 0; k < n; k++) {
+    if (k + KTAB_AHEAD < n) {
+      uint32_t ahead = sel ? sel[k + KTAB_AHEAD] : k + KTAB_AHEAD;
+      __builtin_prefetch(&t->islots[keys->hash[ahead] & t->mask]);
+    }
+    uint32_t r = sel ? sel[k] : k;
+    uint64_t h = keys->hash[r], tag = h >> 32, i = h & t->mask;
+    uint32_t g = SQL_NONE;
+    for (;; i = (i + 1) & t->mask) {
+      sql_kslot s = t->islots[i];
+      if (!s.meta) break;
+      if (ktab_islot_eq(t, s, keys, r, tag, w)) {
+        g = (uint32_t)s.meta - 1;
+        break;
+      }
+    }
+    if (is_new) is_new[r] = g == SQL_NONE;
+    if (g == SQL_NONE) {
+      if (ktab_grow(t, err)) return TARN_ENOMEM;
+      for (uint32_t c = 0; c < w; c++)
+        t->ints[(size_t)t->n * w + c] = keys->ints[c][r];
+      if (ktab_place(t, h, i, &g, err)) return TARN_ENOMEM;
+    }
+    gids[r] = g;
+  }
+  return 0;
+}
+
+/* The lookup of integer keys of w columns (see sql_ktab_lookup). A one-column key is settled in
+ * its slots alone, so a probe costs one cache miss, prefetched a memory latency ahead (a slot
+ * beside the key's value instead of a group number only saves the second, dependent miss into
+ * the keys). Wider keys also read the group's other columns once the first column and the hash
+ * tag agree, prefetched in a second stage as byte keys prefetch their bytes. */
+static inline __attribute__((always_inline)) void
+ktab_lookup_ints(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
+                 uint32_t *gids, const uint32_t w) {
+  for (uint32_t k = 0; k < n; k++) {
+    if (k + 2 * KTAB_AHEAD < n) {
+      uint32_t ahead = sel ? sel[k + 2 * KTAB_AHEAD] : k + 2 * KTAB_AHEAD;
+      __builtin_prefetch(&t->islots[keys->hash[ahead] & t->mask]);
+    }
+    if (w > 1 && k + KTAB_AHEAD < n) {
+      uint32_t ahead = sel ? sel[k + KTAB_AHEAD] : k + KTAB_AHEAD;
+      uint64_t m = t->islots[keys->hash[ahead] & t->mask].meta;
+      if (m) __builtin_prefetch(t->ints + (size_t)((uint32_t)m - 1) * w);
+    }
+    uint32_t r = sel ? sel[k] : k;
+    uint64_t h = keys->hash[r], tag = h >> 32;
+    uint32_t g = SQL_NONE;
+    for (uint64_t i = h & t->mask;; i = (i + 1) & t->mask) {
+      sql_kslot s = t->islots[i];
+      if (!s.meta) break;
+      if (ktab_islot_eq(t, s, keys, r, tag, w)) {
+        g = (uint32_t)s.meta - 1;
+        break;
+      }
+    }
+    gids[r] = g;
+  }
 }
 
 int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                     uint32_t *gids, uint8_t *is_new, tarn_error *err) {
-  if (!t->slots && ktab_rehash(t, 1024, err)) return TARN_ENOMEM;
+  if (keys->n_ints != t->n_ints)
+    return tarn_err(err, TARN_EINVAL, "internal error: keys of another form than the table's");
+  if (!t->slots && !t->islots && ktab_rehash(t, 1024, err)) return TARN_ENOMEM;
+  switch (t->n_ints) {
+  case 0: break;
+  case 1: return ktab_insert_ints(t, keys, sel, n, gids, is_new, 1, err);
+  case 2: return ktab_insert_ints(t, keys, sel, n, gids, is_new, 2, err);
+  default: return ktab_insert_ints(t, keys, sel, n, gids, is_new, t->n_ints, err);
+  }
   for (uint32_t k = 0; k < n; k++) {
     if (k + KTAB_AHEAD < n) {
       uint32_t ahead = sel ? sel[k + KTAB_AHEAD] : k + KTAB_AHEAD;
@@ -166,14 +310,8 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
     }
     if (is_new) is_new[r] = g == SQL_NONE;
     if (g == SQL_NONE) {
-      if (t->n >= UINT32_MAX - 2)
-        return tarn_err(err, TARN_ENOMEM, "out of memory: too many groups");
-      if (ktab_add(t, h, kp, len, &g, err)) return TARN_ENOMEM;
-      if ((uint64_t)t->n * 2 > t->mask + 1) {
-        if (ktab_rehash(t, (t->mask + 1) * 2, err)) return TARN_ENOMEM;
-      } else {
-        t->slots[i] = (tag << 32) | ((uint64_t)g + 1);
-      }
+      if (ktab_grow(t, err) || ktab_add_bytes(t, kp, len, err) || ktab_place(t, h, i, &g, err))
+        return TARN_ENOMEM;
     }
     gids[r] = g;
   }
@@ -182,10 +320,17 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
 
 void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                      uint32_t *gids) {
-  if (!t->slots) {
+  /* An empty table, or (wrongly) keys of another form: nothing matches. */
+  if (t->n == 0 || keys->n_ints != t->n_ints) {
     for (uint32_t k = 0; k < n; k++)
       gids[sel ? sel[k] : k] = SQL_NONE;
     return;
+  }
+  switch (t->n_ints) {
+  case 0: break;
+  case 1: ktab_lookup_ints(t, keys, sel, n, gids, 1); return;
+  case 2: ktab_lookup_ints(t, keys, sel, n, gids, 2); return;
+  default: ktab_lookup_ints(t, keys, sel, n, gids, t->n_ints); return;
   }
   for (uint32_t k = 0; k < n; k++) {
     /* Two-stage prefetch: the slot of a row far ahead, then the key bytes its first slot names

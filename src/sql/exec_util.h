@@ -2,11 +2,16 @@
  * Building blocks the blocking operators share: a hash table of row keys, a growable store of
  * rows, a store of key byte strings, gathers with NULL rows, and the spill file format.
  *
- * The hash table maps the byte keys of keys.h to dense group numbers (0, 1, 2, ... in order of
- * first appearance). It is open addressing over the keys' 64-bit hashes: a slot holds the group
- * number and the upper half of the hash, so a probe touches the key bytes only when 32 bits of
- * hash already agree. Aggregation, DISTINCT, set operations and the hash join all group through
- * it; whatever they keep per group lives in arrays indexed by the group number.
+ * The hash table maps the keys of keys.h to dense group numbers (0, 1, 2, ... in order of first
+ * appearance). It is open addressing over the keys' 64-bit hashes: a slot holds the group number
+ * and the upper half of the hash, so a probe touches the stored key only when 32 bits of hash
+ * already agree. Aggregation, DISTINCT, set operations and the hash join all group through it;
+ * whatever they keep per group lives in arrays indexed by the group number. A table holds keys of
+ * one form: byte strings (the default), or, after sql_ktab_use_ints, integer keys of a fixed
+ * number of columns (sql_keys_ints), stored as that many int64 per group and compared as
+ * integers; their slots also hold the key's first column, so a one-column key is found or ruled
+ * out without leaving the slot. The hash join uses the integer form whenever its keys allow (the
+ * common case of integer and date keys): no key bytes are built, hashed or compared.
  *
  * Spill files hold batches in a private format (column by column: null map, then the values of
  * the physical type, strings as lengths then bytes, lists and structs recursively) that only this
@@ -26,19 +31,32 @@
 
 /* --- Hash table of keys ----------------------------------------------------------------------- */
 
+/* A slot of a table of integer keys: the key's first column beside the usual slot. */
+typedef struct sql_kslot {
+  uint64_t meta; /* (hash >> 32) << 32 | (group + 1); 0 = empty */
+  int64_t key;
+} sql_kslot;
+
 typedef struct sql_ktab {
-  uint64_t *slots; /* (hash >> 32) << 32 | (group + 1); 0 = empty */
-  uint64_t mask;   /* slot count - 1 */
-  uint32_t n;      /* groups */
-  uint32_t cap;    /* capacity of hash/off */
-  uint64_t *hash;  /* per group */
-  uint64_t *off;   /* per group: start of its key in bytes; off[n] = used */
+  uint64_t *slots;   /* byte keys: (hash >> 32) << 32 | (group + 1); 0 = empty */
+  sql_kslot *islots; /* integer keys: the slots instead of slots */
+  uint64_t mask;     /* slot count - 1 */
+  uint32_t n;        /* groups */
+  uint32_t cap;      /* capacity of hash and off / ints */
+  uint64_t *hash;    /* per group */
+  /* Byte keys: */
+  uint64_t *off; /* per group: start of its key in bytes; off[n] = used */
   uint8_t *bytes;
   size_t used, bytes_cap;
   int32_t fixed; /* every key has this many bytes (0: no key yet, -1: lengths differ) */
+  /* Integer keys: */
+  uint32_t n_ints; /* columns per key (0: byte keys) */
+  int64_t *ints;   /* group g's key is ints[g * n_ints .. (g + 1) * n_ints) */
 } sql_ktab;
 
 void sql_ktab_init(sql_ktab *t);
+/* Makes an empty table one of integer keys of n_ints columns (1..SQL_KEYS_MAX_INTS). */
+int sql_ktab_use_ints(sql_ktab *t, uint32_t n_ints, tarn_error *err);
 void sql_ktab_free(sql_ktab *t);
 /* Sizes the slot array for n groups up front (a hint: the table still grows past it). */
 int sql_ktab_reserve(sql_ktab *t, uint64_t n, tarn_error *err);
@@ -46,11 +64,13 @@ int sql_ktab_reserve(sql_ktab *t, uint64_t n, tarn_error *err);
 size_t sql_ktab_bytes(const sql_ktab *t);
 
 /* For each row i = sel[k] (k < n; sel NULL: i = k): gids[i] = the group of key i, added when
- * absent. When is_new is not NULL, is_new[i] says whether row i created its group. */
+ * absent. When is_new is not NULL, is_new[i] says whether row i created its group. keys must be
+ * of the table's form (sql_keys_ints for a table of integer keys, else sql_keys_encode). */
 int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                     uint32_t *gids, uint8_t *is_new, tarn_error *err);
 
-/* For each row i as above: gids[i] = the group of key i or SQL_NONE. */
+/* For each row i as above: gids[i] = the group of key i or SQL_NONE (keys of the wrong form
+ * match nothing). Only reads the table: threads may look up in one table at once. */
 void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                      uint32_t *gids);
 

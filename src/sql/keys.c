@@ -314,3 +314,52 @@ int sql_keys_encode(sql_mem *m, sql_vec *const *cols, const sql_key_col *dirs, s
 }
 
 uint64_t sql_keys_hash(const uint8_t *bytes, size_t len) { return XXH3_64bits(bytes, len); }
+
+bool sql_keys_ints_fit(const sql_type *const *types, size_t n_cols) {
+  if (n_cols == 0 || n_cols > SQL_KEYS_MAX_INTS) return false;
+  for (size_t c = 0; c < n_cols; c++)
+    if (types[c] == NULL || sql_type_phys(types[c]->id) != SQL_PHYS_I64) return false;
+  return true;
+}
+
+int sql_keys_ints(sql_mem *m, sql_vec *const *cols, size_t n_cols, uint32_t n, sql_keys *keys,
+                  tarn_error *err) {
+  memset(keys, 0, sizeof *keys);
+  if (n_cols == 0 || n_cols > SQL_KEYS_MAX_INTS)
+    return tarn_err(err, TARN_EINVAL, "internal error: %zu integer key columns", n_cols);
+  keys->n = n;
+  keys->n_ints = (uint32_t)n_cols;
+  uint64_t *hash = sql_mem_alloc_raw(m, n ? n : 1, sizeof *hash);
+  keys->hash = hash;
+  keys->has_null = sql_mem_alloc(m, n ? n : 1, sizeof *keys->has_null);
+  if (hash == NULL || keys->has_null == NULL)
+    return tarn_err(err, TARN_ENOMEM, "out of memory encoding keys");
+  for (size_t c = 0; c < n_cols; c++) {
+    const sql_vec *v = cols[c];
+    sql_phys p = v->type ? sql_type_phys(v->type->id) : SQL_PHYS_NONE;
+    if (p == SQL_PHYS_NONE) { /* the NULL type: every row NULL, no values to read */
+      int64_t *zero = sql_mem_alloc(m, n ? n : 1, sizeof *zero);
+      if (zero == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory encoding keys");
+      keys->ints[c] = zero;
+      for (uint32_t i = 0; i < n; i++)
+        keys->has_null[i] = true;
+      continue;
+    }
+    if (p != SQL_PHYS_I64)
+      return tarn_err(err, TARN_EINVAL, "internal error: key column %zu is not an integer", c);
+    keys->ints[c] = SQL_VEC_I64(v);
+    if (v->nulls)
+      for (uint32_t i = 0; i < n; i++)
+        keys->has_null[i] |= v->nulls[i] != 0;
+  }
+  /* NULL rows are hashed too (whatever their slots hold): branching on them costs more. */
+  const int64_t *x0 = keys->ints[0];
+  for (uint32_t i = 0; i < n; i++)
+    hash[i] = sql_keys_mix((uint64_t)x0[i]);
+  for (size_t c = 1; c < n_cols; c++) {
+    const int64_t *x = keys->ints[c];
+    for (uint32_t i = 0; i < n; i++)
+      hash[i] = sql_keys_mix(hash[i] ^ (uint64_t)x[i]);
+  }
+  return 0;
+}

@@ -2,7 +2,8 @@
  * Tests of src/sql/keys.c: the exact bytes of small keys (worked out by hand from the layout in
  * keys.h), equality of values SQL calls equal (-0.0 and 0.0, NaNs, NULL and NULL, '1 month' and
  * '30 days'), and that memcmp order of keys is ORDER BY order for every type, direction and
- * NULLS placement.
+ * NULLS placement. Integer keys (sql_keys_ints) must group exactly as byte keys do in the key
+ * hash table of exec_util.h.
  */
 #include "sql/keys.h"
 
@@ -12,6 +13,7 @@
 
 #include "check.h"
 #include "common/error.h"
+#include "sql/exec_util.h"
 
 static sql_mem *mem;
 static tarn_arena arena;
@@ -364,6 +366,93 @@ static void test_random(void) {
   CHECK_EQ_INT(bad, 0);
 }
 
+/* Random integer keys of one to three columns (few distinct values, extremes, NULLs) go into one
+ * table of byte keys and one of integer keys, batch by batch: both must number the groups
+ * alike, tell new groups alike, flag the same NULL rows and find the same groups on lookup. */
+static void test_int_keys(void) {
+  enum { N = 2000, BATCHES = 6 };
+  static const int64_t extremes[] = {INT64_MIN, INT64_MAX, 0, -1, 1, (int64_t)1 << 32};
+  static const sql_type_id tids[] = {SQL_INT8, SQL_INT4, SQL_DATE};
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (uint32_t w = 1; w <= 3; w++) {
+    const sql_type *types[3];
+    for (uint32_t c = 0; c < w; c++)
+      types[c] = sql_type_get(tids[c]);
+    CHECK(sql_keys_ints_fit(types, w));
+    sql_ktab tb, ti;
+    sql_ktab_init(&tb);
+    sql_ktab_init(&ti);
+    CHECK_EQ_INT(sql_ktab_use_ints(&ti, w, NULL), 0);
+    int bad = 0;
+    for (int b = 0; b < BATCHES; b++) {
+      sql_vec v[3];
+      sql_vec *cols[3];
+      for (uint32_t c = 0; c < w; c++) {
+        sql_vec_init(mem, &v[c], types[c], N, NULL);
+        uint8_t *nulls = sql_vec_nulls(mem, &v[c]);
+        for (int i = 0; i < N; i++) {
+          x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+          /* Later batches draw from a wider range, so the table keeps growing. */
+          int64_t val = (int64_t)(x % (uint64_t)(50 << b)) - 20;
+          if (x % 97 == 0) val = extremes[(x >> 8) % 6];
+          if (types[c]->id == SQL_INT4) val = (int32_t)val;
+          SQL_VEC_I64(&v[c])[i] = val;
+          nulls[i] = x % 53 == 0;
+        }
+        cols[c] = &v[c];
+      }
+      sql_keys kb, ki;
+      CHECK_EQ_INT(sql_keys_encode(mem, cols, NULL, w, N, &kb, NULL), 0);
+      CHECK_EQ_INT(sql_keys_ints(mem, cols, w, N, &ki, NULL), 0);
+      uint32_t sel[N], m = 0;
+      for (uint32_t i = 0; i < N; i++) {
+        if (kb.has_null[i] != ki.has_null[i]) bad++;
+        if (!kb.has_null[i]) sel[m++] = i;
+      }
+      /* Odd batches only look up first, so that some keys are absent from the table. */
+      uint32_t gb[N], gi[N];
+      if (b % 2) {
+        sql_ktab_lookup(&tb, &kb, sel, m, gb);
+        sql_ktab_lookup(&ti, &ki, sel, m, gi);
+        for (uint32_t k = 0; k < m; k++)
+          if (gb[sel[k]] != gi[sel[k]]) bad++;
+      }
+      uint8_t nb[N], ni[N];
+      CHECK_EQ_INT(sql_ktab_insert(&tb, &kb, sel, m, gb, nb, NULL), 0);
+      CHECK_EQ_INT(sql_ktab_insert(&ti, &ki, sel, m, gi, ni, NULL), 0);
+      for (uint32_t k = 0; k < m; k++)
+        if (gb[sel[k]] != gi[sel[k]] || nb[sel[k]] != ni[sel[k]]) bad++;
+      sql_ktab_lookup(&ti, &ki, NULL, N, gi);
+      for (uint32_t k = 0; k < m; k++)
+        if (gi[sel[k]] != gb[sel[k]]) bad++;
+    }
+    CHECK_EQ_INT(tb.n, ti.n);
+    CHECK(ti.n > 1000);
+    CHECK_EQ_INT(bad, 0);
+    /* Keys of the other form are refused by an insert and match nothing on lookup. */
+    sql_vec one;
+    sql_vec_init(mem, &one, types[0], 1, NULL);
+    sql_vec *oc[] = {&one, &one, &one};
+    sql_keys kb1;
+    uint32_t g1 = 0;
+    CHECK_EQ_INT(sql_keys_encode(mem, oc, NULL, w, 1, &kb1, NULL), 0);
+    CHECK(sql_ktab_insert(&ti, &kb1, NULL, 1, &g1, NULL, NULL) != 0);
+    sql_ktab_lookup(&ti, &kb1, NULL, 1, &g1);
+    CHECK_EQ_INT(g1, SQL_NONE);
+    sql_ktab_free(&tb);
+    sql_ktab_free(&ti);
+  }
+  /* Only 1 to SQL_KEYS_MAX_INTS integer-like columns qualify. */
+  const sql_type *mixed[] = {sql_type_get(SQL_INT8), sql_type_get(SQL_TEXT)};
+  CHECK(!sql_keys_ints_fit(mixed, 2));
+  CHECK(!sql_keys_ints_fit(mixed, 0));
+  const sql_type *many[SQL_KEYS_MAX_INTS + 1];
+  for (int c = 0; c <= SQL_KEYS_MAX_INTS; c++)
+    many[c] = sql_type_get(SQL_TIMESTAMP);
+  CHECK(sql_keys_ints_fit(many, SQL_KEYS_MAX_INTS));
+  CHECK(!sql_keys_ints_fit(many, SQL_KEYS_MAX_INTS + 1));
+}
+
 int main(void) {
   mem = sql_mem_new();
   RUN(test_exact_bytes);
@@ -371,6 +460,7 @@ int main(void) {
   RUN(test_orders);
   RUN(test_multi_and_nested);
   RUN(test_random);
+  RUN(test_int_keys);
   sql_mem_release(mem);
   tarn_arena_free(&arena);
   return check_finish();
