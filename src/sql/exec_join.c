@@ -217,49 +217,59 @@ static int build_batch(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
     memset(s->t->bmatched + base, 0, n);
     memset(s->t->bnull + base, 0, n);
   }
-  if (!s->hash) return join_account(s, ctx);
-  sql_mem *scratch = sql_mem_new();
-  uint32_t *gids = malloc(n * sizeof *gids), *sel = malloc(n * sizeof *sel);
-  if (!scratch || !gids || !sel) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
-  sql_keys keys;
-  if (!rc) rc = eval_keys(s, ctx, scratch, s->build_keys, in, &keys);
-  uint32_t m = 0;
-  for (uint32_t i = 0; !rc && i < n; i++) {
-    if (keys.has_null[i]) {
-      s->t->build_null_key = true;
-      if (s->t->bnull) s->t->bnull[base + i] = 1;
-    } else {
-      sel[m++] = i;
-    }
-  }
-  if (!rc) rc = sql_ktab_insert(&s->t->kt, &keys, sel, m, gids, NULL, ctx->err);
-  if (!rc) {
-    void *g = s->t->bgid;
-    rc = sql_grow(&g, &s->t->bgid_cap, s->t->build.n, sizeof(uint32_t), ctx->err);
-    s->t->bgid = g;
-  }
-  if (!rc) {
-    for (uint32_t i = 0; i < n; i++)
+  return join_account(s, ctx);
+}
+
+/* Puts the stored build rows into the key table, once the build input has ended: the table is
+ * sized for their exact number up front (growing it by doubling would allocate, and fault in,
+ * every intermediate size of a slot array that can be far larger than the caches), and each row
+ * gets its group in bgid. */
+static int index_build_rows(join_state *s, sql_exec_ctx *ctx) {
+  sql_rows *rows = &s->t->build;
+  uint32_t nb = rows->n;
+  int rc = sql_ktab_reserve(&s->t->kt, nb, ctx->err);
+  void *g = s->t->bgid;
+  if (!rc) rc = sql_grow(&g, &s->t->bgid_cap, nb ? nb : 1, sizeof(uint32_t), ctx->err);
+  s->t->bgid = g;
+  sql_batch *view = NULL;
+  if (!rc) rc = sql_batch_new(rows->n_cols, 0, &view, ctx->err);
+  uint32_t *sel = malloc(SQL_BATCH_ROWS * sizeof *sel);
+  uint32_t *gids = malloc(SQL_BATCH_ROWS * sizeof *gids);
+  if (!rc && (!sel || !gids)) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  for (uint32_t base = 0; !rc && base < nb; base += SQL_BATCH_ROWS) {
+    uint32_t n = nb - base < SQL_BATCH_ROWS ? nb - base : SQL_BATCH_ROWS;
+    sql_mem *scratch = sql_mem_new();
+    if (!scratch) rc = tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+    view->n_rows = n;
+    for (uint32_t c = 0; !rc && c < rows->n_cols; c++)
+      rc = sql_vec_slice(scratch, &rows->cols[c], base, n, &view->cols[c], ctx->err);
+    sql_keys keys;
+    if (!rc) rc = eval_keys(s, ctx, scratch, s->build_keys, view, &keys);
+    uint32_t m = 0;
+    for (uint32_t i = 0; !rc && i < n; i++) {
       s->t->bgid[base + i] = SQL_NONE;
-    for (uint32_t k = 0; k < m; k++)
+      if (keys.has_null[i]) {
+        s->t->build_null_key = true;
+        if (s->t->bnull) s->t->bnull[base + i] = 1;
+      } else {
+        sel[m++] = i;
+      }
+    }
+    if (!rc) rc = sql_ktab_insert(&s->t->kt, &keys, sel, m, gids, NULL, ctx->err);
+    for (uint32_t k = 0; !rc && k < m; k++)
       s->t->bgid[base + sel[k]] = gids[sel[k]];
+    sql_mem_release(scratch);
   }
-  free(gids);
   free(sel);
-  if (scratch) sql_mem_release(scratch);
+  free(gids);
+  sql_batch_free(view);
   return rc ? rc : join_account(s, ctx);
 }
 
 /* Reads the build input b to its end into s->t. */
-static int join_build(join_state *s, sql_op *b, double est, sql_exec_ctx *ctx) {
+static int join_build(join_state *s, sql_op *b, sql_exec_ctx *ctx) {
   if (s->int_keys) {
     int rc = sql_ktab_use_ints(&s->t->kt, (uint32_t)s->n_keys, ctx->err);
-    if (rc) return rc;
-  }
-  /* The optimizer's estimate of the build side sizes the table once instead of by doubling
-   * (capped, so that a wild estimate costs little). */
-  if (s->hash && est > 1024) {
-    int rc = sql_ktab_reserve(&s->t->kt, est < (1 << 22) ? (uint64_t)est : (1 << 22), ctx->err);
     if (rc) return rc;
   }
   for (;;) {
@@ -272,6 +282,8 @@ static int join_build(join_state *s, sql_op *b, double est, sql_exec_ctx *ctx) {
     if (rc) return rc;
   }
   if (!s->hash) return 0;
+  int rc = index_build_rows(s, ctx);
+  if (rc) return rc;
   /* Counting sort of the build rows by group: each group's rows become one range. */
   uint32_t ng = s->t->kt.n, nb = s->t->build.n;
   s->t->gstart = calloc((size_t)ng + 2, sizeof *s->t->gstart);
@@ -292,8 +304,11 @@ static int join_build(join_state *s, sql_op *b, double est, sql_exec_ctx *ctx) {
   free(s->t->bgid); /* the ranges say it all now */
   s->t->bgid = NULL;
   s->t->bgid_cap = 0;
-  int64_t ranges = ((int64_t)ng + 2 + nb) * 4;
-  int rc = sql_charge_or_fail(ctx, ranges, "the hash join's build side");
+  size_t before = sql_ktab_bytes(&s->t->kt);
+  rc = sql_ktab_seal(&s->t->kt, ctx->err);
+  if (rc) return rc;
+  int64_t ranges = ((int64_t)ng + 2 + nb) * 4 + (int64_t)(sql_ktab_bytes(&s->t->kt) - before);
+  rc = sql_charge_or_fail(ctx, ranges, "the hash join's build side");
   if (!rc) s->t->charged += ranges;
   return rc;
 }
@@ -316,7 +331,7 @@ static int shared_build(sql_op *op, sql_exec_ctx *ctx) {
     int rc = sql_rows_init(&sh->t.build, bp->out_types, (uint32_t)bp->n_out, ctx->err);
     if (!rc) rc = sql_exec_build(ctx, bp, &b);
     if (!rc) rc = b->vt->open(b, ctx);
-    if (!rc) rc = join_build(s, b, bp->est_rows, ctx);
+    if (!rc) rc = join_build(s, b, ctx);
     sql_op_free(b);
     sh->rc = rc;
     if (rc && ctx->err) sh->err = *ctx->err;
@@ -542,9 +557,7 @@ static int join_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     int rc = 0;
     switch (s->phase) {
     case PHASE_BUILD:
-      rc = s->shared ? shared_build(op, ctx)
-                     : join_build(s, op->child[s->build_side],
-                                  op->plan->child[s->build_side]->est_rows, ctx);
+      rc = s->shared ? shared_build(op, ctx) : join_build(s, op->child[s->build_side], ctx);
       if (rc) return rc;
       s->phase = PHASE_PROBE;
       if (s->anti && s->null_aware && s->semi_probe && s->t->build_null_key)

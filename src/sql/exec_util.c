@@ -51,6 +51,7 @@ void sql_ktab_free(sql_ktab *t) {
   free(t->off);
   free(t->bytes);
   free(t->ints);
+  free(t->filter);
   memset(t, 0, sizeof *t);
 }
 
@@ -59,7 +60,8 @@ size_t sql_ktab_bytes(const sql_ktab *t) {
   size_t slots = t->slots    ? (size_t)(t->mask + 1) * sizeof *t->slots
                  : t->islots ? (size_t)(t->mask + 1) * sizeof *t->islots
                              : 0;
-  return slots + (size_t)t->cap * 8 + keys;
+  size_t filter = t->filter ? (size_t)(t->filter_mask + 1) * 8 : 0;
+  return slots + (size_t)t->cap * 8 + keys + filter;
 }
 
 /* What a slot holds: the upper half of the hash and the group number + 1 (0: empty). */
@@ -280,6 +282,7 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
                     uint32_t *gids, uint8_t *is_new, tarn_error *err) {
   if (keys->n_ints != t->n_ints)
     return tarn_err(err, TARN_EINVAL, "internal error: keys of another form than the table's");
+  if (t->filter) return tarn_err(err, TARN_EINVAL, "internal error: insert into a sealed table");
   if (!t->slots && !t->islots && ktab_rehash(t, 1024, err)) return TARN_ENOMEM;
   switch (t->n_ints) {
   case 0: break;
@@ -318,8 +321,66 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
   return 0;
 }
 
+/* Slot arrays above this size get a membership filter when sealed: below it the slots stay in
+ * the caches and a miss costs no more than the filter would. */
+#define KTAB_FILTER_MIN_BYTES ((size_t)1 << 20)
+
+/* The filter word of hash h, and the two bits a key sets in it (hash bits the slot index and the
+ * tag do not use first: the word from the tag's upper half, the bits from the middle). */
+static inline uint64_t ktab_filter_word(const sql_ktab *t, uint64_t h) {
+  return (h >> 32) & t->filter_mask;
+}
+static inline uint64_t ktab_filter_bits(uint64_t h) {
+  return ((uint64_t)1 << ((h >> 20) & 63)) | ((uint64_t)1 << ((h >> 26) & 63));
+}
+
+int sql_ktab_seal(sql_ktab *t, tarn_error *err) {
+  size_t slot_bytes = t->islots ? sizeof *t->islots : sizeof *t->slots;
+  if (t->filter || t->n == 0 || (size_t)(t->mask + 1) * slot_bytes < KTAB_FILTER_MIN_BYTES)
+    return 0;
+  /* One word per four keys (16 to 32 bits each): with two bits per key about 1 to 3 percent of
+   * absent keys still reach the slots. */
+  uint64_t words = 1;
+  while (words * 4 < t->n)
+    words *= 2;
+  t->filter = calloc(words, sizeof *t->filter);
+  if (t->filter == NULL)
+    return tarn_err(err, TARN_ENOMEM, "out of memory: hash join filter of %llu words",
+                    (unsigned long long)words);
+  t->filter_mask = words - 1;
+  for (uint32_t g = 0; g < t->n; g++)
+    t->filter[ktab_filter_word(t, t->hash[g])] |= ktab_filter_bits(t->hash[g]);
+  return 0;
+}
+
+static void ktab_lookup_slots(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel,
+                              uint32_t n, uint32_t *gids);
+
 void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                      uint32_t *gids) {
+  if (t->filter == NULL || keys->n_ints != t->n_ints) {
+    ktab_lookup_slots(t, keys, sel, n, gids);
+    return;
+  }
+  /* Rows whose key the filter rules out get no group here; the rest go on to the slots, a chunk
+   * at a time (the filter fits the caches, the slots do not). */
+  uint32_t cand[SQL_BATCH_ROWS];
+  for (uint32_t k0 = 0; k0 < n; k0 += SQL_BATCH_ROWS) {
+    uint32_t end = n - k0 < SQL_BATCH_ROWS ? n : k0 + SQL_BATCH_ROWS, m = 0;
+    for (uint32_t k = k0; k < end; k++) {
+      uint32_t r = sel ? sel[k] : k;
+      uint64_t h = keys->hash[r], bits = ktab_filter_bits(h);
+      cand[m] = r;
+      bool maybe = (t->filter[ktab_filter_word(t, h)] & bits) == bits;
+      m += maybe;
+      if (!maybe) gids[r] = SQL_NONE;
+    }
+    ktab_lookup_slots(t, keys, cand, m, gids);
+  }
+}
+
+static void ktab_lookup_slots(const sql_ktab *t, const sql_keys *keys, const uint32_t *sel,
+                              uint32_t n, uint32_t *gids) {
   /* An empty table, or (wrongly) keys of another form: nothing matches. */
   if (t->n == 0 || keys->n_ints != t->n_ints) {
     for (uint32_t k = 0; k < n; k++)

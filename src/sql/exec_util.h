@@ -52,6 +52,10 @@ typedef struct sql_ktab {
   /* Integer keys: */
   uint32_t n_ints; /* columns per key (0: byte keys) */
   int64_t *ints;   /* group g's key is ints[g * n_ints .. (g + 1) * n_ints) */
+  /* Set by sql_ktab_seal for a table too big for the caches: a blocked Bloom filter of the
+   * groups' hashes, two bits per key in one 64-bit word, checked before the slots. */
+  uint64_t *filter;
+  uint64_t filter_mask; /* words - 1 */
 } sql_ktab;
 
 void sql_ktab_init(sql_ktab *t);
@@ -68,6 +72,12 @@ size_t sql_ktab_bytes(const sql_ktab *t);
  * of the table's form (sql_keys_ints for a table of integer keys, else sql_keys_encode). */
 int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint32_t n,
                     uint32_t *gids, uint8_t *is_new, tarn_error *err);
+
+/* Declares that t will only be looked up from now on (a hash join's build is complete). When its
+ * slots are larger than the caches, builds the membership filter that lets a lookup of an absent
+ * key (most probe rows of a selective join) finish without touching them. Inserting afterwards is
+ * a usage error. */
+int sql_ktab_seal(sql_ktab *t, tarn_error *err);
 
 /* For each row i as above: gids[i] = the group of key i or SQL_NONE (keys of the wrong form
  * match nothing). Only reads the table: threads may look up in one table at once. */

@@ -497,7 +497,14 @@ static int k_dec_arith(sql_eval_ctx *ctx, const sql_func *f, sql_vec *const *arg
 #define F64_LT(a, b) ((a) < (b) || (!isnan(a) && isnan(b)))
 
 static inline bool str_eq(sql_str a, sql_str b) {
-  return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+  if (a.len != b.len) return false;
+  if (a.len <= 16) {
+    /* Short strings (flags, codes, names) compare faster inline than through a memcmp call. */
+    for (uint64_t i = 0; i < a.len; i++)
+      if (a.ptr[i] != b.ptr[i]) return false;
+    return true;
+  }
+  return memcmp(a.ptr, b.ptr, a.len) == 0;
 }
 static inline bool str_lt(sql_str a, sql_str b) {
   uint64_t m = a.len < b.len ? a.len : b.len;

@@ -627,6 +627,30 @@ int sql_vec_append(sql_mem *m, sql_vec *dst, uint32_t *cap, const sql_vec *src, 
 
 /* ---- batches ------------------------------------------------------------------------------- */
 
+int sql_vec_slice(sql_mem *m, const sql_vec *v, uint32_t from, uint32_t count, sql_vec *out,
+                  tarn_error *err) {
+  *out = *v;
+  out->n = count;
+  if (v->nulls) out->nulls = v->nulls + from;
+  switch (sql_type_phys(v->type->id)) {
+  case SQL_PHYS_NONE: return 0;
+  case SQL_PHYS_LIST: out->offsets = v->offsets + from; return 0; /* child offsets are absolute */
+  case SQL_PHYS_STRUCT: {
+    size_t nf = v->type->n_fields;
+    out->child = sql_mem_alloc(m, nf ? nf : 1, sizeof *out->child);
+    if (out->child == NULL) return oom(err);
+    for (size_t f = 0; f < nf; f++) {
+      int rc = sql_vec_slice(m, &v->child[f], from, count, &out->child[f], err);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  default:
+    out->data = (uint8_t *)v->data + (size_t)from * phys_size(sql_type_phys(v->type->id));
+    return 0;
+  }
+}
+
 int sql_batch_new(uint32_t n_cols, uint32_t n_rows, sql_batch **out, tarn_error *err) {
   *out = NULL;
   sql_batch *b = calloc(1, sizeof *b + (size_t)(n_cols ? n_cols : 1) * sizeof(sql_vec));

@@ -83,6 +83,11 @@ int sql_vec_broadcast(sql_mem *m, const sql_vec *v0, uint32_t n, sql_vec *out, t
 int sql_vec_gather(sql_mem *m, const sql_vec *src, const uint32_t *sel, uint32_t n_sel,
                    sql_vec *out, tarn_error *err);
 
+/* Rows [from, from + count) of v as a view sharing v's buffers (struct field arrays allocated in
+ * m); valid while v is. */
+int sql_vec_slice(sql_mem *m, const sql_vec *v, uint32_t from, uint32_t count, sql_vec *out,
+                  tarn_error *err);
+
 /* Appends rows [from, from+count) of src to dst (which has capacity *cap, grown by doubling in m),
  * copying string bytes into m. For builders that accumulate many batches (sort, hash table
  * payloads, lists). */

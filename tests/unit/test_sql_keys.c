@@ -453,6 +453,57 @@ static void test_int_keys(void) {
   CHECK(!sql_keys_ints_fit(many, SQL_KEYS_MAX_INTS + 1));
 }
 
+/* A sealed table big enough for the membership filter finds exactly the keys it holds: every
+ * even number below 2 * N is in, odd ones and numbers far outside are not (checked against the
+ * arithmetic, for integer and byte keys alike), and inserting after the seal is refused. */
+static void test_sealed_filter(void) {
+  enum { N = 200000, B = 2048 };
+  for (int form = 0; form < 2; form++) {
+    sql_ktab t;
+    sql_ktab_init(&t);
+    if (form == 0) CHECK_EQ_INT(sql_ktab_use_ints(&t, 1, NULL), 0);
+    const sql_type *i8 = sql_type_get(SQL_INT8);
+    int bad = 0;
+    static uint32_t gids[B];
+    for (int phase = 0; phase < 2; phase++) {
+      /* phase 0 inserts even keys 0, 2, ...; phase 1 looks up every key of 0 .. 4N + 1000 */
+      int64_t total = phase == 0 ? N : 4 * (int64_t)N + 1000;
+      if (phase == 1) {
+        CHECK_EQ_INT(sql_ktab_seal(&t, NULL), 0);
+        CHECK(t.filter != NULL);
+      }
+      for (int64_t base = 0; base < total; base += B) {
+        uint32_t n = (uint32_t)(total - base < B ? total - base : B);
+        sql_mem *m = sql_mem_new();
+        sql_vec v;
+        sql_vec_init(m, &v, i8, n, NULL);
+        for (uint32_t i = 0; i < n; i++)
+          SQL_VEC_I64(&v)[i] = phase == 0 ? 2 * (base + i) : base + i;
+        sql_vec *cols[1] = {&v};
+        sql_keys k;
+        int rc = form == 0 ? sql_keys_ints(m, cols, 1, n, &k, NULL)
+                           : sql_keys_encode(m, cols, NULL, 1, n, &k, NULL);
+        CHECK_EQ_INT(rc, 0);
+        if (phase == 0) {
+          CHECK_EQ_INT(sql_ktab_insert(&t, &k, NULL, n, gids, NULL, NULL), 0);
+        } else {
+          sql_ktab_lookup(&t, &k, NULL, n, gids);
+          for (uint32_t i = 0; i < n; i++) {
+            int64_t key = base + i;
+            uint32_t want = key % 2 == 0 && key < 2 * (int64_t)N ? (uint32_t)(key / 2) : SQL_NONE;
+            if (gids[i] != want) bad++;
+          }
+          if (base == 0) /* refused once sealed */
+            CHECK(sql_ktab_insert(&t, &k, NULL, n, gids, NULL, NULL) != 0);
+        }
+        sql_mem_release(m);
+      }
+    }
+    CHECK_EQ_INT(bad, 0);
+    sql_ktab_free(&t);
+  }
+}
+
 int main(void) {
   mem = sql_mem_new();
   RUN(test_exact_bytes);
@@ -461,6 +512,7 @@ int main(void) {
   RUN(test_multi_and_nested);
   RUN(test_random);
   RUN(test_int_keys);
+  RUN(test_sealed_filter);
   sql_mem_release(mem);
   tarn_arena_free(&arena);
   return check_finish();
