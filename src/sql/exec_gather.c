@@ -8,6 +8,11 @@
  * worker's copy of the join probes (exec_join.c). Batches go through a small bounded queue: workers
  * block when the consumer falls behind, which bounds memory to a few batches per worker. The first
  * error in any worker cancels the others and is reported by the gather.
+ *
+ * The consumer is itself worker 0: when the queue is empty it runs its own copy of the subtree for
+ * a batch instead of waiting, so a gather of n workers starts n - 1 threads. The threads a query
+ * runs then match its worker count even when gathers nest (a shared build below a gather has a
+ * gather of its own), rather than idle consumers holding cores' worth of threads that take turns.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -38,6 +43,7 @@ struct gather_state {
   sql_batch **ring;
   size_t cap, head, count;
   int running;
+  bool inline_active; /* worker 0, run by the consumer, has more batches */
   bool stop;
   int rc;
   tarn_error err;
@@ -81,6 +87,17 @@ static void detach_queues(sql_plan *p) {
   detach_queues(p->child[1]);
 }
 
+/* Records the first error (of any worker) and stops the others. Called with g->mu held. */
+static void fail_locked(gather_state *g, int rc, const tarn_error *err) {
+  if (g->rc) return;
+  g->rc = rc;
+  g->err = *err;
+  g->stop = true;
+  atomic_store(&g->ctx->cancelled, 1);
+  pthread_cond_broadcast(&g->not_full);
+  pthread_cond_broadcast(&g->not_empty);
+}
+
 static void *worker_main(void *arg) {
   worker *w = arg;
   gather_state *g = w->g;
@@ -103,13 +120,7 @@ static void *worker_main(void *arg) {
     pthread_mutex_unlock(&g->mu);
   }
   pthread_mutex_lock(&g->mu);
-  if (rc && g->rc == 0) {
-    g->rc = rc;
-    g->err = w->err;
-    g->stop = true;
-    atomic_store(&g->ctx->cancelled, 1);
-    pthread_cond_broadcast(&g->not_full);
-  }
+  if (rc) fail_locked(g, rc, &w->err);
   g->running--;
   pthread_cond_broadcast(&g->not_empty);
   pthread_mutex_unlock(&g->mu);
@@ -118,7 +129,14 @@ static void *worker_main(void *arg) {
 
 static int gather_open(sql_op *op, sql_exec_ctx *ctx) {
   gather_state *g = op->state;
-  for (int i = 0; i < g->n; i++) {
+  worker *w0 = &g->workers[0];
+  int rc = w0->tree->vt->open(w0->tree, &w0->ctx);
+  if (rc) {
+    if (ctx->err && ctx->err->code == 0) *ctx->err = w0->err;
+    return rc;
+  }
+  g->inline_active = true;
+  for (int i = 1; i < g->n; i++) {
     worker *w = &g->workers[i];
     pthread_mutex_lock(&g->mu);
     g->running++;
@@ -137,18 +155,42 @@ static int gather_open(sql_op *op, sql_exec_ctx *ctx) {
 static int gather_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
   gather_state *g = op->state;
   *out = NULL;
+  int rc = 0;
   pthread_mutex_lock(&g->mu);
-  while (g->count == 0 && g->running > 0 && g->rc == 0)
+  for (;;) {
+    if ((rc = g->rc) != 0) break;
+    if (g->count > 0) {
+      *out = g->ring[g->head];
+      g->head = (g->head + 1) % g->cap;
+      g->count--;
+      pthread_cond_signal(&g->not_full);
+      break;
+    }
+    if (g->inline_active) {
+      /* Nothing queued: produce a batch here rather than wait. */
+      pthread_mutex_unlock(&g->mu);
+      worker *w0 = &g->workers[0];
+      sql_batch *b = NULL;
+      int wrc = w0->tree->vt->next(w0->tree, &w0->ctx, &b);
+      pthread_mutex_lock(&g->mu);
+      if (wrc) {
+        fail_locked(g, wrc, &w0->err);
+        continue;
+      }
+      if (b) {
+        *out = b;
+        break;
+      }
+      g->inline_active = false;
+      continue;
+    }
+    if (g->running == 0) break;
     pthread_cond_wait(&g->not_empty, &g->mu);
-  int rc = g->rc;
-  if (rc == 0 && g->count > 0) {
-    *out = g->ring[g->head];
-    g->head = (g->head + 1) % g->cap;
-    g->count--;
-    pthread_cond_signal(&g->not_full);
   }
   pthread_mutex_unlock(&g->mu);
   if (rc) {
+    sql_batch_free(*out);
+    *out = NULL;
     if (ctx->err && ctx->err->code == 0) *ctx->err = g->err;
     return rc;
   }
