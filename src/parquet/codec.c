@@ -127,12 +127,40 @@ static int decompress_gzip(const uint8_t *src, size_t src_len, uint8_t *dst, siz
   return 0;
 }
 
+/* One ZSTD_DCtx per thread, created on first use and freed when the thread exits:
+ * ZSTD_decompress would allocate and set up a context of its own for every page. */
+static pthread_key_t zstd_dctx_key;
+static pthread_once_t zstd_dctx_once = PTHREAD_ONCE_INIT;
+static int zstd_dctx_key_ok;
+
+static void zstd_dctx_destroy(void *p) { ZSTD_freeDCtx(p); }
+
+static void zstd_dctx_key_init(void) {
+  zstd_dctx_key_ok = pthread_key_create(&zstd_dctx_key, zstd_dctx_destroy) == 0;
+}
+
+/* The calling thread's context, or NULL if none can be kept. */
+static ZSTD_DCtx *zstd_thread_dctx(void) {
+  if (pthread_once(&zstd_dctx_once, zstd_dctx_key_init) != 0 || !zstd_dctx_key_ok) return NULL;
+  ZSTD_DCtx *c = pthread_getspecific(zstd_dctx_key);
+  if (c == NULL) {
+    c = ZSTD_createDCtx();
+    if (c != NULL && pthread_setspecific(zstd_dctx_key, c) != 0) {
+      ZSTD_freeDCtx(c);
+      c = NULL;
+    }
+  }
+  return c;
+}
+
 static int decompress_zstd(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
                            tarn_error *err) {
-  /* ZSTD_decompress decodes every frame in src (skippable frames too) into a buffer of known
-   * capacity, whether or not the frame header records the content size, so frames written by
-   * streaming compressors need no special path. */
-  size_t n = ZSTD_decompress(dst, dst_len, src, src_len);
+  /* Decompressing with a context decodes every frame in src (skippable frames too) into a buffer
+   * of known capacity, whether or not the frame header records the content size, so frames
+   * written by streaming compressors need no special path. */
+  ZSTD_DCtx *dctx = zstd_thread_dctx();
+  size_t n = dctx ? ZSTD_decompressDCtx(dctx, dst, dst_len, src, src_len)
+                  : ZSTD_decompress(dst, dst_len, src, src_len);
   if (ZSTD_isError(n)) {
     if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
       return tarn_err(err, TARN_ECORRUPT,

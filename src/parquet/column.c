@@ -1,5 +1,7 @@
 #include "parquet/column.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,11 @@
 #include "parquet/crypto.h"
 #include "parquet/encoding.h"
 #include "parquet/format.h"
+
+/* A chunk of at least this many bytes drops its pages when its reader is freed; smaller ones
+ * add up on the file until RELEASE_FILE_BYTES have passed. */
+#define RELEASE_CHUNK_BYTES ((size_t)8 << 20)
+#define RELEASE_FILE_BYTES ((size_t)128 << 20)
 
 /* Level entries decoded ahead of use, for finding record boundaries in repeated columns. */
 #define LOOKAHEAD 4096
@@ -117,11 +124,24 @@ int pq_column_reader_create(const pq_chunk_source *src, const pq_column_chunk *c
 void pq_column_reader_free(pq_column_reader *r) {
   if (r == NULL) return;
   if (r->src.is_file_mapping && r->pos > r->start) {
-    /* Keep the resident set near one row group rather than the whole file. */
+    /* Keep the resident set bounded rather than growing to the whole file. Dropping pages makes
+     * the kernel interrupt every other core running this process (to flush its TLB), so small
+     * chunks are not dropped one by one: their bytes are counted on the file, and once enough
+     * have passed everything before this chunk goes at once. (Pages another reader still needs
+     * are simply read again from the page cache.) */
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = ((uintptr_t)(r->src.data + r->start) + page - 1) & ~(page - 1);
-    uintptr_t b = (uintptr_t)(r->src.data + r->pos) & ~(page - 1);
-    if (b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED); /* posix_madvise ignores it */
+    size_t passed = r->pos - r->start;
+    size_t from = r->start;
+    bool drop = passed >= RELEASE_CHUNK_BYTES;
+    if (!drop && r->src.unreleased &&
+        atomic_fetch_add(r->src.unreleased, passed) + passed >= RELEASE_FILE_BYTES) {
+      atomic_store(r->src.unreleased, 0);
+      from = 0;
+      drop = true;
+    }
+    uintptr_t a = ((uintptr_t)(r->src.data + from) + page - 1) & ~(page - 1);
+    uintptr_t b = (uintptr_t)(r->src.data + (from ? r->pos : r->start)) & ~(page - 1);
+    if (drop && b > a) madvise((void *)a, (size_t)(b - a), MADV_DONTNEED); /* posix_ ignores it */
   }
   tarn_buf_free(&r->dict_values);
   tarn_buf_free(&r->dict_offsets);

@@ -35,6 +35,9 @@ typedef struct pq_chunk_source {
   /* The data is a read-only file mapping: pages the reader has passed may be dropped from memory
    * (they are re-read from the page cache if needed again). Never set for a caller's buffer. */
   int is_file_mapping;
+  /* With a file mapping: the file's count of bytes passed but not yet dropped (shared by the
+   * readers of one file handle; may be NULL). */
+  _Atomic size_t *unreleased;
   /* Decryption (key NULL = plaintext column). */
   const uint8_t *key;
   size_t key_len;

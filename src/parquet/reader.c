@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct tarn_parquet_file {
   const pq_column_meta **chunk_meta; /* [rg * n_leaves + col] */
   tarn_buf *decrypted_meta;          /* buffers backing decrypted column metadata */
   size_t n_decrypted_meta;
+  _Atomic size_t unreleased; /* mapped bytes read and not yet dropped (column.h) */
 };
 
 const pq_file_meta *pq_file_metadata(const tarn_parquet_file *f) { return &f->meta; }
@@ -484,6 +486,7 @@ int pq_file_column_reader(const tarn_parquet_file *f, int rg, int c, pq_column_r
                          .file_name = f->name,
                          .verify_crc = f->verify_crc,
                          .is_file_mapping = f->map != NULL,
+                         .unreleased = (_Atomic size_t *)&f->unreleased,
                          .row_group_ordinal = rg,
                          .column_ordinal = c};
   if (cc->crypto.kind != 0) {
