@@ -127,6 +127,8 @@ int sql_exec_build(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
 
 /* Operators free their own state and children in close; this frees the (meter) wrapper and
  * whatever an operator allocated for itself. */
+sql_op *sql_op_unmetered(sql_op *op) { return op && op->vt == &meter_vt ? op->child[0] : op; }
+
 void sql_op_free(sql_op *op) {
   if (op == NULL) return;
   if (op->vt) op->vt->close(op);

@@ -33,20 +33,20 @@ typedef struct sql_op_vtable {
 
 struct sql_op {
   const sql_op_vtable *vt;
-  sql_plan *plan;  /* the node this operator runs; measurements go to plan->actual_* */
+  sql_plan *plan; /* the node this operator runs; measurements go to plan->actual_* */
   sql_op *child[2];
-  void *state;     /* operator-private */
+  void *state; /* operator-private */
 };
 
 struct sql_exec_ctx {
   tarn_error *err;
-  int64_t now_micros;      /* statement start (now()) */
-  int n_threads;           /* workers for GATHER nodes */
-  int64_t mem_limit;       /* bytes; 0 = unlimited */
+  int64_t now_micros; /* statement start (now()) */
+  int n_threads;      /* workers for GATHER nodes */
+  int64_t mem_limit;  /* bytes; 0 = unlimited */
   _Atomic int64_t mem_used;
-  const char *tmp_dir;     /* spill files */
-  bool analyze;            /* collect per-operator time */
-  _Atomic int cancelled;   /* set on error in a worker / SIGINT */
+  const char *tmp_dir;   /* spill files */
+  bool analyze;          /* collect per-operator time */
+  _Atomic int cancelled; /* set on error in a worker / SIGINT */
   /* A gather's workers run with copies of the query's context (each with its own error); root
    * points at the query's, where memory is charged and cancellation is flagged. NULL: this is
    * the root. */
@@ -92,6 +92,19 @@ int sql_op_distinct(sql_exec_ctx *ctx, sql_plan *p, sql_op **out);
 int sql_op_cte_scan(sql_exec_ctx *ctx, sql_plan *p, sql_op **out);
 int sql_op_gather(sql_exec_ctx *ctx, sql_plan *p, sql_op **out);
 int sql_op_unnest(sql_exec_ctx *ctx, sql_plan *p, sql_op **out);
+
+/* The operator a meter (EXPLAIN ANALYZE's measuring wrapper) wraps, or op itself. */
+sql_op *sql_op_unmetered(sql_op *op);
+
+/* A hash join's key table (exec_util.h). */
+typedef struct sql_ktab sql_ktab;
+
+/* Gives a scan operator (op, or the scan a meter wraps) a runtime filter from the inner hash
+ * join it feeds as probe side: kt is the join's sealed table of one-column integer keys, with a
+ * membership filter, and col the scan's output column holding the probe key. Rows whose key the
+ * table certainly lacks (and NULL keys) are dropped right after the pushed filters, before the
+ * scan reads its other columns. false when op is not a scan (nothing is done). */
+bool sql_op_scan_key_filter(sql_op *op, const sql_ktab *kt, int col);
 
 /* Scans inside a gather share a morsel queue: the gather creates it and its workers' scan
  * operators take morsels from it. */

@@ -560,6 +560,11 @@ static int join_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
       rc = s->shared ? shared_build(op, ctx) : join_build(s, op->child[s->build_side], ctx);
       if (rc) return rc;
       s->phase = PHASE_PROBE;
+      /* An inner join drops probe rows without a match: a scan feeding the probe side directly
+       * can drop those its key filter rules out before reading their other columns. */
+      if (s->kind == SQL_JOIN_INNER && s->int_keys && s->n_keys == 1 &&
+          s->probe_keys[0]->kind == SQL_E_COLUMN)
+        sql_op_scan_key_filter(op->child[1 - s->build_side], &s->t->kt, s->probe_keys[0]->slot);
       if (s->anti && s->null_aware && s->semi_probe && s->t->build_null_key)
         s->phase = PHASE_DONE; /* x NOT IN (..., NULL, ...) is never true */
       else if (s->t->build.n == 0 && !s->probe_outer && !(s->semi_probe && s->anti) &&

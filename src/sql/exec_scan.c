@@ -19,7 +19,8 @@
 #include "parquet/format.h"
 #include "parquet/reader.h"
 #include "parquet/schema.h"
-#include "sql/exec.h"
+#include "sql/exec_util.h"
+#include "sql/keys.h"
 #include "sql/scan_pq.h"
 
 /* --- Pruning predicates -------------------------------------------------------------------------
@@ -296,6 +297,8 @@ typedef struct scan_state {
   size_t n_preds;
   sql_expr *filter; /* AND of p->filters, resolved to out slots; NULL when none */
   bool *filter_col; /* per out column: the filter reads it (read first on the direct path) */
+  const sql_ktab *key_filter; /* a join's runtime filter on out column key_col, or NULL */
+  int key_col;
   /* The open file (this worker's handle) and its layout. */
   long file_idx;
   tarn_parquet_file *file;
@@ -812,6 +815,23 @@ static uint32_t undeleted_rows(const sql_source_file *sf, uint64_t first, uint32
   return n_sel;
 }
 
+/* The rows of v (those of in[0..n), or 0..n - 1 when in is NULL) whose key the join's table
+ * may hold, into out (which may be in); returns their count. NULL keys never match. */
+static uint32_t key_filter_rows(const scan_state *s, const sql_vec *v, const uint32_t *in,
+                                uint32_t n, uint32_t *out) {
+  const int64_t *x = SQL_VEC_I64(v);
+  uint32_t m = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = in ? in[k] : k;
+    /* The hash sql_keys_ints gives a one-column key, which the table's filter holds. */
+    bool may =
+        !SQL_VEC_IS_NULL(v, i) && sql_ktab_may_hold(s->key_filter, sql_keys_mix((uint64_t)x[i]));
+    out[m] = i;
+    m += may;
+  }
+  return m;
+}
+
 /* Out column i of the direct path's current batch: rows sel[0..n) (all when sel is NULL). */
 static int direct_col(scan_state *s, sql_exec_ctx *ctx, sql_mem *m, size_t i, const uint32_t *sel,
                       uint32_t n, sql_vec *out) {
@@ -846,7 +866,7 @@ static int direct_next(scan_state *s, sql_exec_ctx *ctx, sql_batch **out) {
     }
     sql_batch *b = NULL;
     if ((rc = sql_batch_new((uint32_t)p->n_out, n_sel, &b, ctx->err))) return rc;
-    bool late = s->filter != NULL;
+    bool late = s->filter != NULL || s->key_filter != NULL;
     for (size_t i = 0; rc == 0 && i < p->n_out; i++) {
       if (late && !s->filter_col[i]) {
         /* Not read yet: only the filter looks at this batch, and it never touches it. */
@@ -861,7 +881,15 @@ static int direct_next(scan_state *s, sql_exec_ctx *ctx, sql_batch **out) {
       sql_eval_ctx ectx;
       sql_exec_eval_ctx(ctx, b->mem, &ectx);
       uint32_t kept = n_sel;
-      rc = sql_expr_select(&ectx, s->filter, b, s->sel2, &kept);
+      const uint32_t *keep = NULL;
+      if (s->filter) {
+        rc = sql_expr_select(&ectx, s->filter, b, s->sel2, &kept);
+        keep = s->sel2;
+      }
+      if (rc == 0 && s->key_filter && kept > 0) {
+        kept = key_filter_rows(s, &b->cols[s->key_col], keep, kept, s->sel2);
+        keep = s->sel2;
+      }
       if (rc == 0 && kept == 0) {
         sql_batch_free(b);
         continue;
@@ -991,6 +1019,8 @@ static bool mark_read_cols(const sql_expr *e, bool *cols, size_t n) {
   return true;
 }
 
+bool sql_op_scan_key_filter(sql_op *op, const sql_ktab *kt, int col);
+
 static const sql_op_vtable scan_vt = {"scan", scan_open, scan_next, scan_close};
 
 int sql_op_scan(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
@@ -1044,4 +1074,22 @@ int sql_op_scan(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   }
   *out = op;
   return 0;
+}
+
+bool sql_op_scan_key_filter(sql_op *op, const sql_ktab *kt, int col) {
+  op = sql_op_unmetered(op);
+  if (op == NULL || op->vt != &scan_vt || kt == NULL || kt->filter == NULL || kt->n_ints != 1)
+    return false;
+  scan_state *s = op->state;
+  const sql_plan *p = s->p;
+  if (col < 0 || (size_t)col >= p->n_out || sql_type_phys(p->out_types[col]->id) != SQL_PHYS_I64)
+    return false;
+  if (s->filter_col == NULL) {
+    s->filter_col = sql_mem_alloc(s->pred_mem, p->n_out + 1, sizeof *s->filter_col);
+    if (s->filter_col == NULL) return false;
+  }
+  s->filter_col[col] = true;
+  s->key_filter = kt;
+  s->key_col = col;
+  return true;
 }

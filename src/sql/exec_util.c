@@ -325,15 +325,6 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
  * the caches and a miss costs no more than the filter would. */
 #define KTAB_FILTER_MIN_BYTES ((size_t)1 << 20)
 
-/* The filter word of hash h, and the two bits a key sets in it (hash bits the slot index and the
- * tag do not use first: the word from the tag's upper half, the bits from the middle). */
-static inline uint64_t ktab_filter_word(const sql_ktab *t, uint64_t h) {
-  return (h >> 32) & t->filter_mask;
-}
-static inline uint64_t ktab_filter_bits(uint64_t h) {
-  return ((uint64_t)1 << ((h >> 20) & 63)) | ((uint64_t)1 << ((h >> 26) & 63));
-}
-
 int sql_ktab_seal(sql_ktab *t, tarn_error *err) {
   size_t slot_bytes = t->islots ? sizeof *t->islots : sizeof *t->slots;
   if (t->filter || t->n == 0 || (size_t)(t->mask + 1) * slot_bytes < KTAB_FILTER_MIN_BYTES)
@@ -349,7 +340,7 @@ int sql_ktab_seal(sql_ktab *t, tarn_error *err) {
                     (unsigned long long)words);
   t->filter_mask = words - 1;
   for (uint32_t g = 0; g < t->n; g++)
-    t->filter[ktab_filter_word(t, t->hash[g])] |= ktab_filter_bits(t->hash[g]);
+    t->filter[sql_ktab_filter_word(t, t->hash[g])] |= sql_ktab_filter_bits(t->hash[g]);
   return 0;
 }
 
@@ -369,9 +360,9 @@ void sql_ktab_lookup(const sql_ktab *t, const sql_keys *keys, const uint32_t *se
     uint32_t end = n - k0 < SQL_BATCH_ROWS ? n : k0 + SQL_BATCH_ROWS, m = 0;
     for (uint32_t k = k0; k < end; k++) {
       uint32_t r = sel ? sel[k] : k;
-      uint64_t h = keys->hash[r], bits = ktab_filter_bits(h);
+      uint64_t h = keys->hash[r], bits = sql_ktab_filter_bits(h);
       cand[m] = r;
-      bool maybe = (t->filter[ktab_filter_word(t, h)] & bits) == bits;
+      bool maybe = (t->filter[sql_ktab_filter_word(t, h)] & bits) == bits;
       m += maybe;
       if (!maybe) gids[r] = SQL_NONE;
     }

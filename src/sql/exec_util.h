@@ -37,7 +37,7 @@ typedef struct sql_kslot {
   int64_t key;
 } sql_kslot;
 
-typedef struct sql_ktab {
+struct sql_ktab {
   uint64_t *slots;   /* byte keys: (hash >> 32) << 32 | (group + 1); 0 = empty */
   sql_kslot *islots; /* integer keys: the slots instead of slots */
   uint64_t mask;     /* slot count - 1 */
@@ -56,7 +56,7 @@ typedef struct sql_ktab {
    * groups' hashes, two bits per key in one 64-bit word, checked before the slots. */
   uint64_t *filter;
   uint64_t filter_mask; /* words - 1 */
-} sql_ktab;
+};
 
 void sql_ktab_init(sql_ktab *t);
 /* Makes an empty table one of integer keys of n_ints columns (1..SQL_KEYS_MAX_INTS). */
@@ -78,6 +78,22 @@ int sql_ktab_insert(sql_ktab *t, const sql_keys *keys, const uint32_t *sel, uint
  * key (most probe rows of a selective join) finish without touching them. Inserting afterwards is
  * a usage error. */
 int sql_ktab_seal(sql_ktab *t, tarn_error *err);
+
+/* The filter word of hash h, and the two bits a key sets in it (hash bits the slot index and the
+ * tag do not use first: the word from the tag's upper half, the bits from the middle). */
+static inline uint64_t sql_ktab_filter_word(const sql_ktab *t, uint64_t h) {
+  return (h >> 32) & t->filter_mask;
+}
+static inline uint64_t sql_ktab_filter_bits(uint64_t h) {
+  return ((uint64_t)1 << ((h >> 20) & 63)) | ((uint64_t)1 << ((h >> 26) & 63));
+}
+
+/* Whether a sealed table with a membership filter may hold a key of hash h (false: certainly
+ * not). */
+static inline bool sql_ktab_may_hold(const sql_ktab *t, uint64_t h) {
+  uint64_t bits = sql_ktab_filter_bits(h);
+  return (t->filter[sql_ktab_filter_word(t, h)] & bits) == bits;
+}
 
 /* For each row i as above: gids[i] = the group of key i or SQL_NONE (keys of the wrong form
  * match nothing). Only reads the table: threads may look up in one table at once. */
