@@ -51,6 +51,7 @@ struct pq_column_reader {
   int page_ordinal;      /* page being read or last read, dictionary included; -1 at first */
   int data_page_ordinal; /* data pages read so far (for encryption AADs) */
   bool started;
+  bool want_indices; /* pq_column_reader_want_indices */
 
   /* Dictionary. */
   bool has_dict;
@@ -152,7 +153,17 @@ void pq_column_reader_free(pq_column_reader *r) {
   free(r);
 }
 
+void pq_column_reader_want_indices(pq_column_reader *r) { r->want_indices = r->width == 0; }
+
+void pq_column_reader_dictionary(const pq_column_reader *r, const uint8_t **bytes,
+                                 const int32_t **offsets, int64_t *count) {
+  *bytes = r->dict_values.data;
+  *offsets = (const int32_t *)(const void *)r->dict_offsets.data;
+  *count = r->has_dict && r->width == 0 ? r->dict_count : 0;
+}
+
 void pq_column_data_free(pq_column_data *d) {
+  tarn_buf_free(&d->indices);
   tarn_buf_free(&d->def);
   tarn_buf_free(&d->rep);
   tarn_buf_free(&d->values);
@@ -489,10 +500,53 @@ static int next_data_page(pq_column_reader *r, tarn_error *err) {
 
 /* ---- Values ---- */
 
+/* Appends the dictionary strings idx[0..count) to out's values and offsets. */
+static int gather_dict_strings(pq_column_reader *r, const uint32_t *idx, size_t count,
+                               pq_column_data *out, tarn_error *err) {
+  const int32_t *doffs = (const int32_t *)(const void *)r->dict_offsets.data;
+  size_t total = 0;
+  for (size_t i = 0; i < count; i++)
+    total += (size_t)(doffs[idx[i] + 1] - doffs[idx[i]]);
+  /* At least one byte, so the data pointer exists even when every value is empty. */
+  int rc;
+  if ((rc = tarn_buf_reserve(&out->values, total ? total : 1, err)) ||
+      (rc = tarn_buf_reserve(&out->offsets, count * 4, err)))
+    return rc;
+  if (out->values.len + total > INT32_MAX)
+    return tarn_err(err, TARN_ENOMEM, "column %s: a batch holds more than 2 GiB of values",
+                    r->path);
+  uint8_t *dst = out->values.data + out->values.len;
+  int32_t *offs = (int32_t *)(void *)(out->offsets.data + out->offsets.len);
+  int32_t o = (int32_t)out->values.len;
+  for (size_t i = 0; i < count; i++) {
+    int32_t a = doffs[idx[i]], l = doffs[idx[i] + 1] - a;
+    memcpy(dst, r->dict_values.data + a, (size_t)l);
+    dst += l;
+    o += l;
+    offs[i] = o;
+  }
+  out->values.len += total;
+  out->offsets.len += count * 4;
+  return 0;
+}
+
+/* An indexed batch (pq_column_data.indexed) is about to receive plain values: its indices
+ * become strings first. */
+static int unindex(pq_column_reader *r, pq_column_data *out, tarn_error *err) {
+  out->indexed = false;
+  size_t count = out->indices.len / 4;
+  int rc = count ? gather_dict_strings(r, (const uint32_t *)(const void *)out->indices.data, count,
+                                       out, err)
+                 : 0;
+  out->indices.len = 0;
+  return rc;
+}
+
 static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, tarn_error *err) {
   if (n == 0) return 0;
   int rc;
   size_t count = (size_t)n;
+  if (out->indexed && !r->page_dict_encoded && (rc = unindex(r, out, err))) return rc;
   if (!r->page_dict_encoded) {
     if (r->width == 0) {
       if ((rc = tarn_buf_reserve(&out->offsets, count * 4, err))) return rc;
@@ -521,30 +575,10 @@ static int decode_values(pq_column_reader *r, int64_t n, pq_column_data *out, ta
     max = idx[i] > max ? idx[i] : max;
   if ((int64_t)max >= r->dict_count)
     return fail(r, TARN_ECORRUPT, "dictionary index out of range", err);
-  if (r->width == 0) {
-    const int32_t *doffs = (const int32_t *)(const void *)r->dict_offsets.data;
-    size_t total = 0;
-    for (size_t i = 0; i < count; i++)
-      total += (size_t)(doffs[idx[i] + 1] - doffs[idx[i]]);
-    /* At least one byte, so the data pointer exists even when every value is empty. */
-    if ((rc = tarn_buf_reserve(&out->values, total ? total : 1, err)) ||
-        (rc = tarn_buf_reserve(&out->offsets, count * 4, err)))
-      return rc;
-    if (out->values.len + total > INT32_MAX)
-      return tarn_err(err, TARN_ENOMEM, "column %s: a batch holds more than 2 GiB of values",
-                      r->path);
-    uint8_t *dst = out->values.data + out->values.len;
-    int32_t *offs = (int32_t *)(void *)(out->offsets.data + out->offsets.len);
-    int32_t o = (int32_t)out->values.len;
-    for (size_t i = 0; i < count; i++) {
-      int32_t a = doffs[idx[i]], l = doffs[idx[i] + 1] - a;
-      memcpy(dst, r->dict_values.data + a, (size_t)l);
-      dst += l;
-      o += l;
-      offs[i] = o;
-    }
-    out->values.len += total;
-    out->offsets.len += count * 4;
+  if (r->width == 0 && out->indexed) {
+    if ((rc = tarn_buf_append(&out->indices, idx, count * 4, err))) return rc;
+  } else if (r->width == 0) {
+    if ((rc = gather_dict_strings(r, idx, count, out, err))) return rc;
   } else {
     size_t w = (size_t)r->width;
     if ((rc = tarn_buf_reserve(&out->values, count * w, err))) return rc;
@@ -667,8 +701,9 @@ static int read_repeated(pq_column_reader *r, int64_t max_records, pq_column_dat
 
 int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out, int64_t *records,
                    tarn_error *err) {
-  out->def.len = out->rep.len = out->values.len = out->offsets.len = 0;
+  out->def.len = out->rep.len = out->values.len = out->offsets.len = out->indices.len = 0;
   out->n_levels = out->n_values = 0;
+  out->indexed = r->want_indices;
   *records = 0;
   int rc;
   if (r->width == 0) {

@@ -55,6 +55,11 @@ typedef struct pq_column_data {
   tarn_buf values;  /* fixed-width values, or BYTE_ARRAY bytes */
   tarn_buf offsets; /* BYTE_ARRAY: n_values + 1 int32 end offsets, starting with 0 */
   int64_t n_values; /* non-null values */
+  /* Only with pq_column_reader_want_indices: every value of the batch came from dictionary
+   * pages, and instead of values/offsets the batch holds their dictionary indices (n_values
+   * uint32, checked against the dictionary's size; see pq_column_reader_dictionary). */
+  bool indexed;
+  tarn_buf indices;
 } pq_column_data;
 
 typedef struct pq_column_reader pq_column_reader;
@@ -73,6 +78,17 @@ int pq_column_read(pq_column_reader *r, int64_t max_records, pq_column_data *out
                    tarn_error *err);
 
 void pq_column_data_free(pq_column_data *d);
+
+/* BYTE_ARRAY columns: batches made only of dictionary-encoded values are handed out as indices
+ * into the dictionary (pq_column_data.indexed) rather than copies of the strings. A batch that
+ * also holds plainly encoded values (a writer falls back to PLAIN when the dictionary grows too
+ * big) is handed out as values, as always. */
+void pq_column_reader_want_indices(pq_column_reader *r);
+
+/* The dictionary of the chunk (count entries: bytes and count + 1 int32 offsets starting at 0),
+ * valid until the reader is freed; count 0 before a dictionary page was read. */
+void pq_column_reader_dictionary(const pq_column_reader *r, const uint8_t **bytes,
+                                 const int32_t **offsets, int64_t *count);
 
 /* Gives the reader the chunk's offset index (borrowed; must outlive the reader) so that
  * pq_column_skip can jump over whole pages. An index inconsistent with the chunk is ignored. */

@@ -41,6 +41,10 @@ typedef struct group_col {
   pq_column_data d;
   int64_t pos;      /* file-wide row the reader gives next */
   bool index_tried; /* the offset index was looked for */
+  /* Strings: a copy of the chunk's dictionary that batches of dictionary indices point into
+   * (made on first use; batches keep the region alive). */
+  sql_mem *dict_mem;
+  const char *dict_bytes;
 } group_col;
 
 struct sql_pq_group {
@@ -169,6 +173,7 @@ void sql_pq_group_free(sql_pq_group *g) {
   for (size_t i = 0; i < g->n_cols; i++) {
     pq_column_reader_free(g->cols[i].r);
     pq_column_data_free(&g->cols[i].d);
+    sql_mem_release(g->cols[i].dict_mem);
   }
   pq_column_data_free(&g->scratch);
   tarn_arena_free(&g->index_arena);
@@ -217,6 +222,7 @@ int sql_pq_group_open(tarn_parquet_file *f, int rg, const pq_node *const *nodes,
     c->pos = first;
     g->n_cols = i + 1;
     rc = pq_file_column_reader(f, rg, nodes[i]->leaf_index, &c->r, err);
+    if (rc == 0 && c->kind == DK_STRING) pq_column_reader_want_indices(c->r);
   }
   if (rc) {
     sql_pq_group_free(g);
@@ -331,10 +337,36 @@ static inline sql_i128 ld_be(const uint8_t *p, int len) {
   return (sql_i128)v;
 }
 
+/* Strings of a batch of dictionary indices: views into the group's copy of the dictionary. */
+static int convert_indexed(group_col *c, sql_mem *m, const uint32_t *idx, uint32_t n, sql_str *out,
+                           tarn_error *err) {
+  const uint8_t *bytes;
+  const int32_t *offs;
+  int64_t count;
+  pq_column_reader_dictionary(c->r, &bytes, &offs, &count);
+  if (c->dict_mem == NULL) {
+    size_t len = count > 0 ? (size_t)offs[count] : 0;
+    c->dict_mem = sql_mem_new();
+    char *copy = c->dict_mem ? sql_mem_alloc_raw(c->dict_mem, len ? len : 1, 1) : NULL;
+    if (copy == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+    if (len) memcpy(copy, bytes, len);
+    c->dict_bytes = copy;
+  }
+  if (sql_mem_add_parent(m, c->dict_mem)) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  const uint32_t *di = (const uint32_t *)(const void *)c->d.indices.data;
+  const char *base = c->dict_bytes;
+  EACH_VALUE(n, idx, {
+    uint32_t e = di[j];
+    out[k] = ((sql_str){base + offs[e], (uint64_t)(offs[e + 1] - offs[e])});
+  });
+  return 0;
+}
+
 /* Strings of the decoded values (views into bytes owned by m): the whole decoded buffer is
  * handed to m when most of it is kept, else the kept strings are copied. */
 static int convert_strings(group_col *c, sql_mem *m, const uint32_t *idx, uint32_t n, sql_str *out,
                            tarn_error *err) {
+  if (c->d.indexed) return convert_indexed(c, m, idx, n, out, err);
   const int32_t *offs = (const int32_t *)(const void *)c->d.offsets.data;
   bool fixed = c->kind == DK_FIXED;
   size_t w = fixed ? (size_t)c->node->type_length : 0;
