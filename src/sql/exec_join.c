@@ -98,6 +98,8 @@ typedef struct join_state {
   bool null_aware;
   const sql_type **ltypes, **rtypes;
   uint32_t n_left, n_right;
+  uint32_t n_out;    /* output columns: a subset of left then right (plan keep_ids) */
+  uint32_t *out_src; /* output column k is column out_src[k] of left then right */
 
   join_table own;
   join_table *t;           /* &own, or the table a gather's workers share */
@@ -121,34 +123,32 @@ typedef struct join_state {
 
 /* --- Output batches --------------------------------------------------------------------------- */
 
-/* Columns of one side: from src (rows sel[i], SQL_NONE giving NULL; sel NULL: all NULL). When
- * sel takes every row of src in order, src's columns are shared instead of copied (the caller
- * keeps their region alive). */
-static int side_cols(sql_mem *m, const sql_vec *src, uint32_t src_rows, const sql_type **types,
-                     uint32_t n_cols, const uint32_t *sel, uint32_t n, sql_vec *out,
-                     tarn_error *err) {
+/* Whether sel takes every row of a side of src_rows rows, in order: its columns can then be
+ * shared instead of copied (the caller keeps their region alive). */
+static bool takes_all(const sql_vec *src, uint32_t src_rows, const uint32_t *sel, uint32_t n) {
   bool all = sel && src && n == src_rows;
   for (uint32_t i = 0; all && i < n; i++)
     all = sel[i] == i;
-  for (uint32_t c = 0; c < n_cols; c++) {
-    int rc = 0;
-    if (all)
-      out[c] = src[c];
-    else if (sel && src)
-      rc = sql_gather_nullable(m, &src[c], sel, n, &out[c], err);
-    else
-      rc = sql_vec_all_null(m, types[c], n, &out[c], err);
-    if (rc) return rc;
-  }
-  return 0;
+  return all;
 }
 
-/* A batch of n rows from probe rows psel and build rows bsel (either NULL: that side all NULL).
- * both: left and right columns even for SEMI/ANTI (a candidate batch for the residual). */
+/* A column of one side: from src (rows sel[i], SQL_NONE giving NULL; sel NULL: all NULL). */
+static int side_col(sql_mem *m, const sql_vec *src, const sql_type *type, const uint32_t *sel,
+                    uint32_t n, bool all, sql_vec *out, tarn_error *err) {
+  if (all) {
+    *out = *src;
+    return 0;
+  }
+  if (sel && src) return sql_gather_nullable(m, src, sel, n, out, err);
+  return sql_vec_all_null(m, type, n, out, err);
+}
+
+/* A batch of n rows from probe rows psel and build rows bsel (either NULL: that side all NULL):
+ * the join's output columns, or with `both` every column of left then right, even for SEMI /
+ * ANTI (a candidate batch for the residual, whose column slots are resolved that way). */
 static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel, const uint32_t *bsel,
                       uint32_t n, bool both, sql_batch **out) {
-  bool semi = s->kind == SQL_JOIN_SEMI || s->kind == SQL_JOIN_ANTI;
-  uint32_t n_cols = s->n_left + (semi && !both ? 0 : s->n_right);
+  uint32_t n_cols = both ? s->n_left + s->n_right : s->n_out;
   sql_batch *b;
   int rc = sql_batch_new(n_cols, n, &b, ctx->err);
   if (rc) return rc;
@@ -161,18 +161,45 @@ static int join_batch(join_state *s, sql_exec_ctx *ctx, const uint32_t *psel, co
   const sql_vec *lsrc = s->build_side == 0 ? s->t->build.cols : pcols;
   const sql_vec *rsrc = s->build_side == 0 ? pcols : s->t->build.cols;
   uint32_t prows = s->pb ? s->pb->n_rows : 0;
-  uint32_t lrows = s->build_side == 0 ? s->t->build.n : prows;
-  uint32_t rrows = s->build_side == 0 ? prows : s->t->build.n;
-  if (!rc) rc = side_cols(b->mem, lsrc, lrows, s->ltypes, s->n_left, lsel, n, b->cols, ctx->err);
-  if (!rc && n_cols > s->n_left)
-    rc = side_cols(b->mem, rsrc, rrows, s->rtypes, s->n_right, rsel, n, b->cols + s->n_left,
-                   ctx->err);
+  bool lall = takes_all(lsrc, s->build_side == 0 ? s->t->build.n : prows, lsel, n);
+  bool rall = takes_all(rsrc, s->build_side == 0 ? prows : s->t->build.n, rsel, n);
+  for (uint32_t k = 0; !rc && k < n_cols; k++) {
+    uint32_t c = both ? k : s->out_src[k];
+    if (c < s->n_left)
+      rc = side_col(b->mem, lsrc ? &lsrc[c] : NULL, s->ltypes[c], lsel, n, lall, &b->cols[k],
+                    ctx->err);
+    else
+      rc = side_col(b->mem, rsrc ? &rsrc[c - s->n_left] : NULL, s->rtypes[c - s->n_left], rsel, n,
+                    rall, &b->cols[k], ctx->err);
+  }
   if (rc) {
     sql_batch_free(b);
     return rc;
   }
   *out = b;
   return 0;
+}
+
+/* Rows sel[0..m) (all when m is every row and sel NULL) of a candidate batch (every column of
+ * left then right) as an output batch (the join's output columns). */
+static int cand_to_out(join_state *s, sql_exec_ctx *ctx, const sql_batch *cand, const uint32_t *sel,
+                       uint32_t m, sql_batch **out) {
+  sql_batch *v;
+  int rc = sql_batch_new(s->n_out, cand->n_rows, &v, ctx->err);
+  if (rc) return rc;
+  if (sql_mem_add_parent(v->mem, cand->mem)) {
+    sql_batch_free(v);
+    return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");
+  }
+  for (uint32_t k = 0; k < s->n_out; k++)
+    v->cols[k] = cand->cols[s->out_src[k]];
+  if (!sel || m == cand->n_rows) {
+    *out = v;
+    return 0;
+  }
+  rc = sql_batch_select(v, sel, m, out, ctx->err);
+  sql_batch_free(v);
+  return rc;
 }
 
 /* --- Build ------------------------------------------------------------------------------------ */
@@ -428,14 +455,10 @@ static int process_pairs(join_state *s, sql_exec_ctx *ctx, uint32_t n, sql_batch
     }
   }
   if (!rc && !semi && m > 0) {
-    if (!cand) {
+    if (!cand)
       rc = join_batch(s, ctx, s->pair_p, s->pair_b, n, false, out);
-    } else if (m == n) {
-      *out = cand;
-      cand = NULL;
-    } else {
-      rc = sql_batch_select(cand, s->sel, m, out, ctx->err);
-    }
+    else
+      rc = cand_to_out(s, ctx, cand, s->sel, m, out);
   }
   sql_batch_free(cand);
   return rc;
@@ -672,6 +695,7 @@ static void join_close(sql_op *op) {
   free(s->pnull);
   free(s->pmatched);
   free(s->psel);
+  free(s->out_src);
   if (s->ctx && s->own.charged) sql_exec_charge(s->ctx, -s->own.charged);
   free(s);
   op->state = NULL;
@@ -705,9 +729,22 @@ int sql_op_join(sql_exec_ctx *ctx, sql_plan *p, sql_op **out) {
   s->n_right = (uint32_t)r->n_out;
   s->ltypes = l->out_types;
   s->rtypes = r->out_types;
-  if (p->n_out != (semi ? l->n_out : l->n_out + r->n_out))
-    return sql_xop_fail(*out, tarn_err(ctx->err, TARN_EINVAL,
-                                       "internal error: join output has %zu columns", p->n_out));
+  /* Where each output column comes from (the optimizer may have dropped some). */
+  s->n_out = (uint32_t)p->n_out;
+  s->out_src = malloc((p->n_out + 1) * sizeof *s->out_src);
+  if (!s->out_src) return sql_xop_fail(*out, tarn_err(ctx->err, TARN_ENOMEM, "out of memory"));
+  for (size_t k = 0; k < p->n_out; k++) {
+    size_t c = SIZE_MAX;
+    for (size_t i = 0; c == SIZE_MAX && i < l->n_out; i++)
+      if (l->out_ids[i] == p->out_ids[k]) c = i;
+    for (size_t i = 0; !semi && c == SIZE_MAX && i < r->n_out; i++)
+      if (r->out_ids[i] == p->out_ids[k]) c = l->n_out + i;
+    if (c == SIZE_MAX)
+      return sql_xop_fail(*out, tarn_err(ctx->err, TARN_EINVAL,
+                                         "internal error: join output column %d not found",
+                                         p->out_ids[k]));
+    s->out_src[k] = (uint32_t)c;
+  }
   if (s->hash) {
     rc = sql_resolve_all(p->left_keys, p->n_join_keys, l, ctx->err);
     if (!rc) rc = sql_resolve_all(p->right_keys, p->n_join_keys, r, ctx->err);

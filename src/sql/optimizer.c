@@ -582,6 +582,15 @@ static void prune(opt *o, sql_plan *p, idset *needed, bool root) {
     }
     prune(o, p->child[0], &child_need, false);
     prune(o, p->child[1], &child_need, false);
+    if (!root) {
+      /* The join's own outputs: only what the plan above needs. */
+      p->keep_ids = tarn_arena_calloc(o->a, needed->n + 1, sizeof *p->keep_ids);
+      if (p->keep_ids) {
+        if (needed->n) memcpy(p->keep_ids, needed->ids, needed->n * sizeof *p->keep_ids);
+        p->n_keep_ids = needed->n;
+        p->keep_pruned = true;
+      }
+    }
     break;
   }
   case SQL_P_AGG: {
@@ -634,17 +643,30 @@ static void refresh_outs(opt *o, sql_plan *p) {
     const sql_plan *l = p->child[0], *r = p->child[1];
     bool left_only = p->join_kind == SQL_JOIN_SEMI || p->join_kind == SQL_JOIN_ANTI;
     size_t n = l->n_out + (left_only ? 0 : r->n_out);
-    if (sql_plan_alloc_out(o->pc, p, n)) return;
-    for (size_t i = 0; i < l->n_out; i++) {
-      p->out_ids[i] = l->out_ids[i];
-      p->out_names[i] = l->out_names[i];
-      p->out_types[i] = l->out_types[i];
+    if (sql_plan_alloc_out(o->pc, p, n ? n : 1)) return;
+    size_t k = 0;
+    for (int side = 0; side < (left_only ? 1 : 2); side++) {
+      const sql_plan *c = side ? r : l;
+      for (size_t i = 0; i < c->n_out; i++) {
+        bool keep = !p->keep_pruned;
+        for (size_t j = 0; !keep && j < p->n_keep_ids; j++)
+          keep = p->keep_ids[j] == c->out_ids[i];
+        if (!keep) continue;
+        p->out_ids[k] = c->out_ids[i];
+        p->out_names[k] = c->out_names[i];
+        p->out_types[k] = c->out_types[i];
+        k++;
+      }
     }
-    for (size_t i = 0; !left_only && i < r->n_out; i++) {
-      p->out_ids[l->n_out + i] = r->out_ids[i];
-      p->out_names[l->n_out + i] = r->out_names[i];
-      p->out_types[l->n_out + i] = r->out_types[i];
+    if (k == 0 && n > 0) {
+      /* Keep one column at least (count(*) over a join): its length carries the row count. */
+      const sql_plan *c = l->n_out ? l : r;
+      p->out_ids[0] = c->out_ids[0];
+      p->out_names[0] = c->out_names[0];
+      p->out_types[0] = c->out_types[0];
+      k = 1;
     }
+    p->n_out = k;
     break;
   }
   case SQL_P_WINDOW: {

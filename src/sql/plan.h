@@ -183,10 +183,15 @@ struct sql_plan {
   uint64_t *grouping_sets;
   size_t n_grouping_sets;
 
-  /* SQL_P_JOIN: output = left columns then right columns (SEMI/ANTI: left only). The optimizer
-   * splits condition into equi-key pairs (left_keys[i] = right_keys[i], over each side's
-   * columns) and a residual; with no keys the join runs as a nested loop. */
+  /* SQL_P_JOIN: output = left columns then right columns (SEMI/ANTI: left only), less those the
+   * plan above does not need (keep_ids, when keep_pruned: a column used only by the join's own
+   * keys is not copied into every output row). The optimizer splits condition into equi-key
+   * pairs (left_keys[i] = right_keys[i], over each side's columns) and a residual; with no keys
+   * the join runs as a nested loop. */
   sql_join_kind join_kind;
+  int *keep_ids;
+  size_t n_keep_ids;
+  bool keep_pruned;
   sql_expr *condition;
   sql_expr **left_keys, **right_keys;
   size_t n_join_keys;
