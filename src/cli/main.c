@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cli/sql_shell.h"
+#include "cli/table_cmds.h"
 #include "columnar/format.h"
 #include "common/error.h"
 #include "common/progress.h"
@@ -21,7 +23,6 @@
 #include "tarn.h"
 
 #define TARN_VERSION "0.1.0"
-
 
 static int report(const tarn_error *err) {
   fprintf(stderr, "tarn: error: %s\n", err->message[0] ? err->message : tarn_strerror(err->code));
@@ -36,32 +37,37 @@ static int usage_error(const char *fmt, const char *arg) {
 }
 
 static void print_help(FILE *out) {
-  fputs("usage: tarn COMMAND [ARGS]\n"
-        "\n"
-        "commands:\n"
-        "  cat FILE [--format jsonl|csv|table] [--columns a,b] [--limit N]\n"
-        "           print the rows of a Parquet file (jsonl = canonical rows)\n"
-        "  schema FILE          print the columns and their types\n"
-        "  meta FILE            print the footer (row groups, column chunks, statistics) as JSON\n"
-        "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
-        "           [--row-group-size ROWS] [--page-size BYTES] [--page-v2] [--no-dictionary]\n"
-        "           [--bloom-filter col,...] [--encoding col=ENCODING]... [--from "
-        "parquet|csv|jsonl]\n"
-        "           [--delimiter C] [--no-header] [--schema 'name TYPE, ...'] [--skip-bad-rows]\n"
-        "           write SRC (Parquet, CSV or JSON lines, by extension) as the Parquet file DST\n"
-        "  sql [-w WAREHOUSE] [-c SQL]... [--format table|csv|jsonl] [--threads N]\n"
-        "      [--memory-limit SIZE] [FILE.sql]\n"
-        "           run SQL statements or a script; with neither, an interactive shell\n"
-        "           (see 'tarn sql --help')\n"
-        "\n"
-        "options for encrypted files (cat, schema, meta):\n"
-        "  --footer-key KEY             the footer key (raw bytes, or hex:HEX)\n"
-        "  --column-key PATH:KEY        a column's key (repeatable)\n"
-        "  --aad-prefix PREFIX          the AAD prefix when the file does not store it\n"
-        "other options:\n"
-        "  --no-crc-check               do not verify page checksums\n"
-        "  --version, --help\n",
-        out);
+  fputs(
+      "usage: tarn COMMAND [ARGS]\n"
+      "\n"
+      "commands:\n"
+      "  cat PATH [--format jsonl|csv|table] [--columns a,b] [--limit N] [--as-of V|TIME]\n"
+      "           print the rows of a Parquet file or a Delta table directory (jsonl =\n"
+      "           canonical rows); --as-of: a table's version number or a timestamp\n"
+      "  schema PATH          print the columns and their types (a table's schema string)\n"
+      "  meta PATH            print a file's footer (row groups, column chunks, statistics) or a\n"
+      "                       table's protocol, metadata and file count, as JSON\n"
+      "  history TABLE [--format jsonl]\n"
+      "           one line per commit: version, timestamp, operation, parameters\n"
+      "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
+      "           [--row-group-size ROWS] [--page-size BYTES] [--page-v2] [--no-dictionary]\n"
+      "           [--bloom-filter col,...] [--encoding col=ENCODING]... [--from "
+      "parquet|csv|jsonl]\n"
+      "           [--delimiter C] [--no-header] [--schema 'name TYPE, ...'] [--skip-bad-rows]\n"
+      "           write SRC (Parquet, CSV or JSON lines, by extension) as the Parquet file DST\n"
+      "  sql [-w WAREHOUSE] [-c SQL]... [--format table|csv|jsonl] [--threads N]\n"
+      "      [--memory-limit SIZE] [FILE.sql]\n"
+      "           run SQL statements or a script; with neither, an interactive shell\n"
+      "           (see 'tarn sql --help')\n"
+      "\n"
+      "options for encrypted files (cat, schema, meta):\n"
+      "  --footer-key KEY             the footer key (raw bytes, or hex:HEX)\n"
+      "  --column-key PATH:KEY        a column's key (repeatable)\n"
+      "  --aad-prefix PREFIX          the AAD prefix when the file does not store it\n"
+      "other options:\n"
+      "  --no-crc-check               do not verify page checksums\n"
+      "  --version, --help\n",
+      out);
 }
 
 /* Options shared by the file commands. */
@@ -69,6 +75,7 @@ typedef struct cli_options {
   const char *path;
   const char *format;
   const char *columns;
+  const char *as_of; /* --as-of VERSION|TIMESTAMP (tables) */
   long long limit;
   int limit_zero; /* --limit 0: print no rows */
   tarn_parquet_options pq;
@@ -144,6 +151,10 @@ static int parse_options(int argc, char **argv, cli_options *o, int allow_output
       if (errno || *end || o->limit < 0 || end == val)
         return usage_error("--limit needs a non-negative integer, not '%s'", val);
       o->limit_zero = o->limit == 0;
+      i++;
+    } else if (strcmp(a, "--as-of") == 0) {
+      if (!val) return usage_error("%s needs a value", a);
+      o->as_of = val;
       i++;
     } else if (strcmp(a, "--footer-key") == 0) {
       if (!val) return usage_error("%s needs a value", a);
@@ -423,7 +434,8 @@ static int cmd_copy(int argc, char **argv) {
   tarn_progress progress;
   int64_t rows = 0;
   int rc = open_source(src_path, from, &src, &err);
-  if (rc == 0 && src.stream.get_schema(&src.stream, &schema)) rc = stream_error_from(&src.stream, src.error_code, &err);
+  if (rc == 0 && src.stream.get_schema(&src.stream, &schema))
+    rc = stream_error_from(&src.stream, src.error_code, &err);
   if (rc == 0) rc = tarn_parquet_writer_open(dst_path, &schema, &wo, &w, &err);
   tarn_progress_start(&progress, "copy");
   while (rc == 0) {
@@ -456,6 +468,11 @@ static int cmd_copy(int argc, char **argv) {
   return rc ? report(&err) : 0;
 }
 
+static bool is_directory(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int main(int argc, char **argv) {
   /* Reading and querying allocate and free many buffers of 100 KB to a few MB (decompressed
    * pages, batch regions). By default glibc maps each afresh and unmaps it on free, so every
@@ -480,11 +497,26 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "copy") == 0) return cmd_copy(argc - 2, argv + 2);
   if (strcmp(cmd, "sql") == 0) return tarn_sql_main(argc - 1, argv + 1);
   int is_cat = strcmp(cmd, "cat") == 0;
-  if (!is_cat && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)
+  int is_history = strcmp(cmd, "history") == 0;
+  if (!is_cat && !is_history && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)
     return usage_error("unknown command '%s'", cmd);
   cli_options o;
-  int rc = parse_options(argc - 2, argv + 2, &o, is_cat);
-  if (rc == 0) rc = is_cat ? cmd_cat(&o) : cmd_describe(&o, strcmp(cmd, "meta") == 0);
+  int rc = parse_options(argc - 2, argv + 2, &o, is_cat || is_history);
+  if (rc == 0 && cli_is_table(o.path)) {
+    if (is_cat)
+      rc = cli_table_cat(o.path, o.as_of, o.format, o.limit, o.limit_zero);
+    else if (is_history)
+      rc = cli_table_history(o.path, o.format);
+    else
+      rc = cli_table_describe(o.path, o.as_of, strcmp(cmd, "meta") == 0);
+  } else if (rc == 0 && (is_history || is_directory(o.path))) {
+    fprintf(stderr, "tarn: error: %s is not a table directory (no _delta_log)\n", o.path);
+    rc = 1;
+  } else if (rc == 0 && o.as_of) {
+    rc = usage_error("--as-of applies to tables, and %s is a file", o.path);
+  } else if (rc == 0) {
+    rc = is_cat ? cmd_cat(&o) : cmd_describe(&o, strcmp(cmd, "meta") == 0);
+  }
   free_options(&o);
   return rc;
 }

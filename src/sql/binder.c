@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "table/delta/delta_log.h"
 
 /* --- Scopes -------------------------------------------------------------------------------------
  */
@@ -1640,6 +1641,49 @@ static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_
     src->name = bstrdup(b, label);
     return scan_plan(b, src, alias, plan, s);
   }
+  if (name && strcmp(name, "delta_scan") == 0) {
+    if (b->env->deny_files) return tarn_err(b->err, TARN_EINVAL, "reading files is disabled");
+    const char *dir = NULL;
+    if (fc->n_args < 1 || const_string(b, fc->args[0], &dir))
+      return tarn_err(b->err, TARN_EINVAL, "delta_scan needs the table's directory as a string");
+    int64_t version = -1, at = INT64_MIN;
+    for (size_t i = 1; i < fc->n_args; i++) {
+      const PgQuery__Node *an = fc->args[i];
+      if (an->node_case != PG_QUERY__NODE__NODE_NAMED_ARG_EXPR)
+        return tarn_err(b->err, TARN_EINVAL,
+                        "delta_scan: options are named (version => N, timestamp => 'time')");
+      const PgQuery__NamedArgExpr *na = an->named_arg_expr;
+      const PgQuery__Node *v = na->arg;
+      if (strcmp(na->name, "version") == 0 && v && v->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+          v->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        version = v->a_const->ival->ival;
+        if (version < 0) return tarn_err(b->err, TARN_EINVAL, "delta_scan: version must be >= 0");
+      } else if (strcmp(na->name, "timestamp") == 0) {
+        const char *text = NULL;
+        if (const_string(b, v, &text))
+          return tarn_err(b->err, TARN_EINVAL, "delta_scan: timestamp must be a string");
+        sql_value in, ts;
+        memset(&in, 0, sizeof in);
+        in.type = sql_type_get(SQL_TEXT);
+        in.u.str = (sql_str){text, strlen(text)};
+        sql_mem *m = sql_mem_new();
+        int rc = m ? sql_cast_value(m, &in, sql_type_get(SQL_TIMESTAMPTZ), &ts, b->err)
+                   : tarn_err(b->err, TARN_ENOMEM, "out of memory");
+        sql_mem_release(m);
+        if (rc) return rc;
+        at = ts.u.i64 >= 0 ? ts.u.i64 / 1000 : -((-ts.u.i64 + 999) / 1000);
+      } else {
+        return tarn_err(b->err, TARN_EINVAL, "delta_scan: unknown option %s", na->name);
+      }
+    }
+    sql_source *src;
+    int rc = sql_source_delta(b->a, dir, version, at, &src, b->err);
+    if (rc) return rc;
+    char label[512];
+    snprintf(label, sizeof label, "delta_scan('%s')", dir);
+    src->name = bstrdup(b, label);
+    return scan_plan(b, src, alias, plan, s);
+  }
   return tarn_err(b->err, TARN_EINVAL, "table function %s does not exist", name ? name : "?");
 }
 
@@ -1828,7 +1872,8 @@ static int bind_from_item(binder *b, scope *outer, const PgQuery__Node *n, sql_p
       if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         const char *globs[1] = {path};
         sql_source *src;
-        int rc = sql_source_parquet(b->a, globs, 1, &src, b->err);
+        int rc = delta_is_table(path) ? sql_source_delta(b->a, path, -1, INT64_MIN, &src, b->err)
+                                      : sql_source_parquet(b->a, globs, 1, &src, b->err);
         if (rc) return rc;
         src->name = bstrdup(b, rv->relname);
         rc = scan_plan(b, src, alias, plan, s);

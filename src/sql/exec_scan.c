@@ -339,6 +339,11 @@ static void close_file(scan_state *s) {
   tarn_arena_free(&s->file_arena);
 }
 
+/* The name data files give source column sc. */
+static const char *file_col_name(const sql_source *src, int sc) {
+  return src->col_file_names ? src->col_file_names[sc] : src->col_names[sc];
+}
+
 static const pq_node *top_column(const tarn_parquet_file *f, const char *name) {
   const pq_schema *sch = pq_file_schema(f);
   for (int i = 0; i < sch->root->n_children; i++)
@@ -375,7 +380,7 @@ static int open_file(scan_state *s, sql_exec_ctx *ctx, long idx) {
     s->out_file_col[i] = -1;
     int sc = s->p->source_cols[i];
     if (sf->partition && sf->partition[sc].type) continue;
-    const pq_node *node = top_column(s->file, src->col_names[sc]);
+    const pq_node *node = top_column(s->file, file_col_name(src, sc));
     if (node == NULL) continue; /* missing in this file: NULLs */
     s->out_file_col[i] = (int)s->n_scan_cols;
     /* Read straight into the source's types (which live as long as the plan): the importer
@@ -384,11 +389,11 @@ static int open_file(scan_state *s, sql_exec_ctx *ctx, long idx) {
     s->scan_types[s->n_scan_cols] = s->p->out_types[i];
     s->scan_nodes[s->n_scan_cols] = node;
     s->direct = s->direct && sql_pq_direct(node, s->p->out_types[i]);
-    s->scan_cols[s->n_scan_cols++] = src->col_names[sc];
+    s->scan_cols[s->n_scan_cols++] = file_col_name(src, sc);
   }
   for (size_t k = 0; k < s->n_preds; k++) {
     int sc = s->p->source_cols[s->preds[k].col];
-    const pq_node *node = top_column(s->file, src->col_names[sc]);
+    const pq_node *node = top_column(s->file, file_col_name(src, sc));
     if (node && node->n_leaves == 1 && node->n_children == 0) s->pred_leaf[k] = node;
   }
   return 0;

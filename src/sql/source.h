@@ -33,6 +33,8 @@ typedef struct sql_source {
   const char **col_names;
   const sql_type **col_types;
   const int *col_field_ids; /* Parquet field ids to match columns by (Iceberg), or NULL: by name */
+  const char **col_file_names; /* the names data files give the columns (Delta column mapping's
+                                  physical names), or NULL: col_names */
   sql_source_file *files;
   size_t n_files;
 } sql_source;
@@ -44,5 +46,14 @@ typedef struct sql_source {
  * TARN_EUNSUPPORTED for a column type SQL cannot hold. */
 int sql_source_parquet(tarn_arena *a, const char *const *globs, size_t n_globs, sql_source **out,
                        tarn_error *err);
+
+/* Builds a source over a Delta table's snapshot: at `version` (-1: the latest), or when
+ * timestamp_ms is not INT64_MIN, the latest version committed at or before it. Columns are the
+ * schema's top-level fields; files carry partition values, row counts, integer and date min/max
+ * from the statistics, and the positions their deletion vectors delete. Errors: those of the log
+ * (delta_log.h), TARN_EUNSUPPORTED for a column type SQL cannot hold, a partition value that
+ * does not parse as its column's type. */
+int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int64_t timestamp_ms,
+                     sql_source **out, tarn_error *err);
 
 #endif

@@ -1,0 +1,228 @@
+/*
+ * The file commands on table directories: `tarn cat|schema|meta|history DIR` for Delta tables.
+ *
+ * Reading goes through the SQL engine (`SELECT * FROM delta_scan(...)`), so `tarn cat` of a table
+ * and a query over it share one reader: snapshot, partition values, deletion vectors, column
+ * mapping. The other commands describe the log itself.
+ */
+#include "cli/table_cmds.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "columnar/format.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "sql/engine.h"
+#include "table/delta/delta_log.h"
+
+static int report(const tarn_error *err) {
+  fprintf(stderr, "tarn: error: %s\n", err->message[0] ? err->message : "failed");
+  return tarn_exit_code(err->code);
+}
+
+bool cli_is_table(const char *path) { return delta_is_table(path); }
+
+/* Appends s with single quotes doubled, in quotes (a SQL string literal). */
+static int sql_quoted(tarn_buf *b, const char *s, tarn_error *err) {
+  int rc = tarn_buf_append(b, "'", 1, err);
+  for (const char *p = s; rc == 0 && *p; p++)
+    rc = *p == '\'' ? tarn_buf_append(b, "''", 2, err) : tarn_buf_append(b, p, 1, err);
+  if (rc == 0) rc = tarn_buf_append(b, "'", 1, err);
+  return rc;
+}
+
+typedef struct cat_sink {
+  col_text_format fmt;
+  col_printer *printer;
+} cat_sink;
+
+static int cat_begin(void *arg, const struct ArrowSchema *schema, tarn_error *err) {
+  cat_sink *c = arg;
+  return col_printer_create(c->fmt, stdout, schema, &c->printer, err);
+}
+
+static int cat_batch(void *arg, const struct ArrowArray *batch, tarn_error *err) {
+  cat_sink *c = arg;
+  return col_printer_write(c->printer, (struct ArrowArray *)batch, err);
+}
+
+static int cat_end(void *arg, tarn_error *err) {
+  cat_sink *c = arg;
+  return col_printer_finish(c->printer, err);
+}
+
+static int cat_status(void *arg, const char *line, tarn_error *err) {
+  (void)arg;
+  (void)line;
+  (void)err;
+  return 0;
+}
+
+/* Whether text is a non-negative integer (a version rather than a time). */
+static bool is_version(const char *text) {
+  if (!*text) return false;
+  for (const char *p = text; *p; p++)
+    if (*p < '0' || *p > '9') return false;
+  return true;
+}
+
+int cli_table_cat(const char *dir, const char *as_of, const char *format, long long limit,
+                  bool limit_zero) {
+  tarn_error err = {0};
+  cat_sink c = {0};
+  if (col_text_format_parse(format, &c.fmt, &err)) return report(&err);
+  tarn_buf q = {0};
+  int rc = tarn_buf_append(&q, "SELECT * FROM delta_scan(", 25, &err);
+  if (rc == 0) rc = sql_quoted(&q, dir, &err);
+  if (rc == 0 && as_of) {
+    bool v = is_version(as_of);
+    const char *opt = v ? ", version => " : ", timestamp => ";
+    rc = tarn_buf_append(&q, opt, strlen(opt), &err);
+    if (rc == 0)
+      rc = v ? tarn_buf_append(&q, as_of, strlen(as_of), &err) : sql_quoted(&q, as_of, &err);
+  }
+  char tail[64];
+  if (limit > 0 || limit_zero)
+    snprintf(tail, sizeof tail, ") LIMIT %lld", limit);
+  else
+    snprintf(tail, sizeof tail, ")");
+  if (rc == 0) rc = tarn_buf_append(&q, tail, strlen(tail) + 1, &err); /* with its NUL */
+  sql_engine *e = NULL;
+  sql_engine_options eo = {0};
+  if (rc == 0) rc = sql_engine_open(&eo, &e, &err);
+  sql_result_sink sink = {cat_begin, cat_batch, cat_end, cat_status, &c};
+  if (rc == 0) rc = sql_engine_exec(e, (const char *)q.data, &sink, &err);
+  col_printer_free(c.printer);
+  sql_engine_close(e);
+  tarn_buf_free(&q);
+  if (fflush(stdout) != 0 && rc == 0) {
+    err.code = TARN_EIO;
+    snprintf(err.message, sizeof err.message, "writing output: %s", strerror(errno));
+    rc = TARN_EIO;
+  }
+  return rc ? report(&err) : 0;
+}
+
+/* Milliseconds since the epoch as the canonical UTC timestamp text. */
+static void ms_text(int64_t ms, char *out, size_t cap) {
+  int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int64_t frac = ms - s * 1000;
+  time_t t = (time_t)s;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac * 1000);
+}
+
+int cli_table_history(const char *dir, const char *format) {
+  tarn_error err = {0};
+  tarn_arena a = {0};
+  delta_commit *commits = NULL;
+  size_t n = 0;
+  int rc = delta_history(dir, &a, &commits, &n, &err);
+  bool jsonl = format && strcmp(format, "jsonl") == 0;
+  if (rc == 0 && !jsonl)
+    printf("%-8s  %-27s  %-20s  %s\n", "version", "timestamp", "operation", "parameters");
+  tarn_buf line = {0};
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    char ts[48];
+    ms_text(commits[i].timestamp_ms, ts, sizeof ts);
+    const char *op = commits[i].operation ? commits[i].operation : "";
+    const char *params = commits[i].parameters_json ? commits[i].parameters_json : "{}";
+    if (!jsonl) {
+      printf("%-8lld  %-27s  %-20s  %s\n", (long long)commits[i].version, ts, op, params);
+      continue;
+    }
+    line.len = 0;
+    char head[96];
+    snprintf(head, sizeof head,
+             "{\"version\":%lld,\"timestamp\":\"%s\",\"operation\":", (long long)commits[i].version,
+             ts);
+    rc = tarn_buf_append(&line, head, strlen(head), &err);
+    if (rc == 0 && commits[i].operation)
+      rc = tarn_json_string(&line, op, strlen(op), &err);
+    else if (rc == 0)
+      rc = tarn_buf_append(&line, "null", 4, &err);
+    if (rc == 0) rc = tarn_buf_append(&line, ",\"parameters\":", 14, &err);
+    if (rc == 0) rc = tarn_json_string(&line, params, strlen(params), &err);
+    if (rc == 0) rc = tarn_buf_append(&line, "}\n", 2, &err);
+    if (rc == 0) fwrite(line.data, 1, line.len, stdout);
+  }
+  tarn_buf_free(&line);
+  tarn_arena_free(&a);
+  if (fflush(stdout) != 0 && rc == 0) {
+    err.code = TARN_EIO;
+    snprintf(err.message, sizeof err.message, "writing output: %s", strerror(errno));
+    rc = TARN_EIO;
+  }
+  return rc ? report(&err) : 0;
+}
+
+/* Appends a JSON array of strings. */
+static int json_strings(tarn_buf *b, const char *const *s, size_t n, tarn_error *err) {
+  int rc = tarn_buf_append(b, "[", 1, err);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (i) rc = tarn_buf_append(b, ",", 1, err);
+    if (rc == 0) rc = tarn_json_string(b, s[i], strlen(s[i]), err);
+  }
+  if (rc == 0) rc = tarn_buf_append(b, "]", 1, err);
+  return rc;
+}
+
+int cli_table_describe(const char *dir, const char *as_of, bool meta) {
+  tarn_error err = {0};
+  delta_snapshot *s = NULL;
+  int rc = 0;
+  if (as_of && is_version(as_of))
+    rc = delta_snapshot_load(dir, strtoll(as_of, NULL, 10), &s, &err);
+  else
+    rc = delta_snapshot_load(dir, -1, &s, &err);
+  if (rc) return report(&err);
+  tarn_buf b = {0};
+  if (!meta) {
+    /* The schema as the log states it. */
+    rc = tarn_buf_append(&b, s->schema_string, strlen(s->schema_string), &err);
+  } else {
+    char head[256];
+    snprintf(head, sizeof head,
+             "{\"format\":\"delta\",\"version\":%lld,\"protocol\":{\"minReaderVersion\":%d,"
+             "\"minWriterVersion\":%d,\"readerFeatures\":",
+             (long long)s->version, s->min_reader_version, s->min_writer_version);
+    rc = tarn_buf_append(&b, head, strlen(head), &err);
+    if (rc == 0) rc = json_strings(&b, s->reader_features, s->n_reader_features, &err);
+    if (rc == 0) rc = tarn_buf_append(&b, ",\"writerFeatures\":", 18, &err);
+    if (rc == 0) rc = json_strings(&b, s->writer_features, s->n_writer_features, &err);
+    if (rc == 0) rc = tarn_buf_append(&b, "},\"metadata\":{\"id\":", 19, &err);
+    const char *id = s->metadata_id ? s->metadata_id : "";
+    if (rc == 0) rc = tarn_json_string(&b, id, strlen(id), &err);
+    if (rc == 0) rc = tarn_buf_append(&b, ",\"partitionColumns\":", 20, &err);
+    if (rc == 0) rc = json_strings(&b, s->partition_columns, s->n_partition_columns, &err);
+    if (rc == 0) rc = tarn_buf_append(&b, ",\"configuration\":{", 18, &err);
+    for (size_t i = 0; rc == 0 && i < s->n_config; i++) {
+      if (i) rc = tarn_buf_append(&b, ",", 1, &err);
+      if (rc == 0) rc = tarn_json_string(&b, s->config_keys[i], strlen(s->config_keys[i]), &err);
+      if (rc == 0) rc = tarn_buf_append(&b, ":", 1, &err);
+      if (rc == 0)
+        rc = tarn_json_string(&b, s->config_values[i], strlen(s->config_values[i]), &err);
+    }
+    int64_t bytes = 0;
+    for (size_t i = 0; i < s->n_files; i++)
+      bytes += s->files[i].size;
+    char tail[160];
+    snprintf(tail, sizeof tail, "},\"schemaString\":");
+    if (rc == 0) rc = tarn_buf_append(&b, tail, strlen(tail), &err);
+    if (rc == 0) rc = tarn_json_string(&b, s->schema_string, strlen(s->schema_string), &err);
+    snprintf(tail, sizeof tail, "},\"files\":%zu,\"bytes\":%lld}", s->n_files, (long long)bytes);
+    if (rc == 0) rc = tarn_buf_append(&b, tail, strlen(tail), &err);
+  }
+  if (rc == 0) rc = tarn_buf_append(&b, "\n", 1, &err);
+  if (rc == 0) fwrite(b.data, 1, b.len, stdout);
+  tarn_buf_free(&b);
+  delta_snapshot_free(s);
+  return rc ? report(&err) : 0;
+}

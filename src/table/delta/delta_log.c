@@ -1,0 +1,1657 @@
+/*
+ * Delta log replay (see delta_log.h; the rules are PROTOCOL.md's "Action Reconciliation").
+ *
+ * Loading a version:
+ *  1. list `_delta_log/` once: commits, complete checkpoints (classic, multi-part with every
+ *     part present, v2 with sidecars); everything else (.crc, compacted logs, `._*` files,
+ *     `_last_checkpoint`) is skipped. The listing is authoritative, so a stale or corrupt
+ *     `_last_checkpoint` cannot mislead the reader: it is never consulted;
+ *  2. read the newest checkpoint at or before the version as the base state (its remove actions
+ *     are tombstones for vacuum and cancel nothing in it, so they are skipped);
+ *  3. apply every later commit in order: an add replaces the file with the same (path, deletion
+ *     vector id), a remove drops it; the last protocol, metaData, txn per application and
+ *     domainMetadata per domain win;
+ *  4. check the protocol against what tarn reads, parse the schema, map partition values to the
+ *     partition columns and sort the live files by path.
+ *
+ * Everything read from the log is outside input: sizes are bounded, numbers range-checked,
+ * and every error names the table and the file at fault.
+ */
+#include "table/delta/delta_log.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+
+/* A single log file (commit, JSON checkpoint) larger than this is refused rather than read. */
+#define DELTA_MAX_JSON_FILE ((size_t)1 << 30)
+/* Nesting of schema types; deeper is refused (the recursion below follows it). */
+#define DELTA_MAX_TYPE_DEPTH 200
+
+/* ---- Small helpers -------------------------------------------------------------------------- */
+
+static int oom(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memory"); }
+
+static char *path_join(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  char *p = malloc(la + lb + 2);
+  if (p == NULL) return NULL;
+  memcpy(p, a, la);
+  size_t n = la;
+  if (la > 0 && a[la - 1] != '/') p[n++] = '/';
+  memcpy(p + n, b, lb + 1);
+  return p;
+}
+
+/* Reads a whole regular file into a malloc'd, NUL-terminated buffer. */
+static int read_whole(const char *table, const char *path, const char *shown, char **out,
+                      size_t *len, tarn_error *err) {
+  *out = NULL;
+  *len = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return tarn_err(err, TARN_EIO, "delta table %s: cannot open %s: %s", table, shown,
+                    strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return tarn_err(err, TARN_EIO, "delta table %s: %s is not a readable file", table, shown);
+  }
+  if (st.st_size < 0 || (uint64_t)st.st_size > DELTA_MAX_JSON_FILE) {
+    close(fd);
+    return tarn_err(err, TARN_ENOMEM, "delta table %s: %s is too large (%lld bytes)", table, shown,
+                    (long long)st.st_size);
+  }
+  size_t cap = (size_t)st.st_size;
+  char *buf = malloc(cap + 1);
+  if (buf == NULL) {
+    close(fd);
+    return oom(err);
+  }
+  size_t n = 0;
+  while (n < cap) {
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      int e = errno;
+      close(fd);
+      free(buf);
+      return tarn_err(err, TARN_EIO, "delta table %s: cannot read %s: %s", table, shown,
+                      strerror(e));
+    }
+    if (r == 0) break; /* the file shrank: take what is there */
+    n += (size_t)r;
+  }
+  close(fd);
+  buf[n] = 0;
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+static int64_t file_mtime_ms(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return 0;
+  return (int64_t)st.st_mtim.tv_sec * 1000 + (int64_t)(st.st_mtim.tv_nsec / 1000000);
+}
+
+/* An integral JSON number that fits int64 (doubles are exact to 2^53, which covers sizes and
+ * millisecond times). */
+static bool json_i64(const cJSON *j, int64_t *out) {
+  if (!cJSON_IsNumber(j)) return false;
+  double d = j->valuedouble;
+  if (!isfinite(d) || d != floor(d) || d < -9.2e18 || d > 9.2e18) return false;
+  *out = (int64_t)d;
+  return true;
+}
+
+static const char *json_str(const cJSON *obj, const char *key) {
+  const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(j) ? j->valuestring : NULL;
+}
+
+/* ---- A string-keyed hash map (open addressing; keys copied into the work arena) ------------- */
+
+typedef struct strmap_entry {
+  const char *key; /* NULL: empty slot */
+  size_t key_len;
+  uint64_t hash;
+  void *value; /* NULL: present as a key but deleted (a removed file, a removed domain) */
+} strmap_entry;
+
+typedef struct strmap {
+  strmap_entry *slots;
+  size_t cap, used;
+} strmap;
+
+static uint64_t hash_bytes(const char *p, size_t n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+  return h ^ (h >> 29);
+}
+
+static int strmap_grow(strmap *m) {
+  size_t cap = m->cap ? m->cap * 2 : 64;
+  if (cap > SIZE_MAX / sizeof(strmap_entry) / 2) return -1;
+  strmap_entry *s = calloc(cap, sizeof *s);
+  if (s == NULL) return -1;
+  for (size_t i = 0; i < m->cap; i++) {
+    if (m->slots[i].key == NULL) continue;
+    size_t j = m->slots[i].hash & (cap - 1);
+    while (s[j].key)
+      j = (j + 1) & (cap - 1);
+    s[j] = m->slots[i];
+  }
+  free(m->slots);
+  m->slots = s;
+  m->cap = cap;
+  return 0;
+}
+
+/* Sets key -> value (value NULL marks the key deleted). Returns 0, or -1 out of memory. */
+static int strmap_put(strmap *m, tarn_arena *keys, const char *key, size_t len, void *value) {
+  if ((m->used + 1) * 2 > m->cap && strmap_grow(m) != 0) return -1;
+  uint64_t h = hash_bytes(key, len);
+  size_t j = h & (m->cap - 1);
+  while (m->slots[j].key) {
+    strmap_entry *e = &m->slots[j];
+    if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0) {
+      e->value = value;
+      return 0;
+    }
+    j = (j + 1) & (m->cap - 1);
+  }
+  if (value == NULL) return 0; /* deleting an absent key */
+  char *k = tarn_arena_strndup(keys, key, len);
+  if (k == NULL) return -1;
+  m->slots[j] = (strmap_entry){k, len, h, value};
+  m->used++;
+  return 0;
+}
+
+static void strmap_free(strmap *m) {
+  free(m->slots);
+  memset(m, 0, sizeof *m);
+}
+
+/* ---- Listing of _delta_log ------------------------------------------------------------------ */
+
+enum { CP_CLASSIC, CP_MULTI, CP_V2 };
+
+typedef struct cp_file {
+  int64_t version;
+  int kind;
+  int part, n_parts; /* CP_MULTI */
+  char *name;        /* file name inside _delta_log */
+} cp_file;
+
+/* A complete checkpoint: its files (several for a multi-part one, in part order). */
+typedef struct checkpoint {
+  int64_t version;
+  char **names;
+  int n_names;
+} checkpoint;
+
+typedef struct log_listing {
+  int64_t *commits; /* sorted ascending */
+  size_t n_commits;
+  cp_file *cp_files;
+  size_t n_cp_files;
+  checkpoint *cps; /* complete checkpoints, sorted by version; one per version */
+  size_t n_cps;
+} log_listing;
+
+static void listing_free(log_listing *l) {
+  free(l->commits);
+  for (size_t i = 0; i < l->n_cp_files; i++)
+    free(l->cp_files[i].name);
+  free(l->cp_files);
+  for (size_t i = 0; i < l->n_cps; i++)
+    free(l->cps[i].names);
+  free(l->cps);
+  memset(l, 0, sizeof *l);
+}
+
+/* Parses exactly `digits` decimal digits at s; false on overflow or a non-digit. */
+static bool parse_digits(const char *s, int digits, int64_t *out) {
+  int64_t v = 0;
+  for (int i = 0; i < digits; i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    if (v > (INT64_MAX - (s[i] - '0')) / 10) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t ls = strlen(s), lx = strlen(suffix);
+  return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_cp_file(const void *a, const void *b) {
+  const cp_file *x = a, *y = b;
+  if (x->version != y->version) return x->version < y->version ? -1 : 1;
+  if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+  if (x->n_parts != y->n_parts) return x->n_parts < y->n_parts ? -1 : 1;
+  if (x->part != y->part) return x->part < y->part ? -1 : 1;
+  return strcmp(x->name, y->name);
+}
+
+/* Classifies one file name of _delta_log into the listing (unknown names are ignored). */
+static int listing_add_name(log_listing *l, const char *name, size_t *cap_commits, size_t *cap_cp) {
+  int64_t version;
+  size_t len = strlen(name);
+  if (len < 21 || !parse_digits(name, 20, &version) || name[20] != '.') return 0;
+  const char *rest = name + 21;
+  if (strcmp(rest, "json") == 0) {
+    if (l->n_commits == *cap_commits) {
+      size_t c = *cap_commits ? *cap_commits * 2 : 64;
+      int64_t *p = realloc(l->commits, c * sizeof *p);
+      if (p == NULL) return -1;
+      l->commits = p;
+      *cap_commits = c;
+    }
+    l->commits[l->n_commits++] = version;
+    return 0;
+  }
+  if (strncmp(rest, "checkpoint.", 11) != 0) return 0; /* .crc, compacted logs, ... */
+  rest += 11;
+  cp_file f = {version, CP_CLASSIC, 0, 0, NULL};
+  int64_t part, n_parts;
+  if (strcmp(rest, "parquet") == 0) {
+    f.kind = CP_CLASSIC;
+  } else if (strlen(rest) == 10 + 1 + 10 + 8 && parse_digits(rest, 10, &part) && rest[10] == '.' &&
+             parse_digits(rest + 11, 10, &n_parts) && strcmp(rest + 21, ".parquet") == 0) {
+    if (n_parts < 1 || part < 1 || part > n_parts || n_parts > 1000000) return 0;
+    f.kind = CP_MULTI;
+    f.part = (int)part;
+    f.n_parts = (int)n_parts;
+  } else if (ends_with(rest, ".json") || ends_with(rest, ".parquet")) {
+    /* v2: checkpoint.<uuid>.json|parquet; the uuid itself has no dot */
+    const char *dot = strchr(rest, '.');
+    if (dot == rest || strchr(dot + 1, '.') != NULL) return 0;
+    f.kind = CP_V2;
+  } else {
+    return 0;
+  }
+  if (l->n_cp_files == *cap_cp) {
+    size_t c = *cap_cp ? *cap_cp * 2 : 16;
+    cp_file *p = realloc(l->cp_files, c * sizeof *p);
+    if (p == NULL) return -1;
+    l->cp_files = p;
+    *cap_cp = c;
+  }
+  f.name = strdup(name);
+  if (f.name == NULL) return -1;
+  l->cp_files[l->n_cp_files++] = f;
+  return 0;
+}
+
+/* Groups checkpoint files into complete checkpoints (one per version; a single-file one is
+ * preferred over a multi-part one). */
+static int listing_group(log_listing *l) {
+  if (l->n_cp_files > 1) qsort(l->cp_files, l->n_cp_files, sizeof *l->cp_files, cmp_cp_file);
+  l->cps = calloc(l->n_cp_files ? l->n_cp_files : 1, sizeof *l->cps);
+  if (l->cps == NULL) return -1;
+  for (size_t i = 0; i < l->n_cp_files;) {
+    const cp_file *f = &l->cp_files[i];
+    size_t j = i + 1;
+    if (f->kind == CP_MULTI) {
+      while (j < l->n_cp_files && l->cp_files[j].version == f->version &&
+             l->cp_files[j].kind == CP_MULTI && l->cp_files[j].n_parts == f->n_parts)
+        j++;
+    }
+    bool complete = true;
+    int n_names = 1;
+    if (f->kind == CP_MULTI) {
+      /* parts sorted: complete when they are exactly 1..n (duplicates cannot occur: the part
+       * numbers are in the names) */
+      n_names = f->n_parts;
+      complete = (size_t)f->n_parts == j - i;
+      for (size_t k = i; complete && k < j; k++)
+        if (l->cp_files[k].part != (int)(k - i) + 1) complete = false;
+    }
+    bool have = l->n_cps > 0 && l->cps[l->n_cps - 1].version == f->version;
+    if (complete && !have) {
+      checkpoint *c = &l->cps[l->n_cps];
+      c->names = calloc((size_t)n_names, sizeof *c->names);
+      if (c->names == NULL) return -1;
+      for (int k = 0; k < n_names; k++)
+        c->names[k] = l->cp_files[i + (size_t)k].name;
+      c->n_names = n_names;
+      c->version = f->version;
+      l->n_cps++;
+    }
+    i = j;
+  }
+  return 0;
+}
+
+static int list_log(const char *table, log_listing *l, tarn_error *err) {
+  memset(l, 0, sizeof *l);
+  char *log_dir = path_join(table, "_delta_log");
+  if (log_dir == NULL) return oom(err);
+  DIR *d = opendir(log_dir);
+  free(log_dir);
+  if (d == NULL)
+    return tarn_err(err, TARN_EINVAL, "delta table %s: not a Delta table (no _delta_log: %s)",
+                    table, strerror(errno));
+  size_t cap_commits = 0, cap_cp = 0;
+  int rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (listing_add_name(l, e->d_name, &cap_commits, &cap_cp) != 0) {
+      rc = oom(err);
+      break;
+    }
+  }
+  closedir(d);
+  if (rc == 0 && listing_group(l) != 0) rc = oom(err);
+  if (rc) {
+    listing_free(l);
+    return rc;
+  }
+  if (l->n_commits > 1) qsort(l->commits, l->n_commits, sizeof *l->commits, cmp_i64);
+  if (l->n_commits == 0 && l->n_cps == 0) {
+    listing_free(l);
+    return tarn_err(err, TARN_EINVAL, "delta table %s: _delta_log holds no commits", table);
+  }
+  return 0;
+}
+
+static bool listing_has_commit(const log_listing *l, int64_t v) {
+  return l->n_commits > 0 && bsearch(&v, l->commits, l->n_commits, sizeof v, cmp_i64) != NULL;
+}
+
+static int64_t listing_latest(const log_listing *l) {
+  int64_t v = l->n_commits ? l->commits[l->n_commits - 1] : -1;
+  if (l->n_cps && l->cps[l->n_cps - 1].version > v) v = l->cps[l->n_cps - 1].version;
+  return v;
+}
+
+/* The oldest version that can be rebuilt: 0 with the first commit, else the oldest checkpoint
+ * (-1: none, the early commits are gone and no checkpoint replaces them). */
+static int64_t listing_earliest(const log_listing *l) {
+  if (l->n_commits && l->commits[0] == 0) return 0;
+  return l->n_cps ? l->cps[0].version : -1;
+}
+
+/* ---- Replay state --------------------------------------------------------------------------- */
+
+typedef struct replay_file {
+  delta_file f;
+  const char **pv_keys, **pv_values; /* partitionValues as in the log */
+  size_t n_pv;
+  const char *key; /* path + NUL + deletion vector id: the reconciliation identity */
+  size_t key_len;
+} replay_file;
+
+typedef struct replay {
+  const char *table;
+  delta_snapshot *s; /* protocol and metaData fields are written straight into it */
+  tarn_arena work;   /* map keys */
+  tarn_error *err;
+  const char *shown; /* the file being read, for messages */
+  int line_no;       /* its line being read (JSON), 0: none */
+  bool have_protocol, have_metadata;
+  strmap files, txns, domains;
+  bool in_checkpoint;
+  char **sidecars; /* sidecar files named by the checkpoint being read */
+  size_t n_sidecars, cap_sidecars;
+} replay;
+
+static char *rdup(replay *r, const char *s, size_t len) {
+  return tarn_arena_strndup(&r->s->arena, s, len);
+}
+static char *rdups(replay *r, const char *s) { return s ? rdup(r, s, strlen(s)) : NULL; }
+
+static int corrupt(replay *r, const char *what) {
+  if (r->line_no > 0)
+    return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: %s line %d: %s", r->table, r->shown,
+                    r->line_no, what);
+  return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: %s: %s", r->table, r->shown, what);
+}
+
+/* The identity of a file for reconciliation: its path and its deletion vector's unique id
+ * (storage type, path or inline data, and offset when present). */
+static int file_key(replay *r, const char *path, const delta_dv *dv, const char **key,
+                    size_t *key_len) {
+  size_t lp = strlen(path), ld = dv->storage_type ? strlen(dv->path_or_inline) : 0;
+  size_t cap = lp + ld + 32;
+  char *k = tarn_arena_calloc(&r->work, cap, 1);
+  if (k == NULL) return oom(r->err);
+  memcpy(k, path, lp);
+  size_t n = lp + 1; /* the NUL separates path and id */
+  if (dv->storage_type) {
+    k[n++] = dv->storage_type;
+    memcpy(k + n, dv->path_or_inline, ld);
+    n += ld;
+    if (dv->offset >= 0) n += (size_t)snprintf(k + n, cap - n, "@%d", (int)dv->offset);
+  }
+  *key = k;
+  *key_len = n;
+  return 0;
+}
+
+static int apply_file(replay *r, replay_file *f, bool is_add) {
+  if (strmap_put(&r->files, &r->work, f->key, f->key_len, is_add ? f : NULL) != 0)
+    return oom(r->err);
+  return 0;
+}
+
+static int set_txn(replay *r, const char *app_id, int64_t version) {
+  int64_t *v = tarn_arena_calloc(&r->s->arena, 1, sizeof *v);
+  if (v == NULL) return oom(r->err);
+  *v = version;
+  if (strmap_put(&r->txns, &r->work, app_id, strlen(app_id), v) != 0) return oom(r->err);
+  return 0;
+}
+
+static int set_domain(replay *r, const char *domain, const char *config, bool removed) {
+  char *c = NULL;
+  if (!removed && (c = rdups(r, config ? config : "")) == NULL) return oom(r->err);
+  if (strmap_put(&r->domains, &r->work, domain, strlen(domain), c) != 0) return oom(r->err);
+  return 0;
+}
+
+static int add_sidecar(replay *r, const char *path) {
+  if (r->n_sidecars == r->cap_sidecars) {
+    size_t c = r->cap_sidecars ? r->cap_sidecars * 2 : 8;
+    char **p = realloc(r->sidecars, c * sizeof *p);
+    if (p == NULL) return oom(r->err);
+    r->sidecars = p;
+    r->cap_sidecars = c;
+  }
+  if ((r->sidecars[r->n_sidecars] = strdup(path)) == NULL) return oom(r->err);
+  r->n_sidecars++;
+  return 0;
+}
+
+static void replay_free(replay *r) {
+  strmap_free(&r->files);
+  strmap_free(&r->txns);
+  strmap_free(&r->domains);
+  tarn_arena_free(&r->work);
+  for (size_t i = 0; i < r->n_sidecars; i++)
+    free(r->sidecars[i]);
+  free(r->sidecars);
+}
+
+/* ---- JSON actions --------------------------------------------------------------------------- */
+
+static int json_dv(replay *r, const cJSON *j, delta_dv *dv) {
+  memset(dv, 0, sizeof *dv);
+  dv->offset = -1;
+  if (j == NULL || cJSON_IsNull(j)) return 0;
+  if (!cJSON_IsObject(j)) return corrupt(r, "deletionVector is not an object");
+  const char *st = json_str(j, "storageType");
+  const char *p = json_str(j, "pathOrInlineDv");
+  if (st == NULL || strlen(st) != 1 || p == NULL)
+    return corrupt(r, "deletionVector without storageType or pathOrInlineDv");
+  dv->storage_type = st[0];
+  if ((dv->path_or_inline = rdups(r, p)) == NULL) return oom(r->err);
+  int64_t v;
+  const cJSON *off = cJSON_GetObjectItemCaseSensitive(j, "offset");
+  if (off && !cJSON_IsNull(off)) {
+    if (!json_i64(off, &v) || v < 0 || v > INT32_MAX)
+      return corrupt(r, "deletionVector offset out of range");
+    dv->offset = (int32_t)v;
+  }
+  if (!json_i64(cJSON_GetObjectItemCaseSensitive(j, "sizeInBytes"), &v) || v < 0 || v > INT32_MAX)
+    return corrupt(r, "deletionVector sizeInBytes missing or out of range");
+  dv->size_in_bytes = (int32_t)v;
+  if (!json_i64(cJSON_GetObjectItemCaseSensitive(j, "cardinality"), &v) || v < 0)
+    return corrupt(r, "deletionVector cardinality missing or out of range");
+  dv->cardinality = v;
+  return 0;
+}
+
+/* Optional int64 field: -1 when absent or null. */
+static int json_opt_i64(replay *r, const cJSON *obj, const char *key, int64_t *out) {
+  const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+  *out = -1;
+  if (j == NULL || cJSON_IsNull(j)) return 0;
+  if (!json_i64(j, out)) {
+    char what[128];
+    snprintf(what, sizeof what, "%s is not an integer", key);
+    return corrupt(r, what);
+  }
+  return 0;
+}
+
+static int json_file_action(replay *r, const cJSON *j, bool is_add) {
+  if (!cJSON_IsObject(j))
+    return corrupt(r, is_add ? "add is not an object"
+                             : "remove is not an "
+                               "object");
+  const char *path = json_str(j, "path");
+  if (path == NULL || path[0] == 0)
+    return corrupt(r, is_add ? "add action without path" : "remove action without path");
+  replay_file *f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
+  if (f == NULL) return oom(r->err);
+  int rc = json_dv(r, cJSON_GetObjectItemCaseSensitive(j, "deletionVector"), &f->f.dv);
+  if (rc) return rc;
+  if ((rc = file_key(r, path, &f->f.dv, &f->key, &f->key_len))) return rc;
+  if (!is_add) return apply_file(r, f, false);
+
+  if ((f->f.path = rdups(r, path)) == NULL) return oom(r->err);
+  if ((rc = json_opt_i64(r, j, "size", &f->f.size)) ||
+      (rc = json_opt_i64(r, j, "modificationTime", &f->f.modification_time)) ||
+      (rc = json_opt_i64(r, j, "baseRowId", &f->f.base_row_id)) ||
+      (rc = json_opt_i64(r, j, "defaultRowCommitVersion", &f->f.default_row_commit_version)))
+    return rc;
+  if (f->f.size < -1) return corrupt(r, "add action with a negative size");
+  const char *stats = json_str(j, "stats");
+  if (stats && (f->f.stats = rdups(r, stats)) == NULL) return oom(r->err);
+  const cJSON *pv = cJSON_GetObjectItemCaseSensitive(j, "partitionValues");
+  if (pv && !cJSON_IsNull(pv)) {
+    if (!cJSON_IsObject(pv)) return corrupt(r, "partitionValues is not an object");
+    size_t n = (size_t)cJSON_GetArraySize(pv);
+    f->pv_keys = tarn_arena_calloc(&r->s->arena, n ? n : 1, sizeof(char *));
+    f->pv_values = tarn_arena_calloc(&r->s->arena, n ? n : 1, sizeof(char *));
+    if (f->pv_keys == NULL || f->pv_values == NULL) return oom(r->err);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, pv) {
+      if (f->n_pv >= n) break;
+      if (e->string == NULL) continue;
+      const char *k = rdups(r, e->string);
+      const char *v = NULL;
+      if (cJSON_IsString(e))
+        v = rdups(r, e->valuestring);
+      else if (!cJSON_IsNull(e))
+        return corrupt(r, "a partition value is neither a string nor null");
+      if (k == NULL || (cJSON_IsString(e) && v == NULL)) return oom(r->err);
+      f->pv_keys[f->n_pv] = k;
+      f->pv_values[f->n_pv++] = v;
+    }
+  }
+  return apply_file(r, f, true);
+}
+
+/* A JSON array of strings into an arena array. */
+static int json_str_list(replay *r, const cJSON *j, const char *what, const char ***out,
+                         size_t *n) {
+  *out = NULL;
+  *n = 0;
+  if (j == NULL || cJSON_IsNull(j)) return 0;
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s is not a list of strings", what);
+  if (!cJSON_IsArray(j)) return corrupt(r, msg);
+  size_t cnt = (size_t)cJSON_GetArraySize(j);
+  const char **a = tarn_arena_calloc(&r->s->arena, cnt ? cnt : 1, sizeof *a);
+  if (a == NULL) return oom(r->err);
+  const cJSON *e;
+  size_t i = 0;
+  cJSON_ArrayForEach(e, j) {
+    if (!cJSON_IsString(e) || i >= cnt) return corrupt(r, msg);
+    if ((a[i++] = rdups(r, e->valuestring)) == NULL) return oom(r->err);
+  }
+  *out = a;
+  *n = i;
+  return 0;
+}
+
+static int json_protocol(replay *r, const cJSON *j) {
+  int64_t rv, wv;
+  if (!cJSON_IsObject(j) ||
+      !json_i64(cJSON_GetObjectItemCaseSensitive(j, "minReaderVersion"), &rv) ||
+      !json_i64(cJSON_GetObjectItemCaseSensitive(j, "minWriterVersion"), &wv) || rv < 0 ||
+      rv > INT32_MAX || wv < 0 || wv > INT32_MAX)
+    return corrupt(r, "protocol action without valid minReaderVersion/minWriterVersion");
+  delta_snapshot *s = r->s;
+  s->min_reader_version = (int)rv;
+  s->min_writer_version = (int)wv;
+  int rc = json_str_list(r, cJSON_GetObjectItemCaseSensitive(j, "readerFeatures"), "readerFeatures",
+                         &s->reader_features, &s->n_reader_features);
+  if (rc == 0)
+    rc = json_str_list(r, cJSON_GetObjectItemCaseSensitive(j, "writerFeatures"), "writerFeatures",
+                       &s->writer_features, &s->n_writer_features);
+  r->have_protocol = rc == 0;
+  return rc;
+}
+
+static int json_metadata(replay *r, const cJSON *j) {
+  if (!cJSON_IsObject(j)) return corrupt(r, "metaData is not an object");
+  delta_snapshot *s = r->s;
+  const char *id = json_str(j, "id"), *schema = json_str(j, "schemaString");
+  if (id == NULL || schema == NULL) return corrupt(r, "metaData action without id or schemaString");
+  if ((s->metadata_id = rdups(r, id)) == NULL || (s->schema_string = rdups(r, schema)) == NULL)
+    return oom(r->err);
+  const char *name = json_str(j, "name"), *desc = json_str(j, "description");
+  s->name = name ? rdups(r, name) : NULL;
+  s->description = desc ? rdups(r, desc) : NULL;
+  const cJSON *format = cJSON_GetObjectItemCaseSensitive(j, "format");
+  const char *provider = cJSON_IsObject(format) ? json_str(format, "provider") : NULL;
+  s->format_provider = rdups(r, provider ? provider : "parquet");
+  if ((name && !s->name) || (desc && !s->description) || !s->format_provider) return oom(r->err);
+  int rc = json_str_list(r, cJSON_GetObjectItemCaseSensitive(j, "partitionColumns"),
+                         "partitionColumns", &s->partition_columns, &s->n_partition_columns);
+  if (rc) return rc;
+  const cJSON *conf = cJSON_GetObjectItemCaseSensitive(j, "configuration");
+  s->config_keys = s->config_values = NULL;
+  s->n_config = 0;
+  if (conf && !cJSON_IsNull(conf)) {
+    if (!cJSON_IsObject(conf)) return corrupt(r, "metaData configuration is not an object");
+    size_t n = (size_t)cJSON_GetArraySize(conf);
+    s->config_keys = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof(char *));
+    s->config_values = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof(char *));
+    if (!s->config_keys || !s->config_values) return oom(r->err);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, conf) {
+      if (s->n_config >= n || e->string == NULL) break;
+      const char *v = NULL;
+      if (cJSON_IsString(e)) {
+        v = rdups(r, e->valuestring);
+      } else if (!cJSON_IsNull(e)) { /* some writers put numbers or booleans: keep the text */
+        char *t = cJSON_PrintUnformatted(e);
+        if (t == NULL) return oom(r->err);
+        v = rdups(r, t);
+        free(t);
+      } else {
+        continue;
+      }
+      const char *k = rdups(r, e->string);
+      if (k == NULL || v == NULL) return oom(r->err);
+      s->config_keys[s->n_config] = k;
+      s->config_values[s->n_config++] = v;
+    }
+  }
+  int64_t created;
+  if ((rc = json_opt_i64(r, j, "createdTime", &created))) return rc;
+  s->created_time = created;
+  r->have_metadata = true;
+  return 0;
+}
+
+static int json_action(replay *r, const char *kind, const cJSON *j) {
+  if (strcmp(kind, "add") == 0) return json_file_action(r, j, true);
+  if (strcmp(kind, "remove") == 0) {
+    /* a checkpoint's removes are tombstones: they cancel nothing inside it */
+    return r->in_checkpoint ? 0 : json_file_action(r, j, false);
+  }
+  if (strcmp(kind, "metaData") == 0) return json_metadata(r, j);
+  if (strcmp(kind, "protocol") == 0) return json_protocol(r, j);
+  if (strcmp(kind, "txn") == 0) {
+    const char *app = cJSON_IsObject(j) ? json_str(j, "appId") : NULL;
+    int64_t v;
+    if (app == NULL || !json_i64(cJSON_GetObjectItemCaseSensitive(j, "version"), &v))
+      return corrupt(r, "txn action without appId or version");
+    return set_txn(r, app, v);
+  }
+  if (strcmp(kind, "domainMetadata") == 0) {
+    const char *domain = cJSON_IsObject(j) ? json_str(j, "domain") : NULL;
+    if (domain == NULL) return corrupt(r, "domainMetadata action without domain");
+    const cJSON *removed = cJSON_GetObjectItemCaseSensitive(j, "removed");
+    return set_domain(r, domain, json_str(j, "configuration"), cJSON_IsTrue(removed));
+  }
+  if (strcmp(kind, "sidecar") == 0) {
+    if (!r->in_checkpoint) return 0; /* only meaningful in a v2 checkpoint */
+    const char *path = cJSON_IsObject(j) ? json_str(j, "path") : NULL;
+    if (path == NULL || path[0] == 0) return corrupt(r, "sidecar action without path");
+    return add_sidecar(r, path);
+  }
+  return 0; /* commitInfo, cdc, checkpointMetadata and kinds from the future */
+}
+
+/* Calls fn on every non-blank line of text (NUL-terminated copy in place). Lines are numbered
+ * from 1. */
+typedef int (*line_fn)(void *ctx, const char *line, size_t len, int line_no);
+
+static int for_each_line(char *text, size_t len, line_fn fn, void *ctx) {
+  int line_no = 0;
+  size_t i = 0;
+  while (i < len) {
+    size_t j = i;
+    while (j < len && text[j] != '\n')
+      j++;
+    line_no++;
+    size_t e = j;
+    while (e > i && (text[e - 1] == '\r' || text[e - 1] == ' ' || text[e - 1] == '\t'))
+      e--;
+    size_t b = i;
+    while (b < e && (text[b] == ' ' || text[b] == '\t'))
+      b++;
+    if (e > b) {
+      int rc = fn(ctx, text + b, e - b, line_no);
+      if (rc) return rc;
+    }
+    i = j + 1;
+  }
+  return 0;
+}
+
+static int replay_line(void *ctx, const char *line, size_t len, int line_no) {
+  replay *r = ctx;
+  cJSON *j = cJSON_ParseWithLength(line, len);
+  r->line_no = line_no;
+  if (j == NULL || !cJSON_IsObject(j)) {
+    cJSON_Delete(j);
+    return corrupt(r, "not a JSON object (malformed action)");
+  }
+  int rc = 0;
+  for (const cJSON *a = j->child; a && rc == 0; a = a->next)
+    if (a->string) rc = json_action(r, a->string, a);
+  cJSON_Delete(j);
+  return rc;
+}
+
+static int replay_json_file(replay *r, const char *path, const char *shown) {
+  char *text;
+  size_t len;
+  int rc = read_whole(r->table, path, shown, &text, &len, r->err);
+  if (rc) return rc;
+  r->shown = shown;
+  rc = for_each_line(text, len, replay_line, r);
+  r->line_no = 0;
+  free(text);
+  return rc;
+}
+
+/* ---- Checkpoint Parquet files --------------------------------------------------------------- */
+
+/* A column of an Arrow batch: its schema and array side by side. Indexes passed to the
+ * accessors are logical (the array's own offset is added here); a struct's children see the
+ * struct's offset added to the index, as Arrow defines. Every index is checked against the
+ * array's length, so a malformed batch reads as nulls rather than out of bounds. */
+typedef struct acol {
+  const struct ArrowSchema *s;
+  const struct ArrowArray *a;
+} acol;
+
+static acol acol_child(acol c, const char *name) {
+  acol none = {NULL, NULL};
+  if (c.s == NULL || c.a == NULL || strcmp(c.s->format, "+s") != 0) return none;
+  for (int64_t i = 0; i < c.s->n_children && i < c.a->n_children; i++)
+    if (c.s->children[i]->name && strcmp(c.s->children[i]->name, name) == 0)
+      return (acol){c.s->children[i], c.a->children[i]};
+  return none;
+}
+
+/* The physical index of logical row i, or -1 when out of range or null. */
+static int64_t acol_at(acol c, int64_t i) {
+  if (c.a == NULL || i < 0 || i >= c.a->length) return -1;
+  int64_t p = c.a->offset + i;
+  if (c.a->null_count != 0 && c.a->n_buffers > 0 && c.a->buffers[0] != NULL) {
+    const uint8_t *valid = c.a->buffers[0];
+    if (!(valid[p >> 3] & (1u << (p & 7)))) return -1;
+  }
+  return p;
+}
+
+/* The row of a struct's child for the struct's logical row i. */
+static int64_t acol_child_row(acol parent, int64_t i) { return parent.a->offset + i; }
+
+static const char *acol_str(acol c, int64_t i, size_t *len) {
+  int64_t p = acol_at(c, i);
+  if (p < 0 || (strcmp(c.s->format, "u") != 0 && strcmp(c.s->format, "z") != 0) ||
+      c.a->n_buffers < 3 || c.a->buffers[1] == NULL)
+    return NULL;
+  const int32_t *off = c.a->buffers[1];
+  if (off[p] < 0 || off[p + 1] < off[p]) return NULL;
+  *len = (size_t)(off[p + 1] - off[p]);
+  const char *data = c.a->buffers[2];
+  if (data == NULL) return *len == 0 ? "" : NULL;
+  return data + off[p];
+}
+
+static bool acol_i64(acol c, int64_t i, int64_t *out) {
+  int64_t p = acol_at(c, i);
+  if (p < 0 || c.a->n_buffers < 2 || c.a->buffers[1] == NULL) return false;
+  const char *f = c.s->format;
+  if (strcmp(f, "l") == 0)
+    *out = ((const int64_t *)c.a->buffers[1])[p];
+  else if (strcmp(f, "i") == 0)
+    *out = ((const int32_t *)c.a->buffers[1])[p];
+  else if (strcmp(f, "s") == 0)
+    *out = ((const int16_t *)c.a->buffers[1])[p];
+  else if (strcmp(f, "c") == 0)
+    *out = ((const int8_t *)c.a->buffers[1])[p];
+  else
+    return false;
+  return true;
+}
+
+static bool acol_bool(acol c, int64_t i) {
+  int64_t p = acol_at(c, i);
+  if (p < 0 || strcmp(c.s->format, "b") != 0 || c.a->n_buffers < 2 || c.a->buffers[1] == NULL)
+    return false;
+  const uint8_t *bits = c.a->buffers[1];
+  return (bits[p >> 3] >> (p & 7)) & 1;
+}
+
+/* A list or map value: the range [*begin, *end) of logical rows of *items (for a map, the
+ * key/value struct). False when null or malformed. */
+static bool acol_items(acol c, int64_t i, acol *items, int64_t *begin, int64_t *end) {
+  int64_t p = acol_at(c, i);
+  if (p < 0 || (strcmp(c.s->format, "+l") != 0 && strcmp(c.s->format, "+m") != 0) ||
+      c.a->n_buffers < 2 || c.a->buffers[1] == NULL || c.s->n_children < 1 || c.a->n_children < 1)
+    return false;
+  const int32_t *off = c.a->buffers[1];
+  *items = (acol){c.s->children[0], c.a->children[0]};
+  *begin = off[p];
+  *end = off[p + 1];
+  return *begin >= 0 && *end >= *begin && *end <= items->a->length;
+}
+
+static int pq_strdup(replay *r, acol c, int64_t i, const char **out) {
+  size_t len;
+  const char *s = acol_str(c, i, &len);
+  *out = NULL;
+  if (s == NULL) return 0;
+  if ((*out = rdup(r, s, len)) == NULL) return oom(r->err);
+  return 0;
+}
+
+/* A map<string,string> column into two arena arrays. */
+static int pq_str_map(replay *r, acol c, int64_t i, const char ***keys, const char ***values,
+                      size_t *n) {
+  acol entries;
+  int64_t b, e;
+  *keys = *values = NULL;
+  *n = 0;
+  if (!acol_items(c, i, &entries, &b, &e)) return 0;
+  acol k = acol_child(entries, "key"), v = acol_child(entries, "value");
+  size_t cnt = (size_t)(e - b);
+  *keys = tarn_arena_calloc(&r->s->arena, cnt ? cnt : 1, sizeof(char *));
+  *values = tarn_arena_calloc(&r->s->arena, cnt ? cnt : 1, sizeof(char *));
+  if (*keys == NULL || *values == NULL) return oom(r->err);
+  for (int64_t x = b; x < e; x++) {
+    const char *ks, *vs;
+    int rc = pq_strdup(r, k, acol_child_row(entries, x), &ks);
+    if (rc == 0) rc = pq_strdup(r, v, acol_child_row(entries, x), &vs);
+    if (rc) return rc;
+    if (ks == NULL) return corrupt(r, "a map with a null key");
+    (*keys)[*n] = ks;
+    (*values)[(*n)++] = vs;
+  }
+  return 0;
+}
+
+static int pq_str_list(replay *r, acol c, int64_t i, const char ***out, size_t *n) {
+  acol items;
+  int64_t b, e;
+  *out = NULL;
+  *n = 0;
+  if (!acol_items(c, i, &items, &b, &e)) return 0;
+  size_t cnt = (size_t)(e - b);
+  *out = tarn_arena_calloc(&r->s->arena, cnt ? cnt : 1, sizeof(char *));
+  if (*out == NULL) return oom(r->err);
+  for (int64_t x = b; x < e; x++) {
+    const char *s;
+    int rc = pq_strdup(r, items, x, &s);
+    if (rc) return rc;
+    if (s) (*out)[(*n)++] = s;
+  }
+  return 0;
+}
+
+static int pq_add(replay *r, acol add, int64_t row) {
+  replay_file *f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
+  if (f == NULL) return oom(r->err);
+  int64_t rr = acol_child_row(add, row);
+  int rc = pq_strdup(r, acol_child(add, "path"), rr, &f->f.path);
+  if (rc) return rc;
+  if (f->f.path == NULL || f->f.path[0] == 0) return corrupt(r, "add action without path");
+  if (!acol_i64(acol_child(add, "size"), rr, &f->f.size)) f->f.size = -1;
+  if (!acol_i64(acol_child(add, "modificationTime"), rr, &f->f.modification_time))
+    f->f.modification_time = -1;
+  if (!acol_i64(acol_child(add, "baseRowId"), rr, &f->f.base_row_id)) f->f.base_row_id = -1;
+  if (!acol_i64(acol_child(add, "defaultRowCommitVersion"), rr, &f->f.default_row_commit_version))
+    f->f.default_row_commit_version = -1;
+  if (f->f.size < -1) return corrupt(r, "add action with a negative size");
+  if ((rc = pq_strdup(r, acol_child(add, "stats"), rr, &f->f.stats))) return rc;
+  if ((rc = pq_str_map(r, acol_child(add, "partitionValues"), rr, &f->pv_keys, &f->pv_values,
+                       &f->n_pv)))
+    return rc;
+  f->f.dv.offset = -1;
+  acol dv = acol_child(add, "deletionVector");
+  if (acol_at(dv, rr) >= 0) {
+    int64_t dr = acol_child_row(dv, rr), v;
+    const char *st;
+    if ((rc = pq_strdup(r, acol_child(dv, "storageType"), dr, &st)) ||
+        (rc = pq_strdup(r, acol_child(dv, "pathOrInlineDv"), dr, &f->f.dv.path_or_inline)))
+      return rc;
+    if (st == NULL || strlen(st) != 1 || f->f.dv.path_or_inline == NULL)
+      return corrupt(r, "deletionVector without storageType or pathOrInlineDv");
+    f->f.dv.storage_type = st[0];
+    if (acol_i64(acol_child(dv, "offset"), dr, &v)) {
+      if (v < 0 || v > INT32_MAX) return corrupt(r, "deletionVector offset out of range");
+      f->f.dv.offset = (int32_t)v;
+    }
+    if (!acol_i64(acol_child(dv, "sizeInBytes"), dr, &v) || v < 0 || v > INT32_MAX)
+      return corrupt(r, "deletionVector sizeInBytes missing or out of range");
+    f->f.dv.size_in_bytes = (int32_t)v;
+    if (!acol_i64(acol_child(dv, "cardinality"), dr, &v) || v < 0)
+      return corrupt(r, "deletionVector cardinality missing or out of range");
+    f->f.dv.cardinality = v;
+  }
+  if ((rc = file_key(r, f->f.path, &f->f.dv, &f->key, &f->key_len))) return rc;
+  return apply_file(r, f, true);
+}
+
+static int pq_protocol(replay *r, acol p, int64_t row) {
+  int64_t rr = acol_child_row(p, row), rv, wv;
+  if (!acol_i64(acol_child(p, "minReaderVersion"), rr, &rv) ||
+      !acol_i64(acol_child(p, "minWriterVersion"), rr, &wv) || rv < 0 || rv > INT32_MAX || wv < 0 ||
+      wv > INT32_MAX)
+    return corrupt(r, "protocol action without valid minReaderVersion/minWriterVersion");
+  delta_snapshot *s = r->s;
+  s->min_reader_version = (int)rv;
+  s->min_writer_version = (int)wv;
+  int rc = pq_str_list(r, acol_child(p, "readerFeatures"), rr, &s->reader_features,
+                       &s->n_reader_features);
+  if (rc == 0)
+    rc = pq_str_list(r, acol_child(p, "writerFeatures"), rr, &s->writer_features,
+                     &s->n_writer_features);
+  r->have_protocol = rc == 0;
+  return rc;
+}
+
+static int pq_metadata(replay *r, acol m, int64_t row) {
+  int64_t rr = acol_child_row(m, row);
+  delta_snapshot *s = r->s;
+  int rc;
+  if ((rc = pq_strdup(r, acol_child(m, "id"), rr, &s->metadata_id)) ||
+      (rc = pq_strdup(r, acol_child(m, "name"), rr, &s->name)) ||
+      (rc = pq_strdup(r, acol_child(m, "description"), rr, &s->description)) ||
+      (rc = pq_strdup(r, acol_child(m, "schemaString"), rr, &s->schema_string)))
+    return rc;
+  if (s->metadata_id == NULL || s->schema_string == NULL)
+    return corrupt(r, "metaData action without id or schemaString");
+  acol format = acol_child(m, "format");
+  s->format_provider = NULL;
+  if (acol_at(format, rr) >= 0 && (rc = pq_strdup(r, acol_child(format, "provider"),
+                                                  acol_child_row(format, rr), &s->format_provider)))
+    return rc;
+  if (s->format_provider == NULL && (s->format_provider = rdups(r, "parquet")) == NULL)
+    return oom(r->err);
+  if ((rc = pq_str_list(r, acol_child(m, "partitionColumns"), rr, &s->partition_columns,
+                        &s->n_partition_columns)) ||
+      (rc = pq_str_map(r, acol_child(m, "configuration"), rr, &s->config_keys, &s->config_values,
+                       &s->n_config)))
+    return rc;
+  if (!acol_i64(acol_child(m, "createdTime"), rr, &s->created_time)) s->created_time = -1;
+  r->have_metadata = true;
+  return 0;
+}
+
+static int pq_batch(replay *r, const struct ArrowSchema *schema, const struct ArrowArray *batch) {
+  acol top = {schema, batch};
+  acol add = acol_child(top, "add"), meta = acol_child(top, "metaData"),
+       proto = acol_child(top, "protocol"), txn = acol_child(top, "txn"),
+       dom = acol_child(top, "domainMetadata"), side = acol_child(top, "sidecar");
+  int rc = 0;
+  for (int64_t i = 0; i < batch->length && rc == 0; i++) {
+    int64_t row = acol_child_row(top, i);
+    if (acol_at(add, row) >= 0) {
+      rc = pq_add(r, add, row);
+    } else if (acol_at(meta, row) >= 0) {
+      rc = pq_metadata(r, meta, row);
+    } else if (acol_at(proto, row) >= 0) {
+      rc = pq_protocol(r, proto, row);
+    } else if (acol_at(txn, row) >= 0) {
+      int64_t tr = acol_child_row(txn, row), v;
+      const char *app;
+      if ((rc = pq_strdup(r, acol_child(txn, "appId"), tr, &app))) break;
+      if (app == NULL || !acol_i64(acol_child(txn, "version"), tr, &v))
+        rc = corrupt(r, "txn action without appId or version");
+      else
+        rc = set_txn(r, app, v);
+    } else if (acol_at(dom, row) >= 0) {
+      int64_t dr = acol_child_row(dom, row);
+      const char *domain, *config;
+      if ((rc = pq_strdup(r, acol_child(dom, "domain"), dr, &domain)) ||
+          (rc = pq_strdup(r, acol_child(dom, "configuration"), dr, &config)))
+        break;
+      if (domain == NULL)
+        rc = corrupt(r, "domainMetadata action without domain");
+      else
+        rc = set_domain(r, domain, config, acol_bool(acol_child(dom, "removed"), dr));
+    } else if (acol_at(side, row) >= 0 && r->in_checkpoint) {
+      const char *path;
+      if ((rc = pq_strdup(r, acol_child(side, "path"), acol_child_row(side, row), &path))) break;
+      if (path == NULL || path[0] == 0)
+        rc = corrupt(r, "sidecar action without path");
+      else
+        rc = add_sidecar(r, path);
+    }
+  }
+  return rc;
+}
+
+static int replay_parquet_file(replay *r, const char *path, const char *shown) {
+  static const char *const wanted[] = {"add", "metaData",       "protocol",
+                                       "txn", "domainMetadata", "sidecar"};
+  r->shown = shown;
+  r->line_no = 0;
+  tarn_error e = {0};
+  tarn_parquet_file *pf = NULL;
+  int rc = tarn_parquet_open(path, NULL, &pf, &e);
+  if (rc) return tarn_err(r->err, rc, "delta table %s: %s: %s", r->table, shown, e.message);
+  struct ArrowSchema fs;
+  if ((rc = tarn_parquet_arrow_schema(pf, &fs, &e))) {
+    tarn_parquet_close(pf);
+    return tarn_err(r->err, rc, "delta table %s: %s: %s", r->table, shown, e.message);
+  }
+  const char *cols[6];
+  size_t n_cols = 0;
+  for (size_t w = 0; w < 6; w++)
+    for (int64_t i = 0; i < fs.n_children; i++)
+      if (fs.children[i]->name && strcmp(fs.children[i]->name, wanted[w]) == 0) {
+        cols[n_cols++] = wanted[w];
+        break;
+      }
+  fs.release(&fs);
+  if (n_cols == 0) {
+    tarn_parquet_close(pf);
+    return corrupt(r, "no action columns (not a checkpoint)");
+  }
+  tarn_scan_options so;
+  memset(&so, 0, sizeof so);
+  so.columns = cols;
+  so.n_columns = n_cols;
+  struct ArrowArrayStream st;
+  if ((rc = tarn_parquet_scan(pf, &so, &st, &e))) {
+    tarn_parquet_close(pf);
+    return tarn_err(r->err, rc, "delta table %s: %s: %s", r->table, shown, e.message);
+  }
+  struct ArrowSchema schema;
+  if (st.get_schema(&st, &schema) != 0) {
+    const char *m = st.get_last_error(&st);
+    rc = tarn_err(r->err, TARN_ECORRUPT, "delta table %s: %s: %s", r->table, shown,
+                  m ? m : "cannot read the schema");
+    st.release(&st);
+    tarn_parquet_close(pf);
+    return rc;
+  }
+  for (;;) {
+    struct ArrowArray batch;
+    if (st.get_next(&st, &batch) != 0) {
+      int code = tarn_parquet_stream_error(&st);
+      const char *m = st.get_last_error(&st);
+      rc = tarn_err(r->err, code ? code : TARN_ECORRUPT, "delta table %s: %s: %s", r->table, shown,
+                    m ? m : "cannot read");
+      break;
+    }
+    if (batch.release == NULL) break; /* end of stream */
+    rc = pq_batch(r, &schema, &batch);
+    batch.release(&batch);
+    if (rc) break;
+  }
+  schema.release(&schema);
+  st.release(&st);
+  tarn_parquet_close(pf);
+  return rc;
+}
+
+/* A malloc'd copy of s with %XX escapes decoded (malformed escapes are kept as they are). */
+static char *percent_decode(const char *s) {
+  size_t n = strlen(s);
+  char *out = malloc(n + 1);
+  if (out == NULL) return NULL;
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+        isxdigit((unsigned char)s[i + 2])) {
+      char hex[3] = {s[i + 1], s[i + 2], 0};
+      out[o++] = (char)strtol(hex, NULL, 16);
+      i += 2;
+    } else {
+      out[o++] = s[i];
+    }
+  }
+  out[o] = 0;
+  return out;
+}
+
+/* Reads a checkpoint (every part, then the sidecars its parts name). */
+static int replay_checkpoint(replay *r, const checkpoint *cp) {
+  r->in_checkpoint = true;
+  int rc = 0;
+  for (int i = 0; i < cp->n_names && rc == 0; i++) {
+    char shown[512], rel[512];
+    snprintf(rel, sizeof rel, "_delta_log/%s", cp->names[i]);
+    snprintf(shown, sizeof shown, "%s", rel);
+    char *path = path_join(r->table, rel);
+    if (path == NULL) return oom(r->err);
+    rc = ends_with(cp->names[i], ".json") ? replay_json_file(r, path, shown)
+                                          : replay_parquet_file(r, path, shown);
+    free(path);
+  }
+  for (size_t i = 0; i < r->n_sidecars && rc == 0; i++) {
+    const char *sc = r->sidecars[i];
+    char *path = NULL;
+    if (strncmp(sc, "file:", 5) == 0) {
+      const char *p = sc + 5;
+      if (strncmp(p, "//", 2) == 0) p += 2; /* file:///x and file:/x both name /x */
+      path = percent_decode(p);
+    } else if (strstr(sc, "://") != NULL || sc[0] == '/') {
+      rc = tarn_err(r->err, TARN_EUNSUPPORTED,
+                    "delta table %s: sidecar %s is not a file in _delta_log/_sidecars", r->table,
+                    sc);
+      break;
+    } else {
+      /* sidecars live in _delta_log/_sidecars; the action names them URL-encoded */
+      char *name = percent_decode(sc);
+      if (name && (strstr(name, "..") != NULL)) {
+        free(name);
+        rc = tarn_err(r->err, TARN_ECORRUPT,
+                      "delta table %s: sidecar %s points outside _delta_log/_sidecars", r->table,
+                      sc);
+        break;
+      }
+      char *dir = path_join(r->table, "_delta_log/_sidecars");
+      if (name && dir) path = path_join(dir, name);
+      free(name);
+      free(dir);
+    }
+    if (path == NULL) return oom(r->err);
+    char shown[512];
+    snprintf(shown, sizeof shown, "_delta_log/_sidecars/%s", sc);
+    /* a sidecar adds files only: no nested sidecars */
+    size_t keep = r->n_sidecars;
+    rc = ends_with(sc, ".json") ? replay_json_file(r, path, shown)
+                                : replay_parquet_file(r, path, shown);
+    free(path);
+    for (size_t k = keep; k < r->n_sidecars; k++)
+      free(r->sidecars[k]);
+    r->n_sidecars = keep;
+  }
+  r->in_checkpoint = false;
+  return rc;
+}
+
+/* ---- The schema ----------------------------------------------------------------------------- */
+
+static int schema_corrupt(replay *r, const char *what) {
+  return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: schemaString: %s", r->table, what);
+}
+
+static int parse_type(replay *r, const cJSON *j, int depth, delta_type **out);
+
+static int parse_struct(replay *r, const cJSON *j, int depth, delta_type *t) {
+  const cJSON *fields = cJSON_GetObjectItemCaseSensitive(j, "fields");
+  if (!cJSON_IsArray(fields)) return schema_corrupt(r, "struct without a fields list");
+  size_t n = (size_t)cJSON_GetArraySize(fields);
+  t->kind = DELTA_TYPE_STRUCT;
+  t->fields = tarn_arena_calloc(&r->s->arena, n ? n : 1, sizeof *t->fields);
+  if (t->fields == NULL) return oom(r->err);
+  const cJSON *f;
+  cJSON_ArrayForEach(f, fields) {
+    if (t->n_fields >= n) break;
+    delta_field *df = &t->fields[t->n_fields];
+    const char *name = cJSON_IsObject(f) ? json_str(f, "name") : NULL;
+    if (name == NULL) return schema_corrupt(r, "a struct field without a name");
+    if ((df->name = rdups(r, name)) == NULL) return oom(r->err);
+    int rc = parse_type(r, cJSON_GetObjectItemCaseSensitive(f, "type"), depth + 1, &df->type);
+    if (rc) return rc;
+    const cJSON *nullable = cJSON_GetObjectItemCaseSensitive(f, "nullable");
+    df->nullable = nullable == NULL || !cJSON_IsFalse(nullable);
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(f, "metadata");
+    df->field_id = -1;
+    if (cJSON_IsObject(meta)) {
+      char *text = cJSON_PrintUnformatted(meta);
+      if (text == NULL) return oom(r->err);
+      df->metadata_json = rdups(r, text);
+      free(text);
+      const char *phys = json_str(meta, "delta.columnMapping.physicalName");
+      if (phys && (df->physical_name = rdups(r, phys)) == NULL) return oom(r->err);
+      int64_t id;
+      if (json_i64(cJSON_GetObjectItemCaseSensitive(meta, "delta.columnMapping.id"), &id))
+        df->field_id = id;
+    } else {
+      df->metadata_json = rdups(r, "{}");
+    }
+    if (df->metadata_json == NULL) return oom(r->err);
+    t->n_fields++;
+  }
+  return 0;
+}
+
+static int parse_primitive(replay *r, const char *name, delta_type *t) {
+  t->kind = DELTA_TYPE_PRIMITIVE;
+  if ((t->name = rdups(r, name)) == NULL) return oom(r->err);
+  if (strncmp(name, "decimal", 7) == 0) {
+    const char *p = name + 7;
+    while (*p == ' ')
+      p++;
+    if (*p == 0) { /* bare "decimal": Spark's default precision */
+      t->precision = 10;
+      t->scale = 0;
+      return 0;
+    }
+    char *end;
+    if (*p++ != '(') return schema_corrupt(r, "malformed decimal type");
+    long prec = strtol(p, &end, 10);
+    p = end;
+    while (*p == ' ')
+      p++;
+    if (*p++ != ',') return schema_corrupt(r, "malformed decimal type");
+    long scale = strtol(p, &end, 10);
+    p = end;
+    while (*p == ' ')
+      p++;
+    if (*p != ')' || p[1] != 0 || prec < 1 || prec > 38 || scale < 0 || scale > prec)
+      return schema_corrupt(r, "malformed decimal type");
+    t->precision = (int)prec;
+    t->scale = (int)scale;
+  }
+  return 0;
+}
+
+static int parse_type(replay *r, const cJSON *j, int depth, delta_type **out) {
+  if (depth > DELTA_MAX_TYPE_DEPTH) return schema_corrupt(r, "types nested too deeply");
+  delta_type *t = tarn_arena_calloc(&r->s->arena, 1, sizeof *t);
+  if (t == NULL) return oom(r->err);
+  *out = t;
+  if (cJSON_IsString(j)) return parse_primitive(r, j->valuestring, t);
+  const char *kind = cJSON_IsObject(j) ? json_str(j, "type") : NULL;
+  if (kind == NULL) return schema_corrupt(r, "a type that is neither a name nor an object");
+  if (strcmp(kind, "struct") == 0) return parse_struct(r, j, depth, t);
+  if (strcmp(kind, "array") == 0) {
+    t->kind = DELTA_TYPE_ARRAY;
+    t->contains_null = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "containsNull"));
+    return parse_type(r, cJSON_GetObjectItemCaseSensitive(j, "elementType"), depth + 1,
+                      &t->element);
+  }
+  if (strcmp(kind, "map") == 0) {
+    t->kind = DELTA_TYPE_MAP;
+    t->value_contains_null =
+        !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "valueContainsNull"));
+    int rc = parse_type(r, cJSON_GetObjectItemCaseSensitive(j, "keyType"), depth + 1, &t->key);
+    if (rc) return rc;
+    return parse_type(r, cJSON_GetObjectItemCaseSensitive(j, "valueType"), depth + 1, &t->value);
+  }
+  return schema_corrupt(r, "unknown complex type");
+}
+
+static int parse_schema(replay *r) {
+  cJSON *j = cJSON_Parse(r->s->schema_string);
+  if (j == NULL) return schema_corrupt(r, "not valid JSON");
+  int rc;
+  const char *kind = json_str(j, "type");
+  if (kind == NULL || strcmp(kind, "struct") != 0)
+    rc = schema_corrupt(r, "the top-level type is not a struct");
+  else
+    rc = parse_type(r, j, 0, &r->s->schema);
+  cJSON_Delete(j);
+  return rc;
+}
+
+/* ---- Finishing the snapshot ----------------------------------------------------------------- */
+
+static int check_protocol(replay *r) {
+  static const char *const supported[] = {
+      "columnMapping",       "deletionVectors",      "timestampNtz",
+      "typeWidening",        "typeWidening-preview", "v2Checkpoint",
+      "vacuumProtocolCheck", "variantType",          "variantType-preview"};
+  delta_snapshot *s = r->s;
+  if (s->min_reader_version < 1)
+    return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: invalid minReaderVersion %d", r->table,
+                    s->min_reader_version);
+  if (s->min_reader_version > 3)
+    return tarn_err(r->err, TARN_EUNSUPPORTED,
+                    "delta table %s: table requires reader version %d, tarn reads versions 1 to 3",
+                    r->table, s->min_reader_version);
+  if (s->min_reader_version < 3) return 0;
+  if (s->reader_features == NULL)
+    return tarn_err(r->err, TARN_ECORRUPT,
+                    "delta table %s: reader version 3 without a readerFeatures list", r->table);
+  for (size_t i = 0; i < s->n_reader_features; i++) {
+    bool ok = false;
+    for (size_t k = 0; k < sizeof supported / sizeof *supported && !ok; k++)
+      ok = strcmp(s->reader_features[i], supported[k]) == 0;
+    if (!ok)
+      return tarn_err(r->err, TARN_EUNSUPPORTED,
+                      "delta table %s: table requires reader feature '%s', which tarn does not "
+                      "support",
+                      r->table, s->reader_features[i]);
+  }
+  return 0;
+}
+
+static const char *pv_lookup(const replay_file *f, const char *key, bool *found) {
+  for (size_t i = 0; i < f->n_pv; i++)
+    if (strcmp(f->pv_keys[i], key) == 0) {
+      *found = true;
+      return f->pv_values[i];
+    }
+  *found = false;
+  return NULL;
+}
+
+static int cmp_file(const void *a, const void *b) {
+  const delta_file *x = a, *y = b;
+  int c = strcmp(x->path, y->path);
+  if (c) return c;
+  if (x->dv.storage_type != y->dv.storage_type)
+    return x->dv.storage_type < y->dv.storage_type ? -1 : 1;
+  if (x->dv.storage_type == 0) return 0;
+  c = strcmp(x->dv.path_or_inline, y->dv.path_or_inline);
+  return c ? c : (x->dv.offset > y->dv.offset) - (x->dv.offset < y->dv.offset);
+}
+
+static int finish_snapshot(replay *r) {
+  delta_snapshot *s = r->s;
+  if (!r->have_protocol)
+    return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: no protocol action in version %lld",
+                    r->table, (long long)s->version);
+  if (!r->have_metadata)
+    return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: no metaData action in version %lld",
+                    r->table, (long long)s->version);
+  int rc = check_protocol(r);
+  if (rc == 0) rc = parse_schema(r);
+  if (rc) return rc;
+
+  /* the key each partition column has in partitionValues: its physical name under column
+   * mapping, else its name */
+  size_t np = s->n_partition_columns;
+  const char **pkeys = tarn_arena_calloc(&s->arena, np ? np : 1, sizeof *pkeys);
+  if (pkeys == NULL) return oom(r->err);
+  for (size_t c = 0; c < np; c++) {
+    pkeys[c] = s->partition_columns[c];
+    for (size_t k = 0; k < s->schema->n_fields; k++)
+      if (strcmp(s->schema->fields[k].name, s->partition_columns[c]) == 0 &&
+          s->schema->fields[k].physical_name)
+        pkeys[c] = s->schema->fields[k].physical_name;
+  }
+
+  size_t n = 0;
+  for (size_t i = 0; i < r->files.cap; i++)
+    n += r->files.slots[i].value != NULL;
+  s->files = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof *s->files);
+  if (s->files == NULL) return oom(r->err);
+  for (size_t i = 0; i < r->files.cap; i++) {
+    replay_file *f = r->files.slots[i].value;
+    if (f == NULL) continue;
+    delta_file *df = &s->files[s->n_files++];
+    *df = f->f;
+    df->partition_values = tarn_arena_calloc(&s->arena, np ? np : 1, sizeof(char *));
+    if (df->partition_values == NULL) return oom(r->err);
+    for (size_t c = 0; c < np; c++) {
+      bool found;
+      const char *v = pv_lookup(f, pkeys[c], &found);
+      if (!found) v = pv_lookup(f, s->partition_columns[c], &found);
+      df->partition_values[c] = v;
+    }
+  }
+  if (s->n_files > 1) qsort(s->files, s->n_files, sizeof *s->files, cmp_file);
+
+  n = 0;
+  for (size_t i = 0; i < r->txns.cap; i++)
+    n += r->txns.slots[i].value != NULL;
+  s->txn_app_ids = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof(char *));
+  s->txn_versions = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof(int64_t));
+  if (!s->txn_app_ids || !s->txn_versions) return oom(r->err);
+  for (size_t i = 0; i < r->txns.cap; i++) {
+    strmap_entry *e = &r->txns.slots[i];
+    if (e->value == NULL) continue;
+    if ((s->txn_app_ids[s->n_txns] = rdup(r, e->key, e->key_len)) == NULL) return oom(r->err);
+    s->txn_versions[s->n_txns++] = *(int64_t *)e->value;
+  }
+  n = 0;
+  for (size_t i = 0; i < r->domains.cap; i++)
+    n += r->domains.slots[i].value != NULL;
+  s->domains = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof(char *));
+  s->domain_configs = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof(char *));
+  if (!s->domains || !s->domain_configs) return oom(r->err);
+  for (size_t i = 0; i < r->domains.cap; i++) {
+    strmap_entry *e = &r->domains.slots[i];
+    if (e->value == NULL) continue;
+    if ((s->domains[s->n_domains] = rdup(r, e->key, e->key_len)) == NULL) return oom(r->err);
+    s->domain_configs[s->n_domains++] = e->value;
+  }
+  return 0;
+}
+
+/* ---- Commit information (timestamps, history) ----------------------------------------------- */
+
+typedef struct commit_info {
+  bool found;
+  int64_t ict, ts;              /* -1: absent */
+  char *operation, *parameters; /* malloc'd */
+  bool want_details;
+} commit_info;
+
+static int commit_info_line(void *ctx, const char *line, size_t len, int line_no) {
+  (void)line_no;
+  commit_info *ci = ctx;
+  if (ci->found) return 0;
+  /* only a line naming commitInfo is worth parsing */
+  static const char needle[] = "\"commitInfo\"";
+  bool has = false;
+  for (size_t i = 0; i + sizeof needle - 1 <= len && !has; i++)
+    has = memcmp(line + i, needle, sizeof needle - 1) == 0;
+  if (!has) return 0;
+  cJSON *j = cJSON_ParseWithLength(line, len);
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "commitInfo");
+  if (cJSON_IsObject(c)) {
+    ci->found = true;
+    if (!json_i64(cJSON_GetObjectItemCaseSensitive(c, "inCommitTimestamp"), &ci->ict)) ci->ict = -1;
+    if (!json_i64(cJSON_GetObjectItemCaseSensitive(c, "timestamp"), &ci->ts)) ci->ts = -1;
+    if (ci->want_details) {
+      const char *op = json_str(c, "operation");
+      if (op) ci->operation = strdup(op);
+      const cJSON *params = cJSON_GetObjectItemCaseSensitive(c, "operationParameters");
+      if (params && !cJSON_IsNull(params)) ci->parameters = cJSON_PrintUnformatted(params);
+    }
+  }
+  cJSON_Delete(j);
+  return 0;
+}
+
+static char *commit_path(const char *table, int64_t v, char *shown, size_t cap) {
+  snprintf(shown, cap, "_delta_log/%020lld.json", (long long)v);
+  return path_join(table, shown);
+}
+
+/* The time of commit v: inCommitTimestamp, else commitInfo.timestamp, else the file's mtime. */
+static int commit_time(const char *table, int64_t v, commit_info *ci, int64_t *ts_ms,
+                       tarn_error *err) {
+  char shown[64];
+  char *path = commit_path(table, v, shown, sizeof shown);
+  if (path == NULL) return oom(err);
+  char *text;
+  size_t len;
+  int rc = read_whole(table, path, shown, &text, &len, err);
+  if (rc == 0) {
+    ci->ict = ci->ts = -1;
+    for_each_line(text, len, commit_info_line, ci);
+    free(text);
+    *ts_ms = ci->ict >= 0 ? ci->ict : ci->ts >= 0 ? ci->ts : file_mtime_ms(path);
+  }
+  free(path);
+  return rc;
+}
+
+/* The time of version v of a listed log (a checkpoint-only version: the checkpoint's mtime). */
+static int version_time(const char *table, const log_listing *l, int64_t v, int64_t *ts_ms,
+                        tarn_error *err) {
+  if (listing_has_commit(l, v)) {
+    commit_info ci = {0};
+    return commit_time(table, v, &ci, ts_ms, err);
+  }
+  for (size_t i = 0; i < l->n_cps; i++)
+    if (l->cps[i].version == v) {
+      char rel[512];
+      snprintf(rel, sizeof rel, "_delta_log/%s", l->cps[i].names[0]);
+      char *path = path_join(table, rel);
+      if (path == NULL) return oom(err);
+      *ts_ms = file_mtime_ms(path);
+      free(path);
+      return 0;
+    }
+  *ts_ms = 0;
+  return 0;
+}
+
+/* ---- Loading -------------------------------------------------------------------------------- */
+
+static int load_listed(const char *table, const log_listing *l, int64_t version,
+                       delta_snapshot **out, tarn_error *err) {
+  int64_t latest = listing_latest(l), earliest = listing_earliest(l);
+  if (earliest < 0)
+    return tarn_err(err, TARN_ECORRUPT,
+                    "delta table %s: versions not contiguous: the log starts at version %lld "
+                    "without a checkpoint (missing version 0)",
+                    table, (long long)l->commits[0]);
+  if (version < 0) version = latest;
+  if (version > latest || version < earliest)
+    return tarn_err(err, TARN_EINVAL,
+                    "delta table %s: no version %lld: available versions are %lld to %lld", table,
+                    (long long)version, (long long)earliest, (long long)latest);
+  const checkpoint *cp = NULL;
+  for (size_t i = 0; i < l->n_cps; i++)
+    if (l->cps[i].version <= version) cp = &l->cps[i];
+  int64_t first = cp ? cp->version + 1 : 0;
+  for (int64_t v = first; v <= version; v++)
+    if (!listing_has_commit(l, v))
+      return tarn_err(err, TARN_ECORRUPT,
+                      "delta table %s: versions not contiguous: missing version %lld "
+                      "(_delta_log/%020lld.json) before version %lld",
+                      table, (long long)v, (long long)v, (long long)version);
+
+  delta_snapshot *s = calloc(1, sizeof *s);
+  if (s == NULL) return oom(err);
+  replay r;
+  memset(&r, 0, sizeof r);
+  r.table = table;
+  r.s = s;
+  r.err = err;
+  s->version = version;
+  s->created_time = -1;
+  int rc = 0;
+  if ((s->table_dir = tarn_arena_strndup(&s->arena, table, strlen(table))) == NULL) rc = oom(err);
+  if (rc == 0 && cp) rc = replay_checkpoint(&r, cp);
+  for (int64_t v = first; v <= version && rc == 0; v++) {
+    char shown[64];
+    char *path = commit_path(table, v, shown, sizeof shown);
+    if (path == NULL) {
+      rc = oom(err);
+      break;
+    }
+    rc = replay_json_file(&r, path, shown);
+    free(path);
+  }
+  if (rc == 0) rc = finish_snapshot(&r);
+  if (rc == 0) rc = version_time(table, l, version, &s->timestamp_ms, err);
+  replay_free(&r);
+  if (rc) {
+    delta_snapshot_free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+bool delta_is_table(const char *dir) {
+  char *p = path_join(dir, "_delta_log");
+  if (p == NULL) return false;
+  struct stat st;
+  bool ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+  free(p);
+  return ok;
+}
+
+int delta_snapshot_load(const char *table_dir, int64_t version, delta_snapshot **out,
+                        tarn_error *err) {
+  *out = NULL;
+  log_listing l;
+  int rc = list_log(table_dir, &l, err);
+  if (rc) return rc;
+  rc = load_listed(table_dir, &l, version, out, err);
+  listing_free(&l);
+  return rc;
+}
+
+int delta_snapshot_load_at(const char *table_dir, int64_t timestamp_ms, delta_snapshot **out,
+                           tarn_error *err) {
+  *out = NULL;
+  log_listing l;
+  int rc = list_log(table_dir, &l, err);
+  if (rc) return rc;
+  int64_t latest = listing_latest(&l), earliest = listing_earliest(&l), found = -1, ts = 0;
+  if (earliest < 0) earliest = l.n_cps ? l.cps[0].version : l.commits[0];
+  /* newest first: the usual question ("as of a recent time") reads one or two commits */
+  for (int64_t v = latest; v >= earliest && rc == 0; v--) {
+    if (!listing_has_commit(&l, v)) {
+      bool is_cp = false;
+      for (size_t i = 0; i < l.n_cps; i++)
+        is_cp |= l.cps[i].version == v;
+      if (!is_cp) continue;
+    }
+    rc = version_time(table_dir, &l, v, &ts, err);
+    if (rc == 0 && ts <= timestamp_ms) found = v;
+    if (found >= 0) break;
+  }
+  if (rc == 0 && found < 0)
+    rc = tarn_err(err, TARN_EINVAL,
+                  "delta table %s: no version committed at or before %lld ms (the earliest, "
+                  "version %lld, was committed at %lld ms)",
+                  table_dir, (long long)timestamp_ms, (long long)earliest, (long long)ts);
+  if (rc == 0) rc = load_listed(table_dir, &l, found, out, err);
+  listing_free(&l);
+  return rc;
+}
+
+void delta_snapshot_free(delta_snapshot *s) {
+  if (s == NULL) return;
+  tarn_arena_free(&s->arena);
+  free(s);
+}
+
+const char *delta_snapshot_config(const delta_snapshot *s, const char *key) {
+  const char *found = NULL;
+  for (size_t i = 0; i < s->n_config; i++)
+    if (strcmp(s->config_keys[i], key) == 0) found = s->config_values[i];
+  return found;
+}
+
+int delta_history(const char *table_dir, tarn_arena *a, delta_commit **out, size_t *n,
+                  tarn_error *err) {
+  *out = NULL;
+  *n = 0;
+  log_listing l;
+  int rc = list_log(table_dir, &l, err);
+  if (rc) return rc;
+  delta_commit *c = tarn_arena_calloc(a, l.n_commits ? l.n_commits : 1, sizeof *c);
+  if (c == NULL) rc = oom(err);
+  for (size_t i = 0; i < l.n_commits && rc == 0; i++) {
+    commit_info ci = {0};
+    ci.want_details = true;
+    c[i].version = l.commits[i];
+    rc = commit_time(table_dir, l.commits[i], &ci, &c[i].timestamp_ms, err);
+    if (rc == 0 && ci.operation &&
+        (c[i].operation = tarn_arena_strndup(a, ci.operation, strlen(ci.operation))) == NULL)
+      rc = oom(err);
+    if (rc == 0 && ci.parameters &&
+        (c[i].parameters_json = tarn_arena_strndup(a, ci.parameters, strlen(ci.parameters))) ==
+            NULL)
+      rc = oom(err);
+    free(ci.operation);
+    free(ci.parameters);
+  }
+  if (rc == 0) {
+    *out = c;
+    *n = l.n_commits;
+  }
+  listing_free(&l);
+  return rc;
+}

@@ -1,0 +1,151 @@
+/*
+ * The Delta Lake transaction log, read into a snapshot.
+ *
+ * A Delta table is a directory of data files plus `_delta_log/`, the ordered list of commits
+ * (NNNNNNNNNNNNNNNNNNNN.json, one action per line) with periodic checkpoints (classic
+ * single-file or multi-part Parquet, or v2 checkpoints in JSON or Parquet with sidecar files) and
+ * `_last_checkpoint` naming the newest one. Replaying the log from the newest usable checkpoint
+ * at or before the wanted version, then every later commit up to it, gives the table's state at
+ * that version: the protocol, the metadata (schema, partition columns, configuration), the live
+ * data files (add actions not cancelled by a later remove of the same path and deletion-vector
+ * id), application transaction versions and domain metadata. The rules are those of PROTOCOL.md
+ * in delta-io/delta ("Action Reconciliation").
+ *
+ * Everything a snapshot holds lives in its arena; strings are NUL-terminated copies.
+ */
+#ifndef TARN_TABLE_DELTA_LOG_H
+#define TARN_TABLE_DELTA_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/arena.h"
+#include "tarn.h"
+
+/* --- Schema (the metaData action's schemaString, parsed) ------------------------------------ */
+
+typedef enum delta_type_kind {
+  DELTA_TYPE_PRIMITIVE, /* name: "string", "long", "integer", "short", "byte", "float", "double",
+                           "boolean", "binary", "date", "timestamp", "timestamp_ntz",
+                           "decimal(p,s)", "variant", ... exactly as the log writes it */
+  DELTA_TYPE_STRUCT,
+  DELTA_TYPE_ARRAY,
+  DELTA_TYPE_MAP
+} delta_type_kind;
+
+typedef struct delta_type delta_type;
+
+typedef struct delta_field {
+  const char *name;
+  delta_type *type;
+  bool nullable;
+  const char *metadata_json; /* the field's "metadata" object as JSON text ("{}" when none) */
+  /* From the metadata, for column mapping: "delta.columnMapping.physicalName" (NULL: none) and
+   * "delta.columnMapping.id" (-1: none). */
+  const char *physical_name;
+  int64_t field_id;
+} delta_field;
+
+struct delta_type {
+  delta_type_kind kind;
+  const char *name;     /* DELTA_TYPE_PRIMITIVE */
+  int precision, scale; /* "decimal(p,s)" */
+  delta_field *fields;  /* DELTA_TYPE_STRUCT */
+  size_t n_fields;
+  delta_type *element;     /* DELTA_TYPE_ARRAY */
+  bool contains_null;      /* DELTA_TYPE_ARRAY */
+  delta_type *key, *value; /* DELTA_TYPE_MAP */
+  bool value_contains_null;
+};
+
+/* --- Files -------------------------------------------------------------------------------- */
+
+/* A deletion vector descriptor (PROTOCOL.md "Deletion Vector Descriptor Schema"). */
+typedef struct delta_dv {
+  char storage_type;          /* 'u' relative path from a UUID, 'i' inline, 'p' absolute path;
+                                 0: the file has no deletion vector */
+  const char *path_or_inline; /* as in the log */
+  int32_t offset;             /* -1 when absent */
+  int32_t size_in_bytes;
+  int64_t cardinality;
+} delta_dv;
+
+typedef struct delta_file {
+  const char *path; /* as in the add action: relative to the table (URL-encoded) or absolute */
+  int64_t size;
+  int64_t modification_time;
+  /* One entry per snapshot partition column (same order); NULL: the value is null. */
+  const char **partition_values;
+  const char *stats; /* the add action's stats JSON text, or NULL */
+  delta_dv dv;
+  int64_t base_row_id;                /* -1 when absent (rowTracking) */
+  int64_t default_row_commit_version; /* -1 when absent */
+} delta_file;
+
+/* --- Snapshot ------------------------------------------------------------------------------ */
+
+typedef struct delta_snapshot {
+  tarn_arena arena;
+  const char *table_dir;
+  int64_t version;
+  int64_t timestamp_ms; /* the commit's time: inCommitTimestamp, else commitInfo.timestamp, else
+                           the commit file's modification time */
+  /* protocol */
+  int min_reader_version, min_writer_version;
+  const char **reader_features, **writer_features;
+  size_t n_reader_features, n_writer_features;
+  /* metaData */
+  const char *metadata_id, *name, *description, *format_provider;
+  const char *schema_string;
+  delta_type *schema; /* a DELTA_TYPE_STRUCT */
+  const char **partition_columns;
+  size_t n_partition_columns;
+  const char **config_keys, **config_values; /* metaData.configuration */
+  size_t n_config;
+  int64_t created_time; /* -1 when absent */
+  /* live files, in a stable order (sorted by path) */
+  delta_file *files;
+  size_t n_files;
+  /* txn actions: the latest version per application id */
+  const char **txn_app_ids;
+  int64_t *txn_versions;
+  size_t n_txns;
+  /* domainMetadata actions still in force (not removed) */
+  const char **domains, **domain_configs;
+  size_t n_domains;
+} delta_snapshot;
+
+/* Whether dir holds a Delta table (a `_delta_log` directory). */
+bool delta_is_table(const char *dir);
+
+/* Loads the snapshot of table_dir at `version` (-1: the latest). Errors (tarn codes, messages
+ * naming the table and the file at fault): TARN_EINVAL no such table / no such version (the
+ * message says which versions exist), TARN_ECORRUPT a log that breaks the protocol (versions
+ * not contiguous, no protocol or metaData action, a malformed action or checkpoint),
+ * TARN_EUNSUPPORTED a reader version or reader feature tarn does not support (named). */
+int delta_snapshot_load(const char *table_dir, int64_t version, delta_snapshot **out,
+                        tarn_error *err);
+
+/* The snapshot of the latest version committed at or before timestamp_ms (milliseconds since
+ * the epoch). TARN_EINVAL when the table did not exist yet. */
+int delta_snapshot_load_at(const char *table_dir, int64_t timestamp_ms, delta_snapshot **out,
+                           tarn_error *err);
+
+void delta_snapshot_free(delta_snapshot *s);
+
+/* The value of configuration key (NULL when not set). */
+const char *delta_snapshot_config(const delta_snapshot *s, const char *key);
+
+/* One commit of the history. */
+typedef struct delta_commit {
+  int64_t version;
+  int64_t timestamp_ms;
+  const char *operation;       /* commitInfo.operation, or NULL */
+  const char *parameters_json; /* commitInfo.operationParameters as JSON text, or NULL */
+} delta_commit;
+
+/* Every commit still in the log, oldest first (allocated in a). */
+int delta_history(const char *table_dir, tarn_arena *a, delta_commit **out, size_t *n,
+                  tarn_error *err);
+
+#endif
