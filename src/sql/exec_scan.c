@@ -682,6 +682,16 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
     if ((size_t)s->stream_schema.n_children < s->n_scan_cols)
       return tarn_err(ctx->err, TARN_ECORRUPT, "%s: the scan returned fewer columns than asked for",
                       sf->path);
+    /* A column whose type the table widened since this file was written (int to double, date
+     * to timestamp): read it as the file's own simple type, and shape_batch casts it. */
+    for (size_t c = 0; c < s->n_scan_cols; c++) {
+      const struct ArrowSchema *field = s->stream_schema.children[c];
+      const sql_type *ft = NULL;
+      if (sql_arrow_fits(field, s->scan_types[c])) continue;
+      if (sql_type_from_arrow(&s->file_arena, field, &ft, NULL) == 0 && ft &&
+          ft == sql_type_get(ft->id))
+        s->scan_types[c] = ft; /* a shared static instance: outlives the file's batches */
+    }
     return 0;
   }
 }

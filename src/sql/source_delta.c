@@ -175,8 +175,9 @@ static void stat_value(const cJSON *v, const sql_type *t, sql_value *out) {
   case SQL_INT8: {
     if (!cJSON_IsNumber(v)) return;
     double d = cJSON_GetNumberValue(v);
-    /* JSON numbers pass through a double: only integers it holds exactly are used. */
-    if (d != (double)(int64_t)d || d > 9007199254740992.0 || d < -9007199254740992.0) return;
+    /* JSON numbers pass through a double: only integers it holds exactly are used (range first:
+     * converting a double beyond int64 is undefined). */
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != (double)(int64_t)d) return;
     out->u.i64 = (int64_t)d;
     out->is_null = false;
     return;

@@ -905,6 +905,13 @@ static bool arrow_kind_fits(const arrow_fmt *f, const sql_type *t) {
   }
 }
 
+bool sql_arrow_fits(const struct ArrowSchema *field, const sql_type *t) {
+  if (field == NULL || t == NULL) return false;
+  if (field->dictionary) return true; /* checked on its values when imported */
+  arrow_fmt f = parse_arrow_format(field->format);
+  return f.kind != AK_BAD && arrow_kind_fits(&f, t);
+}
+
 static int arrow_buffers_needed(arrow_kind k) {
   switch (k) {
   case AK_NULL: return 0;

@@ -116,6 +116,10 @@ int sql_batch_select(const sql_batch *b, const uint32_t *sel, uint32_t n_sel, sq
 int sql_batch_from_arrow(const struct ArrowSchema *schema, struct ArrowArray *array,
                          const sql_type *const *types, sql_batch **out, tarn_error *err);
 
+/* Whether sql_batch_from_arrow can read values of Arrow field as type t (the top level only;
+ * nested fields are checked on import). false: read them as their own type and cast. */
+bool sql_arrow_fits(const struct ArrowSchema *field, const sql_type *t);
+
 /* Exports columns of b as an Arrow struct array (the layout sql_type_to_arrow describes). The
  * result owns copies of everything it needs and is independent of b. */
 int sql_batch_to_arrow(const sql_batch *b, struct ArrowArray *out, tarn_error *err);

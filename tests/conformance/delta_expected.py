@@ -7,6 +7,8 @@ Cases:
     independent reader from the Spark-written expected Parquet files).
   - delta-kernel-rs golden tables (kernel/tests/golden_data/<case>) with an expected.jsonl: the
     latest snapshot.
+  - Type widening (kernel-rs and delta golden `type-widening`): equal to DuckDB reading the data
+    files and casting each column to the table's latest type.
   - The golden cases the kernel-rs README lists as negative (a broken log) must fail with exit 4
     (corrupt) or 1, one error line, never a crash.
 Rows compare as multisets with the shared compare_rows.py.
@@ -138,6 +140,60 @@ def check_sql(args, shared, case, scratch):
     return name, [] if same else [detail], detail if same else ''
 
 
+WIDENING = (os.path.join('testdata', 'delta-kernel-rs', 'kernel', 'tests', 'data', 'type-widening'),
+            os.path.join('testdata', 'delta-golden-tables', 'connectors', 'golden-tables', 'src',
+                         'main', 'resources', 'golden', 'type-widening'))
+DUCK_TYPES = {'long': 'BIGINT', 'integer': 'INTEGER', 'short': 'SMALLINT', 'byte': 'TINYINT',
+              'double': 'DOUBLE', 'float': 'FLOAT', 'timestamp_ntz': 'TIMESTAMP', 'date': 'DATE',
+              'string': 'VARCHAR', 'boolean': 'BOOLEAN'}
+
+
+def widening_query(table):
+    """DuckDB's reading of a type-widened table: its data files (every add in the log, none
+    removed in these tables) with each column cast to the type the latest schema gives it."""
+    schema, paths = None, []
+    for f in sorted(glob.glob(os.path.join(table, '_delta_log', '*.json'))):
+        with open(f, encoding='utf-8') as fh:
+            for line in fh:
+                a = json.loads(line) if line.strip() else {}
+                if 'metaData' in a:
+                    schema = json.loads(a['metaData']['schemaString'])
+                if 'add' in a:
+                    paths.append(os.path.join(table, a['add']['path']))
+                if 'remove' in a:
+                    raise ValueError('a remove action: this check assumes append-only tables')
+    cols = []
+    for fld in schema['fields']:
+        t = fld['type']
+        dt = DUCK_TYPES.get(t) or (t.replace('decimal', 'DECIMAL') if t.startswith('decimal') else None)
+        if dt is None:
+            raise ValueError('type %s not mapped' % t)
+        cols.append('CAST("%s" AS %s) AS "%s"' % (fld['name'], dt, fld['name']))
+    files = ', '.join("'%s'" % p.replace("'", "''") for p in paths)
+    return 'SELECT %s FROM read_parquet([%s], union_by_name = true)' % (', '.join(cols), files)
+
+
+def check_widening(args, shared, node_oracle, table, scratch):
+    name = 'widening/%s' % tarnrun.rel(shared, table)
+    work = tempfile.mkdtemp(dir=scratch)
+    expected = os.path.join(work, 'expected.jsonl')
+    actual = os.path.join(work, 'actual.jsonl')
+    try:
+        q = widening_query(table)
+    except (OSError, ValueError, KeyError) as e:
+        return name, ['cannot build the DuckDB query: %s' % e], ''
+    d = tarnrun.duckdb(shared, node_oracle, ['--sql', q], stdout_path=expected)
+    if d.rc != 0:
+        return name, ['DuckDB failed: %s' % d.stderr.strip()[:300]], ''
+    r = tarnrun.run([args.tarn, 'cat', table, '--format', 'jsonl'], TIMEOUT, stdout_path=actual)
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    if problems:
+        return name, problems, ''
+    same, detail = tarnrun.compare_rows(shared, expected, actual)
+    shutil.rmtree(work, ignore_errors=True)
+    return name, [] if same else [detail], detail if same else ''
+
+
 def check(args, shared, case, scratch):
     name, table, expected, version = case
     cmd = [args.tarn, 'cat', table, '--format', 'jsonl']
@@ -185,6 +241,14 @@ def main():
         for name, problems, note in tarnrun.parallel_map(
                 lambda c: check_sql(args, shared, c, scratch), sql_cases(shared), args.jobs):
             tally.result(name, problems, note)
+        # Columns whose type the table widened after files were written: DuckDB reads the data
+        # files and casts, tarn reads the table.
+        node_oracle = tarnrun.oracle(shared, tally)
+        if node_oracle:
+            for table in WIDENING:
+                name, problems, note = check_widening(args, shared, node_oracle,
+                                                      os.path.join(shared, table), scratch)
+                tally.result(name, problems, note)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
