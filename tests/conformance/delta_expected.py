@@ -9,6 +9,8 @@ Cases:
     latest snapshot.
   - Type widening (kernel-rs and delta golden `type-widening`): equal to DuckDB reading the data
     files and casting each column to the table's latest type.
+  - Every other Delta table of the shared data reads without error (`tarn cat`; `tarn meta` for
+    fixtures that ship only their log), except those in REFUSED, which must be refused naming why.
   - The golden cases the kernel-rs README lists as negative (a broken log) must fail with exit 4
     (corrupt) or 1, one error line, never a crash.
 Rows compare as multisets with the shared compare_rows.py.
@@ -194,6 +196,57 @@ def check_widening(args, shared, node_oracle, table, scratch):
     return name, [] if same else [detail], detail if same else ''
 
 
+# Tables of the shared data that tarn refuses, with the reason and what the error must say.
+REFUSED = {
+    'spark-variant-checkpoint': ('variant', 'the variant type is not supported yet'),
+    'unshredded-variant': ('variant', 'the variant type is not supported yet'),
+    'spark-shredded-variant-preview-delta': ('variantShredding-preview',
+                                             'reader feature not supported'),
+    'table-with-geo': ('geospatial', 'reader feature not supported'),
+    'void-column': ('void', 'the void type is not supported'),
+    'simple_table_features': ('reader version 5', 'reader version beyond 3'),
+    'crc-malformed': ('no commits', 'a log with only a .crc file'),
+    'data-reader-absolute-paths-escaped-chars': ('metaData', 'no metaData action (kernel-rs skips)'),
+    'deltalog-commit-info': ('metaData', 'metaData without a schema (kernel-rs skips)'),
+    'update-deleted-directory': ('metaData', 'metaData without a schema (kernel-rs skips)'),
+    'delta-live-table': ('metaData', 'metaData without id or schema'),
+}
+
+
+def smoke_cases(shared):
+    """Every other Delta table of the shared data: its rows read without error (or, for the
+    fixtures that ship only their log, `tarn meta` reads the log), unless listed in REFUSED."""
+    listed = {os.path.normpath(os.path.join(shared, GOLDEN, n, 'delta')) for n in NEGATIVE}
+    out = []
+    for log in sorted(glob.glob(os.path.join(shared, 'testdata', '**', '_delta_log'),
+                                recursive=True)):
+        table = os.path.dirname(log)
+        if os.path.normpath(table) in listed:
+            continue
+        key = os.path.basename(table if os.path.basename(table) != 'delta'
+                               else os.path.dirname(table))
+        data = [f for f in glob.glob(os.path.join(table, '**', '*.parquet'), recursive=True)
+                if '_delta_log' not in f]
+        out.append((tarnrun.rel(shared, table), table, 'cat' if data else 'meta', REFUSED.get(key)))
+    return out
+
+
+def check_smoke(args, case):
+    name, table, cmd, refused = case
+    r = tarnrun.run([args.tarn, cmd, table, '--format', 'jsonl'] if cmd == 'cat'
+                    else [args.tarn, cmd, table], TIMEOUT)
+    label = 'smoke %s: %s' % (cmd, name)
+    if refused:
+        problems = tarnrun.contract_problems(r, allowed=(1, 4))
+        msg = (r.stderr_lines() or [''])[0]
+        if r.rc == 0:
+            problems = ['read succeeded, expected a refusal (%s)' % refused[1]]
+        elif refused[0] not in msg:
+            problems.append('error does not mention %r: %s' % (refused[0], msg[:200]))
+        return label, problems, 'refused as expected: ' + refused[1]
+    return label, tarnrun.contract_problems(r, allowed=(0,)), ''
+
+
 def check(args, shared, case, scratch):
     name, table, expected, version = case
     cmd = [args.tarn, 'cat', table, '--format', 'jsonl']
@@ -240,6 +293,9 @@ def main():
             tally.result(name, problems, note)
         for name, problems, note in tarnrun.parallel_map(
                 lambda c: check_sql(args, shared, c, scratch), sql_cases(shared), args.jobs):
+            tally.result(name, problems, note)
+        for name, problems, note in tarnrun.parallel_map(
+                lambda c: check_smoke(args, c), smoke_cases(shared), args.jobs):
             tally.result(name, problems, note)
         # Columns whose type the table widened after files were written: DuckDB reads the data
         # files and casts, tarn reads the table.
