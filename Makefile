@@ -1,10 +1,10 @@
 # Thin wrapper over CMake. `make` builds build/tarn; `make test` builds with ASan+UBSan in
 # build-test/ and runs every test; `make demo` runs the main job; `make bench` the benchmarks
-# (`make bench-sql` the SQL ones).
+# (`make bench-sql` the SQL ones, `make bench-delta` Delta log replay).
 JOBS ?= 2
 SHARED ?= $(abspath ../shared)
 
-.PHONY: all deps test-deps test demo bench bench-sql fuzz clean format
+.PHONY: all deps test-deps test demo bench bench-sql bench-delta fuzz clean format
 
 all: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -29,6 +29,9 @@ bench: all
 
 bench-sql: all
 	@bench/sql_bench.sh
+
+bench-delta: all
+	@bench/delta_log_bench.sh
 
 # make fuzz [FUZZ_TARGET=parquet|csv|jsonl|sql] [FUZZ_SECONDS=60]
 FUZZ_TARGET ?= parquet

@@ -114,9 +114,9 @@ static bool classify(const pq_node *n, const sql_type *t, group_col *c) {
         c->kind = f[2] == 'u' ? DK_INT64 : DK_TIME_NS;
         return id == SQL_TIME;
       }
-      if (strncmp(f, "ts", 2) == 0 && f[2] != '\0' && f[3] == ':') {
-        c->kind = f[2] == 'u' ? DK_INT64 : f[2] == 'm' ? DK_TS_MS : f[2] == 'n' ? DK_TS_NS : -1;
-        return (int)c->kind >= 0 && (id == SQL_TIMESTAMP || id == SQL_TIMESTAMPTZ);
+      if (strncmp(f, "ts", 2) == 0 && strchr("umn", f[2]) && f[2] != '\0' && f[3] == ':') {
+        c->kind = f[2] == 'u' ? DK_INT64 : f[2] == 'm' ? DK_TS_MS : DK_TS_NS;
+        return id == SQL_TIMESTAMP || id == SQL_TIMESTAMPTZ;
       }
       return false;
     }
