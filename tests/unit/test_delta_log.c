@@ -710,6 +710,19 @@ static void smoke_dir(const char *dir, int depth, int *tables) {
     CHECK(rc == 0 || rc == TARN_ECORRUPT || rc == TARN_EUNSUPPORTED || rc == TARN_EINVAL);
     CHECK((rc == 0) == (s != NULL));
     if (rc) CHECK(strncmp(err.message, "delta table ", 12) == 0);
+    if (rc == 0) {
+      /* Writing the parsed schema back gives the log's schema string again (as JSON values:
+       * key order and spacing aside). */
+      tarn_buf b = {0};
+      CHECK_EQ_INT(delta_schema_json(s->schema, &b, NULL), 0);
+      tarn_buf_append(&b, "", 1, NULL);
+      cJSON *written = cJSON_Parse((const char *)b.data);
+      cJSON *original = cJSON_Parse(s->schema_string);
+      CHECK(written != NULL && original != NULL && cJSON_Compare(written, original, true));
+      cJSON_Delete(written);
+      cJSON_Delete(original);
+      tarn_buf_free(&b);
+    }
     delta_snapshot_free(s);
     tarn_arena a = {0};
     delta_commit *c;

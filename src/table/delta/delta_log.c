@@ -1655,3 +1655,78 @@ int delta_history(const char *table_dir, tarn_arena *a, delta_commit **out, size
   listing_free(&l);
   return rc;
 }
+
+/* --- Writing a schema ---------------------------------------------------------------------- */
+
+static cJSON *type_json(const delta_type *t, int depth);
+
+static cJSON *field_json(const delta_field *f, int depth) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON *type = type_json(f->type, depth + 1);
+  cJSON *meta = cJSON_Parse(f->metadata_json && *f->metadata_json ? f->metadata_json : "{}");
+  if (o == NULL || type == NULL || meta == NULL || !cJSON_AddStringToObject(o, "name", f->name)) {
+    cJSON_Delete(o);
+    cJSON_Delete(type);
+    cJSON_Delete(meta);
+    return NULL;
+  }
+  cJSON_AddItemToObject(o, "type", type);
+  cJSON_AddBoolToObject(o, "nullable", f->nullable);
+  cJSON_AddItemToObject(o, "metadata", meta);
+  return o;
+}
+
+/* A type: a string for primitives, an object for struct, array and map. */
+static cJSON *type_json(const delta_type *t, int depth) {
+  if (t == NULL || depth > 64) return NULL;
+  if (t->kind == DELTA_TYPE_PRIMITIVE) return cJSON_CreateString(t->name);
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL) return NULL;
+  bool ok = true;
+  switch (t->kind) {
+  case DELTA_TYPE_STRUCT: {
+    cJSON *fields = cJSON_CreateArray();
+    ok = cJSON_AddStringToObject(o, "type", "struct") && fields;
+    for (size_t i = 0; ok && i < t->n_fields; i++) {
+      cJSON *f = field_json(&t->fields[i], depth);
+      ok = f != NULL;
+      if (ok) cJSON_AddItemToArray(fields, f);
+    }
+    if (fields) cJSON_AddItemToObject(o, "fields", fields);
+    break;
+  }
+  case DELTA_TYPE_ARRAY: {
+    cJSON *e = type_json(t->element, depth + 1);
+    ok = cJSON_AddStringToObject(o, "type", "array") && e;
+    if (e) cJSON_AddItemToObject(o, "elementType", e);
+    ok = ok && cJSON_AddBoolToObject(o, "containsNull", t->contains_null);
+    break;
+  }
+  case DELTA_TYPE_MAP: {
+    cJSON *k = type_json(t->key, depth + 1), *v = type_json(t->value, depth + 1);
+    ok = cJSON_AddStringToObject(o, "type", "map") && k && v;
+    if (k) cJSON_AddItemToObject(o, "keyType", k);
+    if (v) cJSON_AddItemToObject(o, "valueType", v);
+    ok = ok && cJSON_AddBoolToObject(o, "valueContainsNull", t->value_contains_null);
+    break;
+  }
+  default: ok = false; break;
+  }
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+int delta_schema_json(const delta_type *t, tarn_buf *out, tarn_error *err) {
+  if (t == NULL || t->kind != DELTA_TYPE_STRUCT)
+    return tarn_err(err, TARN_EINVAL, "a Delta schema is a struct at the top");
+  cJSON *j = type_json(t, 0);
+  char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+  cJSON_Delete(j);
+  if (text == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory writing a Delta schema");
+  int rc = tarn_buf_append(out, text, strlen(text), err);
+  cJSON_free(text);
+  return rc;
+}

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "tarn.h"
 
 /* --- Schema (the metaData action's schemaString, parsed) ------------------------------------ */
@@ -135,6 +136,11 @@ void delta_snapshot_free(delta_snapshot *s);
 
 /* The value of configuration key (NULL when not set). */
 const char *delta_snapshot_config(const delta_snapshot *s, const char *key);
+
+/* The schema tree t written as Delta's schema serialization (the metaData schemaString form),
+ * appended to out. Field metadata is written from metadata_json. Errors: TARN_ENOMEM,
+ * TARN_EINVAL for a tree that is not a struct at the top. */
+int delta_schema_json(const delta_type *t, tarn_buf *out, tarn_error *err);
 
 /* One commit of the history. */
 typedef struct delta_commit {
