@@ -1,7 +1,8 @@
 #!/bin/sh
 # The main job for now: tarn reading real Parquet files from the shared conformance data
 # (../shared, or $TARN_SHARED): their schema, their rows, and their footer; then a product
-# catalog CSV turned into Parquet by tarn copy and read back.
+# catalog CSV turned into Parquet by tarn copy and read back; then a Delta table of the shared
+# data: its history, its rows now and at an earlier version, and a query over it.
 set -eu
 cd "$(dirname "$0")/.."
 shared=${TARN_SHARED:-../shared}
@@ -45,3 +46,10 @@ run build/tarn sql -c "SELECT c.name, c.price, d.discount, round(c.price * (1 - 
 FROM read_parquet('$tmp/catalog.parquet') c JOIN (VALUES ('tools', 0.10), ('toys', 0.25)) d(category, discount) USING (category)
 ORDER BY sale_price DESC"
 run build/tarn sql -c "EXPLAIN ANALYZE SELECT count(*) FROM read_parquet('$data/alltypes_plain.parquet') WHERE id > 5"
+delta="$shared/testdata/dat/tests/data/reader_tests/generated/basic_partitioned/delta"
+if [ -d "$delta" ]; then
+  run build/tarn history "$delta"
+  run build/tarn cat "$delta"
+  run build/tarn cat "$delta" --as-of 0
+  run build/tarn sql -c "SELECT letter, count(*) AS n, sum(number) AS total FROM delta_scan('$delta') GROUP BY letter ORDER BY letter"
+fi
