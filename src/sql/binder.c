@@ -2932,6 +2932,85 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
     }
     return rc;
   }
+  case PG_QUERY__NODE__NODE_CREATE_STMT: {
+    const PgQuery__CreateStmt *cs = n->create_stmt;
+    out->kind = SQL_STMT_CREATE;
+    out->target = cs->relation ? cs->relation->relname : NULL;
+    out->if_not_exists = cs->if_not_exists;
+    out->using_format = cs->access_method && *cs->access_method ? cs->access_method : NULL;
+    if (out->target == NULL) return tarn_err(b.err, TARN_EINVAL, "CREATE TABLE needs a name");
+    if (out->using_format == NULL || strcasecmp(out->using_format, "delta") != 0)
+      return tarn_err(b.err, TARN_EUNSUPPORTED,
+                      "CREATE TABLE %s: name the table format (USING delta); other formats come "
+                      "later",
+                      out->target);
+    if (cs->n_inh_relations || cs->partspec || cs->of_typename)
+      return tarn_err(b.err, TARN_EUNSUPPORTED,
+                      "CREATE TABLE %s: INHERITS, PARTITION BY and OF are not supported (partition "
+                      "with WITH (partitioning = 'col, ...'))",
+                      out->target);
+    size_t n_cols = cs->n_table_elts;
+    out->col_names = bz(&b, n_cols + 1, sizeof *out->col_names);
+    out->col_types = bz(&b, n_cols + 1, sizeof *out->col_types);
+    out->col_nullable = bz(&b, n_cols + 1, sizeof *out->col_nullable);
+    if (!out->col_names || !out->col_types || !out->col_nullable) return oom(&b);
+    for (size_t i = 0; i < n_cols; i++) {
+      const PgQuery__Node *el = cs->table_elts[i];
+      if (el->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF)
+        return tarn_err(b.err, TARN_EUNSUPPORTED,
+                        "CREATE TABLE %s: only column definitions are supported (no table "
+                        "constraints)",
+                        out->target);
+      const PgQuery__ColumnDef *cd = el->column_def;
+      for (size_t k = 0; k < i; k++)
+        if (strcmp(out->col_names[k], cd->colname) == 0)
+          return tarn_err(b.err, TARN_EINVAL, "column \"%s\" specified more than once",
+                          cd->colname);
+      out->col_names[i] = cd->colname;
+      int rc = bind_type_name(&b, cd->type_name, &out->col_types[i]);
+      if (rc) return rc;
+      out->col_nullable[i] = !cd->is_not_null;
+      for (size_t k = 0; k < cd->n_constraints; k++) {
+        const PgQuery__Node *c = cd->constraints[k];
+        if (c->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+            c->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL)
+          out->col_nullable[i] = false;
+        else if (!(c->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+                   c->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NULL))
+          return tarn_err(b.err, TARN_EUNSUPPORTED,
+                          "column \"%s\": only NULL and NOT NULL constraints are supported",
+                          cd->colname);
+      }
+    }
+    out->n_cols = n_cols;
+    out->option_keys = bz(&b, cs->n_options + 1, sizeof *out->option_keys);
+    out->option_values = bz(&b, cs->n_options + 1, sizeof *out->option_values);
+    if (!out->option_keys || !out->option_values) return oom(&b);
+    for (size_t i = 0; i < cs->n_options; i++) {
+      const PgQuery__DefElem *d = cs->options[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM
+                                      ? cs->options[i]->def_elem
+                                      : NULL;
+      const char *v = d ? def_string(d) : NULL;
+      if (d && v == NULL && d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_INTEGER) {
+        char num[32];
+        snprintf(num, sizeof num, "%d", d->arg->integer->ival);
+        v = bstrdup(&b, num);
+      }
+      if (d == NULL || v == NULL)
+        return tarn_err(b.err, TARN_EINVAL, "CREATE TABLE %s: WITH options are name = 'value'",
+                        out->target);
+      if (d->defnamespace && *d->defnamespace) {
+        char key[256];
+        snprintf(key, sizeof key, "%s.%s", d->defnamespace, d->defname);
+        out->option_keys[i] = bstrdup(&b, key);
+      } else {
+        out->option_keys[i] = d->defname;
+      }
+      out->option_values[i] = v;
+    }
+    out->n_options = cs->n_options;
+    return 0;
+  }
   case PG_QUERY__NODE__NODE_COPY_STMT: {
     const PgQuery__CopyStmt *cs = n->copy_stmt;
     if (cs->is_from)

@@ -19,17 +19,27 @@ typedef enum sql_stmt_kind {
   SQL_STMT_EXPLAIN, /* plan text (analyze: run it first) */
   SQL_STMT_CTAS,    /* CREATE TABLE target AS query */
   SQL_STMT_COPY_TO, /* COPY (query) TO 'target' */
-  SQL_STMT_SET      /* SET name = value */
+  SQL_STMT_SET,     /* SET name = value */
+  SQL_STMT_CREATE   /* CREATE TABLE target (columns) USING format [WITH (options)] */
 } sql_stmt_kind;
 
 typedef struct sql_bound {
   sql_stmt_kind kind;
   sql_plan *plan;
   bool analyze;
-  const char *target;        /* CTAS table name, COPY file */
-  const char *format;        /* COPY: "parquet" (default for *.parquet), "csv" */
+  const char *target; /* CTAS table name, COPY file */
+  const char *format; /* COPY: "parquet" (default for *.parquet), "csv" */
   const char *set_name, *set_value;
   bool if_not_exists;
+  /* SQL_STMT_CREATE: the columns, and the WITH options as given (keys lower-cased by the
+   * parser unless quoted). */
+  const char *using_format;
+  size_t n_cols;
+  const char **col_names;
+  const sql_type **col_types;
+  bool *col_nullable;
+  size_t n_options;
+  const char **option_keys, **option_values;
 } sql_bound;
 
 typedef struct sql_binder_env {

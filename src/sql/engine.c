@@ -22,6 +22,7 @@
 #include "columnar/format.h"
 #include "common/error.h"
 #include "sql/binder.h"
+#include "sql/delta_write.h"
 #include "sql/exec.h"
 #include "sql/optimizer.h"
 
@@ -356,6 +357,26 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       rc = sql_plan_explain(bound.plan, bound.analyze, &text, &len, err);
       if (rc == 0) rc = text_result(sink, "QUERY PLAN", text ? text : "", err);
       free(text);
+      break;
+    }
+    case SQL_STMT_CREATE: {
+      if (e->warehouse == NULL) {
+        rc = tarn_err(err, TARN_EINVAL, "CREATE TABLE needs a warehouse (tarn sql -w DIR)");
+        break;
+      }
+      char dir[4096];
+      snprintf(dir, sizeof dir, "%s/%s", e->warehouse, bound.target);
+      struct stat st;
+      if (stat(dir, &st) == 0) {
+        rc = bound.if_not_exists
+                 ? status(sink, err, "CREATE TABLE", -1)
+                 : tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", bound.target);
+        break;
+      }
+      rc = sql_delta_create_table(dir, bound.target, bound.col_names, bound.col_types,
+                                  bound.col_nullable, bound.n_cols, bound.option_keys,
+                                  bound.option_values, bound.n_options, err);
+      if (rc == 0) rc = status(sink, err, "CREATE TABLE", -1);
       break;
     }
     case SQL_STMT_CTAS: {

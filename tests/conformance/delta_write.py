@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""CREATE TABLE ... USING delta writes a version 0 the Delta protocol accepts.
+
+Checks, in a scratch warehouse, with `tarn sql -w`:
+  - the log of a new table holds exactly commitInfo, protocol and metaData, one action per
+    line; protocol (1, 2), or (3, 7) with the timestampNtz feature when a column is a timestamp
+    without time zone; metaData's schemaString, partition columns and configuration as the
+    statement says (expected values written here from the statement, per PROTOCOL.md's schema
+    serialization);
+  - the table reads back empty (tarn cat, a SQL count) and `tarn schema` prints the schema string;
+  - a second CREATE fails naming the table, IF NOT EXISTS succeeds and writes nothing;
+  - options and types Delta or tarn cannot honour are refused by name;
+  - several processes creating one table at once: exactly one succeeds.
+
+usage: delta_write.py [--tarn build/tarn] [--shared ../shared] [--keep]
+Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tarnrun  # noqa: E402
+
+TIMEOUT = 120
+EVENTS = ("CREATE TABLE events (id bigint NOT NULL, kind text, amount numeric(10,2), day date, "
+          "at timestamptz, tags text[]) USING delta "
+          "WITH (partitioning = 'day', \"delta.appendOnly\" = 'true')")
+EVENTS_FIELDS = [
+    {'name': 'id', 'type': 'long', 'nullable': False, 'metadata': {}},
+    {'name': 'kind', 'type': 'string', 'nullable': True, 'metadata': {}},
+    {'name': 'amount', 'type': 'decimal(10,2)', 'nullable': True, 'metadata': {}},
+    {'name': 'day', 'type': 'date', 'nullable': True, 'metadata': {}},
+    {'name': 'at', 'type': 'timestamp', 'nullable': True, 'metadata': {}},
+    {'name': 'tags', 'type': {'type': 'array', 'elementType': 'string', 'containsNull': True},
+     'nullable': True, 'metadata': {}},
+]
+
+
+def sql(args, wh, text):
+    return tarnrun.run([args.tarn, 'sql', '-w', wh, '-c', text], TIMEOUT)
+
+
+def log_actions(table):
+    """The actions of every commit file, as (version, [action dicts])."""
+    out = []
+    log = os.path.join(table, '_delta_log')
+    for name in sorted(os.listdir(log)):
+        if name.endswith('.json') and name[:20].isdigit():
+            with open(os.path.join(log, name), encoding='utf-8') as f:
+                out.append((int(name[:20]), [json.loads(l) for l in f if l.strip()]))
+    return out
+
+
+def check_version0(actions, fields, partitions, config, protocol):
+    problems = []
+    kinds = [next(iter(a)) for a in actions]
+    if sorted(kinds) != ['commitInfo', 'metaData', 'protocol'] or any(len(a) != 1 for a in actions):
+        problems.append('actions %s, expected one each of commitInfo, protocol, metaData' % kinds)
+        return problems
+    by = {next(iter(a)): a[next(iter(a))] for a in actions}
+    if by['protocol'] != protocol:
+        problems.append('protocol %s, expected %s' % (by['protocol'], protocol))
+    md = by['metaData']
+    for key in ('id', 'format', 'schemaString', 'partitionColumns', 'configuration'):
+        if key not in md:
+            problems.append('metaData lacks %s' % key)
+    if problems:
+        return problems
+    if md['format'].get('provider') != 'parquet':
+        problems.append('format %s' % md['format'])
+    schema = json.loads(md['schemaString'])
+    if schema != {'type': 'struct', 'fields': fields}:
+        problems.append('schemaString %s' % md['schemaString'])
+    if md['partitionColumns'] != partitions:
+        problems.append('partitionColumns %s' % md['partitionColumns'])
+    if md['configuration'] != config:
+        problems.append('configuration %s' % md['configuration'])
+    if not isinstance(by['commitInfo'].get('timestamp'), int):
+        problems.append('commitInfo without an integer timestamp')
+    return problems
+
+
+def main():
+    args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
+    tally = tarnrun.Tally()
+    if not tarnrun.require_tarn(args.tarn, tally):
+        return tally.finish()
+    wh = tempfile.mkdtemp(prefix='tarn-delta-write-')
+    try:
+        r = sql(args, wh, EVENTS)
+        table = os.path.join(wh, 'events')
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            log = log_actions(table)
+            if [v for v, _ in log] != [0]:
+                problems.append('versions %s, expected [0]' % [v for v, _ in log])
+            else:
+                problems += check_version0(log[0][1], EVENTS_FIELDS, ['day'],
+                                           {'delta.appendOnly': 'true'},
+                                           {'minReaderVersion': 1, 'minWriterVersion': 2})
+        tally.result('create: version 0 of a partitioned table', problems)
+
+        r = tarnrun.run([args.tarn, 'cat', table, '--format', 'jsonl'], TIMEOUT)
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems and r.stdout.strip():
+            problems.append('rows in a new table: %r' % r.stdout[:200])
+        tally.result('create: tarn cat reads no rows', problems)
+
+        r = sql(args, wh, 'SELECT count(*) AS n FROM events')
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems and b' 0 |' not in r.stdout:
+            problems.append('count is not 0: %r' % r.stdout[-200:])
+        tally.result('create: SELECT count(*) is 0', problems)
+
+        r = tarnrun.run([args.tarn, 'schema', table], TIMEOUT)
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems and json.loads(r.stdout) != {'type': 'struct', 'fields': EVENTS_FIELDS}:
+            problems.append('schema %r' % r.stdout[:200])
+        tally.result('create: tarn schema prints the schema string', problems)
+
+        r = sql(args, wh, EVENTS)
+        problems = tarnrun.contract_problems(r, allowed=(1,))
+        if r.rc == 0:
+            problems = ['a second CREATE TABLE succeeded']
+        elif 'already exists' not in ' '.join(r.stderr_lines()):
+            problems.append('error does not say the table exists: %s' % r.stderr_lines())
+        tally.result('create: a second CREATE fails', problems)
+
+        r = sql(args, wh, EVENTS.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS'))
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems and [v for v, _ in log_actions(table)] != [0]:
+            problems.append('IF NOT EXISTS wrote a commit')
+        tally.result('create: IF NOT EXISTS succeeds and writes nothing', problems)
+
+        r = sql(args, wh, 'CREATE TABLE ntz (a integer, b timestamp) USING delta')
+        problems = tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            log = log_actions(os.path.join(wh, 'ntz'))
+            problems = check_version0(
+                log[0][1],
+                [{'name': 'a', 'type': 'integer', 'nullable': True, 'metadata': {}},
+                 {'name': 'b', 'type': 'timestamp_ntz', 'nullable': True, 'metadata': {}}],
+                [], {}, {'minReaderVersion': 3, 'minWriterVersion': 7,
+                         'readerFeatures': ['timestampNtz'], 'writerFeatures': ['timestampNtz']})
+        tally.result('create: timestamp without time zone needs the timestampNtz feature', problems)
+
+        refusals = [
+            ("CREATE TABLE r1 (a int) USING delta WITH (delta.enableDeletionVectors = 'true')",
+             'enabledeletionvectors'),
+            ("CREATE TABLE r2 (a int, b int) USING delta WITH (partitioning = 'c')", '"c"'),
+            ("CREATE TABLE r3 (a int, u uuid) USING delta", 'uuid'),
+            ("CREATE TABLE r4 (a int) USING delta WITH (colour = 'blue')", 'colour'),
+            ("CREATE TABLE r5 (a int) USING iceberg", 'USING delta'),
+        ]
+        for text, word in refusals:
+            r = sql(args, wh, text)
+            problems = tarnrun.contract_problems(r, allowed=(1,))
+            msg = ' '.join(r.stderr_lines())
+            if r.rc == 0:
+                problems = ['accepted']
+            elif word not in msg:
+                problems.append('error does not name %s: %s' % (word, msg[:200]))
+            name = text.split()[2]
+            if os.path.exists(os.path.join(wh, name, '_delta_log')):
+                problems.append('a log was written')
+            tally.result('create refused: %s' % text[text.index('('):][:60], problems)
+
+        # Several processes create one table at once: the put-if-absent commit lets one win.
+        n = 5
+        procs = [subprocess.Popen([args.tarn, 'sql', '-w', wh, '-c',
+                                   'CREATE TABLE race (a bigint, b text) USING delta'],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for _ in range(n)]
+        codes = []
+        for p in procs:
+            _, err = p.communicate(timeout=TIMEOUT)
+            codes.append((p.returncode, err.decode('utf-8', 'replace')))
+        problems = []
+        if sum(1 for c, _ in codes if c == 0) != 1:
+            problems.append('%d of %d creators succeeded' % (sum(1 for c, _ in codes if c == 0), n))
+        for c, err in codes:
+            if c not in (0, 1) or (c == 1 and 'already exists' not in err):
+                problems.append('a loser exited %d: %s' % (c, err.strip()[:200]))
+        versions = [v for v, _ in log_actions(os.path.join(wh, 'race'))]
+        if versions != [0]:
+            problems.append('versions %s, expected [0]' % versions)
+        tally.result('create: %d processes racing, exactly one wins' % n, problems)
+    finally:
+        if args.keep:
+            print('kept %s' % wh)
+        else:
+            shutil.rmtree(wh, ignore_errors=True)
+    return tally.finish()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
