@@ -3011,6 +3011,70 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
     out->n_options = cs->n_options;
     return 0;
   }
+  case PG_QUERY__NODE__NODE_INSERT_STMT: {
+    const PgQuery__InsertStmt *is = n->insert_stmt;
+    out->kind = SQL_STMT_INSERT;
+    out->target = is->relation ? is->relation->relname : NULL;
+    if (out->target == NULL) return tarn_err(b.err, TARN_EINVAL, "INSERT needs a table");
+    if (is->on_conflict_clause || is->n_returning_list || is->with_clause)
+      return tarn_err(b.err, TARN_EUNSUPPORTED,
+                      "INSERT with ON CONFLICT, RETURNING or WITH is not supported");
+    if (env->warehouse == NULL || env->deny_files)
+      return tarn_err(b.err, TARN_EINVAL, "INSERT needs a warehouse (tarn sql -w DIR)");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", env->warehouse, out->target);
+    if (!delta_is_table(dir))
+      return tarn_err(b.err, TARN_EINVAL,
+                      "relation \"%s\" does not exist (or is not a Delta table)", out->target);
+    out->target_dir = bstrdup(&b, dir);
+    sql_source *table;
+    int rc = sql_source_delta(b.a, dir, -1, INT64_MIN, &table, b.err);
+    if (rc) return rc;
+    sql_plan *q = NULL;
+    if (is->select_stmt == NULL)
+      return tarn_err(b.err, TARN_EUNSUPPORTED, "INSERT ... DEFAULT VALUES is not supported");
+    rc = bind_query_node(&b, is->select_stmt, &q);
+    if (rc) return rc;
+    /* Which query column feeds each table column: by the column list, else in order. */
+    size_t n_target = is->n_cols ? is->n_cols : q->n_out;
+    if (n_target != q->n_out)
+      return tarn_err(b.err, TARN_EINVAL, "INSERT has %zu target columns but the query gives %zu",
+                      n_target, q->n_out);
+    if (n_target > table->n_cols)
+      return tarn_err(b.err, TARN_EINVAL, "INSERT has more expressions than target columns");
+    sql_expr **exprs = bz(&b, table->n_cols + 1, sizeof *exprs);
+    if (exprs == NULL) return oom(&b);
+    for (size_t k = 0; k < n_target; k++) {
+      size_t c = k;
+      if (is->n_cols) {
+        const PgQuery__Node *rt = is->cols[k];
+        const char *nm =
+            rt->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? rt->res_target->name : NULL;
+        for (c = 0; nm && c < table->n_cols && strcmp(table->col_names[c], nm) != 0; c++)
+          ;
+        if (nm == NULL || c == table->n_cols)
+          return tarn_err(b.err, TARN_EINVAL, "column \"%s\" of relation \"%s\" does not exist",
+                          nm ? nm : "?", out->target);
+        if (exprs[c])
+          return tarn_err(b.err, TARN_EINVAL, "column \"%s\" specified more than once", nm);
+      }
+      exprs[c] = col_ref(&b, q->out_ids[k], q->out_types[k]);
+      if (exprs[c] == NULL) return oom(&b);
+      rc = cast_to(&b, &exprs[c], table->col_types[c]);
+      if (rc) {
+        tarn_err_prefix(b.err, "column \"%s\"", table->col_names[c]);
+        return rc;
+      }
+    }
+    for (size_t c = 0; c < table->n_cols; c++) {
+      if (exprs[c]) continue;
+      exprs[c] = const_null(&b);
+      if (exprs[c] == NULL || (rc = cast_to(&b, &exprs[c], table->col_types[c])))
+        return rc ? rc : oom(&b);
+    }
+    out->plan = make_project(&b, q, exprs, table->col_names, table->n_cols);
+    return out->plan ? 0 : oom(&b);
+  }
   case PG_QUERY__NODE__NODE_COPY_STMT: {
     const PgQuery__CopyStmt *cs = n->copy_stmt;
     if (cs->is_from)

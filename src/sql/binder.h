@@ -20,15 +20,17 @@ typedef enum sql_stmt_kind {
   SQL_STMT_CTAS,    /* CREATE TABLE target AS query */
   SQL_STMT_COPY_TO, /* COPY (query) TO 'target' */
   SQL_STMT_SET,     /* SET name = value */
-  SQL_STMT_CREATE   /* CREATE TABLE target (columns) USING format [WITH (options)] */
+  SQL_STMT_CREATE,  /* CREATE TABLE target (columns) USING format [WITH (options)] */
+  SQL_STMT_INSERT   /* INSERT INTO target: plan's rows, in the table's columns and types */
 } sql_stmt_kind;
 
 typedef struct sql_bound {
   sql_stmt_kind kind;
   sql_plan *plan;
   bool analyze;
-  const char *target; /* CTAS table name, COPY file */
-  const char *format; /* COPY: "parquet" (default for *.parquet), "csv" */
+  const char *target;     /* CTAS / CREATE / INSERT table name, COPY file */
+  const char *target_dir; /* INSERT: the table's directory */
+  const char *format;     /* COPY: "parquet" (default for *.parquet), "csv" */
   const char *set_name, *set_value;
   bool if_not_exists;
   /* SQL_STMT_CREATE: the columns, and the WITH options as given (keys lower-cased by the

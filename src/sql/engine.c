@@ -25,6 +25,8 @@
 #include "sql/delta_write.h"
 #include "sql/exec.h"
 #include "sql/optimizer.h"
+#include "table/delta/delta_commit.h"
+#include "table/delta/delta_log.h"
 
 struct sql_engine {
   char *warehouse;
@@ -112,10 +114,21 @@ typedef struct writer_sink {
   tarn_parquet_writer *w;
   col_printer *printer;
   int64_t rows;
+  const bool *not_null;     /* per column: NULL values are refused (or NULL: no check) */
+  const char *const *names; /* column names, for that message */
 } writer_sink;
 
 static int to_writer(void *arg, sql_batch *b, tarn_error *err) {
   writer_sink *ws = arg;
+  for (uint32_t c = 0; ws->not_null && c < b->n_cols; c++) {
+    if (!ws->not_null[c] || b->cols[c].nulls == NULL) continue;
+    for (uint32_t i = 0; i < b->n_rows; i++)
+      if (b->cols[c].nulls[i]) {
+        sql_batch_free(b);
+        return tarn_err(err, TARN_EINVAL,
+                        "null value in column \"%s\" violates not-null constraint", ws->names[c]);
+      }
+  }
   struct ArrowArray arr;
   memset(&arr, 0, sizeof arr);
   int rc = sql_batch_to_arrow(b, &arr, err);
@@ -150,12 +163,12 @@ static void exec_ctx_init(sql_engine *e, sql_exec_ctx *x, int64_t now, bool anal
 
 /* Writes the plan's rows to a Parquet file at path (temp + rename inside the writer). */
 static int write_parquet(sql_engine *e, sql_plan *plan, const char *path, int64_t now,
-                         int64_t *rows, tarn_error *err) {
+                         const bool *not_null, int64_t *rows, tarn_error *err) {
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof schema);
   int rc = plan_schema(plan, &schema, err);
   if (rc) return rc;
-  writer_sink ws = {0};
+  writer_sink ws = {.not_null = not_null, .names = (const char *const *)plan->out_names};
   tarn_write_options wo;
   memset(&wo, 0, sizeof wo);
   rc = tarn_parquet_writer_open(path, &schema, &wo, &ws.w, err);
@@ -309,6 +322,61 @@ static int remove_tree(const char *path) {
   return rmdir(path);
 }
 
+/* INSERT INTO a Delta table: the rows go to one new Parquet file in the table's directory, then
+ * one commit adds it (a blind append, so a lost race with other writers is retried). A failed
+ * statement leaves at most an unreferenced file, which vacuum reclaims. */
+static int insert_delta(sql_engine *e, const sql_bound *bd, int64_t now, int64_t *rows,
+                        tarn_error *err) {
+  delta_txn *t = NULL;
+  int rc = delta_txn_begin(bd->target_dir, &t, err);
+  const delta_snapshot *snap = rc ? NULL : delta_txn_snapshot(t);
+  if (rc == 0 && snap == NULL)
+    rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", bd->target);
+  if (rc == 0 && snap->n_partition_columns)
+    rc = tarn_err(err, TARN_EUNSUPPORTED,
+                  "INSERT into the partitioned table \"%s\" is not supported yet", bd->target);
+  bool *not_null = NULL;
+  if (rc == 0) {
+    not_null = calloc(snap->schema->n_fields + 1, sizeof *not_null);
+    if (not_null == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < snap->schema->n_fields; i++)
+      not_null[i] = !snap->schema->fields[i].nullable;
+  }
+  /* A random file name, as Delta writers use, so concurrent writers never collide. */
+  uint8_t id[16] = {0};
+  char name[96], path[4300];
+  if (rc == 0 && getentropy(id, sizeof id) != 0)
+    rc = tarn_err(err, TARN_EIO, "no randomness for a file name: %s", strerror(errno));
+  if (rc == 0) {
+    int k = snprintf(name, sizeof name, "part-00000-");
+    for (int i = 0; i < 16; i++)
+      k += snprintf(name + k, sizeof name - (size_t)k, "%02x%s", id[i],
+                    i == 3 || i == 5 || i == 7 || i == 9 ? "-" : "");
+    snprintf(name + k, sizeof name - (size_t)k, "-c000.parquet");
+    snprintf(path, sizeof path, "%s/%s", bd->target_dir, name);
+    rc = write_parquet(e, bd->plan, path, now, not_null, rows, err);
+    if (rc) unlink(path);
+  }
+  if (rc == 0 && *rows > 0) {
+    struct stat st;
+    char stats[64];
+    snprintf(stats, sizeof stats, "{\"numRecords\":%lld}", (long long)*rows);
+    if (stat(path, &st) != 0) rc = tarn_err(err, TARN_EIO, "%s: %s", path, strerror(errno));
+    if (rc == 0)
+      rc = delta_txn_add_file(t, name, NULL, (int64_t)st.st_size,
+                              (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000,
+                              stats, err);
+    if (rc == 0) rc = delta_txn_set_operation(t, "WRITE", "{\"mode\":\"Append\"}", err);
+    int64_t version;
+    if (rc == 0) rc = delta_txn_commit(t, 1000, &version, err);
+  } else if (rc == 0) {
+    unlink(path); /* nothing to add */
+  }
+  free(not_null);
+  delta_txn_free(t);
+  return rc;
+}
+
 static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_result_sink *sink,
                          bool plan_only, char **plan_text, size_t *plan_len, tarn_error *err) {
   sql_plan_ctx pc;
@@ -379,6 +447,12 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       if (rc == 0) rc = status(sink, err, "CREATE TABLE", -1);
       break;
     }
+    case SQL_STMT_INSERT: {
+      int64_t rows = 0;
+      rc = insert_delta(e, &bound, now, &rows, err);
+      if (rc == 0) rc = status(sink, err, "INSERT 0", (long long)rows);
+      break;
+    }
     case SQL_STMT_CTAS: {
       if (e->warehouse == NULL) {
         rc = tarn_err(err, TARN_EINVAL, "CREATE TABLE needs a warehouse (tarn sql -w DIR)");
@@ -402,7 +476,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       }
       snprintf(file, sizeof file, "%s/part-00000.parquet", tmp);
       int64_t rows = 0;
-      rc = write_parquet(e, bound.plan, file, now, &rows, err);
+      rc = write_parquet(e, bound.plan, file, now, NULL, &rows, err);
       if (rc == 0 && rename(tmp, dir) != 0)
         rc = tarn_err(err, TARN_EIO, "cannot create table %s: %s", dir, strerror(errno));
       if (rc) remove_tree(tmp);
@@ -418,7 +492,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       if (strcmp(bound.format, "csv") == 0)
         rc = write_csv(e, bound.plan, bound.target, now, &rows, err);
       else
-        rc = write_parquet(e, bound.plan, bound.target, now, &rows, err);
+        rc = write_parquet(e, bound.plan, bound.target, now, NULL, &rows, err);
       if (rc == 0) rc = status(sink, err, "COPY", (long long)rows);
       break;
     }

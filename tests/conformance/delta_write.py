@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CREATE TABLE ... USING delta writes a version 0 the Delta protocol accepts.
+"""CREATE TABLE ... USING delta and INSERT INTO write logs the Delta protocol accepts.
 
 Checks, in a scratch warehouse, with `tarn sql -w`:
   - the log of a new table holds exactly commitInfo, protocol and metaData, one action per
@@ -10,7 +10,10 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
   - the table reads back empty (tarn cat, a SQL count) and `tarn schema` prints the schema string;
   - a second CREATE fails naming the table, IF NOT EXISTS succeeds and writes nothing;
   - options and types Delta or tarn cannot honour are refused by name;
-  - several processes creating one table at once: exactly one succeeds.
+  - several processes creating one table at once: exactly one succeeds;
+  - INSERT (VALUES, a column list, SELECT from the table): one commit with one add each, the
+    rows read back by tarn and by DuckDB over the live data files, NOT NULL enforced, several
+    processes inserting at once all present.
 
 usage: delta_write.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
@@ -83,6 +86,129 @@ def check_version0(actions, fields, partitions, config, protocol):
     if not isinstance(by['commitInfo'].get('timestamp'), int):
         problems.append('commitInfo without an integer timestamp')
     return problems
+
+
+NUMS_EXPECTED = [
+    {'id': 1, 'name': 'a', 'price': '1.50', 'd': '2024-01-01'},
+    {'id': 2, 'name': None, 'price': '2.25', 'd': None},
+    {'id': 3, 'name': 'c', 'price': None, 'd': None},
+    {'id': 11, 'name': 'a', 'price': '1.50', 'd': '2024-01-01'},
+    {'id': 12, 'name': None, 'price': '2.25', 'd': None},
+    {'id': 13, 'name': 'c', 'price': None, 'd': None},
+]
+
+
+def live_files(table):
+    """Data files of the latest version, replayed here from the JSON commits (adds less removes)."""
+    live = {}
+    for _, actions in log_actions(table):
+        for a in actions:
+            if 'add' in a:
+                live[a['add']['path']] = a['add']
+            if 'remove' in a:
+                live.pop(a['remove']['path'], None)
+    return live
+
+
+def check_inserts(args, wh, tally):
+    shared = tarnrun.shared_dir(args)
+    steps = ["CREATE TABLE nums (id bigint NOT NULL, name text, price numeric(10,2), d date) "
+             "USING delta",
+             "INSERT INTO nums VALUES (1, 'a', 1.50, '2024-01-01'), (2, NULL, 2.25, NULL)",
+             "INSERT INTO nums (id, name) VALUES (3, 'c')",
+             "INSERT INTO nums SELECT id + 10, name, price, d FROM nums"]
+    problems = []
+    for text in steps:
+        r = sql(args, wh, text)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+    table = os.path.join(wh, 'nums')
+    work = tempfile.mkdtemp(dir=wh)
+    expected = os.path.join(work, 'expected.jsonl')
+    tarnrun.write_jsonl(expected, NUMS_EXPECTED)
+    if not problems:
+        log = log_actions(table)
+        if [v for v, _ in log] != [0, 1, 2, 3]:
+            problems.append('versions %s, expected 0 to 3' % [v for v, _ in log])
+        for v, actions in log[1:]:
+            adds = [a['add'] for a in actions if 'add' in a]
+            kinds = sorted(next(iter(a)) for a in actions)
+            if kinds != ['add', 'commitInfo']:
+                problems.append('version %d holds %s' % (v, kinds))
+            for add in adds:
+                for key in ('path', 'partitionValues', 'size', 'modificationTime', 'dataChange'):
+                    if key not in add:
+                        problems.append('version %d: add without %s' % (v, key))
+                if not os.path.exists(os.path.join(table, add.get('path', ''))):
+                    problems.append('version %d: %s does not exist' % (v, add.get('path')))
+        want_counts = [2, 1, 3]
+        got_counts = [json.loads(a['add']['stats'])['numRecords']
+                      for _, actions in log[1:] for a in actions if 'add' in a]
+        if got_counts != want_counts:
+            problems.append('numRecords %s, expected %s' % (got_counts, want_counts))
+    tally.result('insert: three appends, one add each with its row count', problems)
+
+    actual = os.path.join(work, 'actual.jsonl')
+    r = tarnrun.run([args.tarn, 'cat', table, '--format', 'jsonl'], TIMEOUT, stdout_path=actual)
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    if not problems:
+        same, detail = tarnrun.compare_rows(shared, expected, actual)
+        if not same:
+            problems.append(detail)
+    tally.result('insert: tarn cat gives the inserted rows', problems)
+
+    # An independent reader: DuckDB over the live data files the log names.
+    node_oracle = tarnrun.oracle(shared, tally)
+    if node_oracle:
+        files = ', '.join("'%s'" % os.path.join(table, p).replace("'", "''")
+                          for p in sorted(live_files(table)))
+        duck = os.path.join(work, 'duck.jsonl')
+        d = tarnrun.duckdb(shared, node_oracle, ['--sql', 'SELECT * FROM read_parquet([%s])' % files],
+                           stdout_path=duck)
+        problems = [] if d.rc == 0 else ['DuckDB failed: %s' % d.stderr.strip()[:300]]
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, expected, duck)
+            if not same:
+                problems.append(detail)
+        tally.result('insert: DuckDB reads the live data files as the inserted rows', problems)
+
+    r = sql(args, wh, "INSERT INTO nums (name) VALUES ('no id')")
+    problems = tarnrun.contract_problems(r, allowed=(1,))
+    if r.rc == 0:
+        problems = ['a NULL id was accepted']
+    elif 'not-null' not in ' '.join(r.stderr_lines()):
+        problems.append('error does not name the constraint: %s' % r.stderr_lines())
+    if [v for v, _ in log_actions(table)][-1] != 3:
+        problems.append('a commit was written')
+    if len([f for f in os.listdir(table) if f.endswith('.parquet')]) != 3:
+        problems.append('a data file was left behind')
+    tally.result('insert: NOT NULL enforced, nothing committed', problems)
+
+    r = sql(args, wh, "INSERT INTO events (id, day) VALUES (1, '2024-01-01')")
+    problems = tarnrun.contract_problems(r, allowed=(1,))
+    if r.rc == 0:
+        problems = ['accepted']
+    tally.result('insert: into a partitioned table, refused for now', problems)
+
+    # Concurrent writers: every acknowledged INSERT present, versions contiguous.
+    n, each = 4, 3
+    procs = [subprocess.Popen([args.tarn, 'sql', '-w', wh] +
+                              sum([['-c', 'INSERT INTO nums VALUES (%d, \'p%d\', NULL, NULL)'
+                                    % (100 + p * 10 + i, p)] for i in range(each)], []),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for p in range(n)]
+    problems = []
+    for p in procs:
+        _, err = p.communicate(timeout=TIMEOUT)
+        if p.returncode != 0:
+            problems.append('a writer failed: %s' % err.decode('utf-8', 'replace').strip()[:200])
+    versions = [v for v, _ in log_actions(table)]
+    if versions != list(range(len(versions))) or len(versions) != 4 + n * each:
+        problems.append('versions %s' % versions)
+    r = sql(args, wh, 'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM nums WHERE id >= 100')
+    if b'%d |' % (n * each) not in r.stdout:
+        problems.append('rows: %r' % r.stdout[-200:])
+    tally.result('insert: %d processes x %d INSERTs at once, all present' % (n, each), problems)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -169,6 +295,8 @@ def main():
             if os.path.exists(os.path.join(wh, name, '_delta_log')):
                 problems.append('a log was written')
             tally.result('create refused: %s' % text[text.index('('):][:60], problems)
+
+        check_inserts(args, wh, tally)
 
         # Several processes create one table at once: the put-if-absent commit lets one win.
         n = 5
