@@ -2891,6 +2891,36 @@ static const char *def_string(const PgQuery__DefElem *d) {
   return NULL;
 }
 
+/* CREATE TABLE's WITH (name = value, ...) options into out (qualified names as "ns.name"). */
+static int bind_create_options(binder *b, PgQuery__Node *const *options, size_t n, sql_bound *out) {
+  out->option_keys = bz(b, n + 1, sizeof *out->option_keys);
+  out->option_values = bz(b, n + 1, sizeof *out->option_values);
+  if (!out->option_keys || !out->option_values) return oom(b);
+  for (size_t i = 0; i < n; i++) {
+    const PgQuery__DefElem *d =
+        options[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM ? options[i]->def_elem : NULL;
+    const char *v = d ? def_string(d) : NULL;
+    if (d && v == NULL && d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_INTEGER) {
+      char num[32];
+      snprintf(num, sizeof num, "%d", d->arg->integer->ival);
+      v = bstrdup(b, num);
+    }
+    if (d == NULL || v == NULL)
+      return tarn_err(b->err, TARN_EINVAL, "CREATE TABLE %s: WITH options are name = 'value'",
+                      out->target);
+    if (d->defnamespace && *d->defnamespace) {
+      char key[256];
+      snprintf(key, sizeof key, "%s.%s", d->defnamespace, d->defname);
+      out->option_keys[i] = bstrdup(b, key);
+    } else {
+      out->option_keys[i] = d->defname;
+    }
+    out->option_values[i] = v;
+  }
+  out->n_options = n;
+  return 0;
+}
+
 int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bound *out) {
   binder b;
   memset(&b, 0, sizeof b);
@@ -2921,6 +2951,18 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
     out->kind = SQL_STMT_CTAS;
     out->target = ct->into && ct->into->rel ? ct->into->rel->relname : NULL;
     out->if_not_exists = ct->if_not_exists;
+    if (ct->into && ct->into->access_method && *ct->into->access_method) {
+      if (strcasecmp(ct->into->access_method, "delta") != 0)
+        return tarn_err(b.err, TARN_EUNSUPPORTED,
+                        "CREATE TABLE AS: USING %s is not supported (USING delta, or no USING for "
+                        "a directory of Parquet files)",
+                        ct->into->access_method);
+      out->using_format = "delta";
+      int rc = bind_create_options(&b, ct->into->options, ct->into->n_options, out);
+      if (rc) return rc;
+    } else if (ct->into && ct->into->n_options) {
+      return tarn_err(b.err, TARN_EUNSUPPORTED, "CREATE TABLE AS: WITH options need USING delta");
+    }
     if (out->target == NULL)
       return tarn_err(b.err, TARN_EINVAL, "CREATE TABLE AS needs a table name");
     int rc = bind_query_node(&b, ct->query, &out->plan);
@@ -2983,33 +3025,7 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
       }
     }
     out->n_cols = n_cols;
-    out->option_keys = bz(&b, cs->n_options + 1, sizeof *out->option_keys);
-    out->option_values = bz(&b, cs->n_options + 1, sizeof *out->option_values);
-    if (!out->option_keys || !out->option_values) return oom(&b);
-    for (size_t i = 0; i < cs->n_options; i++) {
-      const PgQuery__DefElem *d = cs->options[i]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM
-                                      ? cs->options[i]->def_elem
-                                      : NULL;
-      const char *v = d ? def_string(d) : NULL;
-      if (d && v == NULL && d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_INTEGER) {
-        char num[32];
-        snprintf(num, sizeof num, "%d", d->arg->integer->ival);
-        v = bstrdup(&b, num);
-      }
-      if (d == NULL || v == NULL)
-        return tarn_err(b.err, TARN_EINVAL, "CREATE TABLE %s: WITH options are name = 'value'",
-                        out->target);
-      if (d->defnamespace && *d->defnamespace) {
-        char key[256];
-        snprintf(key, sizeof key, "%s.%s", d->defnamespace, d->defname);
-        out->option_keys[i] = bstrdup(&b, key);
-      } else {
-        out->option_keys[i] = d->defname;
-      }
-      out->option_values[i] = v;
-    }
-    out->n_options = cs->n_options;
-    return 0;
+    return bind_create_options(&b, cs->options, cs->n_options, out);
   }
   case PG_QUERY__NODE__NODE_INSERT_STMT: {
     const PgQuery__InsertStmt *is = n->insert_stmt;

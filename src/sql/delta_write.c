@@ -131,10 +131,11 @@ static int split_columns(tarn_arena *a, const char *text, const char ***out, siz
   return 0;
 }
 
-int sql_delta_create_table(const char *dir, const char *name, const char *const *col_names,
-                           const sql_type *const *col_types, const bool *col_nullable,
-                           size_t n_cols, const char *const *option_keys,
-                           const char *const *option_values, size_t n_options, tarn_error *err) {
+int sql_delta_create_txn(const char *dir, const char *name, const char *const *col_names,
+                         const sql_type *const *col_types, const bool *col_nullable, size_t n_cols,
+                         const char *const *option_keys, const char *const *option_values,
+                         size_t n_options, delta_txn **out, size_t *n_partitions, tarn_error *err) {
+  *out = NULL;
   tarn_arena a = {0};
   int rc = 0;
   const char **parts = NULL;
@@ -172,7 +173,7 @@ int sql_delta_create_table(const char *dir, const char *name, const char *const 
   if (rc == 0 && schema.fields == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
   for (size_t i = 0; rc == 0 && i < n_cols; i++) {
     schema.fields[i].name = col_names[i];
-    schema.fields[i].nullable = col_nullable[i];
+    schema.fields[i].nullable = col_nullable ? col_nullable[i] : true;
     schema.fields[i].metadata_json = "{}";
     schema.fields[i].field_id = -1;
     rc = delta_type_of(&a, col_types[i], col_names[i], &ntz, &schema.fields[i].type, err);
@@ -192,7 +193,6 @@ int sql_delta_create_table(const char *dir, const char *name, const char *const 
   tarn_buf schema_json = {0};
   if (rc == 0) rc = delta_schema_json(&schema, &schema_json, err);
   if (rc == 0) rc = tarn_buf_append(&schema_json, "", 1, err); /* NUL */
-  /* The commit. */
   delta_txn *t = NULL;
   if (rc == 0) rc = delta_txn_begin(dir, &t, err);
   if (rc == 0 && delta_txn_snapshot(t) != NULL)
@@ -204,12 +204,35 @@ int sql_delta_create_table(const char *dir, const char *name, const char *const 
   if (rc == 0)
     rc = delta_txn_set_metadata(t, (const char *)schema_json.data, parts, n_parts, cfg_keys,
                                 cfg_values, n_cfg, err);
-  if (rc == 0) rc = delta_txn_set_operation(t, "CREATE TABLE", "{\"isManaged\":\"false\"}", err);
-  int64_t version = 0;
-  if (rc == 0) rc = delta_txn_commit(t, 0, &version, err);
-  if (rc == TARN_ECONFLICT) rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", name);
-  delta_txn_free(t);
   tarn_buf_free(&schema_json);
   tarn_arena_free(&a);
+  if (rc) {
+    delta_txn_free(t);
+    return rc;
+  }
+  *out = t;
+  if (n_partitions) *n_partitions = n_parts;
+  return 0;
+}
+
+int sql_delta_commit_create(delta_txn *t, const char *name, const char *operation,
+                            tarn_error *err) {
+  int rc = delta_txn_set_operation(t, operation, "{\"isManaged\":\"false\"}", err);
+  int64_t version = 0;
+  /* No retry: a lost race means another writer created the table first. */
+  if (rc == 0) rc = delta_txn_commit(t, 0, &version, err);
+  if (rc == TARN_ECONFLICT) rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", name);
+  return rc;
+}
+
+int sql_delta_create_table(const char *dir, const char *name, const char *const *col_names,
+                           const sql_type *const *col_types, const bool *col_nullable,
+                           size_t n_cols, const char *const *option_keys,
+                           const char *const *option_values, size_t n_options, tarn_error *err) {
+  delta_txn *t = NULL;
+  int rc = sql_delta_create_txn(dir, name, col_names, col_types, col_nullable, n_cols, option_keys,
+                                option_values, n_options, &t, NULL, err);
+  if (rc == 0) rc = sql_delta_commit_create(t, name, "CREATE TABLE", err);
+  delta_txn_free(t);
   return rc;
 }

@@ -13,7 +13,8 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
   - several processes creating one table at once: exactly one succeeds;
   - INSERT (VALUES, a column list, SELECT from the table): one commit with one add each, the
     rows read back by tarn and by DuckDB over the live data files, NOT NULL enforced, several
-    processes inserting at once all present.
+    processes inserting at once all present;
+  - CREATE TABLE ... USING delta AS SELECT: one commit holding metadata and rows.
 
 usage: delta_write.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
@@ -188,6 +189,29 @@ def check_inserts(args, wh, tally):
     if r.rc == 0:
         problems = ['accepted']
     tally.result('insert: into a partitioned table, refused for now', problems)
+
+    # CREATE TABLE ... USING delta AS SELECT: one commit with the metadata and the rows.
+    r = sql(args, wh, "CREATE TABLE copied USING delta AS SELECT id, name, price FROM nums "
+                      "WHERE id < 10")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    copied = os.path.join(wh, 'copied')
+    if not problems:
+        log = log_actions(copied)
+        kinds = sorted(next(iter(a)) for a in log[0][1]) if log else []
+        if [v for v, _ in log] != [0] or kinds != ['add', 'commitInfo', 'metaData', 'protocol']:
+            problems.append('log %s' % [(v, sorted(next(iter(a)) for a in acts)) for v, acts in log])
+        want = [{k: row[k] for k in ('id', 'name', 'price')} for row in NUMS_EXPECTED
+                if row['id'] < 10]
+        cexp = os.path.join(work, 'copied_expected.jsonl')
+        tarnrun.write_jsonl(cexp, want)
+        cact = os.path.join(work, 'copied_actual.jsonl')
+        r = tarnrun.run([args.tarn, 'cat', copied, '--format', 'jsonl'], TIMEOUT, stdout_path=cact)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, cexp, cact)
+            if not same:
+                problems.append(detail)
+    tally.result('create table as select: one commit, the selected rows', problems)
 
     # Concurrent writers: every acknowledged INSERT present, versions contiguous.
     n, each = 4, 3
