@@ -16,6 +16,7 @@
 #include "cli/table_cmds.h"
 #include "columnar/format.h"
 #include "common/error.h"
+#include "common/path.h"
 #include "common/progress.h"
 #include "ingest/csv.h"
 #include "ingest/jsonl.h"
@@ -88,13 +89,6 @@ typedef struct cli_options {
   uint8_t *aad_prefix;
 } cli_options;
 
-static int hexval(int c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* Parses a key: "hex:00112233..." or the raw bytes of the argument. */
 static int parse_key(const char *text, uint8_t **out, size_t *len) {
   if (strncmp(text, "hex:", 4) == 0) {
@@ -104,7 +98,7 @@ static int parse_key(const char *text, uint8_t **out, size_t *len) {
     uint8_t *k = malloc(n / 2 + 1);
     if (k == NULL) return -1;
     for (size_t i = 0; i < n / 2; i++) {
-      int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
+      int a = tarn_hex_digit(h[2 * i]), b = tarn_hex_digit(h[2 * i + 1]);
       if (a < 0 || b < 0) {
         free(k);
         return -1;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/path.h"
 #include "sql/expr.h"
 #include "sql/source.h"
 #include "table/delta/delta_log.h"
@@ -86,30 +87,10 @@ static const sql_type *delta_sql_type(tarn_arena *a, const delta_type *t, const 
   return NULL;
 }
 
-static int hex_digit(char c) {
-  return c >= '0' && c <= '9'   ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                : -1;
-}
-
 /* Percent-decodes s (paths in the log are URL-encoded) into the arena. */
 static char *url_decode(tarn_arena *a, const char *s) {
-  size_t n = strlen(s);
-  char *out = tarn_arena_calloc(a, n + 1, 1);
-  if (out == NULL) return NULL;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    int hi = s[i] == '%' && i + 2 < n ? hex_digit(s[i + 1]) : -1;
-    int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-    if (lo >= 0) {
-      out[k++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      out[k++] = s[i];
-    }
-  }
-  out[k] = 0;
+  char *out = tarn_arena_calloc(a, strlen(s) + 1, 1);
+  if (out) tarn_percent_decode(s, out);
   return out;
 }
 
@@ -135,8 +116,8 @@ static char *file_path(tarn_arena *a, const char *table_dir, const char *log_pat
 }
 
 /* A partition value (Delta's text form, NULL for null) as a value of type t. */
-static int partition_value(tarn_arena *a, const char *text, const sql_type *t, const char *column,
-                           sql_value *out, tarn_error *err) {
+static int partition_value(tarn_arena *a, sql_mem *scratch, const char *text, const sql_type *t,
+                           const char *column, sql_value *out, tarn_error *err) {
   memset(out, 0, sizeof *out);
   out->type = t;
   if (text == NULL) {
@@ -154,17 +135,15 @@ static int partition_value(tarn_arena *a, const char *text, const sql_type *t, c
   memset(&in, 0, sizeof in);
   in.type = sql_type_get(SQL_TEXT);
   in.u.str = (sql_str){text, strlen(text)};
-  sql_mem *m = sql_mem_new();
-  if (m == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
-  int rc = sql_cast_value(m, &in, t, out, err);
-  sql_mem_release(m); /* scalar results only: nothing points into m */
+  /* Scalar results only: nothing the value keeps points into scratch. */
+  int rc = sql_cast_value(scratch, &in, t, out, err);
   if (rc) tarn_err_prefix(err, "partition column %s, value '%s'", column, text);
   return rc;
 }
 
 /* Minimum and maximum of column c from a file's statistics, for the types whose Delta statistics
  * are exact (integers and dates). */
-static void stat_value(const cJSON *v, const sql_type *t, sql_value *out) {
+static void stat_value(sql_mem *scratch, const cJSON *v, const sql_type *t, sql_value *out) {
   memset(out, 0, sizeof *out);
   out->type = t;
   out->is_null = true;
@@ -190,9 +169,7 @@ static void stat_value(const cJSON *v, const sql_type *t, sql_value *out) {
     memset(&in, 0, sizeof in);
     in.type = sql_type_get(SQL_TEXT);
     in.u.str = (sql_str){s, strlen(s)};
-    sql_mem *m = sql_mem_new();
-    if (m && sql_cast_value(m, &in, t, &r, NULL) == 0 && !r.is_null) *out = r;
-    sql_mem_release(m);
+    if (sql_cast_value(scratch, &in, t, &r, NULL) == 0 && !r.is_null) *out = r;
     return;
   }
   default: return;
@@ -200,7 +177,7 @@ static void stat_value(const cJSON *v, const sql_type *t, sql_value *out) {
 }
 
 /* File facts from the add action's stats JSON: row count and usable min/max. */
-static void file_stats(tarn_arena *a, const delta_file *df, const sql_source *src,
+static void file_stats(tarn_arena *a, sql_mem *scratch, const delta_file *df, const sql_source *src,
                        const char *const *stat_names, sql_source_file *f) {
   f->n_rows = -1;
   if (df->stats == NULL) return;
@@ -215,10 +192,10 @@ static void file_stats(tarn_arena *a, const delta_file *df, const sql_source *sr
     sql_value *mx = tarn_arena_calloc(a, src->n_cols + 1, sizeof *mx);
     if (mn && mx) {
       for (size_t c = 0; c < src->n_cols; c++) {
-        stat_value(cJSON_GetObjectItemCaseSensitive(mins, stat_names[c]), src->col_types[c],
-                   &mn[c]);
-        stat_value(cJSON_GetObjectItemCaseSensitive(maxs, stat_names[c]), src->col_types[c],
-                   &mx[c]);
+        stat_value(scratch, cJSON_GetObjectItemCaseSensitive(mins, stat_names[c]),
+                   src->col_types[c], &mn[c]);
+        stat_value(scratch, cJSON_GetObjectItemCaseSensitive(maxs, stat_names[c]),
+                   src->col_types[c], &mx[c]);
         if (mn[c].is_null || mx[c].is_null) mn[c].is_null = mx[c].is_null = true;
       }
       f->min = mn;
@@ -269,7 +246,10 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
   src->col_types = types;
   src->col_file_names = mapped ? file_names : NULL;
   src->files = tarn_arena_calloc(a, snap->n_files + 1, sizeof *src->files);
-  if (src->files == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+  /* One region for the casts of every file's partition values and statistics (their results
+   * are scalars copied out), instead of one per value. */
+  sql_mem *scratch = sql_mem_new();
+  if (src->files == NULL || scratch == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
   for (size_t i = 0; rc == 0 && i < snap->n_files; i++) {
     const delta_file *df = &snap->files[i];
     sql_source_file *f = &src->files[i];
@@ -279,14 +259,14 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
       rc = tarn_err(err, TARN_ENOMEM, "out of memory");
       break;
     }
-    file_stats(a, df, src, file_names, f);
+    file_stats(a, scratch, df, src, file_names, f);
     if (snap->n_partition_columns) {
       sql_value *pv = tarn_arena_calloc(a, n + 1, sizeof *pv);
       if (pv == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
       for (size_t c = 0; rc == 0 && c < n; c++)
         if (part_of[c] >= 0)
-          rc =
-              partition_value(a, df->partition_values[part_of[c]], types[c], names[c], &pv[c], err);
+          rc = partition_value(a, scratch, df->partition_values[part_of[c]], types[c], names[c],
+                               &pv[c], err);
       f->partition = pv;
     }
     if (rc == 0 && df->dv.storage_type) {
@@ -298,6 +278,7 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
     }
     src->n_files = i + 1;
   }
+  sql_mem_release(scratch);
   delta_snapshot_free(snap);
   if (rc) return rc;
   *out = src;

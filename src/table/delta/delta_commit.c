@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/path.h"
 
 /* A winning commit larger than this is refused rather than read. */
 #define DELTA_MAX_COMMIT_FILE ((size_t)1 << 30)
@@ -56,17 +57,6 @@ static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *path_join(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  char *p = malloc(la + lb + 2);
-  if (p == NULL) return NULL;
-  memcpy(p, a, la);
-  size_t n = la;
-  if (n == 0 || p[n - 1] != '/') p[n++] = '/';
-  memcpy(p + n, b, lb + 1);
-  return p;
 }
 
 static void commit_name(char *out, size_t cap, int64_t version) {
@@ -201,7 +191,7 @@ int delta_txn_begin(const char *table_dir, delta_txn **out, tarn_error *err) {
   if (t == NULL) return oom(err);
   t->read_version = -1;
   t->table_dir = strdup(table_dir);
-  t->log_dir = path_join(table_dir, "_delta_log");
+  t->log_dir = tarn_path_join(table_dir, "_delta_log");
   t->removes = cJSON_CreateArray();
   t->adds = cJSON_CreateArray();
   if (!t->table_dir || !t->log_dir || !t->removes || !t->adds) {
@@ -694,7 +684,7 @@ static int write_temp(const delta_txn *t, const char *text, size_t len, char **t
   if (random_bytes(&nonce, sizeof nonce) != 0) nonce = (uint64_t)now_ms();
   char name[64];
   snprintf(name, sizeof name, ".tmp-%ld-%016" PRIx64 ".json", (long)getpid(), nonce);
-  char *path = path_join(t->log_dir, name);
+  char *path = tarn_path_join(t->log_dir, name);
   if (path == NULL) return oom(err);
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -826,7 +816,7 @@ static int read_file(const delta_txn *t, const char *path, char **out, size_t *o
 static int check_winner(const delta_txn *t, int64_t version, bool *missing, tarn_error *err) {
   char name[32];
   commit_name(name, sizeof name, version);
-  char *path = path_join(t->log_dir, name);
+  char *path = tarn_path_join(t->log_dir, name);
   if (path == NULL) return oom(err);
   char *text = NULL;
   size_t len = 0;
@@ -954,7 +944,7 @@ int delta_txn_commit(delta_txn *t, int max_retries, int64_t *version, tarn_error
   for (;;) {
     char name[32];
     commit_name(name, sizeof name, v);
-    char *target = path_join(t->log_dir, name);
+    char *target = tarn_path_join(t->log_dir, name);
     if (target == NULL) {
       rc = oom(err);
       break;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/path.h"
 
 /* A single log file (commit, JSON checkpoint) larger than this is refused rather than read. */
 #define DELTA_MAX_JSON_FILE ((size_t)1 << 30)
@@ -41,17 +42,6 @@
 /* ---- Small helpers -------------------------------------------------------------------------- */
 
 static int oom(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memory"); }
-
-static char *path_join(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  char *p = malloc(la + lb + 2);
-  if (p == NULL) return NULL;
-  memcpy(p, a, la);
-  size_t n = la;
-  if (la > 0 && a[la - 1] != '/') p[n++] = '/';
-  memcpy(p + n, b, lb + 1);
-  return p;
-}
 
 /* Reads a whole regular file into a malloc'd, NUL-terminated buffer. */
 static int read_whole(const char *table, const char *path, const char *shown, char **out,
@@ -346,7 +336,7 @@ static int listing_group(log_listing *l) {
 
 static int list_log(const char *table, log_listing *l, tarn_error *err) {
   memset(l, 0, sizeof *l);
-  char *log_dir = path_join(table, "_delta_log");
+  char *log_dir = tarn_path_join(table, "_delta_log");
   if (log_dir == NULL) return oom(err);
   DIR *d = opendir(log_dir);
   free(log_dir);
@@ -1103,21 +1093,8 @@ static int replay_parquet_file(replay *r, const char *path, const char *shown) {
 
 /* A malloc'd copy of s with %XX escapes decoded (malformed escapes are kept as they are). */
 static char *percent_decode(const char *s) {
-  size_t n = strlen(s);
-  char *out = malloc(n + 1);
-  if (out == NULL) return NULL;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-        isxdigit((unsigned char)s[i + 2])) {
-      char hex[3] = {s[i + 1], s[i + 2], 0};
-      out[o++] = (char)strtol(hex, NULL, 16);
-      i += 2;
-    } else {
-      out[o++] = s[i];
-    }
-  }
-  out[o] = 0;
+  char *out = malloc(strlen(s) + 1);
+  if (out) tarn_percent_decode(s, out);
   return out;
 }
 
@@ -1129,7 +1106,7 @@ static int replay_checkpoint(replay *r, const checkpoint *cp) {
     char shown[512], rel[512];
     snprintf(rel, sizeof rel, "_delta_log/%s", cp->names[i]);
     snprintf(shown, sizeof shown, "%s", rel);
-    char *path = path_join(r->table, rel);
+    char *path = tarn_path_join(r->table, rel);
     if (path == NULL) return oom(r->err);
     rc = ends_with(cp->names[i], ".json") ? replay_json_file(r, path, shown)
                                           : replay_parquet_file(r, path, shown);
@@ -1157,8 +1134,8 @@ static int replay_checkpoint(replay *r, const checkpoint *cp) {
                       sc);
         break;
       }
-      char *dir = path_join(r->table, "_delta_log/_sidecars");
-      if (name && dir) path = path_join(dir, name);
+      char *dir = tarn_path_join(r->table, "_delta_log/_sidecars");
+      if (name && dir) path = tarn_path_join(dir, name);
       free(name);
       free(dir);
     }
@@ -1459,7 +1436,7 @@ static int commit_info_line(void *ctx, const char *line, size_t len, int line_no
 
 static char *commit_path(const char *table, int64_t v, char *shown, size_t cap) {
   snprintf(shown, cap, "_delta_log/%020lld.json", (long long)v);
-  return path_join(table, shown);
+  return tarn_path_join(table, shown);
 }
 
 /* The time of commit v: inCommitTimestamp, else commitInfo.timestamp, else the file's mtime. */
@@ -1492,7 +1469,7 @@ static int version_time(const char *table, const log_listing *l, int64_t v, int6
     if (l->cps[i].version == v) {
       char rel[512];
       snprintf(rel, sizeof rel, "_delta_log/%s", l->cps[i].names[0]);
-      char *path = path_join(table, rel);
+      char *path = tarn_path_join(table, rel);
       if (path == NULL) return oom(err);
       *ts_ms = file_mtime_ms(path);
       free(path);
@@ -1562,7 +1539,7 @@ static int load_listed(const char *table, const log_listing *l, int64_t version,
 }
 
 bool delta_is_table(const char *dir) {
-  char *p = path_join(dir, "_delta_log");
+  char *p = tarn_path_join(dir, "_delta_log");
   if (p == NULL) return false;
   struct stat st;
   bool ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);

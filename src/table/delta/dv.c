@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "common/error.h"
+#include "common/path.h"
 
 #define DV_MAGIC 1681511377u        /* portable layout, little-endian */
 #define DV_MAGIC_NATIVE 1681511376u /* native layout, big-endian */
@@ -312,13 +313,6 @@ int delta_dv_decode_bitmap(const uint8_t *data, size_t len, int64_t cardinality,
 
 /* --- Locating and reading the vector -------------------------------------------------------- */
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 /* The local file path of a 'p' descriptor (malloc'd), from an absolute path or file:// URI,
  * percent-decoded. */
 static int absolute_dv_path(const char *s, char **out, tarn_error *err) {
@@ -342,21 +336,10 @@ static int absolute_dv_path(const char *s, char **out, tarn_error *err) {
   size_t len = strlen(s);
   char *path = malloc(len + 1);
   if (path == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
-  size_t o = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] != '%') {
-      path[o++] = s[i];
-      continue;
-    }
-    int hi = i + 2 < len ? hex_value(s[i + 1]) : -1, lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-      free(path);
-      return tarn_err(err, TARN_ECORRUPT, "bad percent escape in deletion vector path");
-    }
-    path[o++] = (char)(hi * 16 + lo);
-    i += 2;
+  if (tarn_percent_decode(s, path) != 0) {
+    free(path);
+    return tarn_err(err, TARN_ECORRUPT, "bad percent escape in deletion vector path");
   }
-  path[o] = '\0';
   *out = path;
   return 0;
 }
