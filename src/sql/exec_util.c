@@ -480,17 +480,12 @@ size_t sql_rows_bytes(const sql_rows *r) { return r->mem ? sql_mem_bytes(r->mem)
 
 /* --- Key store -------------------------------------------------------------------------------- */
 
-int sql_keystore_add(sql_keystore *ks, const sql_keys *keys, const uint32_t *sel, uint32_t n,
-                     tarn_error *err) {
+/* Room for n more keys of total bytes (offsets and bytes grown by doubling). */
+static int keystore_room(sql_keystore *ks, size_t n, size_t total, tarn_error *err) {
   void *off = ks->off;
   if (sql_grow(&off, &ks->ncap, ks->n + n + 1, sizeof(uint64_t), err)) return TARN_ENOMEM;
   ks->off = off;
   if (ks->n == 0) ks->off[0] = 0;
-  size_t total = 0;
-  for (uint32_t k = 0; k < n; k++) {
-    uint32_t r = sel ? sel[k] : k;
-    total += keys->offset[r + 1] - keys->offset[r];
-  }
   if (ks->used + total > ks->cap || !ks->bytes) { /* zero-column keys still need a base */
     size_t c = ks->cap ? ks->cap : 4096;
     while (c < ks->used + total)
@@ -500,6 +495,17 @@ int sql_keystore_add(sql_keystore *ks, const sql_keys *keys, const uint32_t *sel
     ks->bytes = b;
     ks->cap = c;
   }
+  return 0;
+}
+
+int sql_keystore_add(sql_keystore *ks, const sql_keys *keys, const uint32_t *sel, uint32_t n,
+                     tarn_error *err) {
+  size_t total = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t r = sel ? sel[k] : k;
+    total += keys->offset[r + 1] - keys->offset[r];
+  }
+  if (keystore_room(ks, n, total, err)) return TARN_ENOMEM;
   for (uint32_t k = 0; k < n; k++) {
     uint32_t r = sel ? sel[k] : k;
     size_t len = keys->offset[r + 1] - keys->offset[r];
@@ -512,22 +518,10 @@ int sql_keystore_add(sql_keystore *ks, const sql_keys *keys, const uint32_t *sel
 
 int sql_keystore_push(sql_keystore *ks, const uint8_t *const *parts, const size_t *lens,
                       int n_parts, tarn_error *err) {
-  void *off = ks->off;
-  if (sql_grow(&off, &ks->ncap, ks->n + 2, sizeof(uint64_t), err)) return TARN_ENOMEM;
-  ks->off = off;
-  if (ks->n == 0) ks->off[0] = 0;
   size_t total = 0;
   for (int i = 0; i < n_parts; i++)
     total += lens[i];
-  if (ks->used + total > ks->cap || !ks->bytes) { /* zero-column keys still need a base */
-    size_t c = ks->cap ? ks->cap : 4096;
-    while (c < ks->used + total)
-      c *= 2;
-    uint8_t *b = realloc(ks->bytes, c);
-    if (!b) return tarn_err(err, TARN_ENOMEM, "out of memory: sort keys");
-    ks->bytes = b;
-    ks->cap = c;
-  }
+  if (keystore_room(ks, 1, total, err)) return TARN_ENOMEM;
   for (int i = 0; i < n_parts; i++) {
     if (lens[i]) memcpy(ks->bytes + ks->used, parts[i], lens[i]);
     ks->used += lens[i];
