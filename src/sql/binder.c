@@ -2921,6 +2921,458 @@ static int bind_create_options(binder *b, PgQuery__Node *const *options, size_t 
   return 0;
 }
 
+/* --- DELETE, UPDATE, MERGE ------------------------------------------------------------------
+ * Each binds to one plan of changes (binder.h, SQL_STMT_DML): the target table is scanned with
+ * its row identity columns, joined with what the statement reads (USING, FROM, MERGE's source),
+ * filtered, and projected to (file, position, action, new values). The engine turns the changes
+ * into deletion vectors or rewritten files and one commit. */
+
+static sql_expr *const_int4(binder *b, int64_t v) {
+  sql_expr *e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_INT4));
+  if (e) {
+    e->value.type = e->type;
+    e->value.u.i64 = v;
+  }
+  return e;
+}
+
+static sql_expr *const_bool(binder *b, bool v) {
+  sql_expr *e = new_expr(b, SQL_E_CONST, sql_type_get(SQL_BOOL));
+  if (e) {
+    e->value.type = e->type;
+    e->value.u.b = v;
+  }
+  return e;
+}
+
+static sql_expr *is_not_null(binder *b, sql_expr *x) {
+  sql_expr *e = new_expr(b, SQL_E_IS_NULL, sql_type_get(SQL_BOOL));
+  if (e == NULL || set_args(b, e, 1)) return NULL;
+  e->args[0] = x;
+  e->negated = true;
+  return e;
+}
+
+static int bind_condition(binder *b, scope *s, const PgQuery__Node *n, const char *what,
+                          sql_expr **out) {
+  int rc = bind_expr(b, s, n, out);
+  if (rc == 0 && (*out)->type->id != SQL_BOOL) {
+    if ((*out)->type->id == SQL_NULL || (*out)->unknown_literal)
+      rc = cast_to(b, out, sql_type_get(SQL_BOOL));
+    else
+      rc = tarn_err(b->err, TARN_EINVAL, "argument of %s must be type boolean", what);
+  }
+  return rc;
+}
+
+static sql_plan *make_filter_plan(binder *b, sql_plan *child, sql_expr *pred) {
+  sql_plan *f = sql_plan_new(b->env->pc, SQL_P_FILTER);
+  if (f == NULL || sql_plan_alloc_out(b->env->pc, f, child->n_out)) return NULL;
+  f->child[0] = child;
+  f->predicate = pred;
+  f->est_rows = child->est_rows * 0.5;
+  memcpy(f->out_ids, child->out_ids, child->n_out * sizeof *f->out_ids);
+  memcpy(f->out_names, child->out_names, child->n_out * sizeof *f->out_names);
+  memcpy(f->out_types, child->out_types, child->n_out * sizeof *f->out_types);
+  return f;
+}
+
+static sql_plan *make_join_plan(binder *b, sql_plan *l, sql_plan *r, sql_join_kind kind,
+                                sql_expr *cond) {
+  sql_plan *j = sql_plan_new(b->env->pc, SQL_P_JOIN);
+  if (j == NULL || sql_plan_alloc_out(b->env->pc, j, l->n_out + r->n_out)) return NULL;
+  j->child[0] = l;
+  j->child[1] = r;
+  j->join_kind = kind;
+  j->condition = cond;
+  for (size_t i = 0; i < l->n_out + r->n_out; i++) {
+    const sql_plan *c = i < l->n_out ? l : r;
+    size_t k = i < l->n_out ? i : i - l->n_out;
+    j->out_ids[i] = c->out_ids[k];
+    j->out_names[i] = c->out_names[k];
+    j->out_types[i] = c->out_types[k];
+  }
+  return j;
+}
+
+/* A projection passing every column of child through (same ids) plus extra. */
+static sql_plan *project_plus(binder *b, sql_plan *child, sql_expr *extra, const char *name) {
+  size_t n = child->n_out + 1;
+  sql_expr **exprs = bz(b, n, sizeof *exprs);
+  const char **names = bz(b, n, sizeof *names);
+  if (exprs == NULL || names == NULL) return NULL;
+  for (size_t i = 0; i < child->n_out; i++) {
+    if ((exprs[i] = col_ref(b, child->out_ids[i], child->out_types[i])) == NULL) return NULL;
+    names[i] = child->out_names[i];
+  }
+  exprs[n - 1] = extra;
+  names[n - 1] = name;
+  sql_plan *p = make_project(b, child, exprs, names, n);
+  if (p == NULL) return NULL;
+  for (size_t i = 0; i < child->n_out; i++)
+    p->out_ids[i] = child->out_ids[i];
+  return p;
+}
+
+/* The target of a DML statement: a Delta table of the warehouse, read with its row identity
+ * columns and scanned into s under its alias. *file_id and *pos_id: those columns' ids. */
+static int bind_dml_target(binder *b, const PgQuery__RangeVar *rv, const char *op, sql_bound *out,
+                           sql_plan **plan, scope *s, int *file_id, int *pos_id) {
+  const sql_binder_env *env = b->env;
+  if (rv == NULL || rv->relname == NULL)
+    return tarn_err(b->err, TARN_EINVAL, "%s needs a table", op);
+  if (env->warehouse == NULL || env->deny_files)
+    return tarn_err(b->err, TARN_EINVAL, "%s needs a warehouse (tarn sql -w DIR)", op);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/%s", env->warehouse, rv->relname);
+  if (!delta_is_table(dir))
+    return tarn_err(b->err, TARN_EINVAL, "relation \"%s\" does not exist (or is not a Delta table)",
+                    rv->relname);
+  sql_source *src;
+  int rc = sql_source_delta(b->a, dir, -1, INT64_MIN, &src, b->err);
+  if (rc) return rc;
+  size_t n = src->n_cols;
+  if ((rc = sql_source_add_row_ids(b->a, src, b->err))) return rc;
+  src->name = bstrdup(b, rv->relname);
+  const char *alias = rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname;
+  size_t first = s->n;
+  if ((rc = scan_plan(b, src, alias, plan, s))) return rc;
+  s->cols[first + n].hidden = s->cols[first + n + 1].hidden = true;
+  *file_id = (*plan)->out_ids[n];
+  *pos_id = (*plan)->out_ids[n + 1];
+  out->kind = SQL_STMT_DML;
+  out->dml_op = op;
+  out->target = rv->relname;
+  out->target_dir = bstrdup(b, dir);
+  out->dml_table = src;
+  out->dml_n_cols = n;
+  return out->target_dir ? 0 : oom(b);
+}
+
+/* The change plan on top of child: file, position, action and the table's new values (values[c]
+ * NULL: a NULL), cast to the table's types. */
+static int dml_output(binder *b, sql_plan *child, int file_id, int pos_id, sql_expr *action,
+                      sql_expr **values, sql_bound *out) {
+  const sql_source *t = out->dml_table;
+  size_t n = out->dml_n_cols, m = n + 3;
+  sql_expr **exprs = bz(b, m, sizeof *exprs);
+  const char **names = bz(b, m, sizeof *names);
+  if (exprs == NULL || names == NULL) return oom(b);
+  exprs[0] = col_ref(b, file_id, sql_type_get(SQL_INT8));
+  exprs[1] = col_ref(b, pos_id, sql_type_get(SQL_INT8));
+  exprs[2] = action;
+  names[0] = "__file";
+  names[1] = "__pos";
+  names[2] = "__action";
+  for (size_t c = 0; c < n; c++) {
+    exprs[3 + c] = values && values[c] ? values[c] : const_null(b);
+    names[3 + c] = t->col_names[c];
+    if (exprs[3 + c] == NULL) return oom(b);
+    int rc = cast_to(b, &exprs[3 + c], t->col_types[c]);
+    if (rc) {
+      tarn_err_prefix(b->err, "column \"%s\"", t->col_names[c]);
+      return rc;
+    }
+  }
+  if (!exprs[0] || !exprs[1] || !exprs[2]) return oom(b);
+  out->plan = make_project(b, child, exprs, names, m);
+  return out->plan ? 0 : oom(b);
+}
+
+/* The table column named name (not a row identity column), or -1. */
+static long dml_column(const sql_bound *out, const char *name) {
+  for (size_t c = 0; name && c < out->dml_n_cols; c++)
+    if (strcmp(out->dml_table->col_names[c], name) == 0) return (long)c;
+  return -1;
+}
+
+/* SET assignments (ResTarget name = val) into values[] (cast to the column's type); columns
+ * not assigned keep the target's value (its column ids start at first_id's column). */
+static int bind_assignments(binder *b, scope *s, PgQuery__Node *const *targets, size_t n_targets,
+                            const sql_plan *target_scan, sql_bound *out, sql_expr **values) {
+  size_t n = out->dml_n_cols;
+  for (size_t k = 0; k < n_targets; k++) {
+    const PgQuery__ResTarget *rt =
+        targets[k]->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? targets[k]->res_target : NULL;
+    if (rt == NULL || rt->n_indirection ||
+        (rt->val && rt->val->node_case == PG_QUERY__NODE__NODE_MULTI_ASSIGN_REF))
+      return tarn_err(b->err, TARN_EUNSUPPORTED,
+                      "%s: only SET column = expression assignments are supported", out->dml_op);
+    long c = dml_column(out, rt->name);
+    if (c < 0)
+      return tarn_err(b->err, TARN_EINVAL, "column \"%s\" of relation \"%s\" does not exist",
+                      rt->name ? rt->name : "?", out->target);
+    for (size_t j = 0; j < k; j++)
+      if (strcmp(targets[j]->res_target->name, rt->name) == 0)
+        return tarn_err(b->err, TARN_EINVAL, "multiple assignments to same column \"%s\"",
+                        rt->name);
+    sql_expr *e;
+    int rc = rt->val && rt->val->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT
+                 ? ((e = const_null(b)) ? 0 : oom(b))
+                 : bind_expr(b, s, rt->val, &e);
+    if (rc == 0) rc = cast_to(b, &e, out->dml_table->col_types[c]);
+    if (rc) {
+      tarn_err_prefix(b->err, "column \"%s\"", rt->name);
+      return rc;
+    }
+    values[c] = e;
+  }
+  for (size_t c = 0; c < n; c++)
+    if (values[c] == NULL &&
+        (values[c] = col_ref(b, target_scan->out_ids[c], target_scan->out_types[c])) == NULL)
+      return oom(b);
+  return 0;
+}
+
+/* FROM / USING items of UPDATE and DELETE, cross-joined to the target (WHERE filters). */
+static int bind_dml_from(binder *b, PgQuery__Node *const *items, size_t n, sql_plan **plan,
+                         scope *s) {
+  for (size_t i = 0; i < n; i++) {
+    sql_plan *r;
+    int rc = bind_from_item(b, NULL, items[i], &r, s);
+    if (rc) return rc;
+    if ((*plan = make_join_plan(b, *plan, r, SQL_JOIN_CROSS, NULL)) == NULL) return oom(b);
+  }
+  return 0;
+}
+
+static int bind_delete(binder *b, const PgQuery__DeleteStmt *ds, sql_bound *out) {
+  if (ds->n_returning_list || ds->with_clause)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "DELETE with RETURNING or WITH is not supported");
+  scope s = {0};
+  sql_plan *p;
+  int file_id, pos_id;
+  int rc = bind_dml_target(b, ds->relation, "DELETE", out, &p, &s, &file_id, &pos_id);
+  if (rc == 0) rc = bind_dml_from(b, ds->using_clause, ds->n_using_clause, &p, &s);
+  if (rc == 0 && ds->where_clause) {
+    sql_expr *w;
+    rc = bind_condition(b, &s, ds->where_clause, "WHERE", &w);
+    if (rc == 0 && (p = make_filter_plan(b, p, w)) == NULL) rc = oom(b);
+  }
+  if (rc) return rc;
+  sql_expr *action = const_int4(b, SQL_DML_DELETE);
+  return action ? dml_output(b, p, file_id, pos_id, action, NULL, out) : oom(b);
+}
+
+static int bind_update(binder *b, const PgQuery__UpdateStmt *us, sql_bound *out) {
+  if (us->n_returning_list || us->with_clause)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "UPDATE with RETURNING or WITH is not supported");
+  scope s = {0};
+  sql_plan *p;
+  int file_id, pos_id;
+  int rc = bind_dml_target(b, us->relation, "UPDATE", out, &p, &s, &file_id, &pos_id);
+  sql_plan *target_scan = p;
+  if (rc == 0) rc = bind_dml_from(b, us->from_clause, us->n_from_clause, &p, &s);
+  if (rc == 0 && us->where_clause) {
+    sql_expr *w;
+    rc = bind_condition(b, &s, us->where_clause, "WHERE", &w);
+    if (rc == 0 && (p = make_filter_plan(b, p, w)) == NULL) rc = oom(b);
+  }
+  sql_expr **values = rc ? NULL : bz(b, out->dml_n_cols + 1, sizeof *values);
+  if (rc == 0 && values == NULL) rc = oom(b);
+  if (rc == 0)
+    rc = bind_assignments(b, &s, us->target_list, us->n_target_list, target_scan, out, values);
+  if (rc) return rc;
+  sql_expr *action = const_int4(b, SQL_DML_UPDATE);
+  return action ? dml_output(b, p, file_id, pos_id, action, values, out) : oom(b);
+}
+
+/* PostgreSQL 16's grammar has no WHEN NOT MATCHED BY SOURCE: the engine rewrites it to WHEN
+ * MATCHED AND <this column> [AND cond] before parsing (sql_rewrite_merge), and the binder takes
+ * the marker back out here. */
+#define MERGE_BY_SOURCE_MARK "__tarn_not_matched_by_source__"
+
+static bool is_by_source_mark(const PgQuery__Node *n) {
+  if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return false;
+  const PgQuery__ColumnRef *cr = n->column_ref;
+  return cr->n_fields == 1 && cr->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING &&
+         strcmp(cr->fields[0]->string->sval, MERGE_BY_SOURCE_MARK) == 0;
+}
+
+/* Splits the marker off a WHEN MATCHED condition: *by_source, and *rest the remaining
+ * condition (NULL: none). The rewrite puts the marker first, so it is the condition itself or
+ * the first operand of its top AND (left-nested for more than one AND). */
+static const PgQuery__Node *strip_by_source(binder *b, const PgQuery__Node *cond, bool *by_source,
+                                            PgQuery__Node **scratch) {
+  *by_source = false;
+  if (is_by_source_mark(cond)) {
+    *by_source = true;
+    return NULL;
+  }
+  if (cond && cond->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+      cond->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR &&
+      cond->bool_expr->n_args >= 2 && is_by_source_mark(cond->bool_expr->args[0])) {
+    *by_source = true;
+    const PgQuery__BoolExpr *be = cond->bool_expr;
+    if (be->n_args == 2) return be->args[1];
+    /* AND(mark, x, y...) -> AND(x, y...) */
+    PgQuery__BoolExpr *copy = bz(b, 1, sizeof *copy);
+    PgQuery__Node *node = bz(b, 1, sizeof *node);
+    if (copy == NULL || node == NULL) return cond;
+    *copy = *be;
+    copy->args = be->args + 1;
+    copy->n_args = be->n_args - 1;
+    *node = *cond;
+    node->bool_expr = copy;
+    *scratch = node;
+    return node;
+  }
+  return cond;
+}
+
+static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
+  if (ms->with_clause)
+    return tarn_err(b->err, TARN_EUNSUPPORTED, "MERGE with WITH is not supported");
+  scope s = {0};
+  sql_plan *tp, *sp;
+  int file_id, pos_id;
+  int rc = bind_dml_target(b, ms->relation, "MERGE", out, &tp, &s, &file_id, &pos_id);
+  if (rc == 0) rc = bind_from_item(b, NULL, ms->source_relation, &sp, &s);
+  if (rc) return rc;
+  /* A constant TRUE on the source side tells a matched or source-only row from a target-only
+   * one after an outer join. */
+  sql_expr *mark = const_bool(b, true);
+  if (mark == NULL || (sp = project_plus(b, sp, mark, "__tarn_src")) == NULL) return oom(b);
+  int src_id = sp->out_ids[sp->n_out - 1];
+  size_t n_clauses = ms->n_merge_when_clauses;
+  const PgQuery__MergeWhenClause **cl = bz(b, n_clauses + 1, sizeof *cl);
+  int *group = bz(b, n_clauses + 1, sizeof *group); /* 0 matched, 1 not matched, 2 by source */
+  const PgQuery__Node **conds = bz(b, n_clauses + 1, sizeof *conds);
+  if (cl == NULL || group == NULL || conds == NULL) return oom(b);
+  bool any_not_matched = false, any_by_source = false;
+  for (size_t k = 0; k < n_clauses; k++) {
+    const PgQuery__Node *nd = ms->merge_when_clauses[k];
+    if (nd->node_case != PG_QUERY__NODE__NODE_MERGE_WHEN_CLAUSE)
+      return tarn_err(b->err, TARN_EINVAL, "MERGE: malformed WHEN clause");
+    cl[k] = nd->merge_when_clause;
+    conds[k] = cl[k]->condition;
+    if (cl[k]->matched) {
+      bool by_source;
+      PgQuery__Node *scratch = NULL;
+      conds[k] = strip_by_source(b, cl[k]->condition, &by_source, &scratch);
+      group[k] = by_source ? 2 : 0;
+    } else {
+      group[k] = 1;
+    }
+    any_not_matched |= group[k] == 1;
+    any_by_source |= group[k] == 2;
+    if (group[k] == 1 && cl[k]->command_type != PG_QUERY__CMD_TYPE__CMD_INSERT &&
+        cl[k]->command_type != PG_QUERY__CMD_TYPE__CMD_NOTHING)
+      return tarn_err(b->err, TARN_EINVAL, "MERGE: WHEN NOT MATCHED can only INSERT");
+    if (group[k] != 1 && cl[k]->command_type == PG_QUERY__CMD_TYPE__CMD_INSERT)
+      return tarn_err(b->err, TARN_EINVAL, "MERGE: WHEN MATCHED cannot INSERT");
+  }
+  sql_join_kind kind = any_not_matched && any_by_source ? SQL_JOIN_FULL
+                       : any_not_matched                ? SQL_JOIN_RIGHT
+                       : any_by_source                  ? SQL_JOIN_LEFT
+                                                        : SQL_JOIN_INNER;
+  sql_expr *on;
+  rc = bind_condition(b, &s, ms->join_condition, "MERGE ... ON", &on);
+  if (rc) return rc;
+  sql_plan *j = make_join_plan(b, tp, sp, kind, on);
+  if (j == NULL) return oom(b);
+  /* __clause: the number (1-based) of the first clause that applies to the joined row, or NULL
+   * (none, or DO NOTHING). Groups are disjoint, so one searched CASE keeps each group's order. */
+  sql_expr *tgt = is_not_null(b, col_ref(b, pos_id, sql_type_get(SQL_INT8)));
+  sql_expr *src = is_not_null(b, col_ref(b, src_id, sql_type_get(SQL_BOOL)));
+  if (tgt == NULL || src == NULL) return oom(b);
+  sql_expr *pick = new_expr(b, SQL_E_CASE, sql_type_get(SQL_INT4));
+  if (pick == NULL || set_args(b, pick, 2 * n_clauses)) return oom(b);
+  for (size_t k = 0; k < n_clauses; k++) {
+    sql_expr *in_group, *c = NULL;
+    sql_expr *not_tgt = new_expr(b, SQL_E_NOT, sql_type_get(SQL_BOOL));
+    sql_expr *not_src = new_expr(b, SQL_E_NOT, sql_type_get(SQL_BOOL));
+    if (not_tgt == NULL || not_src == NULL || set_args(b, not_tgt, 1) || set_args(b, not_src, 1))
+      return oom(b);
+    not_tgt->args[0] = tgt;
+    not_src->args[0] = src;
+    sql_expr *pair[2] = {group[k] == 1 ? not_tgt : tgt, group[k] == 2 ? not_src : src};
+    if ((rc = make_bool(b, SQL_E_AND, pair, 2, &in_group))) return rc;
+    if (conds[k]) {
+      rc = bind_condition(b, &s, conds[k], "MERGE ... WHEN", &c);
+      sql_expr *both[2] = {in_group, c};
+      if (rc == 0) rc = make_bool(b, SQL_E_AND, both, 2, &in_group);
+      if (rc) return rc;
+    }
+    pick->args[2 * k] = in_group;
+    bool nothing = cl[k]->command_type == PG_QUERY__CMD_TYPE__CMD_NOTHING;
+    pick->args[2 * k + 1] = nothing ? const_null(b) : const_int4(b, (int64_t)k + 1);
+    if (pick->args[2 * k + 1] == NULL) return oom(b);
+    if (nothing && (rc = cast_to(b, &pick->args[2 * k + 1], sql_type_get(SQL_INT4)))) return rc;
+  }
+  sql_plan *p = n_clauses ? project_plus(b, j, pick, "__tarn_clause") : j;
+  if (p == NULL) return oom(b);
+  int clause_id = p->out_ids[p->n_out - 1];
+  sql_expr *some = is_not_null(b, col_ref(b, clause_id, sql_type_get(SQL_INT4)));
+  if (some == NULL || (p = make_filter_plan(b, p, some)) == NULL) return oom(b);
+  /* The action and each new value: a CASE over __clause. */
+  size_t n = out->dml_n_cols;
+  sql_expr *action = new_expr(b, SQL_E_CASE, sql_type_get(SQL_INT4));
+  sql_expr **values = bz(b, n + 1, sizeof *values);
+  if (action == NULL || values == NULL || set_args(b, action, 2 * n_clauses)) return oom(b);
+  for (size_t c = 0; c < n; c++) {
+    values[c] = new_expr(b, SQL_E_CASE, out->dml_table->col_types[c]);
+    if (values[c] == NULL || set_args(b, values[c], 2 * n_clauses)) return oom(b);
+  }
+  sql_expr **row = bz(b, n + 1, sizeof *row);
+  if (row == NULL) return oom(b);
+  for (size_t k = 0; k < n_clauses; k++) {
+    sql_expr *is_k;
+    rc = make_binop(b, "=", col_ref(b, clause_id, sql_type_get(SQL_INT4)),
+                    const_int4(b, (int64_t)k + 1), &is_k);
+    if (rc) return rc;
+    int code = cl[k]->command_type == PG_QUERY__CMD_TYPE__CMD_DELETE   ? SQL_DML_DELETE
+               : cl[k]->command_type == PG_QUERY__CMD_TYPE__CMD_UPDATE ? SQL_DML_UPDATE
+               : cl[k]->command_type == PG_QUERY__CMD_TYPE__CMD_INSERT ? SQL_DML_INSERT
+                                                                       : 0;
+    action->args[2 * k] = is_k;
+    action->args[2 * k + 1] = code ? const_int4(b, code) : const_null(b);
+    if (action->args[2 * k + 1] == NULL) return oom(b);
+    if (!code && (rc = cast_to(b, &action->args[2 * k + 1], sql_type_get(SQL_INT4)))) return rc;
+    memset(row, 0, (n + 1) * sizeof *row);
+    if (code == SQL_DML_UPDATE) {
+      rc = bind_assignments(b, &s, cl[k]->target_list, cl[k]->n_target_list, tp, out, row);
+    } else if (code == SQL_DML_INSERT) {
+      size_t nv = cl[k]->n_values, nt = cl[k]->n_target_list;
+      if (nt && nt != nv)
+        return tarn_err(b->err, TARN_EINVAL, "MERGE INSERT has %zu target columns but %zu values",
+                        nt, nv);
+      if (nv > n) return tarn_err(b->err, TARN_EINVAL, "MERGE INSERT has more values than columns");
+      for (size_t v = 0; rc == 0 && v < nv; v++) {
+        long c = (long)v;
+        if (nt) {
+          const PgQuery__Node *t = cl[k]->target_list[v];
+          const char *nm =
+              t->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? t->res_target->name : NULL;
+          if ((c = dml_column(out, nm)) < 0)
+            return tarn_err(b->err, TARN_EINVAL, "column \"%s\" of relation \"%s\" does not exist",
+                            nm ? nm : "?", out->target);
+          if (row[c])
+            return tarn_err(b->err, TARN_EINVAL, "column \"%s\" specified more than once", nm);
+        }
+        const PgQuery__Node *vn = cl[k]->values[v];
+        if (vn->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT)
+          row[c] = const_null(b);
+        else
+          rc = bind_expr(b, &s, vn, &row[c]);
+        if (rc == 0 && row[c] == NULL) rc = oom(b);
+      }
+    }
+    if (rc) return rc;
+    for (size_t c = 0; c < n; c++) {
+      sql_expr *v = row[c] ? row[c] : const_null(b);
+      if (v == NULL) return oom(b);
+      if ((rc = cast_to(b, &v, out->dml_table->col_types[c]))) {
+        tarn_err_prefix(b->err, "column \"%s\"", out->dml_table->col_names[c]);
+        return rc;
+      }
+      values[c]->args[2 * k] = is_k;
+      values[c]->args[2 * k + 1] = v;
+    }
+  }
+  return dml_output(b, p, file_id, pos_id, n_clauses ? action : const_int4(b, 0), values, out);
+}
+
 int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bound *out) {
   binder b;
   memset(&b, 0, sizeof b);
@@ -3091,6 +3543,9 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
     out->plan = make_project(&b, q, exprs, table->col_names, table->n_cols);
     return out->plan ? 0 : oom(&b);
   }
+  case PG_QUERY__NODE__NODE_DELETE_STMT: return bind_delete(&b, n->delete_stmt, out);
+  case PG_QUERY__NODE__NODE_UPDATE_STMT: return bind_update(&b, n->update_stmt, out);
+  case PG_QUERY__NODE__NODE_MERGE_STMT: return bind_merge(&b, n->merge_stmt, out);
   case PG_QUERY__NODE__NODE_COPY_STMT: {
     const PgQuery__CopyStmt *cs = n->copy_stmt;
     if (cs->is_from)

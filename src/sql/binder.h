@@ -21,7 +21,8 @@ typedef enum sql_stmt_kind {
   SQL_STMT_COPY_TO, /* COPY (query) TO 'target' */
   SQL_STMT_SET,     /* SET name = value */
   SQL_STMT_CREATE,  /* CREATE TABLE target (columns) USING format [WITH (options)] */
-  SQL_STMT_INSERT   /* INSERT INTO target: plan's rows, in the table's columns and types */
+  SQL_STMT_INSERT,  /* INSERT INTO target: plan's rows, in the table's columns and types */
+  SQL_STMT_DML      /* DELETE, UPDATE, MERGE on a Delta table: plan's rows are changes (below) */
 } sql_stmt_kind;
 
 typedef struct sql_bound {
@@ -42,7 +43,19 @@ typedef struct sql_bound {
   bool *col_nullable;
   size_t n_options;
   const char **option_keys, **option_values;
+  /* SQL_STMT_DML: the operation ("DELETE", "UPDATE", "MERGE"), the target table's source as
+   * the plan reads it (with row identity columns; its table_version is the version read), and
+   * its column count without them. The plan's rows are changes: column 0 the changed row's file
+   * index and column 1 its position (NULL for an inserted row), column 2 the action
+   * (SQL_DML_DELETE, SQL_DML_UPDATE, SQL_DML_INSERT), then the new row's values in the table's
+   * columns and types (NULL for a deletion). */
+  const char *dml_op;
+  sql_source *dml_table;
+  size_t dml_n_cols;
+  const char *dml_predicate; /* for commitInfo: the statement's condition as text, or NULL */
 } sql_bound;
+
+enum { SQL_DML_DELETE = 1, SQL_DML_UPDATE = 2, SQL_DML_INSERT = 3 };
 
 typedef struct sql_binder_env {
   sql_plan_ctx *pc;

@@ -102,6 +102,7 @@ static const char *const plain_properties[] = {
     "delta.checkpoint.writeStatsAsJson",
     "delta.checkpoint.writeStatsAsStruct",
     "delta.randomizeFilePrefixes",
+    "delta.enableDeletionVectors", /* the deletionVectors feature when true */
 };
 
 /* Splits "a, b" into trimmed names (in a). */
@@ -197,10 +198,22 @@ int sql_delta_create_txn(const char *dir, const char *name, const char *const *c
   if (rc == 0) rc = delta_txn_begin(dir, &t, err);
   if (rc == 0 && delta_txn_snapshot(t) != NULL)
     rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", name);
-  static const char *const ntz_feature[] = {"timestampNtz"};
+  /* The protocol: (1, 2) unless a feature is needed, then table features (3, 7), which name
+   * every feature in use, appendOnly included. */
+  const char *reader_f[4], *writer_f[4];
+  size_t n_rf = 0, n_wf = 0;
+  bool append_only = false;
+  for (size_t i = 0; i < n_cfg; i++) {
+    bool on = strcasecmp(cfg_values[i], "true") == 0;
+    if (on && strcmp(cfg_keys[i], "delta.enableDeletionVectors") == 0)
+      reader_f[n_rf++] = writer_f[n_wf++] = "deletionVectors";
+    if (on && strcmp(cfg_keys[i], "delta.appendOnly") == 0) append_only = true;
+  }
+  if (ntz) reader_f[n_rf++] = writer_f[n_wf++] = "timestampNtz";
+  if (n_rf && append_only) writer_f[n_wf++] = "appendOnly";
   if (rc == 0)
-    rc = ntz ? delta_txn_set_protocol(t, 3, 7, ntz_feature, 1, ntz_feature, 1, err)
-             : delta_txn_set_protocol(t, 1, 2, NULL, 0, NULL, 0, err);
+    rc = n_rf ? delta_txn_set_protocol(t, 3, 7, reader_f, n_rf, writer_f, n_wf, err)
+              : delta_txn_set_protocol(t, 1, 2, NULL, 0, NULL, 0, err);
   if (rc == 0)
     rc = delta_txn_set_metadata(t, (const char *)schema_json.data, parts, n_parts, cfg_keys,
                                 cfg_values, n_cfg, err);

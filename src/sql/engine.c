@@ -22,6 +22,7 @@
 #include "columnar/format.h"
 #include "common/error.h"
 #include "sql/binder.h"
+#include "sql/delta_dml.h"
 #include "sql/delta_write.h"
 #include "sql/exec.h"
 #include "sql/optimizer.h"
@@ -322,67 +323,6 @@ static int remove_tree(const char *path) {
   return rmdir(path);
 }
 
-/* The rows of plan as one new Parquet file (a random name, as Delta writers use, so concurrent
- * writers never collide) in the table directory dir, added to transaction t with its row count.
- * Nothing is added for no rows; a failure removes the file. */
-static int write_delta_file(sql_engine *e, delta_txn *t, const char *dir, sql_plan *plan,
-                            const bool *not_null, int64_t now, int64_t *rows, tarn_error *err) {
-  uint8_t id[16] = {0};
-  char name[96], path[4300];
-  if (getentropy(id, sizeof id) != 0)
-    return tarn_err(err, TARN_EIO, "no randomness for a file name: %s", strerror(errno));
-  int k = snprintf(name, sizeof name, "part-00000-");
-  for (int i = 0; i < 16; i++)
-    k += snprintf(name + k, sizeof name - (size_t)k, "%02x%s", id[i],
-                  i == 3 || i == 5 || i == 7 || i == 9 ? "-" : "");
-  snprintf(name + k, sizeof name - (size_t)k, "-c000.parquet");
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  int rc = write_parquet(e, plan, path, now, not_null, rows, err);
-  if (rc == 0 && *rows > 0) {
-    struct stat st;
-    char stats[64];
-    snprintf(stats, sizeof stats, "{\"numRecords\":%lld}", (long long)*rows);
-    if (stat(path, &st) != 0) rc = tarn_err(err, TARN_EIO, "%s: %s", path, strerror(errno));
-    if (rc == 0)
-      rc = delta_txn_add_file(t, name, NULL, (int64_t)st.st_size,
-                              (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000,
-                              stats, err);
-  }
-  if (rc || *rows == 0) unlink(path);
-  return rc;
-}
-
-/* INSERT INTO a Delta table: one new data file, then one commit adding it (a blind append, so a
- * lost race with other writers is retried). A failed statement commits nothing and leaves no
- * file behind. */
-static int insert_delta(sql_engine *e, const sql_bound *bd, int64_t now, int64_t *rows,
-                        tarn_error *err) {
-  delta_txn *t = NULL;
-  int rc = delta_txn_begin(bd->target_dir, &t, err);
-  const delta_snapshot *snap = rc ? NULL : delta_txn_snapshot(t);
-  if (rc == 0 && snap == NULL)
-    rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", bd->target);
-  if (rc == 0 && snap->n_partition_columns)
-    rc = tarn_err(err, TARN_EUNSUPPORTED,
-                  "INSERT into the partitioned table \"%s\" is not supported yet", bd->target);
-  bool *not_null = NULL;
-  if (rc == 0) {
-    not_null = calloc(snap->schema->n_fields + 1, sizeof *not_null);
-    if (not_null == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
-    for (size_t i = 0; rc == 0 && i < snap->schema->n_fields; i++)
-      not_null[i] = !snap->schema->fields[i].nullable;
-  }
-  if (rc == 0) rc = write_delta_file(e, t, bd->target_dir, bd->plan, not_null, now, rows, err);
-  if (rc == 0 && *rows > 0) {
-    int64_t version;
-    rc = delta_txn_set_operation(t, "WRITE", "{\"mode\":\"Append\"}", err);
-    if (rc == 0) rc = delta_txn_commit(t, 1000, &version, err);
-  }
-  free(not_null);
-  delta_txn_free(t);
-  return rc;
-}
-
 /* CREATE TABLE ... USING delta AS query: version 0 holds the table's protocol, metadata and the
  * query's rows in one commit, so no reader sees it empty. */
 static int ctas_delta(sql_engine *e, const sql_bound *bd, const char *dir, int64_t now,
@@ -393,13 +333,30 @@ static int ctas_delta(sql_engine *e, const sql_bound *bd, const char *dir, int64
   int rc = sql_delta_create_txn(
       dir, bd->target, (const char *const *)p->out_names, (const sql_type *const *)p->out_types,
       NULL, p->n_out, bd->option_keys, bd->option_values, bd->n_options, &t, &n_parts, err);
-  if (rc == 0 && n_parts)
-    rc = tarn_err(err, TARN_EUNSUPPORTED,
-                  "CREATE TABLE %s USING delta AS with partitioning is not supported yet",
-                  bd->target);
+  /* The partition columns, from the option as sql_delta_create_txn accepted it. */
+  char *names[64], *copy = NULL;
+  size_t n_names = 0;
+  for (size_t i = 0; rc == 0 && n_parts && i < bd->n_options; i++) {
+    if (strcmp(bd->option_keys[i], "partitioning") != 0) continue;
+    copy = strdup(bd->option_values[i]);
+    if (copy == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+    for (char *tok = copy ? strtok(copy, ",") : NULL; tok && n_names < 64;
+         tok = strtok(NULL, ",")) {
+      while (*tok == ' ')
+        tok++;
+      size_t len = strlen(tok);
+      while (len && tok[len - 1] == ' ')
+        tok[--len] = 0;
+      names[n_names++] = tok;
+    }
+  }
   if (rc == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
     rc = tarn_err(err, TARN_EIO, "cannot create %s: %s", dir, strerror(errno));
-  if (rc == 0) rc = write_delta_file(e, t, dir, bd->plan, NULL, now, rows, err);
+  sql_exec_ctx x;
+  exec_ctx_init(e, &x, now, false, err);
+  if (rc == 0)
+    rc = sql_delta_write_new(&x, bd->plan, t, dir, (const char *const *)names, n_names, rows, err);
+  free(copy);
   if (rc == 0) rc = sql_delta_commit_create(t, bd->target, "CREATE TABLE AS SELECT", err);
   delta_txn_free(t);
   return rc;
@@ -477,8 +434,18 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
     }
     case SQL_STMT_INSERT: {
       int64_t rows = 0;
-      rc = insert_delta(e, &bound, now, &rows, err);
+      sql_exec_ctx x;
+      exec_ctx_init(e, &x, now, false, err);
+      rc = sql_delta_insert(&x, &bound, &rows, err);
       if (rc == 0) rc = status(sink, err, "INSERT 0", (long long)rows);
+      break;
+    }
+    case SQL_STMT_DML: {
+      int64_t rows = 0;
+      sql_exec_ctx x;
+      exec_ctx_init(e, &x, now, false, err);
+      rc = sql_delta_dml(&x, &pc, &bound, &rows, err);
+      if (rc == 0) rc = status(sink, err, bound.dml_op, (long long)rows);
       break;
     }
     case SQL_STMT_CTAS: {

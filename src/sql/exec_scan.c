@@ -319,6 +319,10 @@ typedef struct scan_state {
   sql_pq_group *group; /* the row group being read on the direct path (instead of stream) */
   uint64_t row_pos;    /* file row number of the next row read (only without row ranges) */
   bool track_pos;
+  /* The batch being built: the file row number of its first row and the rows of it kept (NULL:
+   * all), for the row position column (sql_source_add_row_ids). */
+  int64_t batch_first;
+  const uint32_t *batch_sel;
   uint32_t *sel, *sel2;
 } scan_state;
 
@@ -640,7 +644,7 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
     tarn_row_range *ranges = NULL;
     size_t n_ranges = 0;
     bool all = true;
-    s->track_pos = sf->n_deleted > 0;
+    s->track_pos = sf->n_deleted > 0 || s->p->source->has_row_pos;
     if (s->n_preds && !s->track_pos) rc = page_ranges(s, ctx, rg, &ranges, &n_ranges, &all);
     if (rc) return rc;
     if (!all && n_ranges == 0) {
@@ -726,6 +730,12 @@ static int const_col(scan_state *s, sql_exec_ctx *ctx, sql_mem *m, size_t i, uin
   const sql_type *t = p->out_types[i];
   int sc = p->source_cols[i];
   int rc;
+  if (p->source->has_row_pos && (size_t)sc == p->source->row_pos_col) {
+    rc = sql_vec_init(m, out, t, n_rows, ctx->err);
+    for (uint32_t k = 0; rc == 0 && k < n_rows; k++)
+      SQL_VEC_I64(out)[k] = s->batch_first + (s->batch_sel ? s->batch_sel[k] : k);
+    return rc;
+  }
   if (sf->partition && sf->partition[sc].type) {
     sql_eval_ctx ectx;
     sql_exec_eval_ctx(ctx, m, &ectx);
@@ -852,6 +862,7 @@ static int direct_col(scan_state *s, sql_exec_ctx *ctx, sql_mem *m, size_t i, co
                       uint32_t n, sql_vec *out) {
   int fc = s->out_file_col[i];
   if (fc >= 0) return sql_pq_group_read(s->group, (size_t)fc, m, sel, n, out, ctx->err);
+  s->batch_sel = sel;
   return const_col(s, ctx, m, i, n, out);
 }
 
@@ -872,6 +883,7 @@ static int direct_next(scan_state *s, sql_exec_ctx *ctx, sql_batch **out) {
       return 0;
     }
     stat_add(&s->p->scan_stats.rows_read, n);
+    s->batch_first = first;
     const uint32_t *sel = NULL;
     uint32_t n_sel = n;
     if (s->track_pos && sf->n_deleted) {
@@ -973,6 +985,8 @@ static int scan_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     }
     if (rc) return rc;
     sql_batch *b = NULL;
+    s->batch_first = (int64_t)s->row_pos;
+    s->batch_sel = NULL;
     rc = shape_batch(s, ctx, fb, n_rows, &b);
     sql_batch_free(fb);
     if (rc) return rc;

@@ -1,8 +1,12 @@
 #include "sql/parser.h"
 
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
 /* Line and column (both from 1) of the 1-based character position pos in sql. */
@@ -19,8 +23,81 @@ static void line_column(const char *sql, int pos, int *line, int *column) {
   }
 }
 
+/* PostgreSQL 16's grammar (libpg_query's) lacks PostgreSQL 17's MERGE clauses WHEN NOT MATCHED
+ * BY SOURCE and WHEN NOT MATCHED BY TARGET. The text is rewritten before parsing: BY TARGET is
+ * dropped (it means plain NOT MATCHED) and NOT MATCHED BY SOURCE becomes MATCHED AND a marker
+ * column, which the binder recognises and takes out (binder.c, bind_merge). Quoted strings,
+ * quoted identifiers and comments are left alone. Returns NULL when nothing was rewritten. */
+static char *rewrite_merge_clauses(const char *sql) {
+  static const char *const words[] = {"when", "not", "matched", "by"};
+  size_t len = strlen(sql), copied = 0, when_at = 0;
+  tarn_buf out = {0};
+  bool rewrote = false;
+  int n_words = 0; /* how many words of the sequence came in a row */
+  for (size_t i = 0; i < len;) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') { /* a quoted string or identifier ('' and "" escape) */
+      size_t j = i + 1;
+      while (j < len && !(sql[j] == c && (j + 1 >= len || sql[j + 1] != c)))
+        j += sql[j] == c ? 2 : 1;
+      i = j < len ? j + 1 : len;
+      n_words = 0;
+      continue;
+    }
+    if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
+      while (i < len && sql[i] != '\n')
+        i++;
+      continue;
+    }
+    if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+      const char *end = strstr(sql + i + 2, "*/");
+      i = end ? (size_t)(end - sql) + 2 : len;
+      continue;
+    }
+    if (!(isalpha((unsigned char)c) || c == '_')) {
+      if (!isspace((unsigned char)c)) n_words = 0;
+      i++;
+      continue;
+    }
+    size_t j = i;
+    while (j < len && (isalnum((unsigned char)sql[j]) || sql[j] == '_' || sql[j] == '$'))
+      j++;
+    size_t wl = j - i;
+    bool source = wl == 6 && strncasecmp(sql + i, "source", 6) == 0;
+    bool target = wl == 6 && strncasecmp(sql + i, "target", 6) == 0;
+    if (n_words == 4 && (source || target)) {
+      const char *with =
+          source ? "WHEN MATCHED AND __tarn_not_matched_by_source__" : "WHEN NOT MATCHED";
+      if (tarn_buf_append(&out, sql + copied, when_at - copied, NULL) ||
+          tarn_buf_puts(&out, with, NULL)) {
+        tarn_buf_free(&out);
+        return NULL;
+      }
+      copied = j;
+      rewrote = true;
+      n_words = 0;
+    } else if (n_words < 4 && wl == strlen(words[n_words]) &&
+               strncasecmp(sql + i, words[n_words], wl) == 0) {
+      if (n_words++ == 0) when_at = i;
+    } else if (wl == 4 && strncasecmp(sql + i, "when", 4) == 0) {
+      n_words = 1;
+      when_at = i;
+    } else {
+      n_words = 0;
+    }
+    i = j;
+  }
+  if (!rewrote || tarn_buf_append(&out, sql + copied, len - copied + 1, NULL)) {
+    tarn_buf_free(&out);
+    return NULL;
+  }
+  return (char *)tarn_buf_steal(&out);
+}
+
 int sql_parse(const char *sql, sql_parsed *out, tarn_error *err) {
   memset(out, 0, sizeof *out);
+  char *rewritten = rewrite_merge_clauses(sql);
+  if (rewritten) sql = rewritten;
   PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
   int rc = 0;
   if (r.error) {
@@ -37,6 +114,7 @@ int sql_parse(const char *sql, sql_parsed *out, tarn_error *err) {
     if (out->tree == NULL) rc = tarn_err(err, TARN_ENOMEM, "cannot unpack the parse tree");
   }
   pg_query_free_protobuf_parse_result(r);
+  free(rewritten);
   return rc;
 }
 

@@ -154,3 +154,62 @@ int sql_source_parquet(tarn_arena *a, const char *const *globs, size_t n_globs, 
   if (rc == 0) *out = src;
   return rc;
 }
+
+int sql_source_add_row_ids(tarn_arena *a, sql_source *src, tarn_error *err) {
+  size_t n = src->n_cols, m = n + 2;
+  const char **names = tarn_arena_calloc(a, m, sizeof *names);
+  const char **file_names = tarn_arena_calloc(a, m, sizeof *file_names);
+  const sql_type **types = tarn_arena_calloc(a, m, sizeof *types);
+  if (!names || !file_names || !types) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  for (size_t c = 0; c < n; c++) {
+    names[c] = src->col_names[c];
+    file_names[c] = src->col_file_names ? src->col_file_names[c] : src->col_names[c];
+    types[c] = src->col_types[c];
+  }
+  /* Names no data file uses, so the scan never finds them stored. */
+  names[n] = file_names[n] = "__tarn_file";
+  names[n + 1] = file_names[n + 1] = "__tarn_pos";
+  types[n] = types[n + 1] = sql_type_get(SQL_INT8);
+  if (src->col_field_ids) {
+    int *ids = tarn_arena_calloc(a, m, sizeof *ids);
+    if (ids == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+    memcpy(ids, src->col_field_ids, n * sizeof *ids);
+    ids[n] = ids[n + 1] = -1;
+    src->col_field_ids = ids;
+  }
+  /* Per-file arrays grow by the two columns: the file index is a constant "partition" value;
+   * the position has no statistics. */
+  for (size_t i = 0; i < src->n_files; i++) {
+    sql_source_file *f = &src->files[i];
+    sql_value *pv = tarn_arena_calloc(a, m, sizeof *pv);
+    if (pv == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+    if (f->partition) memcpy(pv, f->partition, n * sizeof *pv);
+    pv[n].type = types[n];
+    pv[n].u.i64 = (int64_t)i;
+    f->partition = pv;
+    if (f->min && f->max) {
+      sql_value *mn = tarn_arena_calloc(a, m, sizeof *mn);
+      sql_value *mx = tarn_arena_calloc(a, m, sizeof *mx);
+      if (mn == NULL || mx == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+      memcpy(mn, f->min, n * sizeof *mn);
+      memcpy(mx, f->max, n * sizeof *mx);
+      mn[n].is_null = mx[n].is_null = mn[n + 1].is_null = mx[n + 1].is_null = true;
+      f->min = mn;
+      f->max = mx;
+    }
+    if (f->null_count) {
+      int64_t *nc = tarn_arena_calloc(a, m, sizeof *nc);
+      if (nc == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+      memcpy(nc, f->null_count, n * sizeof *nc);
+      nc[n] = nc[n + 1] = -1;
+      f->null_count = nc;
+    }
+  }
+  src->col_names = names;
+  src->col_file_names = file_names;
+  src->col_types = types;
+  src->n_cols = m;
+  src->has_row_pos = true;
+  src->row_pos_col = n + 1;
+  return 0;
+}

@@ -37,7 +37,17 @@ typedef struct sql_source {
                                   physical names), or NULL: col_names */
   sql_source_file *files;
   size_t n_files;
+  int64_t table_version; /* the table version a table format's source reads (Delta) */
+  /* Row identity (sql_source_add_row_ids): column row_pos_col holds each row's position in its
+   * file, which the scan computes; the column before it is the file's index (a constant). */
+  bool has_row_pos;
+  size_t row_pos_col;
 } sql_source;
+
+/* Appends the row identity columns "__tarn_file" (bigint: the index of the row's file in
+ * src->files) and "__tarn_pos" (bigint: its 0-based position in that file, counting deleted
+ * rows), for statements that change rows in place (DELETE, UPDATE, MERGE). */
+int sql_source_add_row_ids(tarn_arena *a, sql_source *src, tarn_error *err);
 
 /* Builds a source over the Parquet files matching any of the globs (a path, a glob with * ? [..],
  * or a directory, which means every *.parquet below it), in sorted path order. The columns are

@@ -242,6 +242,7 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
     return rc;
   }
   src->n_cols = n;
+  src->table_version = snap->version;
   src->col_names = names;
   src->col_types = types;
   src->col_file_names = mapped ? file_names : NULL;

@@ -43,6 +43,7 @@ struct delta_txn {
   bool *removed;         /* per snapshot file: already removed by this transaction */
   char *operation;
   cJSON *parameters; /* NULL: none */
+  cJSON *metrics;    /* operationMetrics, NULL: none */
   bool committed;
   /* sorted copies of the paths (pointers into the action bodies), for conflict checks */
   const char **add_paths, **remove_paths;
@@ -186,6 +187,10 @@ static int keys_from_snapshot(delta_txn *t) {
 }
 
 int delta_txn_begin(const char *table_dir, delta_txn **out, tarn_error *err) {
+  return delta_txn_begin_at(table_dir, -1, out, err);
+}
+
+int delta_txn_begin_at(const char *table_dir, int64_t version, delta_txn **out, tarn_error *err) {
   *out = NULL;
   delta_txn *t = calloc(1, sizeof *t);
   if (t == NULL) return oom(err);
@@ -200,7 +205,7 @@ int delta_txn_begin(const char *table_dir, delta_txn **out, tarn_error *err) {
   }
   bool exists;
   int rc = log_has_versions(table_dir, t->log_dir, &exists, err);
-  if (rc == 0 && exists) rc = delta_snapshot_load(table_dir, -1, &t->snapshot, err);
+  if (rc == 0 && exists) rc = delta_snapshot_load(table_dir, version, &t->snapshot, err);
   if (rc == 0 && t->snapshot) {
     t->read_version = t->snapshot->version;
     t->append_only = config_true(delta_snapshot_config(t->snapshot, "delta.appendOnly"));
@@ -385,9 +390,18 @@ static cJSON *partition_values_object(const delta_txn *t, const char *const *val
   return pv;
 }
 
+static cJSON *dv_object(const delta_dv *dv);
+
 int delta_txn_add_file(delta_txn *t, const char *path, const char *const *partition_values,
                        int64_t size, int64_t modification_time, const char *stats_json,
                        tarn_error *err) {
+  return delta_txn_add_file_dv(t, path, partition_values, size, modification_time, stats_json, NULL,
+                               err);
+}
+
+int delta_txn_add_file_dv(delta_txn *t, const char *path, const char *const *partition_values,
+                          int64_t size, int64_t modification_time, const char *stats_json,
+                          const delta_dv *dv, tarn_error *err) {
   if (path == NULL || path[0] == 0 || path[0] == '/')
     return tarn_err(err, TARN_EINVAL,
                     "delta table %s: add '%s': the path must be relative to the table",
@@ -402,6 +416,9 @@ int delta_txn_add_file(delta_txn *t, const char *path, const char *const *partit
   if (t->n_partition_keys && partition_values == NULL)
     return tarn_err(err, TARN_EINVAL, "delta table %s: add %s: partition values are missing",
                     t->table_dir, path);
+  if (dv && dv->storage_type && (dv->path_or_inline == NULL || dv->cardinality < 0))
+    return tarn_err(err, TARN_EINVAL, "delta table %s: add %s: incomplete deletion vector",
+                    t->table_dir, path);
   cJSON *a = cJSON_CreateObject();
   cJSON *pv = partition_values_object(t, partition_values);
   bool ok = a && pv && cJSON_AddStringToObject(a, "path", path);
@@ -409,8 +426,13 @@ int delta_txn_add_file(delta_txn *t, const char *path, const char *const *partit
   ok = ok && pv == NULL && add_i64(a, "size", size) &&
        add_i64(a, "modificationTime", modification_time) &&
        cJSON_AddTrueToObject(a, "dataChange") &&
-       (stats_json == NULL || cJSON_AddStringToObject(a, "stats", stats_json)) &&
-       cJSON_AddItemToArray(t->adds, a);
+       (stats_json == NULL || cJSON_AddStringToObject(a, "stats", stats_json));
+  if (ok && dv && dv->storage_type) {
+    cJSON *d = dv_object(dv);
+    ok = d && cJSON_AddItemToObject(a, "deletionVector", d);
+    if (!ok) cJSON_Delete(d);
+  }
+  ok = ok && cJSON_AddItemToArray(t->adds, a);
   cJSON_Delete(pv);
   if (!ok) {
     cJSON_Delete(a);
@@ -560,6 +582,14 @@ int delta_txn_set_operation(delta_txn *t, const char *operation, const char *par
  */
 
 /* Appends {"<kind>": body} as one line (body is borrowed, not consumed). */
+int delta_txn_set_metric(delta_txn *t, const char *name, int64_t value, tarn_error *err) {
+  char text[32];
+  snprintf(text, sizeof text, "%" PRId64, value);
+  if (t->metrics == NULL && (t->metrics = cJSON_CreateObject()) == NULL) return oom(err);
+  cJSON_DeleteItemFromObjectCaseSensitive(t->metrics, name);
+  return cJSON_AddStringToObject(t->metrics, name, text) ? 0 : oom(err);
+}
+
 static int append_line(char **text, size_t *len, size_t *cap, const char *kind, cJSON *body) {
   cJSON *wrap = cJSON_CreateObject();
   if (wrap == NULL) return -1;
@@ -612,6 +642,11 @@ static int build_commit_text(const delta_txn *t, char **out, size_t *out_len, ta
         t->parameters ? cJSON_CreateObjectReference(t->parameters->child) : cJSON_CreateObject();
     ok = params && cJSON_AddItemToObject(info, "operationParameters", params);
     if (!ok) cJSON_Delete(params);
+  }
+  if (ok && t->metrics) {
+    cJSON *m = cJSON_CreateObjectReference(t->metrics->child);
+    ok = m && cJSON_AddItemToObject(info, "operationMetrics", m);
+    if (!ok) cJSON_Delete(m);
   }
   if (ok && t->read_version >= 0) ok = add_i64(info, "readVersion", t->read_version);
   ok = ok && cJSON_AddBoolToObject(info, "isBlindAppend", is_blind_append(t)) &&
@@ -1010,6 +1045,7 @@ void delta_txn_free(delta_txn *t) {
   free(t->removed);
   free(t->operation);
   cJSON_Delete(t->parameters);
+  cJSON_Delete(t->metrics);
   free(t->add_paths);
   free(t->remove_paths);
   free(t);

@@ -58,6 +58,11 @@ typedef struct delta_txn delta_txn; /* one transaction against one table */
  * must then set the protocol and the metadata. Errors: those of delta_snapshot_load. */
 int delta_txn_begin(const char *table_dir, delta_txn **out, tarn_error *err);
 
+/* The same, reading version `version` (-1: the latest) as the transaction's read version: a
+ * statement that decided its changes on that version commits after checking every later commit
+ * for conflicts. */
+int delta_txn_begin_at(const char *table_dir, int64_t version, delta_txn **out, tarn_error *err);
+
 /* The snapshot the transaction read (NULL when the table does not exist yet). */
 const delta_snapshot *delta_txn_snapshot(const delta_txn *t);
 
@@ -90,6 +95,13 @@ int delta_txn_add_file(delta_txn *t, const char *path, const char *const *partit
                        int64_t size, int64_t modification_time, const char *stats_json,
                        tarn_error *err);
 
+/* The same with a deletion vector (dv NULL or storage_type 0: none), as DELETE, UPDATE and MERGE
+ * commit a file they deleted rows of: its remove (delta_txn_remove_file) and its add with the
+ * new vector. dv's strings are copied. */
+int delta_txn_add_file_dv(delta_txn *t, const char *path, const char *const *partition_values,
+                          int64_t size, int64_t modification_time, const char *stats_json,
+                          const delta_dv *dv, tarn_error *err);
+
 /* Removes a live file of the read snapshot (remove action with dataChange true, the deletion
  * time now, extendedFileMetadata with its partition values and size, and its deletion vector
  * when it has one). TARN_EINVAL when f is not live in the snapshot, is already removed by
@@ -106,6 +118,10 @@ int delta_txn_set_app_version(delta_txn *t, const char *app_id, int64_t version,
  * not a JSON object. */
 int delta_txn_set_operation(delta_txn *t, const char *operation, const char *parameters_json,
                             tarn_error *err);
+
+/* Records an operation metric for commitInfo.operationMetrics (numeric values written as
+ * strings, as Delta's writers do; a name given twice keeps the last value). */
+int delta_txn_set_metric(delta_txn *t, const char *name, int64_t value, tarn_error *err);
 
 /* Writes the transaction as the next version (see the protocol above) and stores the
  * committed version in *version. A transaction commits at most once. Errors: TARN_ECONFLICT

@@ -483,3 +483,135 @@ int delta_dv_read(const char *table_dir, const delta_dv *dv, tarn_arena *a, uint
   }
   return rc;
 }
+
+/* --- Writing -------------------------------------------------------------------------------- */
+
+int delta_z85_encode(const uint8_t *data, size_t len, char *out, size_t out_cap, tarn_error *err) {
+  if (len % 4 != 0 || out_cap < len / 4 * 5 + 1)
+    return tarn_err(err, TARN_EINVAL, "Z85: %zu bytes do not fit %zu characters", len, out_cap);
+  size_t k = 0;
+  for (size_t i = 0; i < len; i += 4) {
+    uint32_t v = (uint32_t)data[i] << 24 | (uint32_t)data[i + 1] << 16 |
+                 (uint32_t)data[i + 2] << 8 | (uint32_t)data[i + 3];
+    for (int d = 4; d >= 0; d--) {
+      out[k + (size_t)d] = z85_alphabet[v % 85];
+      v /= 85;
+    }
+    k += 5;
+  }
+  out[k] = 0;
+  return 0;
+}
+
+static void put_le32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+int delta_dv_encode_bitmap(const uint64_t *positions, size_t n, tarn_buf *out, tarn_error *err) {
+  for (size_t i = 0; i < n; i++)
+    if (positions[i] >> 63 || (i > 0 && positions[i] <= positions[i - 1]))
+      return tarn_err(err, TARN_EINVAL, "deletion vector positions must ascend below 2^63");
+  /* One bucket per distinct high half: count them first for the header. */
+  uint64_t n_buckets = 0;
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || positions[i] >> 32 != positions[i - 1] >> 32) n_buckets++;
+  uint8_t head[DV_HEADER_BYTES];
+  put_le32(head, DV_MAGIC);
+  put_le32(head + 4, (uint32_t)n_buckets);
+  put_le32(head + 8, (uint32_t)(n_buckets >> 32));
+  int rc = tarn_buf_append(out, head, sizeof head, err);
+  for (size_t i = 0; rc == 0 && i < n;) {
+    uint32_t key = (uint32_t)(positions[i] >> 32);
+    size_t end = i;
+    while (end < n && positions[end] >> 32 == key)
+      end++;
+    roaring_bitmap_t *map = roaring_bitmap_create();
+    if (map == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+    for (size_t k = i; k < end; k++)
+      roaring_bitmap_add(map, (uint32_t)positions[k]);
+    roaring_bitmap_run_optimize(map);
+    size_t size = roaring_bitmap_portable_size_in_bytes(map);
+    uint8_t kb[4];
+    put_le32(kb, key);
+    rc = tarn_buf_append(out, kb, 4, err);
+    if (rc == 0) rc = tarn_buf_reserve(out, size, err);
+    if (rc == 0) {
+      size_t wrote = roaring_bitmap_portable_serialize(map, (char *)out->data + out->len);
+      if (wrote != size)
+        rc = tarn_err(err, TARN_EINVAL, "Roaring serialized %zu bytes, expected %zu", wrote, size);
+      else
+        out->len += size;
+    }
+    roaring_bitmap_free(map);
+    i = end;
+  }
+  return rc;
+}
+
+int delta_dv_write_file(const char *table_dir, size_t n, const uint64_t *const *positions,
+                        const size_t *counts, tarn_arena *a, delta_dv *descs, tarn_error *err) {
+  uint8_t uuid[16];
+  if (getentropy(uuid, sizeof uuid) != 0)
+    return tarn_err(err, TARN_EIO, "no randomness for a deletion vector name: %s", strerror(errno));
+  uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40); /* version 4 */
+  uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  char id[21];
+  int rc = delta_z85_encode(uuid, sizeof uuid, id, sizeof id, err);
+  if (rc) return rc;
+  tarn_buf file = {0};
+  uint8_t version = DV_FILE_VERSION;
+  rc = tarn_buf_append(&file, &version, 1, err);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    size_t at = file.len;
+    uint8_t word[4] = {0};
+    rc = tarn_buf_append(&file, word, 4, err); /* the size, filled in below */
+    if (rc == 0) rc = delta_dv_encode_bitmap(positions[i], counts[i], &file, err);
+    if (rc) break;
+    size_t size = file.len - at - 4;
+    if (size > INT32_MAX || at > INT32_MAX) {
+      rc = tarn_err(err, TARN_EINVAL, "deletion vector of %zu bytes is too large", size);
+      break;
+    }
+    put_be32(file.data + at, (uint32_t)size);
+    put_be32(word, (uint32_t)crc32(crc32(0L, Z_NULL, 0), file.data + at + 4, (uInt)size));
+    rc = tarn_buf_append(&file, word, 4, err);
+    descs[i] = (delta_dv){.storage_type = 'u',
+                          .path_or_inline = tarn_arena_strndup(a, id, 20),
+                          .offset = (int32_t)at,
+                          .size_in_bytes = (int32_t)size,
+                          .cardinality = (int64_t)counts[i]};
+    if (rc == 0 && descs[i].path_or_inline == NULL)
+      rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+  }
+  char *path = NULL;
+  if (rc == 0) rc = relative_dv_path(table_dir, id, &path, err);
+  if (rc == 0) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      rc = tarn_err(err, TARN_EIO, "cannot create %s: %s", path, strerror(errno));
+    } else {
+      size_t done = 0;
+      while (rc == 0 && done < file.len) {
+        ssize_t w = write(fd, file.data + done, file.len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0)
+          rc = tarn_err(err, TARN_EIO, "cannot write %s: %s", path, strerror(errno));
+        else
+          done += (size_t)w;
+      }
+      if (rc == 0 && fsync(fd) != 0)
+        rc = tarn_err(err, TARN_EIO, "cannot sync %s: %s", path, strerror(errno));
+      close(fd);
+      if (rc) unlink(path);
+    }
+  }
+  free(path);
+  tarn_buf_free(&file);
+  return rc;
+}

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "common/arena.h"
+#include "common/buf.h"
 #include "table/delta/delta_log.h"
 #include "tarn.h"
 
@@ -60,5 +61,25 @@ int delta_dv_decode_bitmap(const uint8_t *data, size_t len, int64_t cardinality,
  * outside the alphabet, a block above 2^32 - 1 or a bad length is TARN_ECORRUPT. */
 int delta_z85_decode(const char *text, size_t len, uint8_t *out, size_t out_cap, size_t *out_len,
                      tarn_error *err);
+
+/* --- Writing ------------------------------------------------------------------------------- */
+
+/* Delta's Z85 encoding of len bytes (a multiple of 4) into out (NUL-terminated; out_cap must hold
+ * len / 4 * 5 + 1 characters, else TARN_EINVAL). */
+int delta_z85_encode(const uint8_t *data, size_t len, char *out, size_t out_cap, tarn_error *err);
+
+/* Serializes n strictly ascending row positions as a RoaringBitmapArray in the portable layout
+ * (the one PROTOCOL.md specifies), appended to out. TARN_EINVAL for positions that are not
+ * strictly ascending or at or above 2^63. */
+int delta_dv_encode_bitmap(const uint64_t *positions, size_t n, tarn_buf *out, tarn_error *err);
+
+/* Writes n deletion vectors (vector i: counts[i] strictly ascending positions[i]) into one new
+ * file <table_dir>/deletion_vector_<random uuid>.bin (format version byte, then per vector its
+ * size, bitmap and CRC-32), fsynced before it returns, and fills descs[i] with a 'u' descriptor
+ * of vector i (strings allocated in a). A failure leaves no file behind. Errors: TARN_EINVAL (see
+ * delta_dv_encode_bitmap, or a vector too large for the descriptor's 32-bit size), TARN_EIO,
+ * TARN_ENOMEM. */
+int delta_dv_write_file(const char *table_dir, size_t n, const uint64_t *const *positions,
+                        const size_t *counts, tarn_arena *a, delta_dv *descs, tarn_error *err);
 
 #endif

@@ -1,0 +1,426 @@
+/*
+ * INSERT, DELETE, UPDATE and MERGE on Delta tables (see delta_dml.h).
+ */
+#include "sql/delta_dml.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "sql/delta_files.h"
+#include "table/delta/delta_commit.h"
+#include "table/delta/delta_log.h"
+#include "table/delta/dv.h"
+
+#define COMMIT_RETRIES 1000
+
+static int oom(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memory"); }
+
+/* The file layout of table snapshot s whose first n columns src describes. Arrays live in a. */
+static int layout_of(tarn_arena *a, const delta_snapshot *s, const sql_source *src, size_t n,
+                     sql_delta_layout *l, tarn_error *err) {
+  bool *not_null = tarn_arena_calloc(a, n + 1, sizeof *not_null);
+  size_t *parts = tarn_arena_calloc(a, s->n_partition_columns + 1, sizeof *parts);
+  if (not_null == NULL || parts == NULL) return oom(err);
+  if (s->schema->n_fields != n)
+    return tarn_err(err, TARN_EINVAL, "delta table %s: the schema changed while the statement ran",
+                    s->table_dir);
+  for (size_t c = 0; c < n; c++)
+    not_null[c] = !s->schema->fields[c].nullable;
+  for (size_t p = 0; p < s->n_partition_columns; p++) {
+    size_t c = 0;
+    while (c < n && strcmp(src->col_names[c], s->partition_columns[p]) != 0)
+      c++;
+    if (c == n)
+      return tarn_err(err, TARN_ECORRUPT,
+                      "delta table %s: partition column %s is not in the schema", s->table_dir,
+                      s->partition_columns[p]);
+    parts[p] = c;
+  }
+  *l = (sql_delta_layout){.n_cols = n,
+                          .names = src->col_names,
+                          .file_names = src->col_file_names ? src->col_file_names : src->col_names,
+                          .types = src->col_types,
+                          .not_null = not_null,
+                          .n_parts = s->n_partition_columns,
+                          .part_cols = parts};
+  return 0;
+}
+
+/* --- Writing a plan's rows ------------------------------------------------------------------- */
+
+static int to_files(void *arg, sql_batch *b, tarn_error *err) {
+  int rc = sql_delta_writer_write(arg, b, err);
+  sql_batch_free(b);
+  return rc;
+}
+
+int sql_delta_insert(sql_exec_ctx *x, const sql_bound *bd, int64_t *rows, tarn_error *err) {
+  *rows = 0;
+  delta_txn *t = NULL;
+  int rc = delta_txn_begin(bd->target_dir, &t, err);
+  const delta_snapshot *snap = rc ? NULL : delta_txn_snapshot(t);
+  if (rc == 0 && snap == NULL)
+    rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", bd->target);
+  tarn_arena a = {0};
+  sql_delta_layout l;
+  sql_delta_writer *w = NULL;
+  if (rc == 0) {
+    /* The plan's columns are the table's, as the binder shaped them. */
+    sql_source cols = {.col_names = (const char **)bd->plan->out_names,
+                       .col_types = (const sql_type **)bd->plan->out_types};
+    const char **file_names = tarn_arena_calloc(&a, bd->plan->n_out + 1, sizeof *file_names);
+    if (file_names == NULL) rc = oom(err);
+    for (size_t c = 0; rc == 0 && c < bd->plan->n_out && c < snap->schema->n_fields; c++) {
+      const delta_field *f = &snap->schema->fields[c];
+      file_names[c] = f->physical_name ? f->physical_name : f->name;
+    }
+    cols.col_file_names = file_names;
+    if (rc == 0) rc = layout_of(&a, snap, &cols, bd->plan->n_out, &l, err);
+  }
+  if (rc == 0) rc = sql_delta_writer_open(bd->target_dir, &l, &w, err);
+  if (rc == 0) rc = sql_exec_run(x, bd->plan, to_files, w);
+  if (rc == 0) rc = sql_delta_writer_finish(w, t, rows, err);
+  if (rc == 0 && *rows > 0) {
+    int64_t version;
+    rc = delta_txn_set_operation(t, "WRITE", "{\"mode\":\"Append\"}", err);
+    if (rc == 0) rc = delta_txn_set_metric(t, "numOutputRows", *rows, err);
+    if (rc == 0) rc = delta_txn_commit(t, COMMIT_RETRIES, &version, err);
+  }
+  sql_delta_writer_free(w, rc != 0);
+  tarn_arena_free(&a);
+  delta_txn_free(t);
+  return rc;
+}
+
+int sql_delta_write_new(sql_exec_ctx *x, sql_plan *plan, delta_txn *t, const char *dir,
+                        const char *const *part_names, size_t n_parts, int64_t *rows,
+                        tarn_error *err) {
+  size_t *parts = calloc(n_parts + 1, sizeof *parts);
+  if (parts == NULL) return oom(err);
+  int rc = 0;
+  for (size_t p = 0; rc == 0 && p < n_parts; p++) {
+    size_t c = 0;
+    while (c < plan->n_out && strcmp(plan->out_names[c], part_names[p]) != 0)
+      c++;
+    if (c == plan->n_out)
+      rc = tarn_err(err, TARN_EINVAL, "partition column \"%s\" is not a column of the query",
+                    part_names[p]);
+    parts[p] = c;
+  }
+  sql_delta_layout l = {.n_cols = plan->n_out,
+                        .names = (const char *const *)plan->out_names,
+                        .file_names = (const char *const *)plan->out_names,
+                        .types = (const sql_type *const *)plan->out_types,
+                        .n_parts = n_parts,
+                        .part_cols = parts};
+  sql_delta_writer *w = NULL;
+  if (rc == 0) rc = sql_delta_writer_open(dir, &l, &w, err);
+  if (rc == 0) rc = sql_exec_run(x, plan, to_files, w);
+  if (rc == 0) rc = sql_delta_writer_finish(w, t, rows, err);
+  /* The caller commits; files of a failed statement go now. (A failed commit leaves orphans
+   * for vacuum, like any writer killed before its commit.) */
+  sql_delta_writer_free(w, rc != 0);
+  free(parts);
+  return rc;
+}
+
+/* --- DELETE, UPDATE, MERGE ------------------------------------------------------------------- */
+
+typedef struct pos_list {
+  uint64_t *pos;
+  size_t n, cap;
+} pos_list;
+
+typedef struct dml_state {
+  const sql_bound *bd;
+  sql_delta_writer *w;
+  pos_list *changed; /* per file of the source: positions deleted or replaced */
+  size_t n_files;
+  int64_t deleted, updated, inserted;
+} dml_state;
+
+static int push_pos(pos_list *l, uint64_t p, tarn_error *err) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    uint64_t *np = realloc(l->pos, cap * sizeof *np);
+    if (np == NULL) return oom(err);
+    l->pos = np;
+    l->cap = cap;
+  }
+  l->pos[l->n++] = p;
+  return 0;
+}
+
+static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
+  dml_state *st = arg;
+  const sql_vec *file = &b->cols[0], *pos = &b->cols[1], *action = &b->cols[2];
+  uint32_t *sel = malloc((b->n_rows + 1) * sizeof *sel);
+  uint32_t n_new = 0;
+  int rc = sel ? 0 : oom(err);
+  for (uint32_t i = 0; rc == 0 && i < b->n_rows; i++) {
+    if (SQL_VEC_IS_NULL(action, i)) continue;
+    int64_t a = SQL_VEC_I64(action)[i];
+    if (a == SQL_DML_DELETE || a == SQL_DML_UPDATE) {
+      if (SQL_VEC_IS_NULL(file, i) || SQL_VEC_IS_NULL(pos, i)) {
+        rc = tarn_err(err, TARN_EINVAL, "%s: a changed row has no position", st->bd->dml_op);
+        break;
+      }
+      int64_t f = SQL_VEC_I64(file)[i];
+      if (f < 0 || (size_t)f >= st->n_files) {
+        rc = tarn_err(err, TARN_EINVAL, "%s: file index %lld out of range", st->bd->dml_op,
+                      (long long)f);
+        break;
+      }
+      rc = push_pos(&st->changed[f], (uint64_t)SQL_VEC_I64(pos)[i], err);
+    }
+    if (a == SQL_DML_DELETE) st->deleted++;
+    if (a == SQL_DML_UPDATE) st->updated++;
+    if (a == SQL_DML_INSERT) st->inserted++;
+    if (a == SQL_DML_UPDATE || a == SQL_DML_INSERT) sel[n_new++] = i;
+  }
+  if (rc == 0 && n_new) {
+    /* The new rows: the value columns of the selected rows. */
+    sql_batch *rows = NULL;
+    rc = sql_batch_select(b, sel, n_new, &rows, err);
+    if (rc == 0) {
+      sql_batch view = {
+          .n_rows = n_new, .n_cols = rows->n_cols - 3, .cols = rows->cols + 3, .mem = rows->mem};
+      rc = sql_delta_writer_write(st->w, &view, err);
+    }
+    sql_batch_free(rows);
+  }
+  free(sel);
+  sql_batch_free(b);
+  return rc;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorts each file's positions; a position twice is an error for UPDATE and MERGE (one target
+ * row, several changes) and dropped for DELETE. */
+static int settle_positions(dml_state *st, tarn_error *err) {
+  bool dup_ok = strcmp(st->bd->dml_op, "DELETE") == 0;
+  for (size_t f = 0; f < st->n_files; f++) {
+    pos_list *l = &st->changed[f];
+    if (l->n < 2) continue;
+    qsort(l->pos, l->n, sizeof *l->pos, cmp_u64);
+    size_t k = 1;
+    for (size_t i = 1; i < l->n; i++) {
+      if (l->pos[i] != l->pos[k - 1]) {
+        l->pos[k++] = l->pos[i];
+        continue;
+      }
+      if (!dup_ok)
+        return tarn_err(err, TARN_EINVAL,
+                        "%s command cannot affect row a second time (several source rows "
+                        "match one target row)",
+                        st->bd->dml_op);
+      st->deleted--;
+    }
+    l->n = k;
+  }
+  return 0;
+}
+
+/* The union of two ascending position lists (malloc'd). */
+static uint64_t *merge_positions(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
+                                 size_t *n) {
+  uint64_t *r = malloc((na + nb + 1) * sizeof *r);
+  if (r == NULL) return NULL;
+  size_t i = 0, j = 0, k = 0;
+  while (i < na || j < nb) {
+    uint64_t v = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+    if (i < na && a[i] == v) i++;
+    if (j < nb && b[j] == v) j++;
+    r[k++] = v;
+  }
+  *n = k;
+  return r;
+}
+
+static bool snapshot_has_feature(const delta_snapshot *s, const char *name) {
+  for (size_t i = 0; i < s->n_writer_features; i++)
+    if (strcmp(s->writer_features[i], name) == 0) return true;
+  return false;
+}
+
+/* A file's statistics once a deletion vector hides some of its rows: numRecords still counts
+ * every row of the file, and the bounds may now be wider than the visible rows, which the
+ * protocol's tightBounds = false says. NULL: keep them as they are (none, or unreadable). */
+static char *wide_stats(const char *stats) {
+  cJSON *j = stats ? cJSON_Parse(stats) : NULL;
+  if (!cJSON_IsObject(j)) {
+    cJSON_Delete(j);
+    return NULL;
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(j, "tightBounds");
+  char *text = cJSON_AddFalseToObject(j, "tightBounds") ? cJSON_PrintUnformatted(j) : NULL;
+  cJSON_Delete(j);
+  return text;
+}
+
+/* The row count of a file from its statistics, or -1. */
+static int64_t file_rows(const sql_source_file *f) { return f->n_rows; }
+
+int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_t *affected,
+                  tarn_error *err) {
+  *affected = 0;
+  const sql_source *src = bd->dml_table;
+  delta_txn *t = NULL;
+  int rc = delta_txn_begin_at(bd->target_dir, src->table_version, &t, err);
+  const delta_snapshot *snap = rc ? NULL : delta_txn_snapshot(t);
+  if (rc == 0 && (snap == NULL || snap->n_files != src->n_files))
+    rc = tarn_err(err, TARN_EINVAL, "delta table %s changed while the statement was planned",
+                  bd->target_dir);
+  tarn_arena a = {0};
+  sql_delta_layout l;
+  dml_state st = {.bd = bd, .n_files = src->n_files};
+  if (rc == 0) rc = layout_of(&a, snap, src, bd->dml_n_cols, &l, err);
+  if (rc == 0) {
+    st.changed = calloc(src->n_files + 1, sizeof *st.changed);
+    if (st.changed == NULL) rc = oom(err);
+  }
+  if (rc == 0) rc = sql_delta_writer_open(bd->target_dir, &l, &st.w, err);
+  if (rc == 0) rc = sql_exec_run(x, bd->plan, to_changes, &st);
+  if (rc == 0) rc = settle_positions(&st, err);
+
+  const char *dv_conf = rc ? NULL : delta_snapshot_config(snap, "delta.enableDeletionVectors");
+  bool use_dv = rc == 0 && snapshot_has_feature(snap, "deletionVectors") && dv_conf &&
+                strcmp(dv_conf, "true") == 0;
+  size_t n_touched = 0;
+  for (size_t f = 0; rc == 0 && f < st.n_files; f++)
+    n_touched += st.changed[f].n > 0;
+  /* Each touched file's deleted positions after the statement: old vector and new changes. */
+  uint64_t **merged = rc ? NULL : calloc(st.n_files + 1, sizeof *merged);
+  size_t *n_merged = rc ? NULL : calloc(st.n_files + 1, sizeof *n_merged);
+  if (rc == 0 && (merged == NULL || n_merged == NULL)) rc = oom(err);
+  for (size_t f = 0; rc == 0 && f < st.n_files; f++) {
+    if (st.changed[f].n == 0) continue;
+    const sql_source_file *sf = &src->files[f];
+    merged[f] = merge_positions(sf->deleted, sf->n_deleted, st.changed[f].pos, st.changed[f].n,
+                                &n_merged[f]);
+    if (merged[f] == NULL) rc = oom(err);
+  }
+  int64_t removed_files = 0, dv_files = 0;
+  char *dv_path = NULL;
+  if (rc == 0 && n_touched && use_dv) {
+    /* One vector file for every touched file that keeps rows. */
+    const uint64_t **vecs = calloc(n_touched + 1, sizeof *vecs);
+    size_t *counts = calloc(n_touched + 1, sizeof *counts),
+           *which = calloc(n_touched + 1, sizeof *which);
+    delta_dv *descs = tarn_arena_calloc(&a, n_touched + 1, sizeof *descs);
+    size_t k = 0;
+    if (!vecs || !counts || !which || !descs) rc = oom(err);
+    for (size_t f = 0; rc == 0 && f < st.n_files; f++) {
+      if (st.changed[f].n == 0) continue;
+      rc = delta_txn_remove_file(t, &snap->files[f], err);
+      removed_files++;
+      if (file_rows(&src->files[f]) >= 0 && (int64_t)n_merged[f] >= file_rows(&src->files[f]))
+        continue; /* every row gone: the file is only removed */
+      vecs[k] = merged[f];
+      counts[k] = n_merged[f];
+      which[k++] = f;
+    }
+    if (rc == 0 && k) rc = delta_dv_write_file(bd->target_dir, k, vecs, counts, &a, descs, err);
+    if (rc == 0 && k) {
+      /* Remember the vector file, to delete it should the commit fail. */
+      size_t cap = strlen(bd->target_dir) + 64;
+      dv_path = malloc(cap);
+      uint8_t u[16];
+      size_t got;
+      if (dv_path && delta_z85_decode(descs[0].path_or_inline, 20, u, sizeof u, &got, NULL) == 0)
+        snprintf(dv_path, cap,
+                 "%s/deletion_vector_%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%"
+                 "02x%02x.bin",
+                 bd->target_dir, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+                 u[11], u[12], u[13], u[14], u[15]);
+      dv_files = (int64_t)k;
+    }
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+      const delta_file *df = &snap->files[which[i]];
+      char *stats = wide_stats(df->stats);
+      rc = delta_txn_add_file_dv(t, df->path, df->partition_values, df->size, df->modification_time,
+                                 stats ? stats : df->stats, &descs[i], err);
+      free(stats);
+    }
+    free(vecs);
+    free(counts);
+    free(which);
+  } else if (rc == 0 && n_touched) {
+    /* Copy-on-write: the touched files' remaining rows are read (old and new deletions both
+     * skipped) and written with the new rows, and the files removed. */
+    sql_source *rest = tarn_arena_calloc(&pc->arena, 1, sizeof *rest);
+    sql_source_file *files = tarn_arena_calloc(&pc->arena, n_touched + 1, sizeof *files);
+    if (rest == NULL || files == NULL) rc = oom(err);
+    size_t k = 0;
+    for (size_t f = 0; rc == 0 && f < st.n_files; f++) {
+      if (st.changed[f].n == 0) continue;
+      rc = delta_txn_remove_file(t, &snap->files[f], err);
+      removed_files++;
+      files[k] = src->files[f];
+      files[k].deleted = merged[f];
+      files[k].n_deleted = n_merged[f];
+      files[k].min = files[k].max = NULL; /* no pruning: there is no filter */
+      k++;
+    }
+    if (rc == 0) {
+      *rest = *src;
+      rest->files = files;
+      rest->n_files = k;
+      rest->has_row_pos = false;
+      sql_plan *scan = sql_plan_new(pc, SQL_P_SCAN);
+      if (scan == NULL || sql_plan_alloc_out(pc, scan, bd->dml_n_cols)) rc = oom(err);
+      int *cols = rc ? NULL : tarn_arena_calloc(&pc->arena, bd->dml_n_cols + 1, sizeof *cols);
+      if (rc == 0 && cols == NULL) rc = oom(err);
+      for (size_t c = 0; rc == 0 && c < bd->dml_n_cols; c++) {
+        cols[c] = (int)c;
+        scan->out_ids[c] = sql_plan_new_id(pc);
+        scan->out_names[c] = src->col_names[c];
+        scan->out_types[c] = src->col_types[c];
+      }
+      if (rc == 0) {
+        scan->source = rest;
+        scan->source_cols = cols;
+        scan->est_rows = 1;
+        sql_exec_ctx one = *x;
+        one.n_threads = 1;
+        rc = sql_exec_run(&one, scan, to_files, st.w);
+      }
+    }
+  }
+  int64_t new_rows = 0;
+  if (rc == 0) rc = sql_delta_writer_finish(st.w, t, &new_rows, err);
+  *affected = st.deleted + st.updated + st.inserted;
+  bool changed = rc == 0 && (n_touched > 0 || new_rows > 0);
+  if (changed) {
+    rc = delta_txn_set_operation(t, bd->dml_op, NULL, err);
+    if (rc == 0 && st.deleted) rc = delta_txn_set_metric(t, "numDeletedRows", st.deleted, err);
+    if (rc == 0 && st.updated) rc = delta_txn_set_metric(t, "numUpdatedRows", st.updated, err);
+    if (rc == 0 && st.inserted) rc = delta_txn_set_metric(t, "numInsertedRows", st.inserted, err);
+    if (rc == 0) rc = delta_txn_set_metric(t, "numRemovedFiles", removed_files, err);
+    if (rc == 0) rc = delta_txn_set_metric(t, "numDeletionVectorsAdded", dv_files, err);
+    int64_t version;
+    if (rc == 0) rc = delta_txn_commit(t, COMMIT_RETRIES, &version, err);
+  }
+  if (rc && dv_path) unlink(dv_path);
+  free(dv_path);
+  sql_delta_writer_free(st.w, rc != 0);
+  for (size_t f = 0; st.changed && f < st.n_files; f++) {
+    free(st.changed[f].pos);
+    if (merged) free(merged[f]);
+  }
+  free(st.changed);
+  free(merged);
+  free(n_merged);
+  tarn_arena_free(&a);
+  delta_txn_free(t);
+  return rc;
+}
