@@ -3373,6 +3373,93 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   return dml_output(b, p, file_id, pos_id, n_clauses ? action : const_int4(b, 0), values, out);
 }
 
+/* --- ALTER TABLE ------------------------------------------------------------------------------ */
+
+static int alter_target(binder *b, const PgQuery__RangeVar *rv, sql_bound *out) {
+  if (rv == NULL || rv->relname == NULL)
+    return tarn_err(b->err, TARN_EINVAL, "ALTER TABLE needs a table");
+  if (b->env->warehouse == NULL || b->env->deny_files)
+    return tarn_err(b->err, TARN_EINVAL, "ALTER TABLE needs a warehouse (tarn sql -w DIR)");
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/%s", b->env->warehouse, rv->relname);
+  if (!delta_is_table(dir))
+    return tarn_err(b->err, TARN_EINVAL, "relation \"%s\" does not exist (or is not a Delta table)",
+                    rv->relname);
+  out->kind = SQL_STMT_ALTER;
+  out->target = rv->relname;
+  out->target_dir = bstrdup(b, dir);
+  return out->target_dir ? 0 : oom(b);
+}
+
+static int bind_alter(binder *b, const PgQuery__AlterTableStmt *as, sql_bound *out) {
+  int rc = alter_target(b, as->relation, out);
+  if (rc) return rc;
+  out->alters = bz(b, as->n_cmds + 1, sizeof *out->alters);
+  if (out->alters == NULL) return oom(b);
+  for (size_t i = 0; i < as->n_cmds; i++) {
+    const PgQuery__AlterTableCmd *c = as->cmds[i]->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD
+                                          ? as->cmds[i]->alter_table_cmd
+                                          : NULL;
+    sql_alter *al = &out->alters[out->n_alters++];
+    if (c && c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn && c->def &&
+        c->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
+      const PgQuery__ColumnDef *cd = c->def->column_def;
+      al->kind = SQL_ALTER_ADD_COLUMN;
+      al->name = cd->colname;
+      al->nullable = !cd->is_not_null;
+      for (size_t k = 0; k < cd->n_constraints; k++)
+        if (cd->constraints[k]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+            cd->constraints[k]->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL)
+          al->nullable = false;
+      if ((rc = bind_type_name(b, cd->type_name, &al->type))) return rc;
+    } else if (c && c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn) {
+      al->kind = SQL_ALTER_DROP_COLUMN;
+      al->name = c->name;
+      al->if_exists = c->missing_ok;
+    } else if (c &&
+               (c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions ||
+                c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions) &&
+               c->def && c->def->node_case == PG_QUERY__NODE__NODE_LIST) {
+      const PgQuery__List *l = c->def->list;
+      al->kind = c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions ? SQL_ALTER_SET
+                                                                            : SQL_ALTER_RESET;
+      al->option_keys = bz(b, l->n_items + 1, sizeof *al->option_keys);
+      al->option_values = bz(b, l->n_items + 1, sizeof *al->option_values);
+      if (!al->option_keys || !al->option_values) return oom(b);
+      for (size_t k = 0; k < l->n_items; k++) {
+        const PgQuery__DefElem *d =
+            l->items[k]->node_case == PG_QUERY__NODE__NODE_DEF_ELEM ? l->items[k]->def_elem : NULL;
+        if (d == NULL) return tarn_err(b->err, TARN_EINVAL, "ALTER TABLE SET: malformed option");
+        const char *v = def_string(d);
+        if (al->kind == SQL_ALTER_SET && v == NULL)
+          return tarn_err(b->err, TARN_EINVAL, "ALTER TABLE SET: option %s needs a value",
+                          d->defname);
+        al->option_keys[al->n_options] = d->defname;
+        al->option_values[al->n_options++] = v;
+      }
+    } else {
+      return tarn_err(b->err, TARN_EUNSUPPORTED,
+                      "ALTER TABLE: only ADD COLUMN, DROP COLUMN, RENAME COLUMN, SET (...) and "
+                      "RESET (...) are supported");
+    }
+  }
+  return 0;
+}
+
+static int bind_rename(binder *b, const PgQuery__RenameStmt *rs, sql_bound *out) {
+  if (rs->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
+    return tarn_err(b->err, TARN_EUNSUPPORTED,
+                    "ALTER TABLE ... RENAME: only RENAME COLUMN is supported");
+  int rc = alter_target(b, rs->relation, out);
+  if (rc) return rc;
+  out->alters = bz(b, 1, sizeof *out->alters);
+  if (out->alters == NULL) return oom(b);
+  out->n_alters = 1;
+  out->alters[0] =
+      (sql_alter){.kind = SQL_ALTER_RENAME_COLUMN, .name = rs->subname, .new_name = rs->newname};
+  return 0;
+}
+
 int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bound *out) {
   binder b;
   memset(&b, 0, sizeof b);
@@ -3546,6 +3633,8 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
   case PG_QUERY__NODE__NODE_DELETE_STMT: return bind_delete(&b, n->delete_stmt, out);
   case PG_QUERY__NODE__NODE_UPDATE_STMT: return bind_update(&b, n->update_stmt, out);
   case PG_QUERY__NODE__NODE_MERGE_STMT: return bind_merge(&b, n->merge_stmt, out);
+  case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return bind_alter(&b, n->alter_table_stmt, out);
+  case PG_QUERY__NODE__NODE_RENAME_STMT: return bind_rename(&b, n->rename_stmt, out);
   case PG_QUERY__NODE__NODE_COPY_STMT: {
     const PgQuery__CopyStmt *cs = n->copy_stmt;
     if (cs->is_from)

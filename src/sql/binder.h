@@ -22,7 +22,8 @@ typedef enum sql_stmt_kind {
   SQL_STMT_SET,     /* SET name = value */
   SQL_STMT_CREATE,  /* CREATE TABLE target (columns) USING format [WITH (options)] */
   SQL_STMT_INSERT,  /* INSERT INTO target: plan's rows, in the table's columns and types */
-  SQL_STMT_DML      /* DELETE, UPDATE, MERGE on a Delta table: plan's rows are changes (below) */
+  SQL_STMT_DML,     /* DELETE, UPDATE, MERGE on a Delta table: plan's rows are changes (below) */
+  SQL_STMT_ALTER    /* ALTER TABLE target_dir: the alters below */
 } sql_stmt_kind;
 
 typedef struct sql_bound {
@@ -53,7 +54,27 @@ typedef struct sql_bound {
   sql_source *dml_table;
   size_t dml_n_cols;
   const char *dml_predicate; /* for commitInfo: the statement's condition as text, or NULL */
+  /* SQL_STMT_ALTER: the commands in order. */
+  size_t n_alters;
+  struct sql_alter *alters;
 } sql_bound;
+
+typedef enum sql_alter_kind {
+  SQL_ALTER_ADD_COLUMN,    /* name, type, nullable */
+  SQL_ALTER_DROP_COLUMN,   /* name, if_exists */
+  SQL_ALTER_RENAME_COLUMN, /* name -> new_name */
+  SQL_ALTER_SET,           /* option keys and values (table properties) */
+  SQL_ALTER_RESET          /* option keys */
+} sql_alter_kind;
+
+typedef struct sql_alter {
+  sql_alter_kind kind;
+  const char *name, *new_name;
+  const sql_type *type;
+  bool nullable, if_exists;
+  size_t n_options;
+  const char **option_keys, **option_values;
+} sql_alter;
 
 enum { SQL_DML_DELETE = 1, SQL_DML_UPDATE = 2, SQL_DML_INSERT = 3 };
 

@@ -12,12 +12,15 @@
  */
 #include "sql/delta_write.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/error.h"
+#include "sql/binder.h"
 #include "table/delta/delta_commit.h"
 #include "table/delta/delta_log.h"
 
@@ -246,6 +249,297 @@ int sql_delta_create_table(const char *dir, const char *name, const char *const 
   int rc = sql_delta_create_txn(dir, name, col_names, col_types, col_nullable, n_cols, option_keys,
                                 option_values, n_options, &t, NULL, err);
   if (rc == 0) rc = sql_delta_commit_create(t, name, "CREATE TABLE", err);
+  delta_txn_free(t);
+  return rc;
+}
+
+/* --- ALTER TABLE ------------------------------------------------------------------------------ */
+
+static const char *mapping_uuid_name(tarn_arena *a) {
+  uint8_t u[16];
+  if (getentropy(u, sizeof u) != 0) return NULL;
+  char name[64];
+  snprintf(name, sizeof name,
+           "col-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+           u[2], u[3], u[4], u[5], (u[6] & 0x0f) | 0x40, u[7], (u[8] & 0x3f) | 0x80, u[9], u[10],
+           u[11], u[12], u[13], u[14], u[15]);
+  return tarn_arena_strndup(a, name, strlen(name));
+}
+
+/* f's metadata with the column mapping keys (id and physical name) set. */
+static int set_mapping(tarn_arena *a, delta_field *f, int64_t id, const char *physical,
+                       tarn_error *err) {
+  cJSON *m = cJSON_Parse(f->metadata_json ? f->metadata_json : "{}");
+  if (!cJSON_IsObject(m)) {
+    cJSON_Delete(m);
+    m = cJSON_CreateObject();
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "delta.columnMapping.id");
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "delta.columnMapping.physicalName");
+  char *text = NULL;
+  if (m && cJSON_AddNumberToObject(m, "delta.columnMapping.id", (double)id) &&
+      cJSON_AddStringToObject(m, "delta.columnMapping.physicalName", physical))
+    text = cJSON_PrintUnformatted(m);
+  cJSON_Delete(m);
+  if (text == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  f->metadata_json = tarn_arena_strndup(a, text, strlen(text));
+  free(text);
+  f->physical_name = physical;
+  f->field_id = id;
+  return f->metadata_json ? 0 : tarn_err(err, TARN_ENOMEM, "out of memory");
+}
+
+typedef struct config_set {
+  const char **keys, **values;
+  size_t n, cap;
+} config_set;
+
+static const char *config_get(const config_set *c, const char *key) {
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->keys[i], key) == 0) return c->values[i];
+  return NULL;
+}
+
+static void config_put(config_set *c, const char *key, const char *value) {
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->keys[i], key) == 0) {
+      if (value) {
+        c->values[i] = value;
+      } else {
+        c->keys[i] = c->keys[c->n - 1];
+        c->values[i] = c->values[--c->n];
+      }
+      return;
+    }
+  if (value && c->n < c->cap) {
+    c->keys[c->n] = key;
+    c->values[c->n++] = value;
+  }
+}
+
+static bool in_features(const char *const *list, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(list[i], name) == 0) return true;
+  return false;
+}
+
+static void add_feature(const char **list, size_t *n, const char *name) {
+  if (!in_features(list, *n, name)) list[(*n)++] = name;
+}
+
+int sql_delta_alter(const char *dir, const char *name, const sql_alter *alters, size_t n_alters,
+                    tarn_error *err) {
+  delta_txn *t = NULL;
+  int rc = delta_txn_begin(dir, &t, err);
+  const delta_snapshot *s = rc ? NULL : delta_txn_snapshot(t);
+  if (rc == 0 && s == NULL) rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", name);
+  if (rc) {
+    delta_txn_free(t);
+    return rc;
+  }
+  tarn_arena a = {0};
+  size_t n_adds = 0, n_opts = 0;
+  for (size_t i = 0; i < n_alters; i++) {
+    n_adds += alters[i].kind == SQL_ALTER_ADD_COLUMN;
+    n_opts += alters[i].n_options;
+  }
+  size_t nf = s->schema->n_fields;
+  delta_field *fields = tarn_arena_calloc(&a, nf + n_adds + 1, sizeof *fields);
+  const char **parts = tarn_arena_calloc(&a, s->n_partition_columns + 1, sizeof *parts);
+  config_set cfg = {.cap = s->n_config + n_opts + 2};
+  cfg.keys = tarn_arena_calloc(&a, cfg.cap, sizeof *cfg.keys);
+  cfg.values = tarn_arena_calloc(&a, cfg.cap, sizeof *cfg.values);
+  if (!fields || !parts || !cfg.keys || !cfg.values)
+    rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+  if (rc == 0) {
+    memcpy(fields, s->schema->fields, nf * sizeof *fields);
+    memcpy(parts, s->partition_columns, s->n_partition_columns * sizeof *parts);
+    for (size_t i = 0; i < s->n_config; i++)
+      config_put(&cfg, s->config_keys[i], s->config_values[i]);
+  }
+  const char *mode = config_get(&cfg, "delta.columnMapping.mode");
+  bool mapped = mode && strcmp(mode, "none") != 0;
+  const char *max_text = config_get(&cfg, "delta.columnMapping.maxColumnId");
+  int64_t max_id = max_text ? strtoll(max_text, NULL, 10) : 0;
+  const char *operation = NULL;
+  for (size_t i = 0; rc == 0 && i < n_alters; i++) {
+    const sql_alter *al = &alters[i];
+    size_t f = 0;
+    if (al->name)
+      while (f < nf && strcasecmp(fields[f].name, al->name) != 0)
+        f++;
+    switch (al->kind) {
+    case SQL_ALTER_SET:
+    case SQL_ALTER_RESET:
+      operation = al->kind == SQL_ALTER_SET ? "SET TBLPROPERTIES" : "UNSET TBLPROPERTIES";
+      for (size_t k = 0; rc == 0 && k < al->n_options; k++) {
+        const char *key = al->option_keys[k], *canon = NULL;
+        for (size_t p = 0; p < sizeof plain_properties / sizeof *plain_properties; p++)
+          if (strcasecmp(key, plain_properties[p]) == 0) canon = plain_properties[p];
+        if (strcasecmp(key, "delta.columnMapping.mode") == 0) {
+          const char *v = al->option_values[k];
+          if (al->kind == SQL_ALTER_RESET || v == NULL || strcmp(v, "name") != 0) {
+            rc = tarn_err(err, TARN_EUNSUPPORTED,
+                          "delta.columnMapping.mode: tarn turns column mapping on with 'name' and "
+                          "never off");
+            break;
+          }
+          if (!mapped) {
+            /* Existing columns keep the names their files use as physical names. */
+            for (size_t c = 0; rc == 0 && c < nf; c++)
+              rc = set_mapping(&a, &fields[c], ++max_id, fields[c].name, err);
+            mapped = true;
+            config_put(&cfg, "delta.columnMapping.mode", "name");
+          }
+          continue;
+        }
+        if (canon == NULL) {
+          rc = tarn_err(err, strncasecmp(key, "delta.", 6) == 0 ? TARN_EUNSUPPORTED : TARN_EINVAL,
+                        "table property %s is not supported", key);
+          break;
+        }
+        config_put(&cfg, canon, al->kind == SQL_ALTER_SET ? al->option_values[k] : NULL);
+      }
+      break;
+    case SQL_ALTER_ADD_COLUMN: {
+      operation = "ADD COLUMNS";
+      bool ntz = false;
+      if (f < nf) {
+        rc = tarn_err(err, TARN_EINVAL, "column \"%s\" of relation \"%s\" already exists", al->name,
+                      name);
+        break;
+      }
+      if (!al->nullable) {
+        rc = tarn_err(err, TARN_EUNSUPPORTED,
+                      "column \"%s\": a column added to a Delta table must allow NULL (its "
+                      "existing rows have none)",
+                      al->name);
+        break;
+      }
+      delta_field *nfld = &fields[nf];
+      memset(nfld, 0, sizeof *nfld);
+      nfld->name = al->name;
+      nfld->nullable = true;
+      nfld->metadata_json = "{}";
+      nfld->field_id = -1;
+      rc = delta_type_of(&a, al->type, al->name, &ntz, &nfld->type, err);
+      if (rc == 0 && ntz && !in_features(s->reader_features, s->n_reader_features, "timestampNtz"))
+        rc = tarn_err(err, TARN_EUNSUPPORTED,
+                      "column \"%s\": adding a timestamp without time zone column needs the "
+                      "timestampNtz feature, which this table does not have",
+                      al->name);
+      if (rc == 0 && mapped) {
+        const char *phys = mapping_uuid_name(&a);
+        rc = phys ? set_mapping(&a, nfld, ++max_id, phys, err)
+                  : tarn_err(err, TARN_EIO, "no randomness for a column name");
+      }
+      if (rc == 0) nf++;
+      break;
+    }
+    case SQL_ALTER_DROP_COLUMN:
+    case SQL_ALTER_RENAME_COLUMN: {
+      bool drop = al->kind == SQL_ALTER_DROP_COLUMN;
+      operation = drop ? "DROP COLUMNS" : "RENAME COLUMN";
+      if (f == nf) {
+        if (!(drop && al->if_exists))
+          rc = tarn_err(err, TARN_EINVAL, "column \"%s\" of relation \"%s\" does not exist",
+                        al->name, name);
+        break;
+      }
+      if (!mapped) {
+        rc = tarn_err(err, TARN_EUNSUPPORTED,
+                      "%s COLUMN needs column mapping: ALTER TABLE %s SET "
+                      "(\"delta.columnMapping.mode\" = 'name') first",
+                      drop ? "DROP" : "RENAME", name);
+        break;
+      }
+      size_t p = 0;
+      while (p < s->n_partition_columns && strcmp(parts[p], fields[f].name) != 0)
+        p++;
+      if (drop) {
+        if (p < s->n_partition_columns) {
+          rc = tarn_err(err, TARN_EINVAL,
+                        "column \"%s\" is a partition column and cannot be dropped", al->name);
+          break;
+        }
+        if (nf == 1) {
+          rc = tarn_err(err, TARN_EINVAL, "cannot drop the only column of \"%s\"", name);
+          break;
+        }
+        memmove(&fields[f], &fields[f + 1], (nf - f - 1) * sizeof *fields);
+        nf--;
+      } else {
+        for (size_t c = 0; c < nf; c++)
+          if (c != f && strcasecmp(fields[c].name, al->new_name) == 0) {
+            rc = tarn_err(err, TARN_EINVAL, "column \"%s\" of relation \"%s\" already exists",
+                          al->new_name, name);
+            break;
+          }
+        if (rc) break;
+        if (p < s->n_partition_columns) parts[p] = al->new_name;
+        fields[f].name = al->new_name;
+      }
+      break;
+    }
+    }
+  }
+  char max_buf[32];
+  if (rc == 0 && mapped) {
+    snprintf(max_buf, sizeof max_buf, "%lld", (long long)max_id);
+    config_put(&cfg, "delta.columnMapping.maxColumnId", max_buf);
+  }
+  /* The protocol the new metadata needs. */
+  const char *dv = config_get(&cfg, "delta.enableDeletionVectors");
+  bool want_dv = dv && strcasecmp(dv, "true") == 0;
+  const char *ao = config_get(&cfg, "delta.appendOnly");
+  bool append_only = ao && strcasecmp(ao, "true") == 0;
+  int r = s->min_reader_version, w = s->min_writer_version;
+  const char *rf[32], *wf[32];
+  size_t n_rf = 0, n_wf = 0;
+  bool features = r == 3 && w == 7;
+  bool need_features =
+      want_dv &&
+      !(features && in_features(s->writer_features, s->n_writer_features, "deletionVectors"));
+  bool changed_protocol = false;
+  if (rc == 0 && (features || need_features)) {
+    if (features) {
+      for (size_t i = 0; i < s->n_reader_features && n_rf < 24; i++)
+        rf[n_rf++] = s->reader_features[i];
+      for (size_t i = 0; i < s->n_writer_features && n_wf < 24; i++)
+        wf[n_wf++] = s->writer_features[i];
+    } else {
+      /* Legacy versions imply features; table features must name them. */
+      if (r >= 2) add_feature(rf, &n_rf, "columnMapping");
+      if (w >= 2) add_feature(wf, &n_wf, "appendOnly"), add_feature(wf, &n_wf, "invariants");
+      if (w >= 3) add_feature(wf, &n_wf, "checkConstraints");
+      if (w >= 4)
+        add_feature(wf, &n_wf, "changeDataFeed"), add_feature(wf, &n_wf, "generatedColumns");
+      if (w >= 5) add_feature(wf, &n_wf, "columnMapping");
+      if (w >= 6) add_feature(wf, &n_wf, "identityColumns");
+    }
+    size_t before = n_rf + n_wf;
+    if (want_dv)
+      add_feature(rf, &n_rf, "deletionVectors"), add_feature(wf, &n_wf, "deletionVectors");
+    if (mapped) add_feature(rf, &n_rf, "columnMapping"), add_feature(wf, &n_wf, "columnMapping");
+    if (append_only) add_feature(wf, &n_wf, "appendOnly");
+    changed_protocol = !features || n_rf + n_wf != before;
+    if (changed_protocol) rc = delta_txn_set_protocol(t, 3, 7, rf, n_rf, wf, n_wf, err);
+  } else if (rc == 0 && mapped && (r < 2 || w < 5)) {
+    rc = delta_txn_set_protocol(t, r < 2 ? 2 : r, w < 5 ? 5 : w, NULL, 0, NULL, 0, err);
+  }
+  delta_type root = {.kind = DELTA_TYPE_STRUCT, .fields = fields, .n_fields = nf};
+  tarn_buf json = {0};
+  if (rc == 0) rc = delta_schema_json(&root, &json, err);
+  if (rc == 0) rc = tarn_buf_append(&json, "", 1, err);
+  if (rc == 0)
+    rc = delta_txn_set_metadata(t, (const char *)json.data, parts, s->n_partition_columns, cfg.keys,
+                                cfg.values, cfg.n, err);
+  if (rc == 0)
+    rc = delta_txn_set_operation(t, operation ? operation : "SET TBLPROPERTIES", NULL, err);
+  int64_t version;
+  if (rc == 0) rc = delta_txn_commit(t, 10, &version, err);
+  tarn_buf_free(&json);
+  tarn_arena_free(&a);
   delta_txn_free(t);
   return rc;
 }

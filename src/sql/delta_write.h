@@ -31,4 +31,15 @@ int sql_delta_create_txn(const char *dir, const char *name, const char *const *c
  * appeared meanwhile is "already exists" (TARN_EINVAL). The caller still frees t. */
 int sql_delta_commit_create(delta_txn *t, const char *name, const char *operation, tarn_error *err);
 
+/* ALTER TABLE on the Delta table in dir: the commands in order, one commit (metaData, and the
+ * protocol when a command needs a feature the table lacks). ADD COLUMN adds a nullable column;
+ * DROP and RENAME COLUMN need column mapping, which SET ("delta.columnMapping.mode" = 'name')
+ * turns on (existing columns keep their names as physical names, so no file is rewritten);
+ * SET / RESET change table properties (SET delta.enableDeletionVectors = 'true' upgrades the
+ * protocol to table features). Errors: TARN_EINVAL a missing or duplicate column, dropping a
+ * partition column; TARN_EUNSUPPORTED what tarn cannot honour; TARN_ECONFLICT. */
+struct sql_alter;
+int sql_delta_alter(const char *dir, const char *name, const struct sql_alter *alters,
+                    size_t n_alters, tarn_error *err);
+
 #endif

@@ -440,6 +440,10 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       if (rc == 0) rc = status(sink, err, "INSERT 0", (long long)rows);
       break;
     }
+    case SQL_STMT_ALTER:
+      rc = sql_delta_alter(bound.target_dir, bound.target, bound.alters, bound.n_alters, err);
+      if (rc == 0) rc = status(sink, err, "ALTER TABLE", -1);
+      break;
     case SQL_STMT_DML: {
       int64_t rows = 0;
       sql_exec_ctx x;
