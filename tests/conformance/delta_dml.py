@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""DELETE, UPDATE, MERGE and ALTER on Delta tables, checked against DuckDB and the protocol.
+
+Checks, in a scratch warehouse, with `tarn sql -w`:
+  - a DML history (create, insert, update, delete, merge with every kind of clause, add column,
+    update, delete) gives, at every version (`tarn cat --as-of N`), the rows DuckDB's own
+    table holds after running the same statements; in three table layouts: plain copy-on-write,
+    partitioned, and with deletion vectors;
+  - the log follows the protocol at every version: one JSON action per line, only known action
+    kinds, every live add's file exists, statistics parse and count the file's rows, deletion
+    vectors only in the table with the feature, and DuckDB reading the live files of the
+    copy-on-write table sees the table's rows;
+  - a MERGE whose source matches one target row twice fails and commits nothing;
+  - several processes updating one row at once: every acknowledged update is counted once, the
+    others fail with exit 3 (conflict) and change nothing;
+  - a writer killed with SIGKILL in the middle of UPDATEs, many times over: the table stays
+    readable and holds every acknowledged update.
+
+usage: delta_dml.py [--tarn build/tarn] [--shared ../shared] [--keep]
+Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tarnrun  # noqa: E402
+
+TIMEOUT = 120
+KNOWN_ACTIONS = {'commitInfo', 'protocol', 'metaData', 'add', 'remove', 'txn', 'cdc',
+                 'domainMetadata', 'checkpointMetadata', 'sidecar'}
+
+COLUMNS = "id bigint NOT NULL, name text, qty integer, price numeric(10,2), day date"
+# The history: statement i makes table version i. Written so PostgreSQL's and DuckDB's meaning
+# is the same (explicit casts, no integer division).
+HISTORY = [
+    None,  # CREATE TABLE, per layout
+    "INSERT INTO t VALUES (1, 'a', 1, 1.50, '2024-01-01'), (2, 'b', 2, 2.50, '2024-01-02'), "
+    "(3, 'c', 3, 3.50, '2024-01-01'), (4, NULL, 4, NULL, NULL), (5, 'e', 5, 5.25, '2024-01-03'), "
+    "(6, 'f', 6, 6.00, '2024-01-02'), (7, 'g', 7, 7.75, '2024-01-03'), (8, 'h', 8, 8.00, NULL)",
+    "UPDATE t SET qty = qty + 100, price = price * 2 WHERE id % 2 = 0",
+    "DELETE FROM t WHERE qty > 105 OR name IS NULL",
+    "MERGE INTO t USING (VALUES (2::bigint, 'B'::text, 7, 1.25::numeric(10,2), "
+    "'2024-01-02'::date), (3::bigint, 'gone'::text, -1, 0.00::numeric(10,2), NULL::date), "
+    "(9::bigint, 'i'::text, 9, 9.90::numeric(10,2), '2024-01-04'::date), "
+    "(10::bigint, 'j'::text, 10, NULL::numeric(10,2), NULL::date)) AS s(id, name, qty, price, day) "
+    "ON t.id = s.id "
+    "WHEN MATCHED AND s.qty < 0 THEN DELETE "
+    "WHEN MATCHED THEN UPDATE SET name = s.name, qty = s.qty "
+    "WHEN NOT MATCHED AND s.id < 10 THEN INSERT VALUES (s.id, s.name, s.qty, s.price, s.day) "
+    "WHEN NOT MATCHED BY SOURCE AND t.qty > 5 THEN UPDATE SET qty = 0",
+    "ALTER TABLE t ADD COLUMN note text",
+    "UPDATE t SET note = 'n' || CAST(id AS text) WHERE qty < 50",
+    "DELETE FROM t WHERE id = 1",
+]
+LAYOUTS = [
+    ('cow', ''),
+    ('partitioned', " WITH (partitioning = 'day')"),
+    ('dv', " WITH (\"delta.enableDeletionVectors\" = 'true')"),
+]
+
+
+def sql(args, wh, *texts):
+    cmd = [args.tarn, 'sql', '-w', wh]
+    for t in texts:
+        cmd += ['-c', t]
+    return tarnrun.run(cmd, TIMEOUT)
+
+
+def log_actions(table):
+    out = []
+    log = os.path.join(table, '_delta_log')
+    for name in sorted(os.listdir(log)):
+        if name.endswith('.json') and name[:20].isdigit():
+            with open(os.path.join(log, name), encoding='utf-8') as f:
+                out.append((int(name[:20]), [json.loads(l) for l in f if l.strip()]))
+    return out
+
+
+def live_adds(table, upto):
+    """The live add actions after replaying commits 0..upto (path and deletion vector id)."""
+    live = {}
+    for v, actions in log_actions(table):
+        if v > upto:
+            break
+        for a in actions:
+            if 'remove' in a:
+                r = a['remove']
+                live.pop((r['path'], dv_id(r.get('deletionVector'))), None)
+            if 'add' in a:
+                ad = a['add']
+                key = (ad['path'], dv_id(ad.get('deletionVector')))
+                live = {k: x for k, x in live.items() if k[0] != ad['path']}
+                live[key] = ad
+    return live
+
+
+def dv_id(dv):
+    return None if not dv else (dv['storageType'], dv['pathOrInlineDv'], dv.get('offset'))
+
+
+def protocol_problems(table, layout):
+    """Checks every commit of the table against the protocol's shape rules."""
+    problems = []
+    log = os.path.join(table, '_delta_log')
+    for name in sorted(os.listdir(log)):
+        if not (name.endswith('.json') and name[:20].isdigit()):
+            continue
+        with open(os.path.join(log, name), encoding='utf-8') as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    action = json.loads(line)
+                except ValueError:
+                    problems.append('%s:%d is not JSON' % (name, n))
+                    continue
+                if len(action) != 1 or next(iter(action)) not in KNOWN_ACTIONS:
+                    problems.append('%s:%d holds %s' % (name, n, sorted(action)))
+                kind = next(iter(action))
+                body = action[kind]
+                if kind == 'add':
+                    if 'deletionVector' in body and layout != 'dv':
+                        problems.append('%s: a deletion vector in a table without the feature' % name)
+                    try:
+                        st = json.loads(body['stats'])
+                        if not isinstance(st.get('numRecords'), int):
+                            problems.append('%s: stats without numRecords' % name)
+                    except (KeyError, ValueError, TypeError):
+                        problems.append('%s: add %s without parsable stats' % (name, body.get('path')))
+    last = log_actions(table)[-1][0]
+    for (path, _), add in live_adds(table, last).items():
+        full = os.path.join(table, path.replace('%25', '%'))
+        if not os.path.exists(full):
+            problems.append('live file %s does not exist' % path)
+    return problems
+
+
+def check_history(args, shared, node_oracle, wh, layout, options, tally):
+    create = "CREATE TABLE t (%s) USING delta%s" % (COLUMNS, options)
+    statements = [create] + HISTORY[1:]
+    twh = os.path.join(wh, layout)
+    os.makedirs(twh)
+    problems = []
+    for i, text in enumerate(statements):
+        r = sql(args, twh, text)
+        p = tarnrun.contract_problems(r, allowed=(0,))
+        if p:
+            problems += ['statement %d: %s' % (i, x) for x in p]
+            break
+    table = os.path.join(twh, 't')
+    if not problems:
+        versions = [v for v, _ in log_actions(table)]
+        if versions != list(range(len(statements))):
+            problems.append('versions %s, expected 0..%d' % (versions, len(statements) - 1))
+    tally.result('%s: the history commits one version per statement' % layout, problems)
+    if problems:
+        return
+    # DuckDB runs the same statements on its own table; both sides compared at every version.
+    duck_statements = ["CREATE TABLE t (%s)" % COLUMNS] + HISTORY[1:]
+    for v in range(len(statements)):
+        exp = os.path.join(twh, 'expected_%d.jsonl' % v)
+        script = ';\n'.join(duck_statements[:v + 1] + ['SELECT * FROM t'])
+        d = tarnrun.duckdb(shared, node_oracle, ['--sql', script], stdout_path=exp)
+        problems = [] if d.rc == 0 else ['DuckDB failed: %s' % d.stderr.strip()[:300]]
+        act = os.path.join(twh, 'actual_%d.jsonl' % v)
+        r = tarnrun.run([args.tarn, 'cat', table, '--as-of', str(v), '--format', 'jsonl'],
+                        TIMEOUT, stdout_path=act)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, exp, act)
+            if not same:
+                problems.append(detail)
+        tally.result('%s: version %d equals DuckDB after the same statements' % (layout, v),
+                     problems)
+    tally.result('%s: the log follows the protocol' % layout, protocol_problems(table, layout))
+    kinds = [sorted({next(iter(a)) for a in acts}) for _, acts in log_actions(table)]
+    problems = []
+    if layout == 'dv':
+        dvs = [a['add'] for _, acts in log_actions(table) for a in acts
+               if 'add' in a and 'deletionVector' in a['add']]
+        if not dvs:
+            problems.append('no add carries a deletion vector')
+        for a in dvs:
+            st = json.loads(a['stats'])
+            if st.get('tightBounds') is not False:
+                problems.append('%s: tightBounds is not false with a deletion vector' % a['path'])
+    if 'remove' not in kinds[3]:
+        problems.append('the DELETE removed no file: %s' % kinds[3])
+    tally.result('%s: DELETE and UPDATE remove what they change (%s)' %
+                 (layout, 'deletion vectors' if layout == 'dv' else 'rewritten files'), problems)
+    if layout == 'cow':
+        last = len(statements) - 1
+        files = ', '.join("'%s'" % os.path.join(table, p).replace("'", "''")
+                          for p, _ in sorted(live_adds(table, last)))
+        duck = os.path.join(twh, 'duck_files.jsonl')
+        d = tarnrun.duckdb(shared, node_oracle, [
+            '--sql', 'SELECT * FROM read_parquet([%s], union_by_name = true)' % files],
+            stdout_path=duck)
+        problems = [] if d.rc == 0 else ['DuckDB failed: %s' % d.stderr.strip()[:300]]
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, os.path.join(twh, 'expected_%d.jsonl' % last),
+                                                duck)
+            if not same:
+                problems.append(detail)
+        tally.result('cow: DuckDB reads the live data files as the table', problems)
+
+
+def check_merge_twice(args, wh, tally):
+    r = sql(args, wh, "CREATE TABLE m (id bigint, v text) USING delta",
+            "INSERT INTO m VALUES (1, 'a'), (2, 'b')")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    before = len(log_actions(os.path.join(wh, 'm')))
+    r = sql(args, wh, "MERGE INTO m USING (VALUES (1::bigint, 'x'::text), (1::bigint, 'y'::text)) "
+                      "AS s(id, v) ON m.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v")
+    problems += tarnrun.contract_problems(r, allowed=(1,))
+    if r.rc == 0:
+        problems.append('accepted')
+    elif 'second time' not in ' '.join(r.stderr_lines()):
+        problems.append('the error does not say why: %s' % r.stderr_lines())
+    if len(log_actions(os.path.join(wh, 'm'))) != before:
+        problems.append('a commit was written')
+    tally.result('merge: a target row matched twice is an error, nothing committed', problems)
+
+
+def value_of(args, wh, query):
+    r = tarnrun.run([args.tarn, 'sql', '-w', wh, '--format', 'jsonl', '-c', query], TIMEOUT)
+    if r.rc != 0:
+        return None, r
+    lines = [json.loads(l) for l in r.stdout.decode().splitlines() if l.strip()]
+    return (next(iter(lines[0].values())) if lines else None), r
+
+
+def check_concurrent_updates(args, wh, tally):
+    r = sql(args, wh, "CREATE TABLE c (id bigint, n bigint) USING delta",
+            "INSERT INTO c VALUES (1, 0), (2, 0)")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    n_procs, per_proc = 4, 5
+    script = ("import subprocess, sys\n"
+              "ok = 0\n"
+              "for _ in range(%d):\n"
+              "    r = subprocess.run([sys.argv[1], 'sql', '-w', sys.argv[2], '-c',\n"
+              "        'UPDATE c SET n = n + 1 WHERE id = 1'], capture_output=True)\n"
+              "    if r.returncode == 0: ok += 1\n"
+              "    elif r.returncode != 3: print('rc', r.returncode, r.stderr, file=sys.stderr)\n"
+              "print(ok)\n" % per_proc)
+    procs = [subprocess.Popen([sys.executable, '-c', script, args.tarn, wh],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(n_procs)]
+    acked = 0
+    for p in procs:
+        out, errs = p.communicate(timeout=600)
+        if errs.strip():
+            problems.append('unexpected failure: %s' % errs.decode()[:300])
+        acked += int(out.decode().strip() or 0)
+    n, r = value_of(args, wh, "SELECT n FROM c WHERE id = 1")
+    if n != acked:
+        problems.append('n = %s after %d acknowledged updates' % (n, acked))
+    other, r = value_of(args, wh, "SELECT count(*) FROM c")
+    if other != 2:
+        problems.append('%s rows, expected 2' % other)
+    if acked == 0:
+        problems.append('no update succeeded')
+    versions = [v for v, _ in log_actions(os.path.join(wh, 'c'))]
+    if versions != list(range(len(versions))) or len(versions) != 2 + acked:
+        problems.append('versions %s for %d acknowledged updates' % (versions, acked))
+    tally.result('concurrency: %d processes x %d UPDATEs of one row: %d acknowledged, each '
+                 'counted once' % (n_procs, per_proc, acked), problems)
+
+
+def check_killed_writer(args, wh, tally):
+    r = sql(args, wh, "CREATE TABLE k (id bigint, n bigint) USING delta WITH "
+                      "(\"delta.enableDeletionVectors\" = 'true')",
+            "INSERT INTO k VALUES (1, 0), (2, 0), (3, 0)")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    rng = random.Random(6)
+    acked = 0
+    rounds = 12
+    for _ in range(rounds):
+        p = subprocess.Popen([args.tarn, 'sql', '-w', wh, '-c',
+                              'UPDATE k SET n = n + 1 WHERE id = 2'],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.0, 0.25))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+        rc = p.wait()
+        if rc == 0:
+            acked += 1
+        n, r = value_of(args, wh, "SELECT n FROM k WHERE id = 2")
+        if n is None:
+            problems.append('unreadable after a kill: %s' % r.stderr_lines()[:2])
+            break
+        if not acked <= n <= acked + 1:
+            problems.append('n = %s with %d acknowledged updates' % (n, acked))
+            break
+        acked = n  # a killed writer may still have committed: that counts from now on
+        total, _ = value_of(args, wh, "SELECT count(*) FROM k")
+        if total != 3:
+            problems.append('%s rows after a kill, expected 3' % total)
+            break
+    tally.result('crash: %d UPDATEs killed at random points, the table readable with every '
+                 'acknowledged update' % rounds, problems)
+
+
+def main():
+    args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
+    tally = tarnrun.Tally()
+    if not tarnrun.require_tarn(args.tarn, tally):
+        return tally.finish()
+    shared = tarnrun.shared_dir(args)
+    wh = tempfile.mkdtemp(prefix='tarn-delta-dml-')
+    try:
+        node_oracle = tarnrun.oracle(shared, tally)
+        if node_oracle:
+            for layout, options in LAYOUTS:
+                check_history(args, shared, node_oracle, wh, layout, options, tally)
+        check_merge_twice(args, wh, tally)
+        check_concurrent_updates(args, wh, tally)
+        check_killed_writer(args, wh, tally)
+    finally:
+        if not args.keep:
+            shutil.rmtree(wh, ignore_errors=True)
+    return tally.finish()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
