@@ -1,6 +1,6 @@
 # Thin wrapper over CMake. `make` builds build/tarn; `make test` builds with ASan+UBSan in
 # build-test/ and runs every test; `make demo` runs the main job; `make bench` the benchmarks
-# (`make bench-sql` the SQL ones, `make bench-delta` Delta log replay).
+# (`make bench-sql` the SQL ones, `make bench-delta` Delta log replay and MERGE).
 JOBS ?= 2
 SHARED ?= $(abspath ../shared)
 
@@ -32,6 +32,7 @@ bench-sql: all
 
 bench-delta: all
 	@bench/delta_log_bench.sh
+	@bench/delta_merge_bench.sh
 
 # make fuzz [FUZZ_TARGET=parquet|csv|jsonl|sql] [FUZZ_SECONDS=60]
 FUZZ_TARGET ?= parquet

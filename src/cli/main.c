@@ -50,6 +50,11 @@ static void print_help(FILE *out) {
       "                       table's protocol, metadata and file count, as JSON\n"
       "  history TABLE [--format jsonl]\n"
       "           one line per commit: version, timestamp, operation, parameters\n"
+      "  vacuum TABLE [--retain HOURS] [--dry-run] [--force]\n"
+      "           delete files no version within the retention period needs (default: the\n"
+      "           table's delta.deletedFileRetentionDuration, one week); prints their paths\n"
+      "  restore TABLE --version N | --timestamp TIME\n"
+      "           commit an older version's files and metadata as the latest version\n"
       "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
       "           [--row-group-size ROWS] [--page-size BYTES] [--page-v2] [--no-dictionary]\n"
       "           [--bloom-filter col,...] [--encoding col=ENCODING]... [--from "
@@ -490,6 +495,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "copy") == 0) return cmd_copy(argc - 2, argv + 2);
   if (strcmp(cmd, "sql") == 0) return tarn_sql_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "vacuum") == 0) return cli_table_vacuum(argc - 2, argv + 2);
+  if (strcmp(cmd, "restore") == 0) return cli_table_restore(argc - 2, argv + 2);
   int is_cat = strcmp(cmd, "cat") == 0;
   int is_history = strcmp(cmd, "history") == 0;
   if (!is_cat && !is_history && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)

@@ -1,13 +1,16 @@
 /*
- * The file commands on table directories: `tarn cat|schema|meta|history DIR` for Delta tables.
+ * The file commands on table directories: `tarn cat|schema|meta|history DIR` for Delta tables,
+ * and the maintenance commands `tarn vacuum|restore DIR`.
  *
  * Reading goes through the SQL engine (`SELECT * FROM delta_scan(...)`), so `tarn cat` of a table
  * and a query over it share one reader: snapshot, partition values, deletion vectors, column
- * mapping. The other commands describe the log itself.
+ * mapping. The other commands describe the log itself, or change it through delta_maint.
  */
 #include "cli/table_cmds.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,9 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "sql/engine.h"
+#include "sql/expr.h"
 #include "table/delta/delta_log.h"
+#include "table/delta/delta_maint.h"
 
 static int report(const tarn_error *err) {
   fprintf(stderr, "tarn: error: %s\n", err->message[0] ? err->message : "failed");
@@ -225,4 +230,141 @@ int cli_table_describe(const char *dir, const char *as_of, bool meta) {
   tarn_buf_free(&b);
   delta_snapshot_free(s);
   return rc ? report(&err) : 0;
+}
+
+/* ---- Maintenance ------------------------------------------------------------------------------
+ */
+
+/* A usage error (exit 2), worded as the command's other usage errors are. */
+static int usage(const char *fmt, const char *arg) {
+  fprintf(stderr, "tarn: error: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, " (see 'tarn --help')\n");
+  return 2;
+}
+
+static int not_a_table(const char *dir) {
+  fprintf(stderr, "tarn: error: %s is not a table directory (no _delta_log)\n", dir);
+  return 1;
+}
+
+int cli_table_vacuum(int argc, char **argv) {
+  const char *dir = NULL;
+  delta_vacuum_options o = {.retention_ms = -1};
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      puts("usage: tarn vacuum TABLE [--retain HOURS] [--dry-run] [--force]");
+      return 0;
+    } else if (strcmp(a, "--dry-run") == 0) {
+      o.dry_run = true;
+    } else if (strcmp(a, "--force") == 0) {
+      o.force = true;
+    } else if (strcmp(a, "--retain") == 0) {
+      if (i + 1 >= argc) return usage("%s needs a number of hours", a);
+      const char *v = argv[++i];
+      char *end = NULL;
+      errno = 0;
+      double hours = strtod(v, &end);
+      /* at most about a million years, so the milliseconds fit */
+      if (end == v || *end || errno || !isfinite(hours) || hours < 0 || hours > 1e10)
+        return usage("--retain needs a non-negative number of hours, not '%s'", v);
+      o.retention_ms = (int64_t)llround(hours * 3600000.0);
+    } else if (a[0] == '-' && a[1]) {
+      return usage("unknown option '%s'", a);
+    } else if (dir == NULL) {
+      dir = a;
+    } else {
+      return usage("unexpected argument '%s'", a);
+    }
+  }
+  if (dir == NULL) return usage("vacuum needs TABLE%s", "");
+  if (!cli_is_table(dir)) return not_a_table(dir);
+  tarn_error err = {0};
+  delta_vacuum_result r;
+  int rc = delta_vacuum(dir, &o, &r, &err);
+  /* What was deleted is printed even when a later deletion failed: those files are gone. */
+  size_t dl = strlen(dir);
+  while (dl > 1 && dir[dl - 1] == '/')
+    dl--;
+  for (size_t i = 0; i < r.n_paths; i++)
+    printf("%.*s/%s\n", (int)dl, dir, r.paths[i]);
+  if (fflush(stdout) != 0 && rc == 0) {
+    err.code = TARN_EIO;
+    snprintf(err.message, sizeof err.message, "writing output: %s", strerror(errno));
+    rc = TARN_EIO;
+  }
+  if (rc == 0)
+    fprintf(stderr,
+            "tarn: vacuum: %s %zu file%s (%lld bytes) and %zu empty director%s in %s "
+            "(version %lld, retention %.6g hours)\n",
+            o.dry_run ? "would delete" : "deleted", r.n_paths, r.n_paths == 1 ? "" : "s",
+            (long long)r.bytes, r.n_dirs, r.n_dirs == 1 ? "y" : "ies", dir, (long long)r.version,
+            (double)r.retention_ms / 3600000.0);
+  delta_vacuum_result_free(&r);
+  return rc ? report(&err) : 0;
+}
+
+/* A time as the SQL engine reads a timestamptz literal, in milliseconds since the epoch. */
+static int parse_time_ms(const char *text, int64_t *ms, tarn_error *err) {
+  sql_value in, ts;
+  memset(&in, 0, sizeof in);
+  in.type = sql_type_get(SQL_TEXT);
+  in.u.str = (sql_str){text, strlen(text)};
+  sql_mem *m = sql_mem_new();
+  int rc = m ? sql_cast_value(m, &in, sql_type_get(SQL_TIMESTAMPTZ), &ts, err)
+             : tarn_err(err, TARN_ENOMEM, "out of memory");
+  sql_mem_release(m);
+  if (rc == 0 && ts.is_null) rc = tarn_err(err, TARN_EINVAL, "'%s' is not a time", text);
+  if (rc == 0) *ms = ts.u.i64 >= 0 ? ts.u.i64 / 1000 : -((-ts.u.i64 + 999) / 1000);
+  return rc;
+}
+
+int cli_table_restore(int argc, char **argv) {
+  const char *dir = NULL, *version = NULL, *when = NULL;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      puts("usage: tarn restore TABLE --version N | --timestamp TIME");
+      return 0;
+    } else if (strcmp(a, "--version") == 0 || strcmp(a, "--timestamp") == 0) {
+      if (i + 1 >= argc) return usage("%s needs a value", a);
+      if (version || when) return usage("give one of --version and --timestamp%s", "");
+      *(a[2] == 'v' ? &version : &when) = argv[++i];
+    } else if (a[0] == '-' && a[1]) {
+      return usage("unknown option '%s'", a);
+    } else if (dir == NULL) {
+      dir = a;
+    } else {
+      return usage("unexpected argument '%s'", a);
+    }
+  }
+  if (dir == NULL) return usage("restore needs TABLE%s", "");
+  if (version == NULL && when == NULL)
+    return usage("restore needs --version N or --timestamp TIME%s", "");
+  if (version && !is_version(version))
+    return usage("--version needs a version number, not '%s'", version);
+  if (!cli_is_table(dir)) return not_a_table(dir);
+  tarn_error err = {0};
+  int64_t v = -1, at = INT64_MIN;
+  int rc = 0;
+  if (version) {
+    errno = 0;
+    long long n = strtoll(version, NULL, 10);
+    if (errno) return usage("--version %s is out of range", version);
+    v = n;
+  } else {
+    rc = parse_time_ms(when, &at, &err);
+  }
+  delta_restore_result r;
+  if (rc == 0) rc = delta_restore(dir, v, at, &r, &err);
+  if (rc) return report(&err);
+  printf("restored %s to version %lld as version %lld: %zu file%s removed, %zu restored\n", dir,
+         (long long)r.restored_version, (long long)r.version, r.n_removed,
+         r.n_removed == 1 ? "" : "s", r.n_restored);
+  if (fflush(stdout) != 0) {
+    fprintf(stderr, "tarn: error: writing output: %s\n", strerror(errno));
+    return 5;
+  }
+  return 0;
 }

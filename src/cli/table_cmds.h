@@ -1,7 +1,8 @@
 /*
  * The file commands applied to table directories (Delta tables): cat through the SQL engine,
- * schema and meta from the log's metadata, history from its commits. Each returns the process
- * exit code, having printed the result or one error line.
+ * schema and meta from the log's metadata, history from its commits; and the maintenance
+ * commands vacuum and restore (table/delta/delta_maint.h). Each returns the process exit code,
+ * having printed the result or one error line.
  */
 #ifndef TARN_CLI_TABLE_CMDS_H
 #define TARN_CLI_TABLE_CMDS_H
@@ -23,5 +24,20 @@ int cli_table_history(const char *dir, const char *format);
 /* `tarn schema` (meta false: the schema string) or `tarn meta` (protocol, metadata, file count)
  * of the table at as_of (a version number) or the latest version. */
 int cli_table_describe(const char *dir, const char *as_of, bool meta);
+
+/* `tarn vacuum TABLE [--retain HOURS] [--dry-run] [--force]`, given the arguments after the
+ * command name: deletes the files no version within the retention period needs (the table's
+ * delta.deletedFileRetentionDuration, one week unless set, or HOURS; shorter than the table's
+ * only with --force), printing each deleted path (the table directory joined with the path
+ * inside it) on stdout, one per line, then a summary line on stderr. --dry-run lists without
+ * deleting. Exit codes: 2 usage, 1 not a table or a refused retention, others as the library's
+ * errors map. */
+int cli_table_vacuum(int argc, char **argv);
+
+/* `tarn restore TABLE --version N | --timestamp TIME`: commits the state of an older version
+ * (or of the version in force at TIME, read as timestamptz is: without a zone, UTC) as the
+ * table's latest, and prints one line saying which version it wrote. Exit codes: 2 usage, 1 not
+ * a table, a bad version or missing files, 3 a concurrent commit. */
+int cli_table_restore(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
  * the GROUP BY clause" rule is enforced.
  */
 #include "sql/binder.h"
+#include "sql/source_delta_cdf.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -1682,6 +1683,32 @@ static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_
     char label[512];
     snprintf(label, sizeof label, "delta_scan('%s')", dir);
     src->name = bstrdup(b, label);
+    return scan_plan(b, src, alias, plan, s);
+  }
+  if (name && strcmp(name, "table_changes") == 0) {
+    /* table_changes('t' or 'dir', from [, to]): the change data feed between two versions. */
+    if (b->env->deny_files) return tarn_err(b->err, TARN_EINVAL, "reading files is disabled");
+    const char *table = NULL;
+    int64_t range[2] = {-1, -1};
+    if (fc->n_args < 2 || fc->n_args > 3 || const_string(b, fc->args[0], &table))
+      return tarn_err(b->err, TARN_EINVAL,
+                      "table_changes needs a table name or directory and a starting version, "
+                      "then optionally an ending one");
+    for (size_t i = 1; i < fc->n_args; i++) {
+      const PgQuery__Node *v = fc->args[i];
+      if (v->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+          v->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL || v->a_const->ival->ival < 0)
+        return tarn_err(b->err, TARN_EINVAL, "table_changes: versions are integers >= 0");
+      range[i - 1] = v->a_const->ival->ival;
+    }
+    char dir[4096];
+    if (b->env->warehouse && strchr(table, '/') == NULL)
+      snprintf(dir, sizeof dir, "%s/%s", b->env->warehouse, table);
+    else
+      snprintf(dir, sizeof dir, "%s", table);
+    sql_source *src;
+    int rc = sql_source_delta_changes(b->a, dir, range[0], range[1], &src, b->err);
+    if (rc) return rc;
     return scan_plan(b, src, alias, plan, s);
   }
   return tarn_err(b->err, TARN_EINVAL, "table function %s does not exist", name ? name : "?");
