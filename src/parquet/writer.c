@@ -1995,8 +1995,8 @@ static int fill_stats(tarn_parquet_writer *w, tarn_written_file *s, tarn_error *
       c->has_min_max = 1;
       c->min = malloc(l->min.len ? l->min.len : 1);
       c->max = malloc(l->max.len ? l->max.len : 1);
-      if (c->min) memcpy(c->min, l->min.data, l->min.len);
-      if (c->max) memcpy(c->max, l->max.data, l->max.len);
+      if (c->min && l->min.len) memcpy(c->min, l->min.data, l->min.len);
+      if (c->max && l->max.len) memcpy(c->max, l->max.data, l->max.len);
       c->min_len = l->min.len;
       c->max_len = l->max.len;
       if (!c->min || !c->max) return nomem(err);

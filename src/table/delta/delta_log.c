@@ -3,14 +3,21 @@
  *
  * Loading a version:
  *  1. list `_delta_log/` once: commits, complete checkpoints (classic, multi-part with every
- *     part present, v2 with sidecars); everything else (.crc, compacted logs, `._*` files,
- *     `_last_checkpoint`) is skipped. The listing is authoritative, so a stale or corrupt
- *     `_last_checkpoint` cannot mislead the reader: it is never consulted;
+ *     part present, v2 with sidecars), log compaction files; everything else (.crc, `._*`
+ *     files) is skipped. The listing is authoritative: `_last_checkpoint` is only a hint that
+ *     picks among several complete checkpoints of one version, so a stale or corrupt one cannot
+ *     mislead the reader;
  *  2. read the newest checkpoint at or before the version as the base state (its remove actions
- *     are tombstones for vacuum and cancel nothing in it, so they are skipped);
+ *     are tombstones for vacuum and cancel nothing in it, so they are skipped; an add with no
+ *     `stats` but a `stats_parsed` struct gets the equivalent stats JSON);
  *  3. apply every later commit in order: an add replaces the file with the same (path, deletion
  *     vector id), a remove drops it; the last protocol, metaData, txn per application and
- *     domainMetadata per domain win;
+ *     domainMetadata per domain win. A log compaction file `<x>.<y>.compacted.json` lying
+ *     wholly within the commits to apply replaces commits x..y (the longest one from x). Its
+ *     actions are reconciled already, so at most one action per file or key is expected; when
+ *     a writer put several, the first one wins (the form kernel-rs reads: newest first). The
+ *     commits x..y must still be listed: a compaction never stands in for a missing commit, and
+ *     commit times and history always read the commits themselves;
  *  4. check the protocol against what tarn reads, parse the schema, map partition values to the
  *     partition columns and sort the live files by path.
  *
@@ -36,6 +43,9 @@
 
 /* A single log file (commit, JSON checkpoint) larger than this is refused rather than read. */
 #define DELTA_MAX_JSON_FILE ((size_t)1 << 30)
+/* A `_last_checkpoint` larger than this is ignored (it is only a hint; v2 writers may embed the
+ * checkpoint's non-file actions in it, which tarn does not use). */
+#define DELTA_MAX_LAST_CHECKPOINT ((size_t)4 << 20)
 /* Nesting of schema types; deeper is refused (the recursion below follows it). */
 #define DELTA_MAX_TYPE_DEPTH 200
 
@@ -170,6 +180,16 @@ static int strmap_put(strmap *m, tarn_arena *keys, const char *key, size_t len, 
   return 0;
 }
 
+static bool strmap_has(const strmap *m, const char *key, size_t len) {
+  if (m->cap == 0) return false;
+  uint64_t h = hash_bytes(key, len);
+  for (size_t j = h & (m->cap - 1); m->slots[j].key; j = (j + 1) & (m->cap - 1)) {
+    const strmap_entry *e = &m->slots[j];
+    if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0) return true;
+  }
+  return false;
+}
+
 static void strmap_free(strmap *m) {
   free(m->slots);
   memset(m, 0, sizeof *m);
@@ -189,17 +209,36 @@ typedef struct cp_file {
 /* A complete checkpoint: its files (several for a multi-part one, in part order). */
 typedef struct checkpoint {
   int64_t version;
+  int kind;
   char **names;
   int n_names;
 } checkpoint;
+
+/* What `_last_checkpoint` says, when it parses: which form of its version's checkpoint to read
+ * when several are complete. */
+typedef struct last_cp_hint {
+  int64_t version; /* -1: none, or unusable */
+  int64_t parts;   /* > 1: a multi-part checkpoint of that many parts */
+  char *v2_name;   /* a UUID-named v2 checkpoint's file name, or NULL */
+} last_cp_hint;
+
+/* A log compaction file `<start>.<end>.compacted.json` (end > start). */
+typedef struct compaction {
+  int64_t start, end;
+} compaction;
 
 typedef struct log_listing {
   int64_t *commits; /* sorted ascending */
   size_t n_commits;
   cp_file *cp_files;
   size_t n_cp_files;
-  checkpoint *cps; /* complete checkpoints, sorted by version; one per version */
+  /* complete checkpoints, sorted by version; several forms of one version are kept, the
+   * classic one first, then multi-part, then v2 */
+  checkpoint *cps;
   size_t n_cps;
+  compaction *compactions;
+  size_t n_compactions, cap_compactions;
+  last_cp_hint hint;
 } log_listing;
 
 static void listing_free(log_listing *l) {
@@ -210,6 +249,8 @@ static void listing_free(log_listing *l) {
   for (size_t i = 0; i < l->n_cps; i++)
     free(l->cps[i].names);
   free(l->cps);
+  free(l->compactions);
+  free(l->hint.v2_name);
   memset(l, 0, sizeof *l);
 }
 
@@ -261,7 +302,21 @@ static int listing_add_name(log_listing *l, const char *name, size_t *cap_commit
     l->commits[l->n_commits++] = version;
     return 0;
   }
-  if (strncmp(rest, "checkpoint.", 11) != 0) return 0; /* .crc, compacted logs, ... */
+  int64_t end;
+  if (len == 21 + 20 + 15 && parse_digits(rest, 20, &end) &&
+      strcmp(rest + 20, ".compacted.json") == 0) {
+    if (end <= version) return 0; /* not a range: ignored */
+    if (l->n_compactions == l->cap_compactions) {
+      size_t c = l->cap_compactions ? l->cap_compactions * 2 : 8;
+      compaction *p = realloc(l->compactions, c * sizeof *p);
+      if (p == NULL) return -1;
+      l->compactions = p;
+      l->cap_compactions = c;
+    }
+    l->compactions[l->n_compactions++] = (compaction){version, end};
+    return 0;
+  }
+  if (strncmp(rest, "checkpoint.", 11) != 0) return 0; /* .crc, ... */
   rest += 11;
   cp_file f = {version, CP_CLASSIC, 0, 0, NULL};
   int64_t part, n_parts;
@@ -294,8 +349,8 @@ static int listing_add_name(log_listing *l, const char *name, size_t *cap_commit
   return 0;
 }
 
-/* Groups checkpoint files into complete checkpoints (one per version; a single-file one is
- * preferred over a multi-part one). */
+/* Groups checkpoint files into complete checkpoints (every complete form of a version, in the
+ * order of cmp_cp_file: classic, multi-part, v2). */
 static int listing_group(log_listing *l) {
   if (l->n_cp_files > 1) qsort(l->cp_files, l->n_cp_files, sizeof *l->cp_files, cmp_cp_file);
   l->cps = calloc(l->n_cp_files ? l->n_cp_files : 1, sizeof *l->cps);
@@ -318,8 +373,7 @@ static int listing_group(log_listing *l) {
       for (size_t k = i; complete && k < j; k++)
         if (l->cp_files[k].part != (int)(k - i) + 1) complete = false;
     }
-    bool have = l->n_cps > 0 && l->cps[l->n_cps - 1].version == f->version;
-    if (complete && !have) {
+    if (complete) {
       checkpoint *c = &l->cps[l->n_cps];
       c->names = calloc((size_t)n_names, sizeof *c->names);
       if (c->names == NULL) return -1;
@@ -327,11 +381,53 @@ static int listing_group(log_listing *l) {
         c->names[k] = l->cp_files[i + (size_t)k].name;
       c->n_names = n_names;
       c->version = f->version;
+      c->kind = f->kind;
       l->n_cps++;
     }
     i = j;
   }
   return 0;
+}
+
+/* Reads `_delta_log/_last_checkpoint` into h. Anything wrong with it (missing, too large,
+ * truncated, not JSON, no version) leaves h without a version: the hint is dropped silently,
+ * the listing decides. Returns -1 only when out of memory. */
+static int read_last_checkpoint(const char *table, last_cp_hint *h) {
+  h->version = -1;
+  h->parts = 0;
+  h->v2_name = NULL;
+  char *path = tarn_path_join(table, "_delta_log/_last_checkpoint");
+  if (path == NULL) return -1;
+  struct stat st;
+  char *text = NULL;
+  size_t len = 0;
+  tarn_error ignored = {0};
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      (uint64_t)st.st_size > DELTA_MAX_LAST_CHECKPOINT ||
+      read_whole(table, path, "_delta_log/_last_checkpoint", &text, &len, &ignored) != 0) {
+    free(path);
+    return 0;
+  }
+  free(path);
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  free(text);
+  int64_t v = 0, parts = 0;
+  int rc = 0;
+  if (cJSON_IsObject(j) && json_i64(cJSON_GetObjectItemCaseSensitive(j, "version"), &v) && v >= 0) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "parts");
+    if (p == NULL || cJSON_IsNull(p) || (json_i64(p, &parts) && parts >= 1 && parts <= 1000000)) {
+      h->version = v;
+      h->parts = p && cJSON_IsNumber(p) ? parts : 0;
+    }
+    const cJSON *v2 = cJSON_GetObjectItemCaseSensitive(j, "v2Checkpoint");
+    const char *name = cJSON_IsObject(v2) ? json_str(v2, "path") : NULL;
+    if (name && h->version >= 0) {
+      const char *slash = strrchr(name, '/');
+      if ((h->v2_name = strdup(slash ? slash + 1 : name)) == NULL) rc = -1;
+    }
+  }
+  cJSON_Delete(j);
+  return rc;
 }
 
 static int list_log(const char *table, log_listing *l, tarn_error *err) {
@@ -359,6 +455,10 @@ static int list_log(const char *table, log_listing *l, tarn_error *err) {
     return rc;
   }
   if (l->n_commits > 1) qsort(l->commits, l->n_commits, sizeof *l->commits, cmp_i64);
+  if (read_last_checkpoint(table, &l->hint) != 0) {
+    listing_free(l);
+    return oom(err);
+  }
   if (l->n_commits == 0 && l->n_cps == 0) {
     listing_free(l);
     return tarn_err(err, TARN_EINVAL, "delta table %s: _delta_log holds no commits", table);
@@ -374,6 +474,37 @@ static int64_t listing_latest(const log_listing *l) {
   int64_t v = l->n_commits ? l->commits[l->n_commits - 1] : -1;
   if (l->n_cps && l->cps[l->n_cps - 1].version > v) v = l->cps[l->n_cps - 1].version;
   return v;
+}
+
+static bool hint_matches(const last_cp_hint *h, const checkpoint *c) {
+  if (h->version != c->version) return false;
+  if (h->v2_name) return c->kind == CP_V2 && strcmp(c->names[0], h->v2_name) == 0;
+  if (h->parts > 1) return c->kind == CP_MULTI && c->n_names == h->parts;
+  return c->kind == CP_CLASSIC;
+}
+
+/* The checkpoint to start `version` from: the newest at or before it; of several complete
+ * forms of that version, the one `_last_checkpoint` describes, else the first (classic). */
+static const checkpoint *pick_checkpoint(const log_listing *l, int64_t version) {
+  const checkpoint *cp = NULL;
+  for (size_t i = 0; i < l->n_cps && l->cps[i].version <= version; i++) {
+    if (cp == NULL || cp->version != l->cps[i].version)
+      cp = &l->cps[i];
+    else if (hint_matches(&l->hint, &l->cps[i]) && !hint_matches(&l->hint, cp))
+      cp = &l->cps[i];
+  }
+  return cp;
+}
+
+/* The end of the longest compaction that starts at `start` and ends at or before `last`, or
+ * -1 when there is none. */
+static int64_t compaction_end(const log_listing *l, int64_t start, int64_t last) {
+  int64_t best = -1;
+  for (size_t i = 0; i < l->n_compactions; i++)
+    if (l->compactions[i].start == start && l->compactions[i].end <= last &&
+        l->compactions[i].end > best)
+      best = l->compactions[i].end;
+  return best;
 }
 
 /* The oldest version that can be rebuilt: 0 with the first commit, else the oldest checkpoint
@@ -403,6 +534,14 @@ typedef struct replay {
   bool have_protocol, have_metadata;
   strmap files, txns, domains;
   bool in_checkpoint;
+  /* reading a compaction file: the first action per file, key, protocol or metaData counts */
+  bool first_wins;
+  strmap seen; /* what the compaction file being read has had: kind letter + key */
+  /* the Parquet checkpoint file being read, and its INT96 leaf columns (read when needed) */
+  tarn_parquet_file *pf;
+  bool int96_loaded;
+  char **int96;
+  size_t n_int96;
   char **sidecars; /* sidecar files named by the checkpoint being read */
   size_t n_sidecars, cap_sidecars;
 } replay;
@@ -417,6 +556,22 @@ static int corrupt(replay *r, const char *what) {
     return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: %s line %d: %s", r->table, r->shown,
                     r->line_no, what);
   return tarn_err(r->err, TARN_ECORRUPT, "delta table %s: %s: %s", r->table, r->shown, what);
+}
+
+/* In a compaction file: whether an action of this kind and key came earlier in it (then this
+ * one is skipped), recording it otherwise. Outside compaction files: always false. */
+static int seen_before(replay *r, char kind, const char *key, size_t len, bool *seen) {
+  *seen = false;
+  if (!r->first_wins) return 0;
+  char *k = malloc(len + 1);
+  if (k == NULL) return oom(r->err);
+  k[0] = kind;
+  memcpy(k + 1, key, len);
+  *seen = strmap_has(&r->seen, k, len + 1);
+  static char present;
+  int rc = (*seen || strmap_put(&r->seen, &r->work, k, len + 1, &present) == 0) ? 0 : oom(r->err);
+  free(k);
+  return rc;
 }
 
 /* The identity of a file for reconciliation: its path and its deletion vector's unique id
@@ -478,7 +633,11 @@ static void replay_free(replay *r) {
   strmap_free(&r->files);
   strmap_free(&r->txns);
   strmap_free(&r->domains);
+  strmap_free(&r->seen);
   tarn_arena_free(&r->work);
+  for (size_t i = 0; i < r->n_int96; i++)
+    free(r->int96[i]);
+  free(r->int96);
   for (size_t i = 0; i < r->n_sidecars; i++)
     free(r->sidecars[i]);
   free(r->sidecars);
@@ -539,6 +698,8 @@ static int json_file_action(replay *r, const cJSON *j, bool is_add) {
   int rc = json_dv(r, cJSON_GetObjectItemCaseSensitive(j, "deletionVector"), &f->f.dv);
   if (rc) return rc;
   if ((rc = file_key(r, path, &f->f.dv, &f->key, &f->key_len))) return rc;
+  bool seen;
+  if ((rc = seen_before(r, 'f', f->key, f->key_len, &seen)) || seen) return rc;
   if (!is_add) return apply_file(r, f, false);
 
   if ((f->f.path = rdups(r, path)) == NULL) return oom(r->err);
@@ -671,6 +832,19 @@ static int json_metadata(replay *r, const cJSON *j) {
 }
 
 static int json_action(replay *r, const char *kind, const cJSON *j) {
+  bool seen = false;
+  int rc = 0;
+  if (r->first_wins) { /* the non-file actions of a compaction file: the first of each counts */
+    const char *id = NULL;
+    if (strcmp(kind, "protocol") == 0 || strcmp(kind, "metaData") == 0)
+      id = "";
+    else if (strcmp(kind, "txn") == 0 && cJSON_IsObject(j))
+      id = json_str(j, "appId");
+    else if (strcmp(kind, "domainMetadata") == 0 && cJSON_IsObject(j))
+      id = json_str(j, "domain");
+    if (id && (rc = seen_before(r, kind[0], id, strlen(id), &seen))) return rc;
+    if (seen) return 0;
+  }
   if (strcmp(kind, "add") == 0) return json_file_action(r, j, true);
   if (strcmp(kind, "remove") == 0) {
     /* a checkpoint's removes are tombstones: they cancel nothing inside it */
@@ -750,6 +924,43 @@ static int replay_json_file(replay *r, const char *path, const char *shown) {
   r->shown = shown;
   rc = for_each_line(text, len, replay_line, r);
   r->line_no = 0;
+  free(text);
+  return rc;
+}
+
+/* Whether every line of a compaction file is a JSON object (checked before any is applied). */
+static int check_line(void *ctx, const char *line, size_t len, int line_no) {
+  (void)line_no;
+  cJSON *j = cJSON_ParseWithLength(line, len);
+  bool ok = cJSON_IsObject(j);
+  cJSON_Delete(j);
+  if (!ok) *(bool *)ctx = false;
+  return ok ? 0 : 1; /* 1 stops the walk */
+}
+
+/* Replays the compaction file at path (commits x..y reconciled), first action per key winning.
+ * A file that cannot be read or holds a line that is not a JSON object (a partial write) is
+ * not used (*used false, nothing applied: the caller replays the commits instead); so it is
+ * parsed twice, a line at a time, rather than held whole. Once it is being applied, a
+ * malformed action is an error as in a commit. */
+static int replay_compaction(replay *r, const char *path, const char *shown, bool *used) {
+  *used = false;
+  char *text;
+  size_t len;
+  tarn_error ignored = {0};
+  if (read_whole(r->table, path, shown, &text, &len, &ignored) != 0) return 0;
+  bool well_formed = true;
+  for_each_line(text, len, check_line, &well_formed);
+  int rc = 0;
+  if (well_formed) {
+    *used = true;
+    r->shown = shown;
+    r->first_wins = true;
+    rc = for_each_line(text, len, replay_line, r); /* for_each_line leaves text intact */
+    r->first_wins = false;
+    r->line_no = 0;
+    strmap_free(&r->seen);
+  }
   free(text);
   return rc;
 }
@@ -892,6 +1103,210 @@ static int pq_str_list(replay *r, acol c, int64_t i, const char ***out, size_t *
   return 0;
 }
 
+/* ---- stats_parsed: the statistics struct of a checkpoint add, back to stats JSON ----------- */
+
+/* Nesting of stats_parsed structs followed; deeper ones are left out of the JSON. */
+#define DELTA_MAX_STATS_DEPTH 64
+/* Longest column name kept in the dotted paths below (longer names are cut, which only
+ * matters for recognising INT96 columns). */
+#define DELTA_MAX_STATS_NAME 512
+
+/* Whether the checkpoint leaf column at dotted path is stored as INT96 (which Spark writes for
+ * UTC timestamps): 1 or 0, -1 out of memory. The file's leaf types are looked up once, from
+ * its footer, when the first zone-less timestamp needs them. */
+static int is_int96(replay *r, const char *path) {
+  if (!r->int96_loaded) {
+    r->int96_loaded = true;
+    char *json = NULL;
+    tarn_error e = {0};
+    if (r->pf == NULL || tarn_parquet_metadata_json(r->pf, &json, &e) != 0) return 0;
+    cJSON *j = cJSON_Parse(json);
+    free(json);
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(j, "row_groups");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(groups, 0), "columns");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cols) {
+      const char *type = json_str(c, "physical_type"), *p = json_str(c, "path");
+      if (type == NULL || p == NULL || strcmp(type, "INT96") != 0) continue;
+      char **grown = realloc(r->int96, (r->n_int96 + 1) * sizeof *grown);
+      if (grown == NULL || (grown[r->n_int96] = strdup(p)) == NULL) {
+        if (grown) r->int96 = grown;
+        cJSON_Delete(j);
+        return -1;
+      }
+      r->int96 = grown;
+      r->n_int96++;
+    }
+    cJSON_Delete(j);
+  }
+  for (size_t i = 0; i < r->n_int96; i++)
+    if (strcmp(r->int96[i], path) == 0) return 1;
+  return 0;
+}
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* A decimal128 (little-endian two's complement) with `scale` digits after the point. */
+static void decimal_text(const uint8_t *le, int scale, char *out, size_t cap) {
+  unsigned __int128 u = 0;
+  for (int i = 15; i >= 0; i--)
+    u = (u << 8) | le[i];
+  bool neg = (le[15] & 0x80) != 0;
+  if (neg) u = ~u + 1;
+  char digits[48];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u != 0 && n < 45);
+  while (n <= scale && n < 45)
+    digits[n++] = '0';
+  size_t k = 0;
+  if (neg && k + 1 < cap) out[k++] = '-';
+  for (int i = n - 1; i >= 0 && k + 2 < cap; i--) {
+    out[k++] = digits[i];
+    if (i == scale && scale > 0) out[k++] = '.';
+  }
+  out[k] = 0;
+}
+
+/* Adds the value of column c at logical row i to obj under key, as Delta's stats JSON writes
+ * it (numbers, strings, dates as YYYY-MM-DD, timestamps as ISO 8601 in milliseconds, nested
+ * structs as objects). Nulls and types the JSON form has no use for (binary, lists, maps) are
+ * left out. Returns false when out of memory. */
+static bool stats_value(replay *r, cJSON *obj, const char *key, const char *path, acol c, int64_t i,
+                        int depth) {
+  int64_t p = acol_at(c, i);
+  if (p < 0 || depth > DELTA_MAX_STATS_DEPTH) return true;
+  const char *f = c.s->format;
+  char text[96];
+  int64_t v;
+  if (strcmp(f, "+s") == 0) {
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL) return false;
+    int64_t row = acol_child_row(c, i);
+    size_t len = strlen(path);
+    char *kid_path = malloc(len + 2 + DELTA_MAX_STATS_NAME);
+    if (kid_path == NULL) {
+      cJSON_Delete(o);
+      return false;
+    }
+    for (int64_t k = 0; k < c.s->n_children && k < c.a->n_children; k++) {
+      acol kid = {c.s->children[k], c.a->children[k]};
+      if (kid.s->name == NULL) continue;
+      snprintf(kid_path, len + 2 + DELTA_MAX_STATS_NAME, "%s.%s", path, kid.s->name);
+      if (!stats_value(r, o, kid.s->name, kid_path, kid, row, depth + 1)) {
+        free(kid_path);
+        cJSON_Delete(o);
+        return false;
+      }
+    }
+    free(kid_path);
+    return cJSON_AddItemToObject(obj, key, o);
+  }
+  if (strcmp(f, "u") == 0) {
+    size_t len;
+    const char *str = acol_str(c, i, &len);
+    if (str == NULL) return true;
+    char *copy = strndup(str, len);
+    if (copy == NULL) return false;
+    bool ok = cJSON_AddStringToObject(obj, key, copy) != NULL;
+    free(copy);
+    return ok;
+  }
+  if (strcmp(f, "b") == 0) return cJSON_AddBoolToObject(obj, key, acol_bool(c, i)) != NULL;
+  if (acol_i64(c, i, &v)) {
+    snprintf(text, sizeof text, "%lld", (long long)v);
+    return cJSON_AddRawToObject(obj, key, text) != NULL;
+  }
+  if (c.a->n_buffers < 2 || c.a->buffers[1] == NULL) return true;
+  const void *data = c.a->buffers[1];
+  if (strcmp(f, "g") == 0 || strcmp(f, "f") == 0) {
+    bool is_double = f[0] == 'g';
+    double d = is_double ? ((const double *)data)[p] : ((const float *)data)[p];
+    if (!isfinite(d)) return true;
+    /* the shortest text that reads back as the same value */
+    for (int digits = is_double ? 15 : 6; digits <= (is_double ? 17 : 9); digits++) {
+      snprintf(text, sizeof text, "%.*g", digits, d);
+      if (is_double ? strtod(text, NULL) == d : strtof(text, NULL) == (float)d) break;
+    }
+    return cJSON_AddRawToObject(obj, key, text) != NULL;
+  }
+  if (strcmp(f, "tdD") == 0) {
+    int64_t y;
+    int m, d;
+    civil_from_days(((const int32_t *)data)[p], &y, &m, &d);
+    snprintf(text, sizeof text, "%04lld-%02d-%02d", (long long)y, m, d);
+    return cJSON_AddStringToObject(obj, key, text) != NULL;
+  }
+  if (strncmp(f, "ts", 2) == 0 && f[2] && f[3] == ':') {
+    int64_t units = ((const int64_t *)data)[p];
+    int64_t per_ms = f[2] == 's' ? 0 : f[2] == 'm' ? 1 : f[2] == 'u' ? 1000 : 1000000;
+    if (per_ms == 0 && (units > INT64_MAX / 1000 || units < INT64_MIN / 1000)) return true;
+    int64_t ms = per_ms ? floor_div(units, per_ms) : units * 1000; /* stats keep milliseconds */
+    /* A UTC instant (a time zone, or Parquet INT96, which Arrow shows without one) ends in
+     * 'Z'; a timestamp_ntz (INT64 not adjusted to UTC) has none, as Delta writes them. */
+    int utc = f[4] != 0 ? 1 : is_int96(r, path);
+    if (utc < 0) return false;
+    int64_t day = floor_div(ms, 86400000), in_day = ms - day * 86400000, y;
+    int m, d;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(text, sizeof text, "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%s", (long long)y, m, d,
+             (int)(in_day / 3600000), (int)(in_day / 60000 % 60), (int)(in_day / 1000 % 60),
+             (int)(in_day % 1000), utc ? "Z" : "");
+    return cJSON_AddStringToObject(obj, key, text) != NULL;
+  }
+  int prec, scale;
+  if (sscanf(f, "d:%d,%d", &prec, &scale) == 2 && strchr(f + 2, ',') == strrchr(f + 2, ',') &&
+      scale >= 0 && scale <= 38) {
+    decimal_text((const uint8_t *)data + p * 16, scale, text, sizeof text);
+    return cJSON_AddRawToObject(obj, key, text) != NULL;
+  }
+  return true;
+}
+
+/* The stats JSON text of a stats_parsed struct at logical row i (NULL when it is null), in the
+ * work arena of r. */
+static int stats_from_parsed(replay *r, acol sp, int64_t i, const char **out) {
+  *out = NULL;
+  if (acol_at(sp, i) < 0 || strcmp(sp.s->format, "+s") != 0) return 0;
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL) return oom(r->err);
+  int64_t row = acol_child_row(sp, i);
+  bool ok = true;
+  for (int64_t k = 0; ok && k < sp.s->n_children && k < sp.a->n_children; k++) {
+    acol kid = {sp.s->children[k], sp.a->children[k]};
+    const char *name = kid.s->name;
+    if (name == NULL) continue;
+    /* Delta's JSON says nullCount; the protocol's schema example spells it nullCounts */
+    char path[64 + DELTA_MAX_STATS_NAME];
+    snprintf(path, sizeof path, "add.stats_parsed.%s", kid.s->name);
+    if (strcmp(name, "nullCounts") == 0) name = "nullCount";
+    ok = stats_value(r, o, name, path, kid, row, 0);
+  }
+  char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (text == NULL) return oom(r->err);
+  *out = rdups(r, text);
+  cJSON_free(text);
+  return *out ? 0 : oom(r->err);
+}
+
 static int pq_add(replay *r, acol add, int64_t row) {
   replay_file *f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
   if (f == NULL) return oom(r->err);
@@ -907,6 +1322,9 @@ static int pq_add(replay *r, acol add, int64_t row) {
     f->f.default_row_commit_version = -1;
   if (f->f.size < -1) return corrupt(r, "add action with a negative size");
   if ((rc = pq_strdup(r, acol_child(add, "stats"), rr, &f->f.stats))) return rc;
+  if (f->f.stats == NULL &&
+      (rc = stats_from_parsed(r, acol_child(add, "stats_parsed"), rr, &f->f.stats)))
+    return rc;
   if ((rc = pq_str_map(r, acol_child(add, "partitionValues"), rr, &f->pv_keys, &f->pv_values,
                        &f->n_pv)))
     return rc;
@@ -1071,6 +1489,8 @@ static int replay_parquet_file(replay *r, const char *path, const char *shown) {
     tarn_parquet_close(pf);
     return rc;
   }
+  r->pf = pf; /* for is_int96 */
+  r->int96_loaded = false;
   for (;;) {
     struct ArrowArray batch;
     if (st.get_next(&st, &batch) != 0) {
@@ -1085,6 +1505,12 @@ static int replay_parquet_file(replay *r, const char *path, const char *shown) {
     batch.release(&batch);
     if (rc) break;
   }
+  r->pf = NULL;
+  for (size_t i = 0; i < r->n_int96; i++)
+    free(r->int96[i]);
+  free(r->int96);
+  r->int96 = NULL;
+  r->n_int96 = 0;
   schema.release(&schema);
   st.release(&st);
   tarn_parquet_close(pf);
@@ -1494,9 +1920,7 @@ static int load_listed(const char *table, const log_listing *l, int64_t version,
     return tarn_err(err, TARN_EINVAL,
                     "delta table %s: no version %lld: available versions are %lld to %lld", table,
                     (long long)version, (long long)earliest, (long long)latest);
-  const checkpoint *cp = NULL;
-  for (size_t i = 0; i < l->n_cps; i++)
-    if (l->cps[i].version <= version) cp = &l->cps[i];
+  const checkpoint *cp = pick_checkpoint(l, version);
   int64_t first = cp ? cp->version + 1 : 0;
   for (int64_t v = first; v <= version; v++)
     if (!listing_has_commit(l, v))
@@ -1517,15 +1941,25 @@ static int load_listed(const char *table, const log_listing *l, int64_t version,
   int rc = 0;
   if ((s->table_dir = tarn_arena_strndup(&s->arena, table, strlen(table))) == NULL) rc = oom(err);
   if (rc == 0 && cp) rc = replay_checkpoint(&r, cp);
-  for (int64_t v = first; v <= version && rc == 0; v++) {
-    char shown[64];
-    char *path = commit_path(table, v, shown, sizeof shown);
-    if (path == NULL) {
-      rc = oom(err);
-      break;
+  for (int64_t v = first; v <= version && rc == 0;) {
+    char shown[96];
+    int64_t end = compaction_end(l, v, version);
+    if (end > v) {
+      snprintf(shown, sizeof shown, "_delta_log/%020lld.%020lld.compacted.json", (long long)v,
+               (long long)end);
+      char *path = tarn_path_join(table, shown);
+      bool used = false;
+      rc = path ? replay_compaction(&r, path, shown, &used) : oom(err);
+      free(path);
+      if (used || rc) {
+        v = end + 1;
+        continue;
+      }
     }
-    rc = replay_json_file(&r, path, shown);
+    char *path = commit_path(table, v, shown, sizeof shown);
+    rc = path ? replay_json_file(&r, path, shown) : oom(err);
     free(path);
+    v++;
   }
   if (rc == 0) rc = finish_snapshot(&r);
   if (rc == 0) rc = version_time(table, l, version, &s->timestamp_ms, err);
