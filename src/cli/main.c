@@ -53,6 +53,7 @@ static void print_help(FILE *out) {
       "  vacuum TABLE [--retain HOURS] [--dry-run] [--force]\n"
       "           delete files no version within the retention period needs (default: the\n"
       "           table's delta.deletedFileRetentionDuration, one week); prints their paths\n"
+      "  checkpoint TABLE       write a checkpoint of the latest version\n"
       "  restore TABLE --version N | --timestamp TIME\n"
       "           commit an older version's files and metadata as the latest version\n"
       "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
@@ -496,6 +497,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "copy") == 0) return cmd_copy(argc - 2, argv + 2);
   if (strcmp(cmd, "sql") == 0) return tarn_sql_main(argc - 1, argv + 1);
   if (strcmp(cmd, "vacuum") == 0) return cli_table_vacuum(argc - 2, argv + 2);
+  if (strcmp(cmd, "checkpoint") == 0) return cli_table_checkpoint(argc - 2, argv + 2);
   if (strcmp(cmd, "restore") == 0) return cli_table_restore(argc - 2, argv + 2);
   int is_cat = strcmp(cmd, "cat") == 0;
   int is_history = strcmp(cmd, "history") == 0;

@@ -22,6 +22,7 @@
 #include "common/json.h"
 #include "sql/engine.h"
 #include "sql/expr.h"
+#include "table/delta/delta_checkpoint.h"
 #include "table/delta/delta_log.h"
 #include "table/delta/delta_maint.h"
 
@@ -367,4 +368,21 @@ int cli_table_restore(int argc, char **argv) {
     return 5;
   }
   return 0;
+}
+
+int cli_table_checkpoint(int argc, char **argv) {
+  if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+    puts("usage: tarn checkpoint TABLE   (writes a checkpoint of the latest version)");
+    return 0;
+  }
+  if (argc != 1 || argv[0][0] == '-') return usage("checkpoint needs TABLE%s", "");
+  const char *dir = argv[0];
+  if (!cli_is_table(dir)) return not_a_table(dir);
+  tarn_error err = {0};
+  delta_snapshot *s = NULL;
+  int rc = delta_snapshot_load(dir, -1, &s, &err);
+  if (rc == 0) rc = delta_checkpoint_write(s, &err);
+  if (rc == 0) printf("checkpoint of %s at version %lld\n", dir, (long long)s->version);
+  delta_snapshot_free(s);
+  return rc ? report(&err) : 0;
 }

@@ -40,4 +40,8 @@ int cli_table_vacuum(int argc, char **argv);
  * a table, a bad version or missing files, 3 a concurrent commit. */
 int cli_table_restore(int argc, char **argv);
 
+/* tarn checkpoint TABLE: writes a classic checkpoint of the latest version (and
+ * _last_checkpoint). Exit 0, 1 (not a table, a table tarn cannot checkpoint), 2 (usage). */
+int cli_table_checkpoint(int argc, char **argv);
+
 #endif
