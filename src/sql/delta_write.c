@@ -237,7 +237,11 @@ int sql_delta_commit_create(delta_txn *t, const char *name, const char *operatio
   int64_t version = 0;
   /* No retry: a lost race means another writer created the table first. */
   if (rc == 0) rc = delta_txn_commit(t, 0, &version, err);
-  if (rc == TARN_ECONFLICT) rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", name);
+  if (rc == TARN_ECONFLICT) {
+    /* The first error recorded wins in tarn_error: replace the commit's with the real reason. */
+    tarn_err_clear(err);
+    rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" already exists", name);
+  }
   return rc;
 }
 
