@@ -326,6 +326,9 @@ typedef struct scan_state {
   uint32_t *sel, *sel2;
 } scan_state;
 
+/* Whether the table format drops some rows of the file by position. */
+static bool has_deletes(const sql_source_file *sf) { return sf->n_deleted > 0 || sf->keep_only; }
+
 static void stat_add(int64_t *field, int64_t v) { __atomic_fetch_add(field, v, __ATOMIC_RELAXED); }
 
 static void close_file(scan_state *s) {
@@ -644,7 +647,7 @@ static int start_morsel(scan_state *s, sql_exec_ctx *ctx, bool *done) {
     tarn_row_range *ranges = NULL;
     size_t n_ranges = 0;
     bool all = true;
-    s->track_pos = sf->n_deleted > 0 || s->p->source->has_row_pos;
+    s->track_pos = has_deletes(sf) || s->p->source->has_row_pos;
     if (s->n_preds && !s->track_pos) rc = page_ranges(s, ctx, rg, &ranges, &n_ranges, &all);
     if (rc) return rc;
     if (!all && n_ranges == 0) {
@@ -819,8 +822,8 @@ static int keep_rows(sql_batch **b, const uint32_t *sel, uint32_t n, tarn_error 
  * deleted: their positions go to sel, their count is returned. */
 static uint32_t undeleted_rows(const sql_source_file *sf, uint64_t first, uint32_t n,
                                uint32_t *sel) {
-  /* Deleted positions ascend: find the first one at or after this batch once, then walk both in
-   * step. */
+  /* Listed positions ascend: find the first one at or after this batch once, then walk both in
+   * step. A listed row is skipped, or with keep_only the only kind kept. */
   size_t d = 0, hi = sf->n_deleted;
   while (d < hi) {
     size_t mid = d + (hi - d) / 2;
@@ -831,11 +834,9 @@ static uint32_t undeleted_rows(const sql_source_file *sf, uint64_t first, uint32
   }
   uint32_t n_sel = 0;
   for (uint32_t i = 0; i < n; i++) {
-    if (d < sf->n_deleted && sf->deleted[d] == first + i) {
-      d++;
-      continue;
-    }
-    sel[n_sel++] = i;
+    bool listed = d < sf->n_deleted && sf->deleted[d] == first + i;
+    d += listed;
+    if (listed == sf->keep_only) sel[n_sel++] = i;
   }
   return n_sel;
 }
@@ -886,7 +887,7 @@ static int direct_next(scan_state *s, sql_exec_ctx *ctx, sql_batch **out) {
     s->batch_first = first;
     const uint32_t *sel = NULL;
     uint32_t n_sel = n;
-    if (s->track_pos && sf->n_deleted) {
+    if (s->track_pos && has_deletes(sf)) {
       n_sel = undeleted_rows(sf, (uint64_t)first, n, s->sel);
       if (n_sel == 0) continue;
       if (n_sel < n) sel = s->sel;
@@ -995,7 +996,7 @@ static int scan_next(sql_op *op, sql_exec_ctx *ctx, sql_batch **out) {
     /* Rows deleted by the table format, then the pushed-down filters. */
     uint32_t n_sel = n_rows;
     const sql_source_file *sf = &s->p->source->files[s->file_idx];
-    if (s->track_pos && sf->n_deleted) {
+    if (s->track_pos && has_deletes(sf)) {
       n_sel = undeleted_rows(sf, first_pos, n_rows, s->sel);
       rc = keep_rows(&b, s->sel, n_sel, ctx->err);
       if (rc) return rc;

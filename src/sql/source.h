@@ -22,9 +22,12 @@ typedef struct sql_source_file {
   const sql_value *partition; /* type NULL in an entry: not a partition column of this file */
   const sql_value *min, *max; /* is_null when unknown */
   const int64_t *null_count;  /* -1 when unknown */
-  /* Row positions (0-based within the file, ascending) deleted by later commits. */
+  /* Row positions (0-based within the file, ascending) deleted by later commits; with
+   * keep_only, the other way round: the only positions read (a change feed entry that covers
+   * some rows of a file), every other row skipped. */
   const uint64_t *deleted;
   size_t n_deleted;
+  bool keep_only;
 } sql_source_file;
 
 typedef struct sql_source {

@@ -18,13 +18,12 @@
 #include "common/error.h"
 #include "common/path.h"
 #include "sql/expr.h"
-#include "sql/source.h"
+#include "sql/source_delta.h"
 #include "table/delta/delta_log.h"
 #include "table/delta/dv.h"
 
-/* The SQL type of a Delta type; NULL with an error for one SQL cannot hold. */
-static const sql_type *delta_sql_type(tarn_arena *a, const delta_type *t, const char *column,
-                                      tarn_error *err) {
+const sql_type *sql_delta_type(tarn_arena *a, const delta_type *t, const char *column,
+                               tarn_error *err) {
   switch (t->kind) {
   case DELTA_TYPE_PRIMITIVE: {
     static const struct {
@@ -61,22 +60,22 @@ static const sql_type *delta_sql_type(tarn_arena *a, const delta_type *t, const 
         tarn_err(err, TARN_ENOMEM, "out of memory");
         return NULL;
       }
-      if ((f[i].type = delta_sql_type(a, t->fields[i].type, column, err)) == NULL) return NULL;
+      if ((f[i].type = sql_delta_type(a, t->fields[i].type, column, err)) == NULL) return NULL;
     }
     const sql_type *r = sql_type_struct(a, f, t->n_fields);
     if (r) return r;
     break;
   }
   case DELTA_TYPE_ARRAY: {
-    const sql_type *e = delta_sql_type(a, t->element, column, err);
+    const sql_type *e = sql_delta_type(a, t->element, column, err);
     if (e == NULL) return NULL;
     const sql_type *r = sql_type_list(a, e);
     if (r) return r;
     break;
   }
   case DELTA_TYPE_MAP: {
-    const sql_type *k = delta_sql_type(a, t->key, column, err);
-    const sql_type *v = k ? delta_sql_type(a, t->value, column, err) : NULL;
+    const sql_type *k = sql_delta_type(a, t->key, column, err);
+    const sql_type *v = k ? sql_delta_type(a, t->value, column, err) : NULL;
     if (v == NULL) return NULL;
     const sql_type *r = sql_type_map(a, k, v);
     if (r) return r;
@@ -87,37 +86,15 @@ static const sql_type *delta_sql_type(tarn_arena *a, const delta_type *t, const 
   return NULL;
 }
 
-/* Percent-decodes s (paths in the log are URL-encoded) into the arena. */
-static char *url_decode(tarn_arena *a, const char *s) {
-  char *out = tarn_arena_calloc(a, strlen(s) + 1, 1);
-  if (out) tarn_percent_decode(s, out);
-  return out;
+char *sql_delta_file_path(tarn_arena *a, const char *table_dir, const char *log_path) {
+  char *path = delta_file_local_path(table_dir, log_path);
+  char *copy = path ? tarn_arena_strndup(a, path, strlen(path)) : NULL;
+  free(path);
+  return copy;
 }
 
-/* The path of a data file named in the log: relative to the table, or an absolute file URI. */
-static char *file_path(tarn_arena *a, const char *table_dir, const char *log_path) {
-  const char *p = log_path;
-  bool absolute = false;
-  if (strncmp(p, "file://", 7) == 0) {
-    p += 7;
-    absolute = true;
-  } else if (strncmp(p, "file:", 5) == 0) {
-    p += 5;
-    absolute = true;
-  } else if (p[0] == '/') {
-    absolute = true;
-  }
-  char *decoded = url_decode(a, p);
-  if (decoded == NULL || absolute) return decoded;
-  size_t n = strlen(table_dir) + strlen(decoded) + 2;
-  char *full = tarn_arena_calloc(a, n, 1);
-  if (full) snprintf(full, n, "%s/%s", table_dir, decoded);
-  return full;
-}
-
-/* A partition value (Delta's text form, NULL for null) as a value of type t. */
-static int partition_value(tarn_arena *a, sql_mem *scratch, const char *text, const sql_type *t,
-                           const char *column, sql_value *out, tarn_error *err) {
+int sql_delta_partition_value(tarn_arena *a, sql_mem *scratch, const char *text, const sql_type *t,
+                              const char *column, sql_value *out, tarn_error *err) {
   memset(out, 0, sizeof *out);
   out->type = t;
   if (text == NULL) {
@@ -230,7 +207,7 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
     const char *phys = f->physical_name ? f->physical_name : f->name;
     file_names[c] = tarn_arena_strndup(a, phys, strlen(phys));
     mapped |= f->physical_name != NULL;
-    types[c] = delta_sql_type(a, f->type, f->name, err);
+    types[c] = sql_delta_type(a, f->type, f->name, err);
     if (types[c] == NULL) rc = err && err->code ? err->code : TARN_EUNSUPPORTED;
     part_of[c] = -1;
     for (size_t p = 0; p < snap->n_partition_columns; p++)
@@ -254,7 +231,7 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
   for (size_t i = 0; rc == 0 && i < snap->n_files; i++) {
     const delta_file *df = &snap->files[i];
     sql_source_file *f = &src->files[i];
-    f->path = file_path(a, table_dir, df->path);
+    f->path = sql_delta_file_path(a, table_dir, df->path);
     f->size_bytes = df->size;
     if (f->path == NULL) {
       rc = tarn_err(err, TARN_ENOMEM, "out of memory");
@@ -266,8 +243,8 @@ int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int6
       if (pv == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
       for (size_t c = 0; rc == 0 && c < n; c++)
         if (part_of[c] >= 0)
-          rc = partition_value(a, scratch, df->partition_values[part_of[c]], types[c], names[c],
-                               &pv[c], err);
+          rc = sql_delta_partition_value(a, scratch, df->partition_values[part_of[c]], types[c],
+                                         names[c], &pv[c], err);
       f->partition = pv;
     }
     if (rc == 0 && df->dv.storage_type) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/path.h"
 #include "table/delta/dv.h"
 
@@ -71,21 +72,6 @@ static int corrupt(loader *l, const char *what) {
                   l->line_no, what);
 }
 
-/* An integral JSON number that fits int64 (doubles are exact to 2^53, which covers sizes,
- * offsets and millisecond times). */
-static bool json_i64(const cJSON *j, int64_t *out) {
-  if (!cJSON_IsNumber(j)) return false;
-  double d = j->valuedouble;
-  if (!isfinite(d) || d != floor(d) || d < -9.2e18 || d > 9.2e18) return false;
-  *out = (int64_t)d;
-  return true;
-}
-
-static const char *json_str(const cJSON *obj, const char *key) {
-  const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-  return cJSON_IsString(j) ? j->valuestring : NULL;
-}
-
 static char *adup(loader *l, const char *s) {
   return tarn_arena_strndup(&l->c->arena, s, strlen(s));
 }
@@ -99,18 +85,18 @@ static int parse_dv(loader *l, const cJSON *j, delta_dv *dv) {
   memset(dv, 0, sizeof *dv);
   dv->offset = -1;
   if (j == NULL || cJSON_IsNull(j)) return 0;
-  const char *st = json_str(j, "storageType");
-  const char *p = json_str(j, "pathOrInlineDv");
+  const char *st = delta_json_str(j, "storageType");
+  const char *p = delta_json_str(j, "pathOrInlineDv");
   int64_t size, card, off;
   if (!cJSON_IsObject(j) || st == NULL || strlen(st) != 1 || p == NULL)
     return corrupt(l, "deletionVector without storageType or pathOrInlineDv");
-  if (!json_i64(cJSON_GetObjectItemCaseSensitive(j, "sizeInBytes"), &size) || size < 0 ||
-      size > INT32_MAX || !json_i64(cJSON_GetObjectItemCaseSensitive(j, "cardinality"), &card) ||
-      card < 0)
+  if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "sizeInBytes"), &size) || size < 0 ||
+      size > INT32_MAX ||
+      !delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "cardinality"), &card) || card < 0)
     return corrupt(l, "deletionVector sizeInBytes or cardinality missing or out of range");
   const cJSON *o = cJSON_GetObjectItemCaseSensitive(j, "offset");
   if (o && !cJSON_IsNull(o)) {
-    if (!json_i64(o, &off) || off < 0 || off > INT32_MAX)
+    if (!delta_json_i64(o, &off) || off < 0 || off > INT32_MAX)
       return corrupt(l, "deletionVector offset out of range");
     dv->offset = (int32_t)off;
   }
@@ -123,7 +109,7 @@ static int parse_dv(loader *l, const cJSON *j, delta_dv *dv) {
 
 static int parse_file_action(loader *l, act_kind kind, const cJSON *j) {
   if (!cJSON_IsObject(j)) return corrupt(l, "a file action is not an object");
-  const char *path = json_str(j, "path");
+  const char *path = delta_json_str(j, "path");
   if (path == NULL || path[0] == 0) return corrupt(l, "a file action without a path");
   /* dataChange false marks a rewrite of rows that stay the same (OPTIMIZE, purges): no change.
    * The cdc action's own dataChange is always false and means nothing here. */
@@ -143,7 +129,7 @@ static int parse_file_action(loader *l, act_kind kind, const cJSON *j) {
   a->size = -1;
   if ((a->path = adup(l, path)) == NULL) return oom(l->err);
   const cJSON *size = cJSON_GetObjectItemCaseSensitive(j, "size");
-  if (size && !cJSON_IsNull(size) && (!json_i64(size, &a->size) || a->size < 0))
+  if (size && !cJSON_IsNull(size) && (!delta_json_i64(size, &a->size) || a->size < 0))
     return corrupt(l, "a file action's size is not a non-negative integer");
   int rc = parse_dv(l, cJSON_GetObjectItemCaseSensitive(j, "deletionVector"), &a->dv);
   if (rc) return rc;
@@ -185,12 +171,13 @@ static int parse_line(loader *l, const char *line, size_t len) {
     } else if (strcmp(kind, "commitInfo") == 0 && !l->seen_info && cJSON_IsObject(a)) {
       /* the first commitInfo is the commit's, as the snapshot reader takes it */
       l->seen_info = true;
-      if (!json_i64(cJSON_GetObjectItemCaseSensitive(a, "inCommitTimestamp"), &l->ict)) l->ict = -1;
-      if (!json_i64(cJSON_GetObjectItemCaseSensitive(a, "timestamp"), &l->ts)) l->ts = -1;
+      if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(a, "inCommitTimestamp"), &l->ict))
+        l->ict = -1;
+      if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(a, "timestamp"), &l->ts)) l->ts = -1;
     } else if (strcmp(kind, "metaData") == 0) {
       const cJSON *conf = cJSON_GetObjectItemCaseSensitive(a, "configuration");
-      if (!cdf_enabled_value(cJSON_IsObject(conf) ? json_str(conf, "delta.enableChangeDataFeed")
-                                                  : NULL))
+      if (!cdf_enabled_value(
+              cJSON_IsObject(conf) ? delta_json_str(conf, "delta.enableChangeDataFeed") : NULL))
         l->cdf_disabled = true;
     }
   }
@@ -198,51 +185,17 @@ static int parse_line(loader *l, const char *line, size_t len) {
   return rc;
 }
 
-/* Reads a whole commit file (NUL-terminated, malloc'd). */
+/* Reads a whole commit file (NUL-terminated, malloc'd); 1 when it does not exist. */
 static int read_commit(loader *l, const char *path, char **out, size_t *len, int64_t *mtime_ms) {
-  *out = NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return 1; /* the caller explains */
-    return tarn_err(l->err, TARN_EIO, "delta table %s: cannot open %s: %s", l->table, l->shown,
-                    strerror(errno));
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return tarn_err(l->err, TARN_EIO, "delta table %s: %s is not a readable file", l->table,
-                    l->shown);
-  }
-  if (st.st_size < 0 || (uint64_t)st.st_size > CDF_MAX_COMMIT_FILE) {
-    close(fd);
-    return tarn_err(l->err, TARN_ENOMEM, "delta table %s: %s is too large (%lld bytes)", l->table,
-                    l->shown, (long long)st.st_size);
-  }
-  *mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-  size_t cap = (size_t)st.st_size, n = 0;
-  char *buf = malloc(cap + 1);
-  if (buf == NULL) {
-    close(fd);
-    return oom(l->err);
-  }
-  while (n < cap) {
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      int e = errno;
-      close(fd);
-      free(buf);
-      return tarn_err(l->err, TARN_EIO, "delta table %s: cannot read %s: %s", l->table, l->shown,
-                      strerror(e));
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-  }
-  close(fd);
-  buf[n] = 0;
-  *out = buf;
-  *len = n;
-  return 0;
+  int e = tarn_read_file(path, CDF_MAX_COMMIT_FILE, out, len, mtime_ms);
+  if (e == 0) return 0;
+  if (e == ENOENT) return 1; /* the caller explains */
+  if (e == ENOMEM) return oom(l->err);
+  if (e == EFBIG)
+    return tarn_err(l->err, TARN_ENOMEM, "delta table %s: %s is larger than %zu bytes", l->table,
+                    l->shown, (size_t)CDF_MAX_COMMIT_FILE);
+  return tarn_err(l->err, TARN_EIO, "delta table %s: cannot read %s: %s", l->table, l->shown,
+                  e == EINVAL ? "not a regular file" : strerror(e));
 }
 
 /* The oldest commit file still in the log (for the message when one in the range is gone). */

@@ -27,6 +27,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/path.h"
 
 /* Actions per Arrow batch (bounds the builder's memory; the writer buffers a row group). */
@@ -171,24 +172,23 @@ static void bc_str(ckpt *c, bcol *b, const char *s) {
   b->len++;
 }
 
-static void bc_i64(ckpt *c, bcol *b, int64_t v, bool present) {
+/* A fixed-width value (size bytes at v), or a null when !present. */
+static void bc_fixed(ckpt *c, bcol *b, const void *v, size_t size, bool present) {
   if (!present) {
     bc_null(c, b);
     return;
   }
   bc_valid(c, b);
-  bc_put(c, &b->values, &v, sizeof v);
+  bc_put(c, &b->values, v, size);
   b->len++;
 }
 
+static void bc_i64(ckpt *c, bcol *b, int64_t v, bool present) {
+  bc_fixed(c, b, &v, sizeof v, present);
+}
+
 static void bc_i32(ckpt *c, bcol *b, int32_t v, bool present) {
-  if (!present) {
-    bc_null(c, b);
-    return;
-  }
-  bc_valid(c, b);
-  bc_put(c, &b->values, &v, sizeof v);
-  b->len++;
+  bc_fixed(c, b, &v, sizeof v, present);
 }
 
 static void bc_bool(ckpt *c, bcol *b, bool v) {
@@ -606,51 +606,18 @@ static char *temp_path(const char *dir, const char *name) {
   return tarn_path_join(dir, tmp);
 }
 
-static int fsync_dir(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  int rc = fsync(fd);
-  close(fd);
-  return rc;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return w < 0 ? errno : ENOSPC;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 /* The version `_last_checkpoint` names, or -1 when it is missing or unreadable. */
 static int64_t last_checkpoint_version(const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  struct stat st;
+  char *text = NULL;
+  size_t len = 0;
   int64_t v = -1;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-      (uint64_t)st.st_size <= CKPT_MAX_LAST_CHECKPOINT) {
-    size_t n = (size_t)st.st_size, got = 0;
-    char *text = malloc(n + 1);
-    while (text && got < n) {
-      ssize_t r = read(fd, text + got, n - got);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      got += (size_t)r;
-    }
-    if (text) {
-      cJSON *j = cJSON_ParseWithLength(text, got);
-      const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "version");
-      if (cJSON_IsNumber(ver) && ver->valuedouble >= 0 && ver->valuedouble < 9e15)
-        v = (int64_t)ver->valuedouble;
-      cJSON_Delete(j);
-      free(text);
-    }
-  }
-  close(fd);
+  if (tarn_read_file(path, CKPT_MAX_LAST_CHECKPOINT, &text, &len, NULL) != 0) return -1;
+  cJSON *j = cJSON_ParseWithLength(text, len);
+  const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "version");
+  if (cJSON_IsNumber(ver) && ver->valuedouble >= 0 && ver->valuedouble < 9e15)
+    v = (int64_t)ver->valuedouble;
+  cJSON_Delete(j);
+  free(text);
   return v;
 }
 
@@ -666,24 +633,17 @@ static int write_last_checkpoint(const char *table, const char *log_dir, int64_t
   char *tmp = temp_path(log_dir, "_last_checkpoint");
   int rc = 0;
   if (final == NULL || tmp == NULL) rc = oom(err);
-  int fd = rc ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (rc == 0 && fd < 0)
-    rc = tarn_err(err, TARN_EIO, "delta table %s: cannot create %s: %s", table, tmp,
-                  strerror(errno));
-  if (fd >= 0) {
-    int e = write_all(fd, text, (size_t)len);
-    if (e == 0 && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && e == 0) e = errno;
+  int e = rc ? 0 : tarn_write_file_synced(tmp, text, (size_t)len);
+  if (rc == 0) {
     /* a newer checkpoint's pointer stays (a race can still interleave; readers list anyway) */
-    bool newer = e == 0 && last_checkpoint_version(final) > version;
     if (e)
       rc = tarn_err(err, TARN_EIO, "delta table %s: cannot write %s: %s", table, tmp, strerror(e));
-    else if (newer)
+    else if (last_checkpoint_version(final) > version)
       rc = 0;
     else if (rename(tmp, final) != 0)
       rc = tarn_err(err, TARN_EIO, "delta table %s: cannot rename %s into place: %s", table, tmp,
                     strerror(errno));
-    else if (fsync_dir(log_dir) != 0)
+    else if (tarn_fsync_dir(log_dir) != 0)
       rc = tarn_err(err, TARN_EIO, "delta table %s: cannot sync %s: %s", table, log_dir,
                     strerror(errno));
     unlink(tmp); /* gone after a rename; removes it otherwise */
@@ -749,7 +709,7 @@ int delta_checkpoint_write(const delta_snapshot *s, tarn_error *err) {
   if (rc == 0 && rename(tmp, final) != 0)
     rc = tarn_err(err, TARN_EIO, "delta table %s: cannot rename the checkpoint into place: %s",
                   s->table_dir, strerror(errno));
-  if (rc == 0 && fsync_dir(log_dir) != 0)
+  if (rc == 0 && tarn_fsync_dir(log_dir) != 0)
     rc = tarn_err(err, TARN_EIO, "delta table %s: cannot sync _delta_log: %s", s->table_dir,
                   strerror(errno));
   if (rc == 0)

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/path.h"
 
 /* A single log file (commit, JSON checkpoint) larger than this is refused rather than read. */
@@ -56,47 +57,14 @@ static int oom(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memo
 /* Reads a whole regular file into a malloc'd, NUL-terminated buffer. */
 static int read_whole(const char *table, const char *path, const char *shown, char **out,
                       size_t *len, tarn_error *err) {
-  *out = NULL;
-  *len = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return tarn_err(err, TARN_EIO, "delta table %s: cannot open %s: %s", table, shown,
-                    strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return tarn_err(err, TARN_EIO, "delta table %s: %s is not a readable file", table, shown);
-  }
-  if (st.st_size < 0 || (uint64_t)st.st_size > DELTA_MAX_JSON_FILE) {
-    close(fd);
-    return tarn_err(err, TARN_ENOMEM, "delta table %s: %s is too large (%lld bytes)", table, shown,
-                    (long long)st.st_size);
-  }
-  size_t cap = (size_t)st.st_size;
-  char *buf = malloc(cap + 1);
-  if (buf == NULL) {
-    close(fd);
-    return oom(err);
-  }
-  size_t n = 0;
-  while (n < cap) {
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      int e = errno;
-      close(fd);
-      free(buf);
-      return tarn_err(err, TARN_EIO, "delta table %s: cannot read %s: %s", table, shown,
-                      strerror(e));
-    }
-    if (r == 0) break; /* the file shrank: take what is there */
-    n += (size_t)r;
-  }
-  close(fd);
-  buf[n] = 0;
-  *out = buf;
-  *len = n;
-  return 0;
+  int e = tarn_read_file(path, DELTA_MAX_JSON_FILE, out, len, NULL);
+  if (e == 0) return 0;
+  if (e == ENOMEM) return oom(err);
+  if (e == EFBIG)
+    return tarn_err(err, TARN_ENOMEM, "delta table %s: %s is larger than %zu bytes", table, shown,
+                    (size_t)DELTA_MAX_JSON_FILE);
+  return tarn_err(err, TARN_EIO, "delta table %s: cannot read %s: %s", table, shown,
+                  e == EINVAL ? "not a regular file" : strerror(e));
 }
 
 static int64_t file_mtime_ms(const char *path) {
@@ -105,9 +73,7 @@ static int64_t file_mtime_ms(const char *path) {
   return (int64_t)st.st_mtim.tv_sec * 1000 + (int64_t)(st.st_mtim.tv_nsec / 1000000);
 }
 
-/* An integral JSON number that fits int64 (doubles are exact to 2^53, which covers sizes and
- * millisecond times). */
-static bool json_i64(const cJSON *j, int64_t *out) {
+bool delta_json_i64(const cJSON *j, int64_t *out) {
   if (!cJSON_IsNumber(j)) return false;
   double d = j->valuedouble;
   if (!isfinite(d) || d != floor(d) || d < -9.2e18 || d > 9.2e18) return false;
@@ -115,9 +81,33 @@ static bool json_i64(const cJSON *j, int64_t *out) {
   return true;
 }
 
-static const char *json_str(const cJSON *obj, const char *key) {
+const char *delta_json_str(const cJSON *obj, const char *key) {
   const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
   return cJSON_IsString(j) ? j->valuestring : NULL;
+}
+
+char *delta_path_decode(const char *log_path, bool *absolute) {
+  const char *p = log_path;
+  *absolute = p[0] == '/';
+  if (strncmp(p, "file://", 7) == 0) {
+    p += 7;
+    *absolute = true;
+  } else if (strncmp(p, "file:", 5) == 0) {
+    p += 5;
+    *absolute = true;
+  }
+  char *d = malloc(strlen(p) + 1);
+  if (d) tarn_percent_decode(p, d);
+  return d;
+}
+
+char *delta_file_local_path(const char *table_dir, const char *log_path) {
+  bool absolute;
+  char *d = delta_path_decode(log_path, &absolute);
+  if (d == NULL || absolute) return d;
+  char *full = tarn_path_join(table_dir, d);
+  free(d);
+  return full;
 }
 
 /* ---- A string-keyed hash map (open addressing; keys copied into the work arena) ------------- */
@@ -413,14 +403,16 @@ static int read_last_checkpoint(const char *table, last_cp_hint *h) {
   free(text);
   int64_t v = 0, parts = 0;
   int rc = 0;
-  if (cJSON_IsObject(j) && json_i64(cJSON_GetObjectItemCaseSensitive(j, "version"), &v) && v >= 0) {
+  if (cJSON_IsObject(j) && delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "version"), &v) &&
+      v >= 0) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "parts");
-    if (p == NULL || cJSON_IsNull(p) || (json_i64(p, &parts) && parts >= 1 && parts <= 1000000)) {
+    if (p == NULL || cJSON_IsNull(p) ||
+        (delta_json_i64(p, &parts) && parts >= 1 && parts <= 1000000)) {
       h->version = v;
       h->parts = p && cJSON_IsNumber(p) ? parts : 0;
     }
     const cJSON *v2 = cJSON_GetObjectItemCaseSensitive(j, "v2Checkpoint");
-    const char *name = cJSON_IsObject(v2) ? json_str(v2, "path") : NULL;
+    const char *name = cJSON_IsObject(v2) ? delta_json_str(v2, "path") : NULL;
     if (name && h->version >= 0) {
       const char *slash = strrchr(name, '/');
       if ((h->v2_name = strdup(slash ? slash + 1 : name)) == NULL) rc = -1;
@@ -650,8 +642,8 @@ static int json_dv(replay *r, const cJSON *j, delta_dv *dv) {
   dv->offset = -1;
   if (j == NULL || cJSON_IsNull(j)) return 0;
   if (!cJSON_IsObject(j)) return corrupt(r, "deletionVector is not an object");
-  const char *st = json_str(j, "storageType");
-  const char *p = json_str(j, "pathOrInlineDv");
+  const char *st = delta_json_str(j, "storageType");
+  const char *p = delta_json_str(j, "pathOrInlineDv");
   if (st == NULL || strlen(st) != 1 || p == NULL)
     return corrupt(r, "deletionVector without storageType or pathOrInlineDv");
   dv->storage_type = st[0];
@@ -659,14 +651,15 @@ static int json_dv(replay *r, const cJSON *j, delta_dv *dv) {
   int64_t v;
   const cJSON *off = cJSON_GetObjectItemCaseSensitive(j, "offset");
   if (off && !cJSON_IsNull(off)) {
-    if (!json_i64(off, &v) || v < 0 || v > INT32_MAX)
+    if (!delta_json_i64(off, &v) || v < 0 || v > INT32_MAX)
       return corrupt(r, "deletionVector offset out of range");
     dv->offset = (int32_t)v;
   }
-  if (!json_i64(cJSON_GetObjectItemCaseSensitive(j, "sizeInBytes"), &v) || v < 0 || v > INT32_MAX)
+  if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "sizeInBytes"), &v) || v < 0 ||
+      v > INT32_MAX)
     return corrupt(r, "deletionVector sizeInBytes missing or out of range");
   dv->size_in_bytes = (int32_t)v;
-  if (!json_i64(cJSON_GetObjectItemCaseSensitive(j, "cardinality"), &v) || v < 0)
+  if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "cardinality"), &v) || v < 0)
     return corrupt(r, "deletionVector cardinality missing or out of range");
   dv->cardinality = v;
   return 0;
@@ -677,7 +670,7 @@ static int json_opt_i64(replay *r, const cJSON *obj, const char *key, int64_t *o
   const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
   *out = -1;
   if (j == NULL || cJSON_IsNull(j)) return 0;
-  if (!json_i64(j, out)) {
+  if (!delta_json_i64(j, out)) {
     char what[128];
     snprintf(what, sizeof what, "%s is not an integer", key);
     return corrupt(r, what);
@@ -690,7 +683,7 @@ static int json_file_action(replay *r, const cJSON *j, bool is_add) {
     return corrupt(r, is_add ? "add is not an object"
                              : "remove is not an "
                                "object");
-  const char *path = json_str(j, "path");
+  const char *path = delta_json_str(j, "path");
   if (path == NULL || path[0] == 0)
     return corrupt(r, is_add ? "add action without path" : "remove action without path");
   replay_file *f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
@@ -709,7 +702,7 @@ static int json_file_action(replay *r, const cJSON *j, bool is_add) {
       (rc = json_opt_i64(r, j, "defaultRowCommitVersion", &f->f.default_row_commit_version)))
     return rc;
   if (f->f.size < -1) return corrupt(r, "add action with a negative size");
-  const char *stats = json_str(j, "stats");
+  const char *stats = delta_json_str(j, "stats");
   if (stats && (f->f.stats = rdups(r, stats)) == NULL) return oom(r->err);
   const cJSON *pv = cJSON_GetObjectItemCaseSensitive(j, "partitionValues");
   if (pv && !cJSON_IsNull(pv)) {
@@ -762,8 +755,8 @@ static int json_str_list(replay *r, const cJSON *j, const char *what, const char
 static int json_protocol(replay *r, const cJSON *j) {
   int64_t rv, wv;
   if (!cJSON_IsObject(j) ||
-      !json_i64(cJSON_GetObjectItemCaseSensitive(j, "minReaderVersion"), &rv) ||
-      !json_i64(cJSON_GetObjectItemCaseSensitive(j, "minWriterVersion"), &wv) || rv < 0 ||
+      !delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "minReaderVersion"), &rv) ||
+      !delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "minWriterVersion"), &wv) || rv < 0 ||
       rv > INT32_MAX || wv < 0 || wv > INT32_MAX)
     return corrupt(r, "protocol action without valid minReaderVersion/minWriterVersion");
   delta_snapshot *s = r->s;
@@ -781,15 +774,15 @@ static int json_protocol(replay *r, const cJSON *j) {
 static int json_metadata(replay *r, const cJSON *j) {
   if (!cJSON_IsObject(j)) return corrupt(r, "metaData is not an object");
   delta_snapshot *s = r->s;
-  const char *id = json_str(j, "id"), *schema = json_str(j, "schemaString");
+  const char *id = delta_json_str(j, "id"), *schema = delta_json_str(j, "schemaString");
   if (id == NULL || schema == NULL) return corrupt(r, "metaData action without id or schemaString");
   if ((s->metadata_id = rdups(r, id)) == NULL || (s->schema_string = rdups(r, schema)) == NULL)
     return oom(r->err);
-  const char *name = json_str(j, "name"), *desc = json_str(j, "description");
+  const char *name = delta_json_str(j, "name"), *desc = delta_json_str(j, "description");
   s->name = name ? rdups(r, name) : NULL;
   s->description = desc ? rdups(r, desc) : NULL;
   const cJSON *format = cJSON_GetObjectItemCaseSensitive(j, "format");
-  const char *provider = cJSON_IsObject(format) ? json_str(format, "provider") : NULL;
+  const char *provider = cJSON_IsObject(format) ? delta_json_str(format, "provider") : NULL;
   s->format_provider = rdups(r, provider ? provider : "parquet");
   if ((name && !s->name) || (desc && !s->description) || !s->format_provider) return oom(r->err);
   int rc = json_str_list(r, cJSON_GetObjectItemCaseSensitive(j, "partitionColumns"),
@@ -839,9 +832,9 @@ static int json_action(replay *r, const char *kind, const cJSON *j) {
     if (strcmp(kind, "protocol") == 0 || strcmp(kind, "metaData") == 0)
       id = "";
     else if (strcmp(kind, "txn") == 0 && cJSON_IsObject(j))
-      id = json_str(j, "appId");
+      id = delta_json_str(j, "appId");
     else if (strcmp(kind, "domainMetadata") == 0 && cJSON_IsObject(j))
-      id = json_str(j, "domain");
+      id = delta_json_str(j, "domain");
     if (id && (rc = seen_before(r, kind[0], id, strlen(id), &seen))) return rc;
     if (seen) return 0;
   }
@@ -853,21 +846,21 @@ static int json_action(replay *r, const char *kind, const cJSON *j) {
   if (strcmp(kind, "metaData") == 0) return json_metadata(r, j);
   if (strcmp(kind, "protocol") == 0) return json_protocol(r, j);
   if (strcmp(kind, "txn") == 0) {
-    const char *app = cJSON_IsObject(j) ? json_str(j, "appId") : NULL;
+    const char *app = cJSON_IsObject(j) ? delta_json_str(j, "appId") : NULL;
     int64_t v;
-    if (app == NULL || !json_i64(cJSON_GetObjectItemCaseSensitive(j, "version"), &v))
+    if (app == NULL || !delta_json_i64(cJSON_GetObjectItemCaseSensitive(j, "version"), &v))
       return corrupt(r, "txn action without appId or version");
     return set_txn(r, app, v);
   }
   if (strcmp(kind, "domainMetadata") == 0) {
-    const char *domain = cJSON_IsObject(j) ? json_str(j, "domain") : NULL;
+    const char *domain = cJSON_IsObject(j) ? delta_json_str(j, "domain") : NULL;
     if (domain == NULL) return corrupt(r, "domainMetadata action without domain");
     const cJSON *removed = cJSON_GetObjectItemCaseSensitive(j, "removed");
-    return set_domain(r, domain, json_str(j, "configuration"), cJSON_IsTrue(removed));
+    return set_domain(r, domain, delta_json_str(j, "configuration"), cJSON_IsTrue(removed));
   }
   if (strcmp(kind, "sidecar") == 0) {
     if (!r->in_checkpoint) return 0; /* only meaningful in a v2 checkpoint */
-    const char *path = cJSON_IsObject(j) ? json_str(j, "path") : NULL;
+    const char *path = cJSON_IsObject(j) ? delta_json_str(j, "path") : NULL;
     if (path == NULL || path[0] == 0) return corrupt(r, "sidecar action without path");
     return add_sidecar(r, path);
   }
@@ -1126,7 +1119,7 @@ static int is_int96(replay *r, const char *path) {
     const cJSON *cols = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(groups, 0), "columns");
     const cJSON *c;
     cJSON_ArrayForEach(c, cols) {
-      const char *type = json_str(c, "physical_type"), *p = json_str(c, "path");
+      const char *type = delta_json_str(c, "physical_type"), *p = delta_json_str(c, "path");
       if (type == NULL || p == NULL || strcmp(type, "INT96") != 0) continue;
       char **grown = realloc(r->int96, (r->n_int96 + 1) * sizeof *grown);
       if (grown == NULL || (grown[r->n_int96] = strdup(p)) == NULL) {
@@ -1600,7 +1593,7 @@ static int parse_struct(replay *r, const cJSON *j, int depth, delta_type *t) {
   cJSON_ArrayForEach(f, fields) {
     if (t->n_fields >= n) break;
     delta_field *df = &t->fields[t->n_fields];
-    const char *name = cJSON_IsObject(f) ? json_str(f, "name") : NULL;
+    const char *name = cJSON_IsObject(f) ? delta_json_str(f, "name") : NULL;
     if (name == NULL) return schema_corrupt(r, "a struct field without a name");
     if ((df->name = rdups(r, name)) == NULL) return oom(r->err);
     int rc = parse_type(r, cJSON_GetObjectItemCaseSensitive(f, "type"), depth + 1, &df->type);
@@ -1614,10 +1607,10 @@ static int parse_struct(replay *r, const cJSON *j, int depth, delta_type *t) {
       if (text == NULL) return oom(r->err);
       df->metadata_json = rdups(r, text);
       free(text);
-      const char *phys = json_str(meta, "delta.columnMapping.physicalName");
+      const char *phys = delta_json_str(meta, "delta.columnMapping.physicalName");
       if (phys && (df->physical_name = rdups(r, phys)) == NULL) return oom(r->err);
       int64_t id;
-      if (json_i64(cJSON_GetObjectItemCaseSensitive(meta, "delta.columnMapping.id"), &id))
+      if (delta_json_i64(cJSON_GetObjectItemCaseSensitive(meta, "delta.columnMapping.id"), &id))
         df->field_id = id;
     } else {
       df->metadata_json = rdups(r, "{}");
@@ -1665,7 +1658,7 @@ static int parse_type(replay *r, const cJSON *j, int depth, delta_type **out) {
   if (t == NULL) return oom(r->err);
   *out = t;
   if (cJSON_IsString(j)) return parse_primitive(r, j->valuestring, t);
-  const char *kind = cJSON_IsObject(j) ? json_str(j, "type") : NULL;
+  const char *kind = cJSON_IsObject(j) ? delta_json_str(j, "type") : NULL;
   if (kind == NULL) return schema_corrupt(r, "a type that is neither a name nor an object");
   if (strcmp(kind, "struct") == 0) return parse_struct(r, j, depth, t);
   if (strcmp(kind, "array") == 0) {
@@ -1689,7 +1682,7 @@ static int parse_schema(replay *r) {
   cJSON *j = cJSON_Parse(r->s->schema_string);
   if (j == NULL) return schema_corrupt(r, "not valid JSON");
   int rc;
-  const char *kind = json_str(j, "type");
+  const char *kind = delta_json_str(j, "type");
   if (kind == NULL || strcmp(kind, "struct") != 0)
     rc = schema_corrupt(r, "the top-level type is not a struct");
   else
@@ -1847,10 +1840,11 @@ static int commit_info_line(void *ctx, const char *line, size_t len, int line_no
   const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "commitInfo");
   if (cJSON_IsObject(c)) {
     ci->found = true;
-    if (!json_i64(cJSON_GetObjectItemCaseSensitive(c, "inCommitTimestamp"), &ci->ict)) ci->ict = -1;
-    if (!json_i64(cJSON_GetObjectItemCaseSensitive(c, "timestamp"), &ci->ts)) ci->ts = -1;
+    if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(c, "inCommitTimestamp"), &ci->ict))
+      ci->ict = -1;
+    if (!delta_json_i64(cJSON_GetObjectItemCaseSensitive(c, "timestamp"), &ci->ts)) ci->ts = -1;
     if (ci->want_details) {
-      const char *op = json_str(c, "operation");
+      const char *op = delta_json_str(c, "operation");
       if (op) ci->operation = strdup(op);
       const cJSON *params = cJSON_GetObjectItemCaseSensitive(c, "operationParameters");
       if (params && !cJSON_IsNull(params)) ci->parameters = cJSON_PrintUnformatted(params);

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "common/arena.h"
 #include "common/buf.h"
 #include "tarn.h"
@@ -115,6 +117,24 @@ typedef struct delta_snapshot {
   const char **domains, **domain_configs;
   size_t n_domains;
 } delta_snapshot;
+
+/* --- Helpers for the modules that read log actions ------------------------------------------ */
+
+/* A path as the log writes it (add, remove, cdc): relative to the table and URL-encoded, an
+ * absolute path, or a file: URI; percent-decoded and without the scheme (malloc'd; NULL when out
+ * of memory). *absolute tells a path outside the table's directory tree from a relative one. */
+char *delta_path_decode(const char *log_path, bool *absolute);
+
+/* The local path of a file the log names: delta_path_decode, joined to table_dir when relative
+ * (malloc'd; NULL when out of memory). */
+char *delta_file_local_path(const char *table_dir, const char *log_path);
+
+/* An integral JSON number that fits int64 (JSON numbers pass through a double, exact to 2^53,
+ * which covers sizes, offsets and millisecond times). */
+bool delta_json_i64(const cJSON *j, int64_t *out);
+
+/* The string member key of obj, or NULL when absent or not a string. */
+const char *delta_json_str(const cJSON *obj, const char *key);
 
 /* Whether dir holds a Delta table (a `_delta_log` directory). */
 bool delta_is_table(const char *dir);

@@ -138,22 +138,10 @@ static bool normalize_rel(char *s) {
 /* The path inside the table (relative, decoded, normalized; malloc'd) of a path as the log
  * writes it; NULL when it is outside the table or out of memory (*oom tells which). */
 static char *table_rel(const char *table_real, const char *log_path, bool *no_mem) {
-  *no_mem = false;
-  const char *p = log_path;
-  bool absolute = p[0] == '/';
-  if (strncmp(p, "file://", 7) == 0) {
-    p += 7;
-    absolute = true;
-  } else if (strncmp(p, "file:", 5) == 0) {
-    p += 5;
-    absolute = true;
-  }
-  char *d = malloc(strlen(p) + 1);
-  if (d == NULL) {
-    *no_mem = true;
-    return NULL;
-  }
-  tarn_percent_decode(p, d);
+  bool absolute;
+  char *d = delta_path_decode(log_path, &absolute);
+  *no_mem = d == NULL;
+  if (d == NULL) return NULL;
   if (absolute) {
     size_t tl = strlen(table_real);
     if (table_real[0] == 0 || strncmp(d, table_real, tl) != 0 || d[tl] != '/') {
@@ -686,28 +674,12 @@ static void key_diff(const file_key *a, size_t na, const file_key *b, size_t nb,
 /* Whether a file the target needs is on disk; its size in *size when it is. */
 static int file_present(const char *table, const char *log_path, bool *present, int64_t *size,
                         tarn_error *err) {
-  const char *p = log_path;
-  bool absolute = p[0] == '/';
-  if (strncmp(p, "file://", 7) == 0) {
-    p += 7;
-    absolute = true;
-  } else if (strncmp(p, "file:", 5) == 0) {
-    p += 5;
-    absolute = true;
-  }
-  char *d = malloc(strlen(p) + 1);
-  if (d == NULL) return oom(err);
-  tarn_percent_decode(p, d);
-  char *full = absolute ? d : tarn_path_join(table, d);
-  if (full == NULL) {
-    free(d);
-    return oom(err);
-  }
+  char *full = delta_file_local_path(table, log_path);
+  if (full == NULL) return oom(err);
   struct stat st;
   *present = stat(full, &st) == 0 && S_ISREG(st.st_mode);
   *size = *present ? (int64_t)st.st_size : -1;
-  if (full != d) free(full);
-  free(d);
+  free(full);
   return 0;
 }
 
