@@ -267,9 +267,6 @@ static char *wide_stats(const char *stats) {
   return text;
 }
 
-/* The row count of a file from its statistics, or -1. */
-static int64_t file_rows(const sql_source_file *f) { return f->n_rows; }
-
 int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_t *affected,
                   tarn_error *err) {
   *affected = 0;
@@ -323,27 +320,15 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
       if (st.changed[f].n == 0) continue;
       rc = delta_txn_remove_file(t, &snap->files[f], err);
       removed_files++;
-      if (file_rows(&src->files[f]) >= 0 && (int64_t)n_merged[f] >= file_rows(&src->files[f]))
+      if (src->files[f].n_rows >= 0 && (int64_t)n_merged[f] >= src->files[f].n_rows)
         continue; /* every row gone: the file is only removed */
       vecs[k] = merged[f];
       counts[k] = n_merged[f];
       which[k++] = f;
     }
-    if (rc == 0 && k) rc = delta_dv_write_file(bd->target_dir, k, vecs, counts, &a, descs, err);
-    if (rc == 0 && k) {
-      /* Remember the vector file, to delete it should the commit fail. */
-      size_t cap = strlen(bd->target_dir) + 64;
-      dv_path = malloc(cap);
-      uint8_t u[16];
-      size_t got;
-      if (dv_path && delta_z85_decode(descs[0].path_or_inline, 20, u, sizeof u, &got, NULL) == 0)
-        snprintf(dv_path, cap,
-                 "%s/deletion_vector_%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%"
-                 "02x%02x.bin",
-                 bd->target_dir, u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
-                 u[11], u[12], u[13], u[14], u[15]);
-      dv_files = (int64_t)k;
-    }
+    if (rc == 0 && k)
+      rc = delta_dv_write_file(bd->target_dir, k, vecs, counts, &a, descs, &dv_path, err);
+    if (rc == 0) dv_files = (int64_t)k;
     for (size_t i = 0; rc == 0 && i < k; i++) {
       const delta_file *df = &snap->files[which[i]];
       char *stats = wide_stats(df->stats);

@@ -101,17 +101,6 @@ static bool partition_text(const sql_value *v, tarn_buf *out) {
   return tarn_buf_puts(out, tmp, NULL) == 0;
 }
 
-bool sql_delta_partition_text(const sql_value *v, char *buf, size_t cap) {
-  tarn_buf b = {0};
-  bool ok = partition_text(v, &b) && b.len < cap;
-  if (ok) {
-    memcpy(buf, b.data, b.len);
-    buf[b.len] = 0;
-  }
-  tarn_buf_free(&b);
-  return ok;
-}
-
 /* Hive-style escaping for a directory name: anything but letters, digits and "._-" as %XX. */
 static int escape_into(tarn_buf *out, const char *s, size_t len) {
   static const char hex[] = "0123456789ABCDEF";
@@ -157,39 +146,54 @@ static void keep_str(char **slot, sql_value *v) {
   v->u.str.ptr = copy;
 }
 
-static void update_stats(col_stats *cs, const sql_vec *v, const uint32_t *sel, uint32_t n) {
+/* Whether row a of v orders before row b (both non-NULL): typed for the fixed-width forms,
+ * sql_value_compare for the rest. */
+static bool row_less(const sql_vec *v, sql_phys ph, uint32_t a, uint32_t b) {
+  if (ph == SQL_PHYS_I64) return SQL_VEC_I64(v)[a] < SQL_VEC_I64(v)[b];
+  if (ph == SQL_PHYS_F64) return SQL_VEC_F64(v)[a] < SQL_VEC_F64(v)[b];
+  sql_value x, y;
+  sql_vec_get(v, a, &x);
+  sql_vec_get(v, b, &y);
+  return sql_value_compare(&x, &y) < 0;
+}
+
+/* Adds the n rows of v to the running statistics: the batch's extremes are found first (rows of
+ * the batch), then folded in, so a string is copied at most twice per batch. */
+static void update_stats(col_stats *cs, const sql_vec *v, uint32_t n) {
   bool want = stats_type(v->type);
-  for (uint32_t k = 0; k < n; k++) {
-    uint32_t i = sel ? sel[k] : k;
+  bool is_float = v->type->id == SQL_FLOAT4 || v->type->id == SQL_FLOAT8;
+  sql_phys ph = sql_type_phys(v->type->id);
+  uint32_t lo = UINT32_MAX, hi = UINT32_MAX;
+  for (uint32_t i = 0; i < n; i++) {
     if (SQL_VEC_IS_NULL(v, i)) {
       cs->nulls++;
       continue;
     }
     if (!want) continue;
-    sql_value x;
-    sql_vec_get(v, i, &x);
-    if ((v->type->id == SQL_FLOAT4 || v->type->id == SQL_FLOAT8) && isnan(x.u.f64)) {
+    if (is_float && isnan(SQL_VEC_F64(v)[i])) {
       cs->no_min = cs->no_max = true; /* NaN orders last in SQL but not in Delta's readers */
       continue;
     }
-    if (!cs->has) {
-      cs->has = true;
-      cs->min = cs->max = x;
-      if (x.type->id == SQL_TEXT) {
-        keep_str(&cs->min_str, &cs->min);
-        keep_str(&cs->max_str, &cs->max);
-      }
+    if (lo == UINT32_MAX) {
+      lo = hi = i;
       continue;
     }
-    if (sql_value_compare(&x, &cs->min) < 0) {
-      cs->min = x;
-      if (x.type->id == SQL_TEXT) keep_str(&cs->min_str, &cs->min);
-    }
-    if (sql_value_compare(&x, &cs->max) > 0) {
-      cs->max = x;
-      if (x.type->id == SQL_TEXT) keep_str(&cs->max_str, &cs->max);
-    }
+    if (row_less(v, ph, i, lo)) lo = i;
+    if (row_less(v, ph, hi, i)) hi = i;
   }
+  if (lo == UINT32_MAX) return;
+  sql_value x;
+  sql_vec_get(v, lo, &x);
+  if (!cs->has || sql_value_compare(&x, &cs->min) < 0) {
+    cs->min = x;
+    if (x.type->id == SQL_TEXT) keep_str(&cs->min_str, &cs->min);
+  }
+  sql_vec_get(v, hi, &x);
+  if (!cs->has || sql_value_compare(&x, &cs->max) > 0) {
+    cs->max = x;
+    if (x.type->id == SQL_TEXT) keep_str(&cs->max_str, &cs->max);
+  }
+  cs->has = true;
 }
 
 /* The bytes of the first n UTF-8 characters of s (all of it when shorter). */
@@ -311,12 +315,23 @@ int sql_delta_writer_open(const char *table_dir, const sql_delta_layout *l, sql_
   return 0;
 }
 
+static void free_values(char **values, size_t n) {
+  for (size_t k = 0; values && k < n; k++)
+    free(values[k]);
+  free(values);
+}
+
+/* A new output file for the partition values (Delta's text, NULL for null; the part takes them
+ * over, also on failure) whose routing key is key. */
 static int new_part(sql_delta_writer *w, const char *key, char **values, part_file **out,
                     tarn_error *err) {
   if (w->n_parts == w->cap_parts) {
     size_t cap = w->cap_parts ? w->cap_parts * 2 : 4;
     part_file *np = realloc(w->parts, cap * sizeof *np);
-    if (np == NULL) return oom(err);
+    if (np == NULL) {
+      free_values(values, w->l.n_parts);
+      return oom(err);
+    }
     w->parts = np;
     w->cap_parts = cap;
   }
@@ -328,6 +343,7 @@ static int new_part(sql_delta_writer *w, const char *key, char **values, part_fi
   if (p->key == NULL || p->stats == NULL) {
     free(p->key);
     free(p->stats);
+    free_values(values, w->l.n_parts);
     return oom(err);
   }
   w->n_parts++;
@@ -389,7 +405,7 @@ static int write_rows(sql_delta_writer *w, part_file *p, const sql_batch *b, con
     b = sub;
   }
   for (size_t k = 0; k < w->n_data; k++)
-    update_stats(&p->stats[k], &b->cols[w->data_cols[k]], NULL, n);
+    update_stats(&p->stats[k], &b->cols[w->data_cols[k]], n);
   sql_vec *cols = calloc(w->n_data + 1, sizeof *cols);
   if (cols == NULL) rc = oom(err);
   for (size_t k = 0; rc == 0 && k < w->n_data; k++)
@@ -409,6 +425,23 @@ static int write_rows(sql_delta_writer *w, part_file *p, const sql_batch *b, con
     w->rows += n;
   }
   return rc;
+}
+
+/* Whether rows a and b of the batch have the same partition values (NULL equal to NULL). */
+static bool same_partition(const sql_delta_writer *w, const sql_batch *b, uint32_t a, uint32_t c) {
+  for (size_t k = 0; k < w->l.n_parts; k++) {
+    const sql_vec *v = &b->cols[w->l.part_cols[k]];
+    bool na = SQL_VEC_IS_NULL(v, a), nc = SQL_VEC_IS_NULL(v, c);
+    if (na || nc) {
+      if (na != nc) return false;
+      continue;
+    }
+    sql_value x, y;
+    sql_vec_get(v, a, &x);
+    sql_vec_get(v, c, &y);
+    if (sql_value_compare(&x, &y) != 0) return false;
+  }
+  return true;
 }
 
 int sql_delta_writer_write(sql_delta_writer *w, const sql_batch *b, tarn_error *err) {
@@ -432,33 +465,32 @@ int sql_delta_writer_write(sql_delta_writer *w, const sql_batch *b, tarn_error *
     return write_rows(w, p, b, NULL, b->n_rows, err);
   }
   /* Route each row by its partition values: key = the values' texts, \x01-separated, \x02 for
-   * NULL. Rows of one part are written together, in batch order. */
+   * NULL. A row whose values equal the previous row's goes where it went (rows tend to come
+   * grouped), without building its key. */
   uint32_t *part_of = malloc(b->n_rows * sizeof *part_of);
   uint32_t *sel = malloc(b->n_rows * sizeof *sel);
+  size_t *start = NULL;
   tarn_buf key = {0};
-  size_t last = 0;
   int rc = part_of && sel ? 0 : oom(err);
   for (uint32_t i = 0; rc == 0 && i < b->n_rows; i++) {
+    if (i > 0 && same_partition(w, b, i - 1, i)) {
+      part_of[i] = part_of[i - 1];
+      continue;
+    }
     key.len = 0;
     for (size_t k = 0; rc == 0 && k < w->l.n_parts; k++) {
       const sql_vec *v = &b->cols[w->l.part_cols[k]];
-      if (SQL_VEC_IS_NULL(v, i)) {
-        if (tarn_buf_append(&key, "\x02\x01", 2, err)) rc = TARN_ENOMEM;
-        continue;
-      }
       sql_value x;
       sql_vec_get(v, i, &x);
-      if (!partition_text(&x, &key) || tarn_buf_append(&key, "\x01", 1, err)) rc = oom(err);
+      bool ok = SQL_VEC_IS_NULL(v, i) ? tarn_buf_append(&key, "\x02", 1, NULL) == 0
+                                      : partition_text(&x, &key);
+      if (!ok || tarn_buf_append(&key, "\x01", 1, NULL)) rc = oom(err);
     }
-    if (rc || tarn_buf_append(&key, "", 1, err)) {
-      rc = rc ? rc : TARN_ENOMEM;
-      break;
-    }
-    /* Rows tend to come grouped by partition: try the previous row's file first. */
-    size_t p = last;
-    if (p >= w->n_parts || strcmp(w->parts[p].key, (const char *)key.data) != 0)
-      for (p = 0; p < w->n_parts && strcmp(w->parts[p].key, (const char *)key.data) != 0; p++)
-        ;
+    if (rc == 0 && tarn_buf_append(&key, "", 1, err)) rc = TARN_ENOMEM;
+    if (rc) break;
+    size_t p = 0;
+    while (p < w->n_parts && strcmp(w->parts[p].key, (const char *)key.data) != 0)
+      p++;
     if (p == w->n_parts) {
       char **values = calloc(w->l.n_parts + 1, sizeof *values);
       if (values == NULL) {
@@ -472,26 +504,25 @@ int sql_delta_writer_write(sql_delta_writer *w, const sql_batch *b, tarn_error *
         s = end + 1;
       }
       part_file *np;
-      rc = new_part(w, (const char *)key.data, values, &np, err);
-      if (rc) {
-        if (w->n_parts == 0 || w->parts[w->n_parts - 1].values != values) {
-          for (size_t k = 0; k < w->l.n_parts; k++)
-            free(values[k]);
-          free(values);
-        }
-        break;
-      }
+      if ((rc = new_part(w, (const char *)key.data, values, &np, err))) break;
     }
     part_of[i] = (uint32_t)p;
-    last = p;
   }
-  for (size_t p = 0; rc == 0 && p < w->n_parts; p++) {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < b->n_rows; i++)
-      if (part_of[i] == p) sel[n++] = i;
-    if (n) rc = write_rows(w, &w->parts[p], b, n == b->n_rows ? NULL : sel, n, err);
+  /* The batch's rows grouped by file (a counting sort, batch order kept within a file). */
+  if (rc == 0 && (start = calloc(w->n_parts + 1, sizeof *start)) == NULL) rc = oom(err);
+  for (uint32_t i = 0; rc == 0 && i < b->n_rows; i++)
+    start[part_of[i] + 1]++;
+  for (size_t p = 0; rc == 0 && p < w->n_parts; p++)
+    start[p + 1] += start[p];
+  for (uint32_t i = 0; rc == 0 && i < b->n_rows; i++)
+    sel[start[part_of[i]]++] = i;
+  /* start[p] now ends part p's rows, which begin where part p - 1's end. */
+  for (size_t p = 0, from = 0; rc == 0 && p < w->n_parts; from = start[p++]) {
+    uint32_t n = (uint32_t)(start[p] - from);
+    if (n) rc = write_rows(w, &w->parts[p], b, n == b->n_rows ? NULL : sel + from, n, err);
   }
   tarn_buf_free(&key);
+  free(start);
   free(part_of);
   free(sel);
   return rc;
@@ -533,9 +564,7 @@ void sql_delta_writer_free(sql_delta_writer *w, bool remove_files) {
     part_file *p = &w->parts[i];
     if (p->pw) tarn_parquet_writer_abort(p->pw);
     if (remove_files && p->full_path) unlink(p->full_path);
-    for (size_t k = 0; p->values && k < w->l.n_parts; k++)
-      free(p->values[k]);
-    free(p->values);
+    free_values(p->values, w->l.n_parts);
     for (size_t k = 0; p->stats && k < w->n_data; k++) {
       free(p->stats[k].min_str);
       free(p->stats[k].max_str);

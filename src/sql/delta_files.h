@@ -53,8 +53,4 @@ int sql_delta_writer_finish(sql_delta_writer *w, delta_txn *t, int64_t *rows, ta
 /* Frees the writer; remove_files deletes every file it wrote (a failed or lost statement). */
 void sql_delta_writer_free(sql_delta_writer *w, bool remove_files);
 
-/* Writes value v as Delta's partition value text ("2024-01-02", "2024-01-02 03:04:05.000006",
- * "true", numbers and strings as text) into buf (NUL-terminated). false when it does not fit. */
-bool sql_delta_partition_text(const sql_value *v, char *buf, size_t cap);
-
 #endif

@@ -138,7 +138,7 @@ static int split_columns(tarn_arena *a, const char *text, const char ***out, siz
 int sql_delta_create_txn(const char *dir, const char *name, const char *const *col_names,
                          const sql_type *const *col_types, const bool *col_nullable, size_t n_cols,
                          const char *const *option_keys, const char *const *option_values,
-                         size_t n_options, delta_txn **out, size_t *n_partitions, tarn_error *err) {
+                         size_t n_options, delta_txn **out, tarn_error *err) {
   *out = NULL;
   tarn_arena a = {0};
   int rc = 0;
@@ -227,7 +227,6 @@ int sql_delta_create_txn(const char *dir, const char *name, const char *const *c
     return rc;
   }
   *out = t;
-  if (n_partitions) *n_partitions = n_parts;
   return 0;
 }
 
@@ -251,7 +250,7 @@ int sql_delta_create_table(const char *dir, const char *name, const char *const 
                            const char *const *option_values, size_t n_options, tarn_error *err) {
   delta_txn *t = NULL;
   int rc = sql_delta_create_txn(dir, name, col_names, col_types, col_nullable, n_cols, option_keys,
-                                option_values, n_options, &t, NULL, err);
+                                option_values, n_options, &t, err);
   if (rc == 0) rc = sql_delta_commit_create(t, name, "CREATE TABLE", err);
   delta_txn_free(t);
   return rc;

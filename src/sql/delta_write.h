@@ -19,13 +19,13 @@ int sql_delta_create_table(const char *dir, const char *name, const char *const 
                            const char *const *option_values, size_t n_options, tarn_error *err);
 
 /* The same as an uncommitted transaction (protocol and metadata set) for CREATE TABLE AS: the
- * caller adds the data files and commits with sql_delta_commit_create. *n_partitions: the number
- * of partition columns (may be NULL). col_nullable NULL: every column nullable. */
+ * caller adds the data files and commits with sql_delta_commit_create. The partition columns are
+ * the transaction's (delta_txn_partition_keys). col_nullable NULL: every column nullable. */
 typedef struct delta_txn delta_txn;
 int sql_delta_create_txn(const char *dir, const char *name, const char *const *col_names,
                          const sql_type *const *col_types, const bool *col_nullable, size_t n_cols,
                          const char *const *option_keys, const char *const *option_values,
-                         size_t n_options, delta_txn **out, size_t *n_partitions, tarn_error *err);
+                         size_t n_options, delta_txn **out, tarn_error *err);
 
 /* Commits a creating transaction as version 0 (operation named for commitInfo); a table that
  * appeared meanwhile is "already exists" (TARN_EINVAL). The caller still frees t. */

@@ -328,35 +328,17 @@ static int remove_tree(const char *path) {
 static int ctas_delta(sql_engine *e, const sql_bound *bd, const char *dir, int64_t now,
                       int64_t *rows, tarn_error *err) {
   delta_txn *t = NULL;
-  size_t n_parts = 0;
   const sql_plan *p = bd->plan;
-  int rc = sql_delta_create_txn(
-      dir, bd->target, (const char *const *)p->out_names, (const sql_type *const *)p->out_types,
-      NULL, p->n_out, bd->option_keys, bd->option_values, bd->n_options, &t, &n_parts, err);
-  /* The partition columns, from the option as sql_delta_create_txn accepted it. */
-  char *names[64], *copy = NULL;
-  size_t n_names = 0;
-  for (size_t i = 0; rc == 0 && n_parts && i < bd->n_options; i++) {
-    if (strcmp(bd->option_keys[i], "partitioning") != 0) continue;
-    copy = strdup(bd->option_values[i]);
-    if (copy == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
-    for (char *tok = copy ? strtok(copy, ",") : NULL; tok && n_names < 64;
-         tok = strtok(NULL, ",")) {
-      while (*tok == ' ')
-        tok++;
-      size_t len = strlen(tok);
-      while (len && tok[len - 1] == ' ')
-        tok[--len] = 0;
-      names[n_names++] = tok;
-    }
-  }
+  int rc = sql_delta_create_txn(dir, bd->target, (const char *const *)p->out_names,
+                                (const sql_type *const *)p->out_types, NULL, p->n_out,
+                                bd->option_keys, bd->option_values, bd->n_options, &t, err);
+  size_t n_parts = 0;
+  const char *const *parts = rc ? NULL : delta_txn_partition_keys(t, &n_parts);
   if (rc == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
     rc = tarn_err(err, TARN_EIO, "cannot create %s: %s", dir, strerror(errno));
   sql_exec_ctx x;
   exec_ctx_init(e, &x, now, false, err);
-  if (rc == 0)
-    rc = sql_delta_write_new(&x, bd->plan, t, dir, (const char *const *)names, n_names, rows, err);
-  free(copy);
+  if (rc == 0) rc = sql_delta_write_new(&x, bd->plan, t, dir, parts, n_parts, rows, err);
   if (rc == 0) rc = sql_delta_commit_create(t, bd->target, "CREATE TABLE AS SELECT", err);
   delta_txn_free(t);
   return rc;

@@ -573,7 +573,7 @@ static void build_hand(const char *dir) {
   CHECK(f != NULL);
   pp[0] = pos1;
   cnt[0] = 1;
-  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, &err), 0);
+  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, NULL, &err), 0);
   if (f) CHECK_EQ_INT(delta_txn_remove_file(t, f, &err), 0);
   CHECK_EQ_INT(delta_txn_add_file_dv(t, "b1.parquet", py, 100, 1, NULL, &dv, &err), 0);
   CHECK_EQ_INT(delta_txn_commit(t, 0, &v, &err), 0);
@@ -583,7 +583,7 @@ static void build_hand(const char *dir) {
   f = live_file(delta_txn_snapshot(t), "b1.parquet");
   CHECK(f != NULL && f->dv.storage_type == 'u');
   pp[0] = pos0;
-  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, &err), 0);
+  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, NULL, &err), 0);
   if (f) CHECK_EQ_INT(delta_txn_remove_file(t, f, &err), 0);
   CHECK_EQ_INT(delta_txn_add_file_dv(t, "b1.parquet", py, 100, 1, NULL, &dv, &err), 0);
   CHECK_EQ_INT(delta_txn_commit(t, 0, &v, &err), 0);
@@ -606,7 +606,7 @@ static void build_hand(const char *dir) {
   CHECK_EQ_INT(delta_txn_begin(dir, &t, &err), 0);
   pp[0] = pos02;
   cnt[0] = 2;
-  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, &err), 0);
+  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, NULL, &err), 0);
   CHECK_EQ_INT(delta_txn_add_file_dv(t, "d1.parquet", pz, 100, 1, NULL, &dv, &err), 0);
   CHECK_EQ_INT(delta_txn_commit(t, 0, &v, &err), 0);
   CHECK_EQ_INT(v, 6);

@@ -137,7 +137,7 @@ static void build_vacuum_table(const char *dir, const char *retention) {
   static const uint64_t pos[] = {0};
   const uint64_t *pp[] = {pos};
   size_t cnt[] = {1};
-  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, &err), 0);
+  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, NULL, &err), 0);
   CHECK_EQ_INT(delta_txn_begin(dir, &t, &err), 0);
   CHECK_EQ_INT(delta_txn_set_protocol(t, 3, 7, (const char *const[]){"deletionVectors"}, 1,
                                       (const char *const[]){"deletionVectors"}, 1, &err),
@@ -531,7 +531,7 @@ static void test_restore_dv(void) {
   static const uint64_t pos[] = {3};
   const uint64_t *pp[] = {pos};
   size_t cnt[] = {1};
-  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, &err), 0);
+  CHECK_EQ_INT(delta_dv_write_file(dir, 1, pp, cnt, &a, &dv, NULL, &err), 0);
   CHECK_EQ_INT(delta_txn_begin(dir, &t, &err), 0);
   const delta_file *f = live_file(delta_txn_snapshot(t), "g.parquet");
   if (f) CHECK_EQ_INT(delta_txn_remove_file(t, f, &err), 0);

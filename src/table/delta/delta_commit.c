@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/path.h"
 
 /* A winning commit larger than this is refused rather than read. */
@@ -112,11 +113,6 @@ static cJSON *string_array(const char *const *items, size_t n) {
   return a;
 }
 
-static const char *json_str(const cJSON *obj, const char *key) {
-  const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
-  return cJSON_IsString(j) ? j->valuestring : NULL;
-}
-
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -165,8 +161,8 @@ static int log_has_versions(const char *table, const char *log_dir, bool *has, t
 static const char *field_partition_key(const cJSON *field) {
   const cJSON *md = cJSON_GetObjectItemCaseSensitive(field, "metadata");
   const char *physical =
-      cJSON_IsObject(md) ? json_str(md, "delta.columnMapping.physicalName") : NULL;
-  return physical ? physical : json_str(field, "name");
+      cJSON_IsObject(md) ? delta_json_str(md, "delta.columnMapping.physicalName") : NULL;
+  return physical ? physical : delta_json_str(field, "name");
 }
 
 static int keys_from_snapshot(delta_txn *t) {
@@ -221,6 +217,11 @@ int delta_txn_begin_at(const char *table_dir, int64_t version, delta_txn **out, 
 }
 
 const delta_snapshot *delta_txn_snapshot(const delta_txn *t) { return t->snapshot; }
+
+const char *const *delta_txn_partition_keys(const delta_txn *t, size_t *n) {
+  *n = t->n_partition_keys;
+  return (const char *const *)t->partition_keys;
+}
 
 /* ---- Actions -------------------------------------------------------------------------------- */
 
@@ -288,7 +289,7 @@ static int parse_metadata_schema(const delta_txn *t, const char *schema_string,
                                  tarn_error *err) {
   cJSON *schema = cJSON_Parse(schema_string);
   const cJSON *fields = cJSON_GetObjectItemCaseSensitive(schema, "fields");
-  const char *type = json_str(schema, "type");
+  const char *type = delta_json_str(schema, "type");
   int rc = 0;
   if (type == NULL || strcmp(type, "struct") != 0 || !cJSON_IsArray(fields))
     rc = tarn_err(err, TARN_EINVAL, "delta table %s: the schema is not a JSON struct type",
@@ -297,7 +298,7 @@ static int parse_metadata_schema(const delta_txn *t, const char *schema_string,
     const char *pc = partition_columns[c];
     const cJSON *f, *match = NULL;
     cJSON_ArrayForEach(f, fields) {
-      const char *name = json_str(f, "name");
+      const char *name = delta_json_str(f, "name");
       if (name && pc && strcmp(name, pc) == 0) match = f;
     }
     if (match == NULL) {
@@ -678,14 +679,6 @@ static int build_commit_text(const delta_txn *t, char **out, size_t *out_len, ta
   return 0;
 }
 
-static int fsync_dir(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  int rc = fsync(fd);
-  close(fd);
-  return rc;
-}
-
 /* mkdir -p for the table directory, then `_delta_log` (fsyncing the table directory so the new
  * log directory survives a crash). */
 static int make_log_dir(const delta_txn *t, tarn_error *err) {
@@ -706,7 +699,7 @@ static int make_log_dir(const delta_txn *t, tarn_error *err) {
     return tarn_err(err, TARN_EIO, "delta table %s: cannot create %s: %s", t->table_dir, t->log_dir,
                     strerror(errno));
   }
-  if (fsync_dir(t->table_dir) != 0)
+  if (tarn_fsync_dir(t->table_dir) != 0)
     return tarn_err(err, TARN_EIO, "delta table %s: cannot sync the table directory: %s",
                     t->table_dir, strerror(errno));
   return 0;
@@ -721,28 +714,8 @@ static int write_temp(const delta_txn *t, const char *text, size_t len, char **t
   snprintf(name, sizeof name, ".tmp-%ld-%016" PRIx64 ".json", (long)getpid(), nonce);
   char *path = tarn_path_join(t->log_dir, name);
   if (path == NULL) return oom(err);
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    int rc = tarn_err(err, TARN_EIO, "delta table %s: cannot create %s: %s", t->table_dir, path,
-                      strerror(errno));
-    free(path);
-    return rc;
-  }
-  size_t done = 0;
-  int saved = 0;
-  while (done < len) {
-    ssize_t w = write(fd, text + done, len - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      saved = w < 0 ? errno : ENOSPC;
-      break;
-    }
-    done += (size_t)w;
-  }
-  if (saved == 0 && fsync(fd) != 0) saved = errno;
-  if (close(fd) != 0 && saved == 0) saved = errno;
+  int saved = tarn_write_file_synced(path, text, len);
   if (saved) {
-    unlink(path);
     int rc = tarn_err(err, TARN_EIO, "delta table %s: cannot write %s: %s", t->table_dir, path,
                       strerror(saved));
     free(path);
@@ -776,18 +749,18 @@ static int check_winner_action(const delta_txn *t, const char *file, const cJSON
     if (strcmp(kind, "protocol") == 0)
       return conflict(t, file, err, "it changed the table protocol", NULL);
     if (strcmp(kind, "add") == 0) {
-      const char *path = json_str(a, "path");
+      const char *path = delta_json_str(a, "path");
       const cJSON *dc = cJSON_GetObjectItemCaseSensitive(a, "dataChange");
       if (!cJSON_IsFalse(dc)) w->added_data = true;
       if (path && sorted_contains(t->add_paths, t->n_add_paths, path))
         return conflict(t, file, err, "it added the same file ", path);
     } else if (strcmp(kind, "remove") == 0) {
-      const char *path = json_str(a, "path");
+      const char *path = delta_json_str(a, "path");
       w->has_remove = true;
       if (path && sorted_contains(t->remove_paths, t->n_remove_paths, path))
         return conflict(t, file, err, "it removed the same file ", path);
     } else if (strcmp(kind, "txn") == 0) {
-      const char *app = json_str(a, "appId");
+      const char *app = delta_json_str(a, "appId");
       const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "version");
       if (t->app_id && app && strcmp(app, t->app_id) == 0 && cJSON_IsNumber(v) &&
           v->valuedouble >= (double)t->app_version)
@@ -808,43 +781,14 @@ static int check_winner_action(const delta_txn *t, const char *file, const cJSON
 
 static int read_file(const delta_txn *t, const char *path, char **out, size_t *out_len,
                      bool *missing, tarn_error *err) {
-  *missing = false;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      *missing = true;
-      return 0;
-    }
-    return tarn_err(err, TARN_EIO, "delta table %s: cannot open %s: %s", t->table_dir, path,
-                    strerror(errno));
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size < 0 || (size_t)st.st_size > DELTA_MAX_COMMIT_FILE) {
-    close(fd);
-    return tarn_err(err, TARN_EIO, "delta table %s: cannot read %s (unreadable or too large)",
-                    t->table_dir, path);
-  }
-  size_t size = (size_t)st.st_size, got = 0;
-  char *buf = malloc(size + 1);
-  if (buf == NULL) {
-    close(fd);
-    return oom(err);
-  }
-  while (got < size) {
-    ssize_t r = read(fd, buf + got, size - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
-  }
-  close(fd);
-  if (got != size) {
-    free(buf);
-    return tarn_err(err, TARN_EIO, "delta table %s: short read of %s", t->table_dir, path);
-  }
-  buf[size] = 0;
-  *out = buf;
-  *out_len = size;
-  return 0;
+  int e = tarn_read_file(path, DELTA_MAX_COMMIT_FILE, out, out_len, NULL);
+  *missing = e == ENOENT;
+  if (e == 0 || e == ENOENT) return 0;
+  if (e == ENOMEM) return oom(err);
+  return tarn_err(err, TARN_EIO, "delta table %s: cannot read %s: %s", t->table_dir, path,
+                  e == EFBIG    ? "too large"
+                  : e == EINVAL ? "not a regular file"
+                                : strerror(e));
 }
 
 /* Checks winning commit `version` against this transaction. *missing: it does not exist. */
@@ -906,8 +850,9 @@ static int collect_paths(delta_txn *t, tarn_error *err) {
   t->remove_paths = calloc(nr ? nr : 1, sizeof *t->remove_paths);
   if (t->add_paths == NULL || t->remove_paths == NULL) return oom(err);
   const cJSON *e;
-  cJSON_ArrayForEach(e, t->adds) t->add_paths[t->n_add_paths++] = json_str(e, "path");
-  cJSON_ArrayForEach(e, t->removes) t->remove_paths[t->n_remove_paths++] = json_str(e, "path");
+  cJSON_ArrayForEach(e, t->adds) t->add_paths[t->n_add_paths++] = delta_json_str(e, "path");
+  cJSON_ArrayForEach(e, t->removes) t->remove_paths[t->n_remove_paths++] =
+      delta_json_str(e, "path");
   qsort(t->add_paths, t->n_add_paths, sizeof *t->add_paths, cmp_str);
   qsort(t->remove_paths, t->n_remove_paths, sizeof *t->remove_paths, cmp_str);
   for (size_t i = 1; i < t->n_add_paths; i++)
@@ -985,7 +930,7 @@ int delta_txn_commit(delta_txn *t, int max_retries, int64_t *version, tarn_error
       break;
     }
     if (link(tmp, target) == 0) {
-      if (fsync_dir(t->log_dir) != 0)
+      if (tarn_fsync_dir(t->log_dir) != 0)
         rc = tarn_err(err, TARN_EIO, "delta table %s: cannot sync %s after writing %s: %s",
                       t->table_dir, t->log_dir, target, strerror(errno));
       free(target);

@@ -85,6 +85,11 @@ int delta_txn_set_metadata(delta_txn *t, const char *schema_string,
                            const char *const *config_keys, const char *const *config_values,
                            size_t n_config, tarn_error *err);
 
+/* The keys partition values have (the partition columns' physical names under column mapping,
+ * else their names), from this transaction's metadata or else the snapshot's, in the table's
+ * order; *n their count. Valid until the metadata is set again. */
+const char *const *delta_txn_partition_keys(const delta_txn *t, size_t *n);
+
 /* Adds a data file (add action, dataChange true). path is relative to the table directory and
  * already URL-encoded as the log stores it; partition_values has one entry per partition
  * column of the table's metadata (this transaction's when it sets one), in order, NULL for a

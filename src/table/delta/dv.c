@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "common/error.h"
+#include "common/fs.h"
 #include "common/path.h"
 
 #define DV_MAGIC 1681511377u        /* portable layout, little-endian */
@@ -555,7 +556,9 @@ int delta_dv_encode_bitmap(const uint64_t *positions, size_t n, tarn_buf *out, t
 }
 
 int delta_dv_write_file(const char *table_dir, size_t n, const uint64_t *const *positions,
-                        const size_t *counts, tarn_arena *a, delta_dv *descs, tarn_error *err) {
+                        const size_t *counts, tarn_arena *a, delta_dv *descs, char **path_out,
+                        tarn_error *err) {
+  if (path_out) *path_out = NULL;
   uint8_t uuid[16];
   if (getentropy(uuid, sizeof uuid) != 0)
     return tarn_err(err, TARN_EIO, "no randomness for a deletion vector name: %s", strerror(errno));
@@ -592,26 +595,18 @@ int delta_dv_write_file(const char *table_dir, size_t n, const uint64_t *const *
   char *path = NULL;
   if (rc == 0) rc = relative_dv_path(table_dir, id, &path, err);
   if (rc == 0) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      rc = tarn_err(err, TARN_EIO, "cannot create %s: %s", path, strerror(errno));
-    } else {
-      size_t done = 0;
-      while (rc == 0 && done < file.len) {
-        ssize_t w = write(fd, file.data + done, file.len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-          rc = tarn_err(err, TARN_EIO, "cannot write %s: %s", path, strerror(errno));
-        else
-          done += (size_t)w;
-      }
-      if (rc == 0 && fsync(fd) != 0)
-        rc = tarn_err(err, TARN_EIO, "cannot sync %s: %s", path, strerror(errno));
-      close(fd);
-      if (rc) unlink(path);
+    /* The vector file and then its name must be durable before a commit refers to it. */
+    int e = tarn_write_file_synced(path, file.data, file.len);
+    if (e == 0 && tarn_fsync_dir(table_dir && *table_dir ? table_dir : ".") != 0) {
+      e = errno;
+      unlink(path);
     }
+    if (e) rc = tarn_err(err, TARN_EIO, "cannot write %s: %s", path, strerror(e));
   }
-  free(path);
+  if (rc == 0 && path_out)
+    *path_out = path;
+  else
+    free(path);
   tarn_buf_free(&file);
   return rc;
 }

@@ -76,10 +76,12 @@ int delta_dv_encode_bitmap(const uint64_t *positions, size_t n, tarn_buf *out, t
 /* Writes n deletion vectors (vector i: counts[i] strictly ascending positions[i]) into one new
  * file <table_dir>/deletion_vector_<random uuid>.bin (format version byte, then per vector its
  * size, bitmap and CRC-32), fsynced before it returns, and fills descs[i] with a 'u' descriptor
- * of vector i (strings allocated in a). A failure leaves no file behind. Errors: TARN_EINVAL (see
- * delta_dv_encode_bitmap, or a vector too large for the descriptor's 32-bit size), TARN_EIO,
- * TARN_ENOMEM. */
+ * of vector i (strings allocated in a); *path (when path is not NULL) is the file's path,
+ * malloc'd, for removing it should the commit fail. A failure leaves no file behind. Errors:
+ * TARN_EINVAL (see delta_dv_encode_bitmap, or a vector too large for the descriptor's 32-bit size),
+ * TARN_EIO, TARN_ENOMEM. */
 int delta_dv_write_file(const char *table_dir, size_t n, const uint64_t *const *positions,
-                        const size_t *counts, tarn_arena *a, delta_dv *descs, tarn_error *err);
+                        const size_t *counts, tarn_arena *a, delta_dv *descs, char **path,
+                        tarn_error *err);
 
 #endif
