@@ -3114,7 +3114,7 @@ static long dml_column(const sql_bound *out, const char *name) {
 }
 
 /* SET assignments (ResTarget name = val) into values[] (cast to the column's type); columns
- * not assigned keep the target's value (its column ids start at first_id's column). */
+ * not assigned keep the target's value (target_scan's columns). */
 static int bind_assignments(binder *b, scope *s, PgQuery__Node *const *targets, size_t n_targets,
                             const sql_plan *target_scan, sql_bound *out, sql_expr **values) {
   size_t n = out->dml_n_cols;
@@ -3216,11 +3216,11 @@ static bool is_by_source_mark(const PgQuery__Node *n) {
          strcmp(cr->fields[0]->string->sval, MERGE_BY_SOURCE_MARK) == 0;
 }
 
-/* Splits the marker off a WHEN MATCHED condition: *by_source, and *rest the remaining
- * condition (NULL: none). The rewrite puts the marker first, so it is the condition itself or
- * the first operand of its top AND (left-nested for more than one AND). */
-static const PgQuery__Node *strip_by_source(binder *b, const PgQuery__Node *cond, bool *by_source,
-                                            PgQuery__Node **scratch) {
+/* Splits the marker off a WHEN MATCHED condition: sets *by_source and returns the remaining
+ * condition (NULL: none). The rewrite puts the marker first and the user's condition in
+ * parentheses after it, and the parser flattens ANDs, so the marker is the condition itself or
+ * the first operand of its top AND. */
+static const PgQuery__Node *strip_by_source(binder *b, const PgQuery__Node *cond, bool *by_source) {
   *by_source = false;
   if (is_by_source_mark(cond)) {
     *by_source = true;
@@ -3241,7 +3241,6 @@ static const PgQuery__Node *strip_by_source(binder *b, const PgQuery__Node *cond
     copy->n_args = be->n_args - 1;
     *node = *cond;
     node->bool_expr = copy;
-    *scratch = node;
     return node;
   }
   return cond;
@@ -3275,8 +3274,7 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     conds[k] = cl[k]->condition;
     if (cl[k]->matched) {
       bool by_source;
-      PgQuery__Node *scratch = NULL;
-      conds[k] = strip_by_source(b, cl[k]->condition, &by_source, &scratch);
+      conds[k] = strip_by_source(b, cl[k]->condition, &by_source);
       group[k] = by_source ? 2 : 0;
     } else {
       group[k] = 1;

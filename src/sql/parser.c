@@ -25,16 +25,20 @@ static void line_column(const char *sql, int pos, int *line, int *column) {
 
 /* PostgreSQL 16's grammar (libpg_query's) lacks PostgreSQL 17's MERGE clauses WHEN NOT MATCHED
  * BY SOURCE and WHEN NOT MATCHED BY TARGET. The text is rewritten before parsing: BY TARGET is
- * dropped (it means plain NOT MATCHED) and NOT MATCHED BY SOURCE becomes MATCHED AND a marker
- * column, which the binder recognises and takes out (binder.c, bind_merge). Quoted strings,
- * quoted identifiers and comments are left alone. Returns NULL when nothing was rewritten. */
+ * dropped (it means plain NOT MATCHED), and NOT MATCHED BY SOURCE [AND cond] THEN becomes
+ * MATCHED AND <marker column> [AND (cond)] THEN, which the binder recognises and takes out
+ * (binder.c, bind_merge). The condition is parenthesised so that an OR in it stays inside it;
+ * its end is the first THEN outside parentheses and CASE ... END. Quoted strings, quoted
+ * identifiers and comments are left alone. Returns NULL when nothing was rewritten. */
 static char *rewrite_merge_clauses(const char *sql) {
   static const char *const words[] = {"when", "not", "matched", "by"};
   size_t len = strlen(sql), copied = 0, when_at = 0;
   tarn_buf out = {0};
-  bool rewrote = false;
+  bool rewrote = false, ok = true;
   int n_words = 0; /* how many words of the sequence came in a row */
-  for (size_t i = 0; i < len;) {
+  int cond = 0;    /* 1: after a rewritten BY SOURCE; 2: inside its (cond) */
+  int depth = 0;   /* parentheses and CASE ... END inside the condition */
+  for (size_t i = 0; i < len && ok;) {
     char c = sql[i];
     if (c == '\'' || c == '"') { /* a quoted string or identifier ('' and "" escape) */
       size_t j = i + 1;
@@ -55,6 +59,8 @@ static char *rewrite_merge_clauses(const char *sql) {
       continue;
     }
     if (!(isalpha((unsigned char)c) || c == '_')) {
+      if (cond == 2 && c == '(') depth++;
+      if (cond == 2 && c == ')') depth--;
       if (!isspace((unsigned char)c)) n_words = 0;
       i++;
       continue;
@@ -63,31 +69,57 @@ static char *rewrite_merge_clauses(const char *sql) {
     while (j < len && (isalnum((unsigned char)sql[j]) || sql[j] == '_' || sql[j] == '$'))
       j++;
     size_t wl = j - i;
-    bool source = wl == 6 && strncasecmp(sql + i, "source", 6) == 0;
-    bool target = wl == 6 && strncasecmp(sql + i, "target", 6) == 0;
-    if (n_words == 4 && (source || target)) {
-      const char *with =
-          source ? "WHEN MATCHED AND __tarn_not_matched_by_source__" : "WHEN NOT MATCHED";
-      if (tarn_buf_append(&out, sql + copied, when_at - copied, NULL) ||
-          tarn_buf_puts(&out, with, NULL)) {
-        tarn_buf_free(&out);
-        return NULL;
+#define IS_WORD(w) (wl == sizeof(w) - 1 && strncasecmp(sql + i, w, wl) == 0)
+    if (cond == 1) { /* the word after BY SOURCE: AND opens the condition, else none */
+      if (IS_WORD("and")) {
+        ok = tarn_buf_append(&out, sql + copied, j - copied, NULL) == 0 &&
+             tarn_buf_puts(&out, " (", NULL) == 0;
+        copied = j;
+        cond = 2;
+        depth = 0;
+      } else {
+        cond = 0;
       }
+    } else if (cond == 2) {
+      if (IS_WORD("case")) depth++;
+      if (IS_WORD("end")) depth--;
+      if (IS_WORD("then") && depth <= 0) {
+        ok = tarn_buf_append(&out, sql + copied, i - copied, NULL) == 0 &&
+             tarn_buf_puts(&out, ") ", NULL) == 0;
+        copied = i;
+        cond = 0;
+      }
+    }
+    if (n_words == 4 && (IS_WORD("source") || IS_WORD("target"))) {
+      bool source = IS_WORD("source");
+      ok = tarn_buf_append(&out, sql + copied, when_at - copied, NULL) == 0 &&
+           tarn_buf_puts(&out,
+                         source ? "WHEN MATCHED AND __tarn_not_matched_by_source__"
+                                : "WHEN NOT MATCHED",
+                         NULL) == 0;
       copied = j;
       rewrote = true;
       n_words = 0;
+      cond = source ? 1 : 0;
     } else if (n_words < 4 && wl == strlen(words[n_words]) &&
                strncasecmp(sql + i, words[n_words], wl) == 0) {
       if (n_words++ == 0) when_at = i;
-    } else if (wl == 4 && strncasecmp(sql + i, "when", 4) == 0) {
+    } else if (IS_WORD("when")) {
       n_words = 1;
       when_at = i;
     } else {
       n_words = 0;
     }
+#undef IS_WORD
     i = j;
   }
-  if (!rewrote || tarn_buf_append(&out, sql + copied, len - copied + 1, NULL)) {
+  /* A condition never closed (no THEN): close it at the end; the parser reports the rest. */
+  if (ok && cond == 2) {
+    ok = tarn_buf_append(&out, sql + copied, len - copied, NULL) == 0 &&
+         tarn_buf_puts(&out, ")", NULL) == 0;
+    copied = len;
+  }
+  if (!ok || !rewrote || tarn_buf_append(&out, sql + copied, len - copied + 1, NULL)) {
     tarn_buf_free(&out);
     return NULL;
   }

@@ -55,7 +55,9 @@ HISTORY = [
     "WHEN MATCHED AND s.qty < 0 THEN DELETE "
     "WHEN MATCHED THEN UPDATE SET name = s.name, qty = s.qty "
     "WHEN NOT MATCHED AND s.id < 10 THEN INSERT VALUES (s.id, s.name, s.qty, s.price, s.day) "
-    "WHEN NOT MATCHED BY SOURCE AND t.qty > 5 THEN UPDATE SET qty = 0",
+    # An OR and a CASE ... THEN inside the condition: it must stay one condition.
+    "WHEN NOT MATCHED BY SOURCE AND t.qty > 5 OR CASE WHEN t.id = 1 THEN true ELSE false END "
+    "THEN UPDATE SET qty = 0",
     "ALTER TABLE t ADD COLUMN note text",
     "UPDATE t SET note = 'n' || CAST(id AS text) WHERE qty < 50",
     "DELETE FROM t WHERE id = 1",
