@@ -7,8 +7,10 @@
  *    deletion vectors, txn and domainMetadata actions meet existing state;
  *  - as version 0 alone, so the input's own protocol and metaData (and schema) are what counts.
  * Each table is loaded at its latest version, at version 0, as of two timestamps, and its
- * history is read. Errors are fine; a crash, a sanitizer report or an error without a message is
- * a bug (the latter aborts).
+ * history and change data feed (delta_cdf.c; the base table has it enabled) are read. The input
+ * is also given as the stacked table's `_last_checkpoint` and as a log compaction file of
+ * version 1, the other log files the reader parses. Errors are fine; a crash, a sanitizer report or
+ * an error without a message is a bug (the latter aborts).
  *
  * Built two ways (tests/fuzz/CMakeLists.txt): with -fsanitize=fuzzer as fuzz_delta_log, and with
  * replay.c as fuzz_delta_log_replay, which the normal test run uses to replay the corpus.
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "table/delta/delta_cdf.h"
 #include "table/delta/delta_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,7 +35,8 @@ static const char base_commit[] =
     "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\","
     "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}},{\\\"name\\\":\\\"p\\\","
     "\\\"type\\\":\\\"string\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","
-    "\"partitionColumns\":[\"p\"],\"configuration\":{},\"createdTime\":1}}\n"
+    "\"partitionColumns\":[\"p\"],\"configuration\":{\"delta.enableChangeDataFeed\":\"true\"},"
+    "\"createdTime\":1}}\n"
     "{\"add\":{\"path\":\"p=1/a.parquet\",\"partitionValues\":{\"p\":\"1\"},\"size\":5,"
     "\"modificationTime\":1,\"dataChange\":true}}\n"
     "{\"add\":{\"path\":\"p=2/b.parquet\",\"partitionValues\":{\"p\":null},\"size\":5,"
@@ -59,11 +63,14 @@ static void make_table(char *dir, size_t cap, const char *name) {
 }
 
 static void cleanup(void) {
-  static const char *const files[][2] = {{stacked, "00000000000000000000.json"},
-                                         {stacked, "00000000000000000001.json"},
-                                         {alone, "00000000000000000000.json"}};
+  static const char *const files[][2] = {
+      {stacked, "00000000000000000000.json"},
+      {stacked, "00000000000000000001.json"},
+      {stacked, "_last_checkpoint"},
+      {stacked, "00000000000000000001.00000000000000000001.compacted.json"},
+      {alone, "00000000000000000000.json"}};
   char path[256];
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     snprintf(path, sizeof path, "%s/_delta_log/%s", files[i][0], files[i][1]);
     unlink(path);
   }
@@ -137,12 +144,40 @@ static void exercise(const char *dir) {
   for (size_t i = 0; i < n; i++)
     if (c[i].parameters_json && strlen(c[i].parameters_json) == 0) abort();
   tarn_arena_free(&a);
+  delta_cdf *cdf = NULL;
+  tarn_error cerr = {0};
+  rc = delta_cdf_load(dir, 0, -1, &cdf, &cerr);
+  check_error(rc, &cerr);
+  delta_cdf_free(cdf);
+}
+
+/* The latest snapshot of dir, only for its errors and sanitizer reports. */
+static void load_latest(const char *dir) {
+  delta_snapshot *s = NULL;
+  tarn_error err = {0};
+  int rc = delta_snapshot_load(dir, -1, &s, &err);
+  check_error(rc, &err);
+  if (s) touch(s);
+  delta_snapshot_free(s);
+}
+
+static void remove_log_file(const char *dir, const char *name) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/_delta_log/%s", dir, name);
+  unlink(path);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (root[0] == 0) setup();
   write_bytes(stacked, "00000000000000000001.json", data, size);
   exercise(stacked);
+  write_bytes(stacked, "_last_checkpoint", data, size);
+  load_latest(stacked);
+  remove_log_file(stacked, "_last_checkpoint");
+  static const char compacted[] = "00000000000000000001.00000000000000000001.compacted.json";
+  write_bytes(stacked, compacted, data, size);
+  load_latest(stacked);
+  remove_log_file(stacked, compacted);
   write_bytes(alone, "00000000000000000000.json", data, size);
   exercise(alone);
   return 0;
