@@ -8,6 +8,7 @@
 # checkpoint Parquet file), on a copy of the log.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/best_of.sh
 build=${BUILD:-build}
 files=${TARN_DELTA_FILES:-100000}
 commits=${TARN_DELTA_COMMITS:-100}
@@ -47,21 +48,11 @@ PY
   touch "$dir/DONE"
 fi
 echo "log: $files add actions in $commits commits ($(du -sh "$dir/table/_delta_log" | cut -f1))"
-best=""
-for i in $(seq "$repeat"); do
-  out=$( { /usr/bin/time -f "%e %M" "$build/tarn" meta "$dir/table" >/dev/null; } 2>&1 | tail -1)
-  s=${out% *}; kb=${out#* }
-  if [ -z "$best" ] || [ "$(awk -v a="$s" -v b="$best" 'BEGIN { print (a < b) }')" = 1 ]; then best=$s; rss=$kb; fi
-done
-echo "replay to the latest snapshot (tarn meta): best ${best} s of $repeat, peak RSS $((rss / 1024)) MB"
+set -- $(best_of "$repeat" -- "$build/tarn" meta "$dir/table")
+echo "replay to the latest snapshot (tarn meta): best $1 s of $repeat, peak RSS $(($2 / 1024)) MB"
 rm -rf "$dir/ckpt" && mkdir -p "$dir/ckpt" && cp -r "$dir/table/_delta_log" "$dir/ckpt/"
 "$build/tarn" checkpoint "$dir/ckpt" >/dev/null
 echo "checkpoint: $(du -h "$dir"/ckpt/_delta_log/*.checkpoint.parquet | cut -f1)"
-best=""
-for i in $(seq "$repeat"); do
-  out=$( { /usr/bin/time -f "%e %M" "$build/tarn" meta "$dir/ckpt" >/dev/null; } 2>&1 | tail -1)
-  s=${out% *}; kb=${out#* }
-  if [ -z "$best" ] || [ "$(awk -v a="$s" -v b="$best" 'BEGIN { print (a < b) }')" = 1 ]; then best=$s; rss=$kb; fi
-done
-echo "replay from the checkpoint (tarn meta): best ${best} s of $repeat, peak RSS $((rss / 1024)) MB"
+set -- $(best_of "$repeat" -- "$build/tarn" meta "$dir/ckpt")
+echo "replay from the checkpoint (tarn meta): best $1 s of $repeat, peak RSS $(($2 / 1024)) MB"
 rm -rf "$dir/ckpt"

@@ -7,6 +7,7 @@
 # into the big table (it must not load the table).
 set -eu
 cd "$(dirname "$0")/.."
+. bench/best_of.sh
 build=${BUILD:-build}
 rows=${TARN_MERGE_ROWS:-10000000}
 changes=${TARN_MERGE_CHANGES:-100000}
@@ -28,15 +29,9 @@ if [ ! -f "$dir/DONE" ]; then
   touch "$dir/DONE"
 fi
 merge="MERGE INTO t USING read_parquet('$dir/changes.parquet') AS s ON t.id = s.id WHEN MATCHED THEN UPDATE SET v = s.v, name = s.name WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.v, s.name, s.day)"
-time_tarn() { # $1 mode, $2 statement: best seconds and the peak RSS of that run
-  best=""; rss=0
-  for i in $(seq "$repeat"); do
-    rm -rf "$dir/run" && cp -r "$dir/wh-$1" "$dir/run"
-    out=$( { /usr/bin/time -f "%e %M" "$build/tarn" sql --threads "$threads" -w "$dir/run" -c "$2" >/dev/null; } 2>&1 | tail -1)
-    s=${out% *}; kb=${out#* }
-    if [ -z "$best" ] || [ "$(awk -v a="$s" -v b="$best" 'BEGIN { print (a < b) }')" = 1 ]; then best=$s; rss=$kb; fi
-  done
-  echo "$best $rss"
+time_tarn() { # $1 mode, $2 statement: best seconds and the peak RSS of that run, on fresh copies
+  best_of "$repeat" --before "rm -rf '$dir/run' && cp -r '$dir/wh-$1' '$dir/run'" -- \
+    "$build/tarn" sql --threads "$threads" -w "$dir/run" -c "$2"
 }
 duck=$(node bench/delta_merge_duck.mjs merge "$dir" "$threads" "$repeat" | sed -n 's/^seconds=//p')
 echo "MERGE of $changes rows into $rows rows, $threads threads, best of $repeat:"
