@@ -34,6 +34,7 @@
 #include "shared_data.h"
 #include "table/delta/delta_checkpoint.h"
 #include "table/delta/delta_commit.h"
+#include "text_file.h"
 
 #define KERNEL_DATA "testdata/delta-kernel-rs/kernel/tests/data/"
 #define DELTA_RS "testdata/delta-rs/crates/test/tests/data/"
@@ -48,19 +49,6 @@ static char tmp_root[256];
 
 static void table_path(char *out, size_t cap, const char *name) {
   snprintf(out, cap, "%s/%s", tmp_root, name);
-}
-
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n > 0 ? (size_t)n + 1 : 1);
-  size_t got = p ? fread(p, 1, n > 0 ? (size_t)n : 0, f) : 0;
-  if (p) p[got] = 0;
-  fclose(f);
-  return p;
 }
 
 static void write_file(const char *dir, const char *name, const char *text) {

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "table/delta/delta_commit.h"
+#include "text_file.h"
 
 #define SCHEMA                                                                                     \
   "{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":\"long\",\"nullable\":true,"         \
@@ -31,19 +32,6 @@ static char tmp_root[256];
 
 static void make_table_path(char *out, size_t cap, const char *name) {
   snprintf(out, cap, "%s/%s", tmp_root, name);
-}
-
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n > 0 ? (size_t)n + 1 : 1);
-  size_t got = p ? fread(p, 1, n > 0 ? (size_t)n : 0, f) : 0;
-  if (p) p[got] = 0;
-  fclose(f);
-  return p;
 }
 
 /* ---- An independent look at the log --------------------------------------------------------- */

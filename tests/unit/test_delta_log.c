@@ -21,23 +21,11 @@
 #include "check.h"
 #include "shared_data.h"
 #include "table/delta/delta_log.h"
+#include "text_file.h"
 
 #define DAT "testdata/dat/tests/data/reader_tests/generated/"
 #define GOLDEN "testdata/delta-kernel-rs/kernel/tests/golden_data/"
 #define DELTA_RS "testdata/delta-rs/crates/test/tests/data/"
-
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n > 0 ? (size_t)n + 1 : 1);
-  size_t got = p ? fread(p, 1, n > 0 ? (size_t)n : 0, f) : 0;
-  if (p) p[got] = 0;
-  fclose(f);
-  return p;
-}
 
 static long count_lines(const char *path) {
   char *t = read_text(path);
