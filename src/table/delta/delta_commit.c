@@ -40,8 +40,9 @@ struct delta_txn {
   bool append_only; /* delta.appendOnly of the metadata in force */
   char *app_id;     /* NULL: no txn action */
   int64_t app_version;
-  cJSON *removes, *adds; /* arrays of action bodies */
-  bool *removed;         /* per snapshot file: already removed by this transaction */
+  cJSON *removes, *adds, *cdcs; /* arrays of action bodies */
+  bool rearrange_only;          /* adds and removes carry dataChange false */
+  bool *removed;                /* per snapshot file: already removed by this transaction */
   char *operation;
   cJSON *parameters; /* NULL: none */
   cJSON *metrics;    /* operationMetrics, NULL: none */
@@ -195,6 +196,7 @@ int delta_txn_begin_at(const char *table_dir, int64_t version, delta_txn **out, 
   t->log_dir = tarn_path_join(table_dir, "_delta_log");
   t->removes = cJSON_CreateArray();
   t->adds = cJSON_CreateArray();
+  t->cdcs = cJSON_CreateArray();
   if (!t->table_dir || !t->log_dir || !t->removes || !t->adds) {
     delta_txn_free(t);
     return oom(err);
@@ -378,6 +380,34 @@ int delta_txn_set_metadata(delta_txn *t, const char *schema_string,
   return 0;
 }
 
+static cJSON *partition_values_object(const delta_txn *t, const char *const *values);
+
+void delta_txn_set_rearrange_only(delta_txn *t) { t->rearrange_only = true; }
+
+int delta_txn_add_cdc(delta_txn *t, const char *path, const char *const *partition_values,
+                      int64_t size, tarn_error *err) {
+  if (path == NULL || path[0] == 0 || path[0] == '/')
+    return tarn_err(err, TARN_EINVAL,
+                    "delta table %s: cdc '%s': the path must be relative to the table",
+                    t->table_dir, path ? path : "");
+  if (size < 0 || !t->partition_keys_known || (t->n_partition_keys && partition_values == NULL))
+    return tarn_err(err, TARN_EINVAL,
+                    "delta table %s: cdc %s: no metadata, partition values or size", t->table_dir,
+                    path);
+  cJSON *a = cJSON_CreateObject();
+  cJSON *pv = partition_values_object(t, partition_values);
+  bool ok = a && pv && cJSON_AddStringToObject(a, "path", path);
+  if (ok && cJSON_AddItemToObject(a, "partitionValues", pv)) pv = NULL;
+  ok = ok && pv == NULL && add_i64(a, "size", size) && cJSON_AddFalseToObject(a, "dataChange") &&
+       cJSON_AddItemToArray(t->cdcs, a);
+  cJSON_Delete(pv);
+  if (!ok) {
+    cJSON_Delete(a);
+    return oom(err);
+  }
+  return 0;
+}
+
 static cJSON *partition_values_object(const delta_txn *t, const char *const *values) {
   cJSON *pv = cJSON_CreateObject();
   for (size_t c = 0; pv && c < t->n_partition_keys; c++) {
@@ -426,7 +456,7 @@ int delta_txn_add_file_dv(delta_txn *t, const char *path, const char *const *par
   if (ok && cJSON_AddItemToObject(a, "partitionValues", pv)) pv = NULL;
   ok = ok && pv == NULL && add_i64(a, "size", size) &&
        add_i64(a, "modificationTime", modification_time) &&
-       cJSON_AddTrueToObject(a, "dataChange") &&
+       cJSON_AddBoolToObject(a, "dataChange", !t->rearrange_only) &&
        (stats_json == NULL || cJSON_AddStringToObject(a, "stats", stats_json));
   if (ok && dv && dv->storage_type) {
     cJSON *d = dv_object(dv);
@@ -503,7 +533,8 @@ int delta_txn_remove_file(delta_txn *t, const delta_file *f, tarn_error *err) {
   const delta_snapshot *s = t->snapshot;
   cJSON *r = cJSON_CreateObject(), *pv = cJSON_CreateObject();
   bool ok = r && pv && cJSON_AddStringToObject(r, "path", live->path) &&
-            add_i64(r, "deletionTimestamp", now_ms()) && cJSON_AddTrueToObject(r, "dataChange") &&
+            add_i64(r, "deletionTimestamp", now_ms()) &&
+            cJSON_AddBoolToObject(r, "dataChange", !t->rearrange_only) &&
             cJSON_AddTrueToObject(r, "extendedFileMetadata");
   for (size_t c = 0; ok && c < s->n_partition_columns; c++) {
     const char *key = s->partition_columns[c];
@@ -667,6 +698,9 @@ static int build_commit_text(const delta_txn *t, char **out, size_t *out_len, ta
   }
   cJSON_ArrayForEach(e, t->adds) {
     if (ok) ok = append_line(&text, &len, &cap, "add", (cJSON *)e) == 0;
+  }
+  cJSON_ArrayForEach(e, t->cdcs) {
+    if (ok) ok = append_line(&text, &len, &cap, "cdc", (cJSON *)e) == 0;
   }
   cJSON_Delete(info);
   cJSON_Delete(txn);
@@ -987,6 +1021,7 @@ void delta_txn_free(delta_txn *t) {
   free(t->app_id);
   cJSON_Delete(t->removes);
   cJSON_Delete(t->adds);
+  cJSON_Delete(t->cdcs);
   free(t->removed);
   free(t->operation);
   cJSON_Delete(t->parameters);

@@ -36,11 +36,11 @@
  *    conflict, since retrying can never succeed.
  * Conflicts are TARN_ECONFLICT (exit 3), as is running out of retries.
  *
- * What this layer does not do: it writes no checkpoints, no deletion vectors, no change data
- * files and no row tracking or in-commit timestamps (tables whose protocol requires the writer
- * features "rowTracking" or "inCommitTimestamp", or writer versions above 7, are refused), and
- * it does not check data against the schema, invariants or constraints: that is the caller's.
- * It enforces delta.appendOnly (no removes).
+ * What this layer does not do: it writes no data, deletion vector or change data files (the
+ * caller writes them and names them here) and no row tracking or in-commit timestamps (tables whose
+ * protocol requires the writer features "rowTracking" or "inCommitTimestamp", or writer versions
+ * above 7, are refused), and it does not check data against the schema, invariants or constraints:
+ * that is the caller's. It enforces delta.appendOnly (no removes).
  */
 #ifndef TARN_TABLE_DELTA_COMMIT_H
 #define TARN_TABLE_DELTA_COMMIT_H
@@ -112,6 +112,18 @@ int delta_txn_add_file_dv(delta_txn *t, const char *path, const char *const *par
  * when it has one). TARN_EINVAL when f is not live in the snapshot, is already removed by
  * this transaction, or the table is append-only. */
 int delta_txn_remove_file(delta_txn *t, const delta_file *f, tarn_error *err);
+
+/* Marks the transaction as a rearrangement of data that does not change it (OPTIMIZE): every
+ * add and remove added after this call carries dataChange false, so stream readers skip it and
+ * concurrent writers do not see it as new data. */
+void delta_txn_set_rearrange_only(delta_txn *t);
+
+/* Adds a change data file (cdc action, dataChange false) written by the caller: a Parquet
+ * file of the table's columns plus `_change_type` (PROTOCOL.md "Add CDC File"), path relative
+ * to the table directory and URL-encoded, partition values as for delta_txn_add_file.
+ * TARN_EINVAL for an empty or absolute path, a negative size or no metadata. */
+int delta_txn_add_cdc(delta_txn *t, const char *path, const char *const *partition_values,
+                      int64_t size, tarn_error *err);
 
 /* Records that this commit is version `version` of application app_id's writes (txn action),
  * which makes retried application writes idempotent. TARN_EINVAL when the read snapshot
