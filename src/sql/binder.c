@@ -2918,6 +2918,98 @@ static const char *def_string(const PgQuery__DefElem *d) {
   return NULL;
 }
 
+/* A constant procedure argument as text: strings as they are, numbers as written, booleans
+ * "true" / "false", and a cast of a string constant ('7 days'::interval) as its string. */
+static const char *call_arg_text(binder *b, const PgQuery__Node *n) {
+  if (n && n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) n = n->type_cast->arg;
+  if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_A_CONST || n->a_const->isnull) return NULL;
+  const PgQuery__AConst *c = n->a_const;
+  char num[32];
+  switch (c->val_case) {
+  case PG_QUERY__A__CONST__VAL_SVAL: return c->sval->sval;
+  case PG_QUERY__A__CONST__VAL_FVAL: return c->fval->fval;
+  case PG_QUERY__A__CONST__VAL_BOOLVAL: return c->boolval->boolval ? "true" : "false";
+  case PG_QUERY__A__CONST__VAL_IVAL:
+    snprintf(num, sizeof num, "%d", c->ival->ival);
+    return bstrdup(b, num);
+  default: return NULL;
+  }
+}
+
+/* CALL vacuum | optimize | restore ('table' or 'dir', ...): Delta maintenance procedures, with
+ * Spark's and Databricks' argument names; positional arguments after the table follow the
+ * order in `params`. */
+static int bind_call(binder *b, const PgQuery__CallStmt *cs, sql_bound *out) {
+  static const struct {
+    const char *name;
+    const char *params[4];
+  } procs[] = {{"vacuum", {"retain", "dry_run", "force", NULL}},
+               {"optimize", {"zorder", "target_size", NULL}},
+               {"restore", {"version", "timestamp", NULL}}};
+  const PgQuery__FuncCall *fc = cs->funccall;
+  const char *name = fc && fc->n_funcname ? str_node(fc->funcname[fc->n_funcname - 1]) : NULL;
+  size_t p = 0, n_procs = sizeof procs / sizeof procs[0];
+  while (name && p < n_procs && strcmp(procs[p].name, name) != 0)
+    p++;
+  if (name == NULL || p == n_procs)
+    return tarn_err(b->err, TARN_EINVAL,
+                    "procedure %s does not exist (there are vacuum, optimize and restore)",
+                    name ? name : "?");
+  const char *table = NULL;
+  if (fc->n_args < 1 || fc->args[0]->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR ||
+      (table = call_arg_text(b, fc->args[0])) == NULL || table[0] == 0)
+    return tarn_err(b->err, TARN_EINVAL, "%s: the first argument is the table name or directory",
+                    name);
+  out->kind = SQL_STMT_CALL;
+  out->call_proc = procs[p].name;
+  out->target = table;
+  char dir[4096];
+  if (b->env->warehouse && strchr(table, '/') == NULL)
+    snprintf(dir, sizeof dir, "%s/%s", b->env->warehouse, table);
+  else
+    snprintf(dir, sizeof dir, "%s", table);
+  out->target_dir = bstrdup(b, dir);
+  out->option_keys = bz(b, fc->n_args, sizeof *out->option_keys);
+  out->option_values = bz(b, fc->n_args, sizeof *out->option_values);
+  if (!out->target_dir || !out->option_keys || !out->option_values) return oom(b);
+  size_t n_params = 0;
+  while (n_params < 4 && procs[p].params[n_params])
+    n_params++;
+  bool named_seen = false;
+  for (size_t i = 1; i < fc->n_args; i++) {
+    const PgQuery__Node *a = fc->args[i];
+    const char *key;
+    if (a->node_case == PG_QUERY__NODE__NODE_NAMED_ARG_EXPR) {
+      key = a->named_arg_expr->name;
+      a = a->named_arg_expr->arg;
+      named_seen = true;
+      size_t k = 0;
+      while (k < n_params && strcmp(procs[p].params[k], key) != 0)
+        k++;
+      if (k == n_params)
+        return tarn_err(b->err, TARN_EINVAL, "%s has no argument named \"%s\"", name, key);
+    } else {
+      if (named_seen)
+        return tarn_err(b->err, TARN_EINVAL, "%s: positional argument cannot follow named argument",
+                        name);
+      if (i - 1 >= n_params)
+        return tarn_err(b->err, TARN_EINVAL, "%s takes at most %zu arguments", name, n_params + 1);
+      key = procs[p].params[i - 1];
+    }
+    for (size_t k = 0; k < out->n_options; k++)
+      if (strcmp(out->option_keys[k], key) == 0)
+        return tarn_err(b->err, TARN_EINVAL, "%s: argument \"%s\" given more than once", name, key);
+    const char *v = call_arg_text(b, a);
+    if (v == NULL)
+      return tarn_err(b->err, TARN_EINVAL, "%s: argument \"%s\" must be a constant", name, key);
+    out->option_keys[out->n_options] = key;
+    out->option_values[out->n_options++] = v;
+  }
+  /* checked last, so that fuzzing (which denies files) still reaches the argument checks */
+  if (b->env->deny_files) return tarn_err(b->err, TARN_EINVAL, "writing files is disabled");
+  return 0;
+}
+
 /* CREATE TABLE's WITH (name = value, ...) options into out (qualified names as "ns.name"). */
 static int bind_create_options(binder *b, PgQuery__Node *const *options, size_t n, sql_bound *out) {
   out->option_keys = bz(b, n + 1, sizeof *out->option_keys);
@@ -3659,6 +3751,7 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
   case PG_QUERY__NODE__NODE_UPDATE_STMT: return bind_update(&b, n->update_stmt, out);
   case PG_QUERY__NODE__NODE_MERGE_STMT: return bind_merge(&b, n->merge_stmt, out);
   case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return bind_alter(&b, n->alter_table_stmt, out);
+  case PG_QUERY__NODE__NODE_CALL_STMT: return bind_call(&b, n->call_stmt, out);
   case PG_QUERY__NODE__NODE_RENAME_STMT: return bind_rename(&b, n->rename_stmt, out);
   case PG_QUERY__NODE__NODE_COPY_STMT: {
     const PgQuery__CopyStmt *cs = n->copy_stmt;

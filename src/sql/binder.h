@@ -23,7 +23,8 @@ typedef enum sql_stmt_kind {
   SQL_STMT_CREATE,  /* CREATE TABLE target (columns) USING format [WITH (options)] */
   SQL_STMT_INSERT,  /* INSERT INTO target: plan's rows, in the table's columns and types */
   SQL_STMT_DML,     /* DELETE, UPDATE, MERGE on a Delta table: plan's rows are changes (below) */
-  SQL_STMT_ALTER    /* ALTER TABLE target_dir: the alters below */
+  SQL_STMT_ALTER,   /* ALTER TABLE target_dir: the alters below */
+  SQL_STMT_CALL     /* CALL call_proc(target_dir, ...): options are its arguments by name */
 } sql_stmt_kind;
 
 typedef struct sql_bound {
@@ -54,6 +55,11 @@ typedef struct sql_bound {
   sql_source *dml_table;
   size_t dml_n_cols;
   const char *dml_predicate; /* for commitInfo: the statement's condition as text, or NULL */
+  /* SQL_STMT_CALL: the procedure ("vacuum", "optimize", "restore"); target is the table as
+   * given and target_dir its directory; the other arguments are option_keys / option_values
+   * (positional ones named by their place in the procedure's signature; values as text,
+   * booleans "true" / "false"). */
+  const char *call_proc;
   /* SQL_STMT_ALTER: the commands in order. */
   size_t n_alters;
   struct sql_alter *alters;

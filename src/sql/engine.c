@@ -22,6 +22,7 @@
 #include "columnar/format.h"
 #include "common/error.h"
 #include "sql/binder.h"
+#include "sql/delta_call.h"
 #include "sql/delta_dml.h"
 #include "sql/delta_write.h"
 #include "sql/exec.h"
@@ -229,59 +230,104 @@ static int status(const sql_result_sink *sink, tarn_error *err, const char *tag,
   return 0;
 }
 
-/* A one-column result of text lines (EXPLAIN). */
-static int text_result(const sql_result_sink *sink, const char *column, const char *text,
-                       tarn_error *err) {
+/* A small result table of bigint ('l') and text ('u') columns, sent to the sink in one batch:
+ * CALL's answers, and EXPLAIN's lines as one text column. */
+static int table_result(const sql_result_sink *sink, const sql_call_result *r, tarn_error *err) {
   struct ArrowSchema schema;
   memset(&schema, 0, sizeof schema);
-  int rc = col_schema_init(&schema, "+s", "", 0, 1, NULL, 0, err);
-  if (rc == 0) rc = col_schema_init(schema.children[0], "u", column, 2, 0, NULL, 0, err);
+  int rc = col_schema_init(&schema, "+s", "", 0, (int64_t)r->n_cols, NULL, 0, err);
+  for (size_t c = 0; rc == 0 && c < r->n_cols; c++)
+    rc = col_schema_init(schema.children[c], r->kinds[c] == 'l' ? "l" : "u", r->names[c], 2, 0,
+                         NULL, 0, err);
   if (rc) {
     if (schema.release) schema.release(&schema);
     return rc;
   }
   if (sink && sink->begin) rc = sink->begin(sink->arg, &schema, err);
-  /* Lines as rows. */
-  size_t n = 0, bytes = 0;
-  for (const char *p = text; *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    n++;
-    bytes += len;
-    p += len + (nl ? 1 : 0);
-  }
   struct ArrowArray arr;
   memset(&arr, 0, sizeof arr);
-  if (rc == 0) rc = col_array_init(&arr, 1, 1, err);
-  if (rc == 0) rc = col_array_init(arr.children[0], 3, 0, err);
-  if (rc == 0) {
+  size_t n = r->n_rows;
+  if (rc == 0) rc = col_array_init(&arr, 1, (int64_t)r->n_cols, err);
+  for (size_t c = 0; rc == 0 && c < r->n_cols; c++) {
+    struct ArrowArray *col = arr.children[c];
+    bool text = r->kinds[c] != 'l';
+    rc = col_array_init(col, text ? 3 : 2, 0, err);
+    if (rc) break;
+    col->length = (int64_t)n;
+    if (!text) {
+      int64_t *vals = malloc((n + 1) * sizeof *vals);
+      if (vals == NULL) {
+        rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+        break;
+      }
+      for (size_t i = 0; i < n; i++)
+        vals[i] = r->num[i * r->n_cols + c];
+      col->buffers[1] = vals;
+      continue;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+      bytes += r->text[i * r->n_cols + c] ? strlen(r->text[i * r->n_cols + c]) : 0;
+    if (bytes > INT32_MAX) {
+      rc = tarn_err(err, TARN_EINVAL, "result text too large");
+      break;
+    }
     int32_t *offs = malloc((n + 1) * sizeof *offs);
     char *data = malloc(bytes + 1);
+    col->buffers[1] = offs;
+    col->buffers[2] = data;
     if (offs == NULL || data == NULL) {
-      free(offs);
-      free(data);
       rc = tarn_err(err, TARN_ENOMEM, "out of memory");
-    } else {
-      size_t i = 0, at = 0;
-      offs[0] = 0;
-      for (const char *p = text; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        memcpy(data + at, p, len);
-        at += len;
-        offs[++i] = (int32_t)at;
-        p += len + (nl ? 1 : 0);
-      }
-      arr.length = (int64_t)n;
-      arr.children[0]->length = (int64_t)n;
-      arr.children[0]->buffers[1] = offs;
-      arr.children[0]->buffers[2] = data;
-      if (sink && sink->batch && n) rc = sink->batch(sink->arg, &arr, err);
+      break;
     }
+    size_t at = 0;
+    offs[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+      const char *t = r->text[i * r->n_cols + c];
+      size_t len = t ? strlen(t) : 0;
+      memcpy(data + at, t ? t : "", len);
+      at += len;
+      offs[i + 1] = (int32_t)at;
+    }
+  }
+  if (rc == 0) {
+    arr.length = (int64_t)n;
+    if (sink && sink->batch && n) rc = sink->batch(sink->arg, &arr, err);
   }
   if (arr.release) arr.release(&arr);
   if (rc == 0 && sink && sink->end) rc = sink->end(sink->arg, err);
   schema.release(&schema);
+  return rc;
+}
+
+/* A one-column result of text lines (EXPLAIN). */
+static int text_result(const sql_result_sink *sink, const char *column, const char *text,
+                       tarn_error *err) {
+  size_t n = 0;
+  for (const char *p = text; *p; n++) {
+    const char *nl = strchr(p, '\n');
+    p = nl ? nl + 1 : p + strlen(p);
+  }
+  char *copy = strdup(text);
+  const char **lines = calloc(n + 1, sizeof *lines);
+  if (copy == NULL || lines == NULL) {
+    free(copy);
+    free(lines);
+    return tarn_err(err, TARN_ENOMEM, "out of memory");
+  }
+  size_t i = 0;
+  for (char *p = copy; *p; i++) {
+    lines[i] = p;
+    char *nl = strchr(p, '\n');
+    if (nl == NULL) break;
+    *nl = 0;
+    p = nl + 1;
+  }
+  const char *names[] = {column};
+  sql_call_result r = {1, names, "u", n, lines, NULL};
+  int rc = table_result(sink, &r, err);
+  free(lines);
+  free(copy);
   return rc;
 }
 
@@ -420,6 +466,14 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       exec_ctx_init(e, &x, now, false, err);
       rc = sql_delta_insert(&x, &bound, &rows, err);
       if (rc == 0) rc = status(sink, err, "INSERT 0", (long long)rows);
+      break;
+    }
+    case SQL_STMT_CALL: {
+      sql_exec_ctx x;
+      exec_ctx_init(e, &x, now, false, err);
+      sql_call_result r;
+      rc = sql_delta_call(&x, &pc, &bound, &r, err);
+      if (rc == 0) rc = table_result(sink, &r, err);
       break;
     }
     case SQL_STMT_ALTER:

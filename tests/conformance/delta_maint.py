@@ -14,6 +14,12 @@ Checks, in a scratch warehouse built with `tarn sql -w` (CREATE TABLE ... USING 
     without --force; the real vacuum deletes the orphans and the directory they emptied, and the
     table still reads; --retain 0 --force then deletes the files removed by the restore, after
     which restoring the version that needs them is refused naming a missing file;
+  - CALL restore / CALL vacuum in SQL do the same as the commands: restore by version and by
+    timestamp (rows as written by hand, one RESTORE commit each), positional and named
+    arguments, vacuum's dry run listing exactly the old orphans, its refusal of a short
+    retention without force, and its forced run deleting exactly the files the log removed;
+    unknown procedures, unknown or repeated arguments and a restore without a version are
+    refused naming the problem;
   - the same on a partitioned table whose DELETE wrote a deletion vector: restore brings a file
     back with its vector (rows equal to `--as-of`), vacuum walks partition directories, keeps
     the live vector file, deletes an orphan vector file and empties a partition directory.
@@ -328,6 +334,120 @@ def check_partitioned_dv(args, shared, wh, work, tally):
     tally.result('vacuum of the partitioned table: orphans gone, versions 2 and 3 read', problems)
 
 
+def call_rows(args, wh, text):
+    """Runs a CALL with --format jsonl; (result, rows or None)."""
+    r = tarnrun.run([args.tarn, 'sql', '-w', wh, '--format', 'jsonl', '-c', text], TIMEOUT)
+    rows = None
+    if r.rc == 0:
+        try:
+            rows = [json.loads(l) for l in r.stdout.decode('utf-8').splitlines() if l.strip()]
+        except ValueError:
+            rows = None
+    return r, rows
+
+
+def check_call(args, shared, wh, work, tally):
+    """The maintenance procedures as SQL CALL statements, on table c."""
+    table = os.path.join(wh, 'c')
+    problems = []
+    for text in ["CREATE TABLE c (id bigint, name text) USING delta",
+                 "INSERT INTO c VALUES (1, 'a'), (2, 'b')",
+                 "INSERT INTO c VALUES (3, 'c')",
+                 "INSERT INTO c (id) VALUES (4)"]:
+        problems += tarnrun.contract_problems(sql(args, wh, text), allowed=(0,))
+        time.sleep(0.01)
+    tally.result('CALL setup: table c with versions 0 to 3', problems)
+    if problems:
+        return
+    # restore by version, named argument
+    r, rows = call_rows(args, wh, "CALL restore('c', version => 1)")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    log = log_actions(table)
+    if not problems:
+        if rows is None or len(rows) != 1:
+            problems.append('result rows %r' % rows)
+        elif rows[0].get('version') != 4 or rows[0].get('restored_version') != 1 or \
+                rows[0].get('num_removed_file') != 2 or rows[0].get('num_restored_file') != 0:
+            problems.append('metrics %r (want version 4, restored 1, 2 files removed, 0 restored)'
+                            % rows[0])
+        ops = [kinds(log[4], 'commitInfo')[0].get('operation')] if 4 in log else []
+        if ops != ['RESTORE']:
+            problems.append('version 4 operation %s' % ops)
+        problems += rows_problems(args, shared, work, table, ROWS[1], tag='call-restore-1')
+    tally.result('CALL restore(c, version => 1): rows of version 1, one RESTORE commit',
+                 problems)
+    # restore by timestamp (positional table, named timestamp): version 3's own commit time
+    ts = kinds(log[3], 'commitInfo')[0]['timestamp']
+    when = datetime.datetime.fromtimestamp(ts / 1000.0, datetime.timezone.utc)
+    text = when.strftime('%Y-%m-%d %H:%M:%S.') + '%03d+00' % (ts % 1000)
+    r, rows = call_rows(args, wh, "CALL restore('c', \"timestamp\" => '%s')" % text)
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    if not problems:
+        if not rows or rows[0].get('restored_version') != 3 or rows[0].get('version') != 5:
+            problems.append('result %r (want version 5 restoring 3)' % rows)
+        problems += rows_problems(args, shared, work, table, ROWS[3], tag='call-restore-ts')
+    tally.result('CALL restore(c, timestamp => version 3\'s time): rows of version 3', problems)
+
+    # vacuum: orphans 30 days old, all data files old too
+    for name in os.listdir(table):
+        if name.endswith('.parquet'):
+            os.utime(os.path.join(table, name), (OLD, OLD))
+    orphans = ['orphan-a.parquet', 'p=1/orphan-b.parquet']
+    for o in orphans:
+        touch_old(os.path.join(table, o))
+    r, rows = call_rows(args, wh, "CALL vacuum('c', dry_run => true)")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    listed = sorted(x.get('path') for x in rows or [])
+    if not problems and listed != sorted(orphans):
+        problems.append('listed %s, expected %s' % (listed, sorted(orphans)))
+    if not all(os.path.exists(os.path.join(table, o)) for o in orphans):
+        problems.append('the dry run deleted an orphan')
+    tally.result('CALL vacuum(c, dry_run => true) lists exactly the old orphans', problems)
+
+    r = sql(args, wh, "CALL vacuum('c', retain => '1 hours')")
+    problems = refused(r, 1, '168 hours')
+    tally.result('CALL vacuum with retain below the table minimum is refused', problems)
+
+    # forced, positional: deletes the orphans and the files removed by the log (the restores)
+    log = log_actions(table)
+    live, removed = set(), set()
+    for v in sorted(log):
+        for a in kinds(log[v], 'add'):
+            live.add(a['path'])
+            removed.discard(a['path'])
+        for a in kinds(log[v], 'remove'):
+            live.discard(a['path'])
+            removed.add(a['path'])
+    want = sorted(set(orphans) | removed)
+    r, rows = call_rows(args, wh, "CALL vacuum('c', '0 hours', false, true)")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    listed = sorted(x.get('path') for x in rows or [])
+    if not problems and listed != want:
+        problems.append('deleted %s, expected %s' % (listed, want))
+    left = [p for p in want if os.path.exists(os.path.join(table, p))]
+    if left:
+        problems.append('still there: %s' % left)
+    missing = [p for p in live if not os.path.exists(os.path.join(table, p))]
+    if missing:
+        problems.append('live files deleted: %s' % missing)
+    problems += rows_problems(args, shared, work, table, ROWS[3], tag='call-vacuum')
+    tally.result('CALL vacuum(c, 0 hours, force): deletes orphans and removed files only',
+                 problems)
+
+    for text, words in [("CALL nothing('c')", 'procedure nothing does not exist'),
+                        ("CALL vacuum('c', bogus => 1)", 'no argument named "bogus"'),
+                        ("CALL vacuum('c', dry_run => true, dry_run => false)",
+                         'more than once'),
+                        ("CALL restore('c')", 'version'),
+                        ("CALL restore('c', version => 99)", '99'),
+                        ("CALL vacuum('nosuchtable')", 'nosuchtable')]:
+        before = sorted(log_actions(table))
+        problems = refused(sql(args, wh, text), 1, words)
+        if sorted(log_actions(table)) != before:
+            problems.append('committed something')
+        tally.result('%s is refused naming %r' % (text, words), problems)
+
+
 def main():
     args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
     tally = tarnrun.Tally()
@@ -351,6 +471,7 @@ def main():
             check_restore(args, shared, wh, work, tally)
             check_vacuum(args, shared, wh, work, tally)
         check_partitioned_dv(args, shared, wh, work, tally)
+        check_call(args, shared, wh, work, tally)
     finally:
         if args.keep:
             print('kept %s' % wh)

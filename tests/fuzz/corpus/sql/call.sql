@@ -1,0 +1,1 @@
+CALL vacuum('t', retain => '1 hours', dry_run => true, force => false); CALL optimize('t', zorder => 'a, b', target_size => '1MB'); CALL restore('t', "timestamp" => '2024-01-01'); CALL restore('t', 1); CALL x(1 => 2)
