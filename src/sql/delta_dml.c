@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -48,6 +49,32 @@ static int layout_of(tarn_arena *a, const delta_snapshot *s, const sql_source *s
                           .not_null = not_null,
                           .n_parts = s->n_partition_columns,
                           .part_cols = parts};
+  return 0;
+}
+
+/* The layout of change data files for a table of layout l: its columns and `_change_type`. */
+static int change_data_layout(tarn_arena *a, const sql_delta_layout *l, sql_delta_layout *out,
+                              tarn_error *err) {
+  size_t n = l->n_cols;
+  const char **names = tarn_arena_calloc(a, n + 2, sizeof *names);
+  const char **file_names = tarn_arena_calloc(a, n + 2, sizeof *file_names);
+  const sql_type **types = tarn_arena_calloc(a, n + 2, sizeof *types);
+  bool *not_null = tarn_arena_calloc(a, n + 2, sizeof *not_null);
+  if (!names || !file_names || !types || !not_null) return oom(err);
+  for (size_t c = 0; c < n; c++) {
+    names[c] = l->names[c];
+    file_names[c] = l->file_names[c];
+    types[c] = l->types[c];
+  }
+  names[n] = file_names[n] = "_change_type";
+  types[n] = sql_type_get(SQL_TEXT);
+  *out = *l;
+  out->n_cols = n + 1;
+  out->names = names;
+  out->file_names = file_names;
+  out->types = types;
+  out->not_null = not_null; /* old rows are as they were: nothing to check */
+  out->cdc = true;
   return 0;
 }
 
@@ -139,7 +166,9 @@ typedef struct pos_list {
 typedef struct dml_state {
   const sql_bound *bd;
   sql_delta_writer *w;
-  pos_list *changed; /* per file of the source: positions deleted or replaced */
+  sql_delta_writer *cdc; /* change data (delta.enableChangeDataFeed), else NULL */
+  pos_list *changed;     /* per file of the source: positions deleted or replaced */
+  pos_list *replaced;    /* with cdc: per file, the positions replaced (updated) */
   size_t n_files;
   int64_t deleted, updated, inserted;
 } dml_state;
@@ -154,6 +183,33 @@ static int push_pos(pos_list *l, uint64_t p, tarn_error *err) {
   }
   l->pos[l->n++] = p;
   return 0;
+}
+
+/* Writes rows sel[0..n) of b's columns from `first` on (the table's columns) as change data of
+ * kind change_type: the same columns and a `_change_type` text column. */
+static int write_change_rows(sql_delta_writer *cdc, const sql_batch *b, uint32_t first,
+                             const uint32_t *sel, uint32_t n, const char *change_type,
+                             tarn_error *err) {
+  if (n == 0) return 0;
+  sql_batch *rows = NULL;
+  int rc = sel ? sql_batch_select(b, sel, n, &rows, err) : 0;
+  const sql_batch *from = sel ? rows : b;
+  uint32_t n_cols = from ? from->n_cols - first : 0;
+  sql_vec *cols = rc ? NULL : calloc((size_t)n_cols + 1, sizeof *cols);
+  if (rc == 0 && cols == NULL) rc = oom(err);
+  if (rc == 0) {
+    memcpy(cols, from->cols + first, n_cols * sizeof *cols);
+    rc = sql_vec_init(from->mem, &cols[n_cols], sql_type_get(SQL_TEXT), n, err);
+  }
+  if (rc == 0) {
+    for (uint32_t i = 0; i < n; i++)
+      SQL_VEC_STR(&cols[n_cols])[i] = (sql_str){change_type, strlen(change_type)};
+    sql_batch view = {.n_rows = n, .n_cols = n_cols + 1, .cols = cols, .mem = from->mem};
+    rc = sql_delta_writer_write(cdc, &view, err);
+  }
+  free(cols);
+  sql_batch_free(rows);
+  return rc;
 }
 
 static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
@@ -177,6 +233,8 @@ static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
         break;
       }
       rc = push_pos(&st->changed[f], (uint64_t)SQL_VEC_I64(pos)[i], err);
+      if (rc == 0 && st->cdc && a == SQL_DML_UPDATE)
+        rc = push_pos(&st->replaced[f], (uint64_t)SQL_VEC_I64(pos)[i], err);
     }
     if (a == SQL_DML_DELETE) st->deleted++;
     if (a == SQL_DML_UPDATE) st->updated++;
@@ -193,6 +251,19 @@ static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
       rc = sql_delta_writer_write(st->w, &view, err);
     }
     sql_batch_free(rows);
+  }
+  if (rc == 0 && st->cdc && n_new) {
+    /* The new rows again as change data: the inserts, then the updates' post-images. */
+    static const struct {
+      int64_t action;
+      const char *type;
+    } kinds[] = {{SQL_DML_INSERT, "insert"}, {SQL_DML_UPDATE, "update_postimage"}};
+    for (size_t k = 0; rc == 0 && k < 2; k++) {
+      uint32_t n = 0;
+      for (uint32_t i = 0; i < b->n_rows; i++)
+        if (!SQL_VEC_IS_NULL(action, i) && SQL_VEC_I64(action)[i] == kinds[k].action) sel[n++] = i;
+      rc = write_change_rows(st->cdc, b, 3, sel, n, kinds[k].type, err);
+    }
   }
   free(sel);
   sql_batch_free(b);
@@ -267,6 +338,91 @@ static char *wide_stats(const char *stats) {
   return text;
 }
 
+/* Reads the first n_cols columns of files[0..n_files) (entries of src's files with their own
+ * deletions or keep-only lists) and hands the rows to sink, in one thread (so each file's rows
+ * come in order). */
+static int scan_files(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_source *src,
+                      sql_source_file *files, size_t n_files, size_t n_cols, sql_batch_sink sink,
+                      void *arg, tarn_error *err) {
+  sql_source *rest = tarn_arena_calloc(&pc->arena, 1, sizeof *rest);
+  sql_plan *scan = rest ? sql_plan_new(pc, SQL_P_SCAN) : NULL;
+  if (scan == NULL || sql_plan_alloc_out(pc, scan, n_cols)) return oom(err);
+  int *cols = tarn_arena_calloc(&pc->arena, n_cols + 1, sizeof *cols);
+  if (cols == NULL) return oom(err);
+  *rest = *src;
+  rest->files = files;
+  rest->n_files = n_files;
+  rest->has_row_pos = false;
+  for (size_t c = 0; c < n_cols; c++) {
+    cols[c] = (int)c;
+    scan->out_ids[c] = sql_plan_new_id(pc);
+    scan->out_names[c] = src->col_names[c];
+    scan->out_types[c] = src->col_types[c];
+  }
+  scan->source = rest;
+  scan->source_cols = cols;
+  scan->est_rows = 1;
+  sql_exec_ctx one = *x;
+  one.n_threads = 1;
+  return sql_exec_run(&one, scan, sink, arg);
+}
+
+typedef struct old_rows_sink {
+  sql_delta_writer *cdc;
+  const char *change_type;
+} old_rows_sink;
+
+static int to_change_data(void *arg, sql_batch *b, tarn_error *err) {
+  old_rows_sink *o = arg;
+  int rc = write_change_rows(o->cdc, b, 0, NULL, b->n_rows, o->change_type, err);
+  sql_batch_free(b);
+  return rc;
+}
+
+/* The change data of the rows a statement deleted or replaced: their old values, read back from
+ * their files (only those positions), as "delete" and "update_preimage" rows. */
+static int write_old_rows(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_source *src, dml_state *st,
+                          tarn_error *err) {
+  sql_source_file *files = tarn_arena_calloc(&pc->arena, 2 * st->n_files + 1, sizeof *files);
+  if (files == NULL) return oom(err);
+  int rc = 0;
+  size_t n_del = 0, n_upd = 0;
+  for (size_t f = 0; f < st->n_files; f++) {
+    pos_list *all = &st->changed[f], *upd = &st->replaced[f];
+    if (all->n == 0) continue;
+    /* the deleted positions: every changed one that was not replaced (both lists sorted) */
+    uint64_t *del = tarn_arena_calloc(&pc->arena, all->n + 1, sizeof *del);
+    if (del == NULL) return oom(err);
+    size_t nd = 0, j = 0;
+    for (size_t i = 0; i < all->n; i++) {
+      while (j < upd->n && upd->pos[j] < all->pos[i])
+        j++;
+      if (j == upd->n || upd->pos[j] != all->pos[i]) del[nd++] = all->pos[i];
+    }
+    sql_source_file base = src->files[f];
+    base.min = base.max = NULL;
+    base.keep_only = true;
+    if (nd) {
+      files[n_del] = base;
+      files[n_del].deleted = del;
+      files[n_del++].n_deleted = nd;
+    }
+    if (upd->n) {
+      sql_source_file *u = &files[st->n_files + n_upd++];
+      *u = base;
+      u->deleted = upd->pos;
+      u->n_deleted = upd->n;
+    }
+  }
+  old_rows_sink del_sink = {st->cdc, "delete"}, upd_sink = {st->cdc, "update_preimage"};
+  if (n_del)
+    rc = scan_files(x, pc, src, files, n_del, st->bd->dml_n_cols, to_change_data, &del_sink, err);
+  if (rc == 0 && n_upd)
+    rc = scan_files(x, pc, src, files + st->n_files, n_upd, st->bd->dml_n_cols, to_change_data,
+                    &upd_sink, err);
+  return rc;
+}
+
 int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_t *affected,
                   tarn_error *err) {
   *affected = 0;
@@ -286,8 +442,18 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
     if (st.changed == NULL) rc = oom(err);
   }
   if (rc == 0) rc = sql_delta_writer_open(bd->target_dir, &l, &st.w, err);
+  const char *cdf_conf = rc ? NULL : delta_snapshot_config(snap, "delta.enableChangeDataFeed");
+  if (cdf_conf && strcasecmp(cdf_conf, "true") == 0) {
+    st.replaced = calloc(src->n_files + 1, sizeof *st.replaced);
+    sql_delta_layout cl;
+    rc = st.replaced ? change_data_layout(&a, &l, &cl, err) : oom(err);
+    if (rc == 0) rc = sql_delta_writer_open(bd->target_dir, &cl, &st.cdc, err);
+  }
   if (rc == 0) rc = sql_exec_run(x, bd->plan, to_changes, &st);
   if (rc == 0) rc = settle_positions(&st, err);
+  for (size_t f = 0; rc == 0 && st.replaced && f < st.n_files; f++)
+    if (st.replaced[f].n > 1)
+      qsort(st.replaced[f].pos, st.replaced[f].n, sizeof *st.replaced[f].pos, cmp_u64);
 
   const char *dv_conf = rc ? NULL : delta_snapshot_config(snap, "delta.enableDeletionVectors");
   bool use_dv = rc == 0 && snapshot_has_feature(snap, "deletionVectors") && dv_conf &&
@@ -342,9 +508,8 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
   } else if (rc == 0 && n_touched) {
     /* Copy-on-write: the touched files' remaining rows are read (old and new deletions both
      * skipped) and written with the new rows, and the files removed. */
-    sql_source *rest = tarn_arena_calloc(&pc->arena, 1, sizeof *rest);
     sql_source_file *files = tarn_arena_calloc(&pc->arena, n_touched + 1, sizeof *files);
-    if (rest == NULL || files == NULL) rc = oom(err);
+    if (files == NULL) rc = oom(err);
     size_t k = 0;
     for (size_t f = 0; rc == 0 && f < st.n_files; f++) {
       if (st.changed[f].n == 0) continue;
@@ -356,33 +521,12 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
       files[k].min = files[k].max = NULL; /* no pruning: there is no filter */
       k++;
     }
-    if (rc == 0) {
-      *rest = *src;
-      rest->files = files;
-      rest->n_files = k;
-      rest->has_row_pos = false;
-      sql_plan *scan = sql_plan_new(pc, SQL_P_SCAN);
-      if (scan == NULL || sql_plan_alloc_out(pc, scan, bd->dml_n_cols)) rc = oom(err);
-      int *cols = rc ? NULL : tarn_arena_calloc(&pc->arena, bd->dml_n_cols + 1, sizeof *cols);
-      if (rc == 0 && cols == NULL) rc = oom(err);
-      for (size_t c = 0; rc == 0 && c < bd->dml_n_cols; c++) {
-        cols[c] = (int)c;
-        scan->out_ids[c] = sql_plan_new_id(pc);
-        scan->out_names[c] = src->col_names[c];
-        scan->out_types[c] = src->col_types[c];
-      }
-      if (rc == 0) {
-        scan->source = rest;
-        scan->source_cols = cols;
-        scan->est_rows = 1;
-        sql_exec_ctx one = *x;
-        one.n_threads = 1;
-        rc = sql_exec_run(&one, scan, to_files, st.w);
-      }
-    }
+    if (rc == 0) rc = scan_files(x, pc, src, files, k, bd->dml_n_cols, to_files, st.w, err);
   }
-  int64_t new_rows = 0;
+  if (rc == 0 && st.cdc && n_touched) rc = write_old_rows(x, pc, src, &st, err);
+  int64_t new_rows = 0, change_rows = 0;
   if (rc == 0) rc = sql_delta_writer_finish(st.w, t, &new_rows, err);
+  if (rc == 0 && st.cdc) rc = sql_delta_writer_finish(st.cdc, t, &change_rows, err);
   *affected = st.deleted + st.updated + st.inserted;
   bool changed = rc == 0 && (n_touched > 0 || new_rows > 0);
   if (changed) {
@@ -398,11 +542,14 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
   if (rc && dv_path) unlink(dv_path);
   free(dv_path);
   sql_delta_writer_free(st.w, rc != 0);
+  sql_delta_writer_free(st.cdc, rc != 0);
   for (size_t f = 0; st.changed && f < st.n_files; f++) {
     free(st.changed[f].pos);
+    if (st.replaced) free(st.replaced[f].pos);
     if (merged) free(merged[f]);
   }
   free(st.changed);
+  free(st.replaced);
   free(merged);
   free(n_merged);
   tarn_arena_free(&a);

@@ -54,6 +54,8 @@ struct sql_delta_writer {
   part_file *parts;
   size_t n_parts, cap_parts;
   int64_t rows;
+  size_t files_added; /* by finish */
+  int64_t bytes_added;
 };
 
 static int oom(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memory"); }
@@ -347,9 +349,9 @@ static int new_part(sql_delta_writer *w, const char *key, char **values, part_fi
     return oom(err);
   }
   w->n_parts++;
-  /* The directory: col=value/... per partition column. */
+  /* The directory: col=value/... per partition column (under _change_data/ for change data). */
   tarn_buf dir = {0};
-  int rc = 0;
+  int rc = w->l.cdc && tarn_buf_puts(&dir, "_change_data/", NULL) ? oom(err) : 0;
   for (size_t k = 0; rc == 0 && k < w->l.n_parts; k++) {
     const char *name = w->l.file_names[w->l.part_cols[k]];
     const char *v = values[k] ? values[k] : NULL_PARTITION;
@@ -363,10 +365,10 @@ static int new_part(sql_delta_writer *w, const char *key, char **values, part_fi
     rc = tarn_err(err, TARN_EIO, "no randomness for a file name: %s", strerror(errno));
   if (rc == 0)
     rc = tarn_buf_printf(&dir, err,
-                         "part-00000-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%"
+                         "%s-00000-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%"
                          "02x%02x-c000.parquet",
-                         id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9],
-                         id[10], id[11], id[12], id[13], id[14], id[15]);
+                         w->l.cdc ? "cdc" : "part", id[0], id[1], id[2], id[3], id[4], id[5], id[6],
+                         id[7], id[8], id[9], id[10], id[11], id[12], id[13], id[14], id[15]);
   if (rc == 0 && tarn_buf_append(&dir, "", 1, err)) rc = TARN_ENOMEM;
   if (rc) {
     tarn_buf_free(&dir);
@@ -540,22 +542,34 @@ int sql_delta_writer_finish(sql_delta_writer *w, delta_txn *t, int64_t *rows, ta
       rc = tarn_err(err, TARN_EIO, "%s: %s", p->full_path, strerror(errno));
       break;
     }
-    char *stats = stats_text(w, p);
+    char *stats = w->l.cdc ? NULL : stats_text(w, p);
     /* The log names files by URI: the only byte our names hold that needs escaping is '%'. */
     tarn_buf uri = {0};
     for (const char *s = p->rel_path; rc == 0 && *s; s++)
       rc = *s == '%' ? tarn_buf_puts(&uri, "%25", err) : tarn_buf_append(&uri, s, 1, err);
     if (rc == 0) rc = tarn_buf_append(&uri, "", 1, err);
-    if (rc == 0 && stats == NULL) rc = oom(err);
-    if (rc == 0)
+    if (rc == 0 && stats == NULL && !w->l.cdc) rc = oom(err);
+    if (rc == 0 && w->l.cdc)
+      rc = delta_txn_add_cdc(t, (const char *)uri.data, (const char *const *)p->values,
+                             (int64_t)st.st_size, err);
+    else if (rc == 0)
       rc = delta_txn_add_file(
           t, (const char *)uri.data, (const char *const *)p->values, (int64_t)st.st_size,
           (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, stats, err);
+    if (rc == 0) {
+      w->files_added++;
+      w->bytes_added += (int64_t)st.st_size;
+    }
     free(stats);
     tarn_buf_free(&uri);
   }
   *rows = w->rows;
   return rc;
+}
+
+void sql_delta_writer_written(const sql_delta_writer *w, size_t *n_files, int64_t *bytes) {
+  *n_files = w ? w->files_added : 0;
+  *bytes = w ? w->bytes_added : 0;
 }
 
 void sql_delta_writer_free(sql_delta_writer *w, bool remove_files) {

@@ -33,6 +33,9 @@ typedef struct sql_delta_layout {
   const bool *not_null; /* per column: NULL is refused; NULL: nothing is */
   size_t n_parts;
   const size_t *part_cols; /* the column of each partition column, in the table's order */
+  /* Change data files instead of data files: written under `_change_data/` as `cdc-...`
+   * files and committed as cdc actions (no statistics); the last column is `_change_type`. */
+  bool cdc;
 } sql_delta_layout;
 
 typedef struct sql_delta_writer sql_delta_writer;
@@ -49,6 +52,10 @@ int sql_delta_writer_write(sql_delta_writer *w, const sql_batch *b, tarn_error *
 /* Closes every file and adds each (with its partition values and statistics) to t. *rows: the
  * rows written. */
 int sql_delta_writer_finish(sql_delta_writer *w, delta_txn *t, int64_t *rows, tarn_error *err);
+
+/* After finish: how many files the writer added to the transaction and their total size in
+ * bytes (OPTIMIZE's metrics). */
+void sql_delta_writer_written(const sql_delta_writer *w, size_t *n_files, int64_t *bytes);
 
 /* Frees the writer; remove_files deletes every file it wrote (a failed or lost statement). */
 void sql_delta_writer_free(sql_delta_writer *w, bool remove_files);

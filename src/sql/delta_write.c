@@ -7,8 +7,11 @@
  * double, numeric(p,s) decimal(p,s), text string, bytea binary, date date, timestamptz timestamp,
  * timestamp timestamp_ntz (which needs the timestampNtz table feature, so reader version 3 and
  * writer version 7), arrays, structs and maps); types Delta lacks (time, interval, uuid) are
- * refused. Only table properties that need no table feature are accepted; the others are refused
- * by name rather than written into a table whose protocol would not announce them.
+ * refused. Table properties are accepted when tarn honours them: those that need no feature, and
+ * delta.enableDeletionVectors and delta.enableChangeDataFeed, which raise the protocol to announce
+ * their features (deletion vectors need table features; the change data feed is writer version 4,
+ * or the changeDataFeed feature when the table has table features). The others are refused by
+ * name rather than written into a table whose protocol would not announce them.
  */
 #include "sql/delta_write.h"
 
@@ -106,6 +109,7 @@ static const char *const plain_properties[] = {
     "delta.checkpoint.writeStatsAsStruct",
     "delta.randomizeFilePrefixes",
     "delta.enableDeletionVectors", /* the deletionVectors feature when true */
+    "delta.enableChangeDataFeed",  /* writer version 4, or the changeDataFeed feature */
 };
 
 /* Splits "a, b" into trimmed names (in a). */
@@ -205,18 +209,21 @@ int sql_delta_create_txn(const char *dir, const char *name, const char *const *c
    * every feature in use, appendOnly included. */
   const char *reader_f[4], *writer_f[4];
   size_t n_rf = 0, n_wf = 0;
-  bool append_only = false;
+  bool append_only = false, cdf = false;
   for (size_t i = 0; i < n_cfg; i++) {
     bool on = strcasecmp(cfg_values[i], "true") == 0;
     if (on && strcmp(cfg_keys[i], "delta.enableDeletionVectors") == 0)
       reader_f[n_rf++] = writer_f[n_wf++] = "deletionVectors";
     if (on && strcmp(cfg_keys[i], "delta.appendOnly") == 0) append_only = true;
+    if (on && strcmp(cfg_keys[i], "delta.enableChangeDataFeed") == 0) cdf = true;
   }
   if (ntz) reader_f[n_rf++] = writer_f[n_wf++] = "timestampNtz";
   if (n_rf && append_only) writer_f[n_wf++] = "appendOnly";
+  if (n_rf && cdf) writer_f[n_wf++] = "changeDataFeed";
+  /* without table features, the change data feed is writer version 4's */
   if (rc == 0)
     rc = n_rf ? delta_txn_set_protocol(t, 3, 7, reader_f, n_rf, writer_f, n_wf, err)
-              : delta_txn_set_protocol(t, 1, 2, NULL, 0, NULL, 0, err);
+              : delta_txn_set_protocol(t, 1, cdf ? 4 : 2, NULL, 0, NULL, 0, err);
   if (rc == 0)
     rc = delta_txn_set_metadata(t, (const char *)schema_json.data, parts, n_parts, cfg_keys,
                                 cfg_values, n_cfg, err);
@@ -496,6 +503,8 @@ int sql_delta_alter(const char *dir, const char *name, const sql_alter *alters, 
   bool want_dv = dv && strcasecmp(dv, "true") == 0;
   const char *ao = config_get(&cfg, "delta.appendOnly");
   bool append_only = ao && strcasecmp(ao, "true") == 0;
+  const char *cdf = config_get(&cfg, "delta.enableChangeDataFeed");
+  bool want_cdf = cdf && strcasecmp(cdf, "true") == 0;
   int r = s->min_reader_version, w = s->min_writer_version;
   const char *rf[32], *wf[32];
   size_t n_rf = 0, n_wf = 0;
@@ -525,10 +534,15 @@ int sql_delta_alter(const char *dir, const char *name, const sql_alter *alters, 
       add_feature(rf, &n_rf, "deletionVectors"), add_feature(wf, &n_wf, "deletionVectors");
     if (mapped) add_feature(rf, &n_rf, "columnMapping"), add_feature(wf, &n_wf, "columnMapping");
     if (append_only) add_feature(wf, &n_wf, "appendOnly");
+    if (want_cdf) add_feature(wf, &n_wf, "changeDataFeed");
     changed_protocol = !features || n_rf + n_wf != before;
     if (changed_protocol) rc = delta_txn_set_protocol(t, 3, 7, rf, n_rf, wf, n_wf, err);
-  } else if (rc == 0 && mapped && (r < 2 || w < 5)) {
-    rc = delta_txn_set_protocol(t, r < 2 ? 2 : r, w < 5 ? 5 : w, NULL, 0, NULL, 0, err);
+  } else if (rc == 0 && ((mapped && (r < 2 || w < 5)) || (want_cdf && w < 4))) {
+    /* legacy versions: column mapping is (2, 5), the change data feed writer version 4 */
+    int nr = mapped && r < 2 ? 2 : r, nw = w;
+    if (mapped && nw < 5) nw = 5;
+    if (want_cdf && nw < 4) nw = 4;
+    rc = delta_txn_set_protocol(t, nr, nw, NULL, 0, NULL, 0, err);
   }
   delta_type root = {.kind = DELTA_TYPE_STRUCT, .fields = fields, .n_fields = nf};
   tarn_buf json = {0};

@@ -4,8 +4,12 @@
 Checks, in a scratch warehouse, with `tarn sql -w`:
   - a DML history (create, insert, update, delete, merge with every kind of clause, add column,
     update, delete) gives, at every version (`tarn cat --as-of N`), the rows DuckDB's own
-    table holds after running the same statements; in three table layouts: plain copy-on-write,
-    partitioned, and with deletion vectors;
+    table holds after running the same statements; in five table layouts: plain copy-on-write,
+    partitioned, with deletion vectors, with the change data feed, and partitioned with both;
+  - with the change data feed on, each DML version's change rows (insert, delete,
+    update_preimage, update_postimage) are those the difference of DuckDB's tables before and
+    after the statement gives (by id); DuckDB reading the version's cdc files sees them, and so
+    does `table_changes`;
   - the log follows the protocol at every version: one JSON action per line, only known action
     kinds, every live add's file exists, statistics parse and count the file's rows, deletion
     vectors only in the table with the feature, and DuckDB reading the live files of the
@@ -66,7 +70,76 @@ LAYOUTS = [
     ('cow', ''),
     ('partitioned', " WITH (partitioning = 'day')"),
     ('dv', " WITH (\"delta.enableDeletionVectors\" = 'true')"),
+    ('cdf', " WITH (\"delta.enableChangeDataFeed\" = 'true')"),
+    ('cdf_dv_partitioned', " WITH (partitioning = 'day', \"delta.enableChangeDataFeed\" = 'true', "
+     "\"delta.enableDeletionVectors\" = 'true')"),
 ]
+DML_VERSIONS = [2, 3, 4, 6, 7]  # the UPDATE, DELETE and MERGE versions of HISTORY
+
+
+def read_jsonl(path):
+    with open(path, encoding='utf-8') as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def expected_changes(before, after):
+    """The change rows between two tables' rows (keyed by id), as the change data feed states
+    them: ids only before are deletes, only after inserts, changed ones a pre- and a post-image."""
+    old = {r['id']: r for r in before}
+    new = {r['id']: r for r in after}
+    cols = list(after[0].keys()) if after else list(before[0].keys())
+    out = []
+    for i in sorted(set(old) | set(new)):
+        o = dict((c, old[i].get(c)) for c in cols) if i in old else None
+        n = new.get(i)
+        if o is None:
+            out.append(dict(n, _change_type='insert'))
+        elif n is None:
+            out.append(dict(o, _change_type='delete'))
+        elif o != n:
+            out.append(dict(o, _change_type='update_preimage'))
+            out.append(dict(n, _change_type='update_postimage'))
+    return out
+
+
+def check_change_feed(args, shared, node_oracle, twh, table, layout, tally):
+    log = dict(log_actions(table))
+    for v in DML_VERSIONS:
+        want = expected_changes(read_jsonl(os.path.join(twh, 'expected_%d.jsonl' % (v - 1))),
+                                read_jsonl(os.path.join(twh, 'expected_%d.jsonl' % v)))
+        exp = os.path.join(twh, 'changes_expected_%d.jsonl' % v)
+        tarnrun.write_jsonl(exp, want)
+        problems = []
+        cdcs = [a['cdc'] for a in log.get(v, []) if 'cdc' in a]
+        if not cdcs:
+            problems.append('version %d has no cdc action' % v)
+        for c in cdcs:
+            if c.get('dataChange') is not False or not c['path'].startswith('_change_data/'):
+                problems.append('cdc action %s' % json.dumps(c)[:200])
+        if not problems and layout == 'cdf':
+            files = ', '.join("'%s'" % os.path.join(table, c['path']) for c in cdcs)
+            duck = os.path.join(twh, 'changes_duck_%d.jsonl' % v)
+            d = tarnrun.duckdb(shared, node_oracle, [
+                '--sql', 'SELECT * FROM read_parquet([%s], union_by_name = true)' % files],
+                stdout_path=duck)
+            problems = [] if d.rc == 0 else ['DuckDB failed: %s' % d.stderr.strip()[:300]]
+            if not problems:
+                same, detail = tarnrun.compare_rows(shared, exp, duck)
+                if not same:
+                    problems.append('cdc files read by DuckDB: ' + detail)
+        if not problems:
+            act = os.path.join(twh, 'changes_tarn_%d.jsonl' % v)
+            cols = ', '.join(list(want[0].keys())[:-1]) if want else '*'
+            r = tarnrun.run([args.tarn, 'sql', '-w', twh, '--format', 'jsonl', '-c',
+                             "SELECT %s, _change_type FROM table_changes('t', %d, %d)"
+                             % (cols, v, v)], TIMEOUT, stdout_path=act)
+            problems += tarnrun.contract_problems(r, allowed=(0,))
+            if not problems:
+                same, detail = tarnrun.compare_rows(shared, exp, act)
+                if not same:
+                    problems.append('table_changes: ' + detail)
+        tally.result('%s: version %d change data equals the difference DuckDB\'s tables give '
+                     '(%d rows)' % (layout, v, len(want)), problems)
 
 
 def sql(args, wh, *texts):
@@ -129,7 +202,7 @@ def protocol_problems(table, layout):
                 kind = next(iter(action))
                 body = action[kind]
                 if kind == 'add':
-                    if 'deletionVector' in body and layout != 'dv':
+                    if 'deletionVector' in body and 'dv' not in layout:
                         problems.append('%s: a deletion vector in a table without the feature' % name)
                     try:
                         st = json.loads(body['stats'])
@@ -183,9 +256,11 @@ def check_history(args, shared, node_oracle, wh, layout, options, tally):
         tally.result('%s: version %d equals DuckDB after the same statements' % (layout, v),
                      problems)
     tally.result('%s: the log follows the protocol' % layout, protocol_problems(table, layout))
+    if layout.startswith('cdf'):
+        check_change_feed(args, shared, node_oracle, twh, table, layout, tally)
     kinds = [sorted({next(iter(a)) for a in acts}) for _, acts in log_actions(table)]
     problems = []
-    if layout == 'dv':
+    if 'dv' in layout:
         dvs = [a['add'] for _, acts in log_actions(table) for a in acts
                if 'add' in a and 'deletionVector' in a['add']]
         if not dvs:
@@ -197,7 +272,7 @@ def check_history(args, shared, node_oracle, wh, layout, options, tally):
     if 'remove' not in kinds[3]:
         problems.append('the DELETE removed no file: %s' % kinds[3])
     tally.result('%s: DELETE and UPDATE remove what they change (%s)' %
-                 (layout, 'deletion vectors' if layout == 'dv' else 'rewritten files'), problems)
+                 (layout, 'deletion vectors' if 'dv' in layout else 'rewritten files'), problems)
     if layout == 'cow':
         last = len(statements) - 1
         files = ', '.join("'%s'" % os.path.join(table, p).replace("'", "''")
