@@ -54,6 +54,10 @@ static void print_help(FILE *out) {
       "           delete files no version within the retention period needs (default: the\n"
       "           table's delta.deletedFileRetentionDuration, one week); prints their paths\n"
       "  checkpoint TABLE       write a checkpoint of the latest version\n"
+      "  optimize TABLE [--zorder a,b] [--target-size BYTES] [--read-version N]\n"
+      "           [--memory-limit BYTES]\n"
+      "           compact small files (with --zorder: rewrite each partition in Z-order of\n"
+      "           those columns) into files of about BYTES (default delta.targetFileSize, 128m)\n"
       "  restore TABLE --version N | --timestamp TIME\n"
       "           commit an older version's files and metadata as the latest version\n"
       "  copy SRC DST [--compression zstd|snappy|gzip|lz4|brotli|none] [--level N]\n"
@@ -499,6 +503,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "vacuum") == 0) return cli_table_vacuum(argc - 2, argv + 2);
   if (strcmp(cmd, "checkpoint") == 0) return cli_table_checkpoint(argc - 2, argv + 2);
   if (strcmp(cmd, "restore") == 0) return cli_table_restore(argc - 2, argv + 2);
+  if (strcmp(cmd, "optimize") == 0) return cli_table_optimize(argc - 2, argv + 2);
   int is_cat = strcmp(cmd, "cat") == 0;
   int is_history = strcmp(cmd, "history") == 0;
   if (!is_cat && !is_history && strcmp(cmd, "schema") != 0 && strcmp(cmd, "meta") != 0)

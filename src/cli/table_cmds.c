@@ -15,12 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "columnar/format.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "sql/delta_optimize.h"
 #include "sql/engine.h"
+#include "sql/exec.h"
 #include "sql/expr.h"
 #include "table/delta/delta_checkpoint.h"
 #include "table/delta/delta_log.h"
@@ -385,4 +388,137 @@ int cli_table_checkpoint(int argc, char **argv) {
   if (rc == 0) printf("checkpoint of %s at version %lld\n", dir, (long long)s->version);
   delta_snapshot_free(s);
   return rc ? report(&err) : 0;
+}
+
+/* A byte count: digits with an optional binary unit (k, m, g, t, optionally followed by b). */
+static bool parse_bytes(const char *text, int64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (end == text || errno || v <= 0 || text[0] == '-' || text[0] == '+') return false;
+  int shift = 0;
+  switch (*end) {
+  case 'k':
+  case 'K': shift = 10; break;
+  case 'm':
+  case 'M': shift = 20; break;
+  case 'g':
+  case 'G': shift = 30; break;
+  case 't':
+  case 'T': shift = 40; break;
+  default: break;
+  }
+  if (shift) end++;
+  if (*end == 'b' || *end == 'B') end++;
+  if (*end || v > (INT64_MAX >> shift)) return false;
+  *out = (int64_t)v << shift;
+  return true;
+}
+
+int cli_table_optimize(int argc, char **argv) {
+  const char *dir = NULL, *zorder = NULL;
+  int64_t mem_limit = 0;
+  sql_delta_optimize_options o;
+  memset(&o, 0, sizeof o);
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      puts("usage: tarn optimize TABLE [--zorder a,b] [--target-size BYTES] [--read-version N]\n"
+           "                     [--memory-limit BYTES]");
+      return 0;
+    } else if (strcmp(a, "--zorder") == 0 || strcmp(a, "--target-size") == 0 ||
+               strcmp(a, "--read-version") == 0 || strcmp(a, "--memory-limit") == 0) {
+      if (i + 1 >= argc) return usage("%s needs a value", a);
+      const char *v = argv[++i];
+      if (a[2] == 'm') {
+        if (!parse_bytes(v, &mem_limit))
+          return usage("--memory-limit needs a positive number of bytes (as 512m), not '%s'", v);
+      } else if (a[2] == 'z') {
+        zorder = v;
+      } else if (a[2] == 't') {
+        if (!parse_bytes(v, &o.target_file_size))
+          return usage("--target-size needs a positive number of bytes (as 1048576 or 1m), "
+                       "not '%s'",
+                       v);
+      } else {
+        if (!is_version(v)) return usage("--read-version needs a version number, not '%s'", v);
+        errno = 0;
+        long long n = strtoll(v, NULL, 10);
+        if (errno) return usage("--read-version %s is out of range", v);
+        o.at_version = true;
+        o.version = n;
+      }
+    } else if (a[0] == '-' && a[1]) {
+      return usage("unknown option '%s'", a);
+    } else if (dir == NULL) {
+      dir = a;
+    } else {
+      return usage("unexpected argument '%s'", a);
+    }
+  }
+  if (dir == NULL) return usage("optimize needs TABLE%s", "");
+  /* --zorder a,b: the names split at commas, spaces around them trimmed. */
+  char *names = zorder ? strdup(zorder) : NULL;
+  const char **cols = zorder ? calloc(strlen(zorder) + 1, sizeof *cols) : NULL;
+  if (zorder && (names == NULL || cols == NULL)) {
+    free(names);
+    free(cols);
+    fprintf(stderr, "tarn: error: out of memory\n");
+    return 4;
+  }
+  for (char *p = names, *next; p; p = next) {
+    next = strchr(p, ',');
+    if (next) *next++ = 0;
+    while (*p == ' ')
+      p++;
+    size_t len = strlen(p);
+    while (len && p[len - 1] == ' ')
+      p[--len] = 0;
+    if (len == 0) {
+      free(names);
+      free(cols);
+      return usage("--zorder needs column names separated by commas, not '%s'", zorder);
+    }
+    cols[o.n_zorder++] = p;
+  }
+  o.zorder_cols = cols;
+  if (!cli_is_table(dir)) {
+    free(names);
+    free(cols);
+    return not_a_table(dir);
+  }
+  /* An execution context as the SQL engine makes one: two threads, most of memory (or
+   * --memory-limit), sorts spilling to $TMPDIR. */
+  tarn_error err = {0};
+  sql_exec_ctx x;
+  memset(&x, 0, sizeof x);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const char *tmp = getenv("TMPDIR");
+  x.err = &err;
+  x.n_threads = cores >= 2 ? 2 : 1;
+  x.mem_limit = mem_limit ? mem_limit : pages > 0 && page > 0 ? (int64_t)pages * page / 10 * 8 : 0;
+  x.tmp_dir = tmp && *tmp ? tmp : "/tmp";
+  sql_plan_ctx pc;
+  memset(&pc, 0, sizeof pc);
+  sql_delta_optimize_result r;
+  int rc = sql_delta_optimize(&x, &pc, dir, &o, &r, &err);
+  tarn_arena_free(&pc.arena);
+  free(names);
+  free(cols);
+  if (rc) return report(&err);
+  if (r.version < 0)
+    printf("nothing to optimize in %s\n", dir);
+  else
+    printf("optimized %s as version %lld: %lld file%s removed (%lld bytes), %lld added (%lld "
+           "bytes), %lld rows in %lld partition%s\n",
+           dir, (long long)r.version, (long long)r.files_removed, r.files_removed == 1 ? "" : "s",
+           (long long)r.bytes_removed, (long long)r.files_added, (long long)r.bytes_added,
+           (long long)r.rows_rewritten, (long long)r.partitions_optimized,
+           r.partitions_optimized == 1 ? "" : "s");
+  if (fflush(stdout) != 0) {
+    fprintf(stderr, "tarn: error: writing output: %s\n", strerror(errno));
+    return 5;
+  }
+  return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * The file commands applied to table directories (Delta tables): cat through the SQL engine,
  * schema and meta from the log's metadata, history from its commits; and the maintenance
- * commands vacuum and restore (table/delta/delta_maint.h). Each returns the process exit code,
- * having printed the result or one error line.
+ * commands vacuum and restore (table/delta/delta_maint.h) and optimize (sql/delta_optimize.h). Each
+ * returns the process exit code, having printed the result or one error line.
  */
 #ifndef TARN_CLI_TABLE_CMDS_H
 #define TARN_CLI_TABLE_CMDS_H
@@ -39,6 +39,17 @@ int cli_table_vacuum(int argc, char **argv);
  * table's latest, and prints one line saying which version it wrote. Exit codes: 2 usage, 1 not
  * a table, a bad version or missing files, 3 a concurrent commit. */
 int cli_table_restore(int argc, char **argv);
+
+/* `tarn optimize TABLE [--zorder a,b] [--target-size BYTES] [--read-version N]
+ * [--memory-limit BYTES]`: compacts the
+ * table's small files (bin-packing), or with --zorder rewrites every file of each partition with
+ * its rows in Z-order of those columns, in files of about --target-size bytes (default: the
+ * table's delta.targetFileSize, else 128 MiB; units k, m, g accepted). --read-version plans on an
+ * older version and lets the commit check everything since; --memory-limit bounds the memory the
+ * Z-order sort holds before it spills (default 80% of RAM). Prints one line: the version written
+ * and the files removed and added, or that there was nothing to do. Exit codes: 2 usage, 1 not a
+ * table or a bad column, 3 a conflicting concurrent commit. */
+int cli_table_optimize(int argc, char **argv);
 
 /* tarn checkpoint TABLE: writes a classic checkpoint of the latest version (and
  * _last_checkpoint). Exit 0, 1 (not a table, a table tarn cannot checkpoint), 2 (usage). */

@@ -3300,6 +3300,8 @@ static int bind_update(binder *b, const PgQuery__UpdateStmt *us, sql_bound *out)
  * MATCHED AND <this column> [AND cond] before parsing (sql_rewrite_merge), and the binder takes
  * the marker back out here. */
 #define MERGE_BY_SOURCE_MARK "__tarn_not_matched_by_source__"
+/* The source's name in a MERGE rewritten from INSERT OVERWRITE or REPLACE WHERE. */
+#define REPLACE_SOURCE_NAME "__tarn_replace__"
 
 static bool is_by_source_mark(const PgQuery__Node *n) {
   if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return false;
@@ -3345,8 +3347,19 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   sql_plan *tp, *sp;
   int file_id, pos_id;
   int rc = bind_dml_target(b, ms->relation, "MERGE", out, &tp, &s, &file_id, &pos_id);
+  scope target_only = s; /* the target's columns alone (for REPLACE WHERE's condition) */
   if (rc == 0) rc = bind_from_item(b, NULL, ms->source_relation, &sp, &s);
   if (rc) return rc;
+  target_only.cols = s.cols;
+  /* INSERT OVERWRITE and INSERT ... REPLACE WHERE, rewritten to MERGE by the parser (parser.c,
+   * rewrite_overwrite): the source's columns are the table's, in order. */
+  const PgQuery__Node *sr = ms->source_relation;
+  bool replace = sr && sr->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
+                 sr->range_subselect->alias &&
+                 strcmp(sr->range_subselect->alias->aliasname, REPLACE_SOURCE_NAME) == 0;
+  if (replace && sp->n_out > out->dml_n_cols)
+    return tarn_err(b->err, TARN_EINVAL, "INSERT has more expressions than target columns");
+  size_t n_replace_cols = sp->n_out;
   /* A constant TRUE on the source side tells a matched or source-only row from a target-only
    * one after an outer join. */
   sql_expr *mark = const_bool(b, true);
@@ -3406,7 +3419,9 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     sql_expr *pair[2] = {group[k] == 1 ? not_tgt : tgt, group[k] == 2 ? not_src : src};
     if ((rc = make_bool(b, SQL_E_AND, pair, 2, &in_group))) return rc;
     if (conds[k]) {
-      rc = bind_condition(b, &s, conds[k], "MERGE ... WHEN", &c);
+      /* REPLACE WHERE's condition names the table's columns, whatever the query's are named */
+      scope *cs = replace && group[k] == 2 ? &target_only : &s;
+      rc = bind_condition(b, cs, conds[k], replace ? "REPLACE WHERE" : "MERGE ... WHEN", &c);
       sql_expr *both[2] = {in_group, c};
       if (rc == 0) rc = make_bool(b, SQL_E_AND, both, 2, &in_group);
       if (rc) return rc;
@@ -3449,6 +3464,9 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     memset(row, 0, (n + 1) * sizeof *row);
     if (code == SQL_DML_UPDATE) {
       rc = bind_assignments(b, &s, cl[k]->target_list, cl[k]->n_target_list, tp, out, row);
+    } else if (code == SQL_DML_INSERT && replace) {
+      for (size_t c = 0; c < n_replace_cols; c++)
+        if ((row[c] = col_ref(b, sp->out_ids[c], sp->out_types[c])) == NULL) return oom(b);
     } else if (code == SQL_DML_INSERT) {
       size_t nv = cl[k]->n_values, nt = cl[k]->n_target_list;
       if (nt && nt != nv)
@@ -3487,6 +3505,7 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
       values[c]->args[2 * k + 1] = v;
     }
   }
+  if (replace) out->dml_op = "WRITE";
   return dml_output(b, p, file_id, pos_id, n_clauses ? action : const_int4(b, 0), values, out);
 }
 

@@ -527,10 +527,12 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
   int64_t new_rows = 0, change_rows = 0;
   if (rc == 0) rc = sql_delta_writer_finish(st.w, t, &new_rows, err);
   if (rc == 0 && st.cdc) rc = sql_delta_writer_finish(st.cdc, t, &change_rows, err);
-  *affected = st.deleted + st.updated + st.inserted;
+  /* an overwrite (WRITE) counts the rows it wrote, as INSERT does */
+  bool overwrite = strcmp(bd->dml_op, "WRITE") == 0;
+  *affected = overwrite ? st.inserted : st.deleted + st.updated + st.inserted;
   bool changed = rc == 0 && (n_touched > 0 || new_rows > 0);
   if (changed) {
-    rc = delta_txn_set_operation(t, bd->dml_op, NULL, err);
+    rc = delta_txn_set_operation(t, bd->dml_op, overwrite ? "{\"mode\":\"Overwrite\"}" : NULL, err);
     if (rc == 0 && st.deleted) rc = delta_txn_set_metric(t, "numDeletedRows", st.deleted, err);
     if (rc == 0 && st.updated) rc = delta_txn_set_metric(t, "numUpdatedRows", st.updated, err);
     if (rc == 0 && st.inserted) rc = delta_txn_set_metric(t, "numInsertedRows", st.inserted, err);

@@ -29,7 +29,8 @@
 
 /* Runs a bound DELETE / UPDATE / MERGE (bd->kind SQL_STMT_DML) with execution context x;
  * pc is the statement's plan context (for the rewrite scans). *affected: rows deleted, updated
- * and inserted. */
+ * and inserted; for an overwrite (bd->dml_op "WRITE": INSERT OVERWRITE or REPLACE WHERE,
+ * committed as operation WRITE with mode Overwrite), the rows inserted. */
 int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_t *affected,
                   tarn_error *err);
 

@@ -485,7 +485,9 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       sql_exec_ctx x;
       exec_ctx_init(e, &x, now, false, err);
       rc = sql_delta_dml(&x, &pc, &bound, &rows, err);
-      if (rc == 0) rc = status(sink, err, bound.dml_op, (long long)rows);
+      /* INSERT OVERWRITE and REPLACE WHERE run as a MERGE but answer as the INSERT they are */
+      const char *tag = strcmp(bound.dml_op, "WRITE") == 0 ? "INSERT 0" : bound.dml_op;
+      if (rc == 0) rc = status(sink, err, tag, (long long)rows);
       break;
     }
     case SQL_STMT_CTAS: {

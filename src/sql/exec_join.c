@@ -404,6 +404,12 @@ static int probe_start(join_state *s, sql_exec_ctx *ctx, sql_batch *in) {
   }
   memset(s->pmatched, 0, n);
   memset(s->pnull, 0, n);
+  /* A nested loop whose condition is constant FALSE or NULL (ON false: the overwrite MERGE of
+   * parser.c) pairs nothing: every probe row goes straight to the unmatched ones, instead of
+   * being tried against every build row. */
+  if (!s->hash && s->cond && s->cond->kind == SQL_E_CONST &&
+      (s->cond->value.is_null || !s->cond->value.u.b))
+    s->pdone = true;
   if (!s->hash) return 0;
   s->pmem = sql_mem_new();
   if (!s->pmem) return tarn_err(ctx->err, TARN_ENOMEM, "out of memory");

@@ -126,8 +126,160 @@ static char *rewrite_merge_clauses(const char *sql) {
   return (char *)tarn_buf_steal(&out);
 }
 
+/* The end of the quoted string, quoted identifier or comment starting at sql[i], or i when none
+ * starts there. */
+static size_t skip_quoted(const char *sql, size_t len, size_t i) {
+  char c = sql[i];
+  if (c == '\'' || c == '"') {
+    size_t j = i + 1;
+    while (j < len && !(sql[j] == c && (j + 1 >= len || sql[j + 1] != c)))
+      j += sql[j] == c ? 2 : 1;
+    return j < len ? j + 1 : len;
+  }
+  if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
+    while (i < len && sql[i] != '\n')
+      i++;
+    return i;
+  }
+  if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+    const char *end = strstr(sql + i + 2, "*/");
+    return end ? (size_t)(end - sql) + 2 : len;
+  }
+  return i;
+}
+
+/* The next token of sql from i on (whitespace and comments skipped): *start and the end it
+ * returns; a word, a quoted name or one other character. */
+static size_t next_token(const char *sql, size_t len, size_t i, size_t *start) {
+  for (;;) {
+    while (i < len && isspace((unsigned char)sql[i]))
+      i++;
+    size_t j = i < len && (sql[i] == '-' || sql[i] == '/') ? skip_quoted(sql, len, i) : i;
+    if (j == i) break;
+    i = j;
+  }
+  *start = i;
+  if (i >= len) return i;
+  if (sql[i] == '"' || sql[i] == '\'') return skip_quoted(sql, len, i);
+  if (!(isalpha((unsigned char)sql[i]) || sql[i] == '_')) return i + 1;
+  size_t j = i;
+  while (j < len && (isalnum((unsigned char)sql[j]) || sql[j] == '_' || sql[j] == '$'))
+    j++;
+  return j;
+}
+
+static bool token_is(const char *sql, size_t start, size_t end, const char *word) {
+  return end - start == strlen(word) && strncasecmp(sql + start, word, end - start) == 0;
+}
+
+/* Delta's ways of replacing data, which PostgreSQL's grammar lacks:
+ *   INSERT OVERWRITE [TABLE] t query                  (Spark: replace every row)
+ *   INSERT INTO t REPLACE WHERE condition query       (Delta: replace the rows matching it)
+ * become one MERGE each, which commits the deletion and the new rows together:
+ *   MERGE INTO t USING (query) AS __tarn_replace__ ON false
+ *   WHEN NOT MATCHED THEN INSERT DEFAULT VALUES
+ *   WHEN NOT MATCHED BY SOURCE [AND (condition)] THEN DELETE
+ * The binder (bind_merge) recognises the source's name: the query's columns are the table's in
+ * order, and the statement is reported as an overwrite. The condition ends at the first SELECT,
+ * VALUES, WITH or TABLE outside parentheses. Returns NULL when nothing was rewritten. */
+static char *rewrite_overwrite(const char *sql) {
+  size_t len = strlen(sql), copied = 0;
+  tarn_buf out = {0};
+  bool rewrote = false, ok = true, stmt_start = true;
+  for (size_t i = 0; i < len && ok;) {
+    size_t q = skip_quoted(sql, len, i);
+    if (q != i) {
+      i = q;
+      continue;
+    }
+    if (isspace((unsigned char)sql[i])) {
+      i++;
+      continue;
+    }
+    if (sql[i] == ';') {
+      stmt_start = true;
+      i++;
+      continue;
+    }
+    size_t t0, t1 = next_token(sql, len, i, &t0);
+    if (!stmt_start || !token_is(sql, t0, t1, "insert")) {
+      stmt_start = false;
+      i = t1;
+      continue;
+    }
+    stmt_start = false;
+    size_t a0, a1 = next_token(sql, len, t1, &a0);
+    bool overwrite = token_is(sql, a0, a1, "overwrite");
+    if (!overwrite && !token_is(sql, a0, a1, "into")) {
+      i = t1;
+      continue;
+    }
+    size_t n0, n1 = next_token(sql, len, a1, &n0);
+    if (overwrite && token_is(sql, n0, n1, "table")) n1 = next_token(sql, len, n1, &n0);
+    size_t name_start = n0, name_end = n1;
+    for (;;) { /* a qualified name: name.name... */
+      size_t d0, d1 = next_token(sql, len, name_end, &d0);
+      if (d1 != d0 + 1 || sql[d0] != '.') break;
+      name_end = next_token(sql, len, d1, &d0);
+    }
+    size_t cond_start = name_end, cond_end = name_end;
+    if (!overwrite) {
+      size_t r0, r1 = next_token(sql, len, name_end, &r0), w0, w1 = next_token(sql, len, r1, &w0);
+      if (!token_is(sql, r0, r1, "replace") || !token_is(sql, w0, w1, "where")) {
+        i = t1;
+        continue;
+      }
+      cond_start = cond_end = w1;
+      int depth = 0;
+      for (size_t k = w1; k < len;) {
+        size_t c0, c1 = next_token(sql, len, k, &c0);
+        if (c0 >= len || (depth == 0 && sql[c0] == ';')) break;
+        if (sql[c0] == '(') depth++;
+        if (sql[c0] == ')') depth--;
+        if (depth == 0 && (token_is(sql, c0, c1, "select") || token_is(sql, c0, c1, "values") ||
+                           token_is(sql, c0, c1, "with") || token_is(sql, c0, c1, "table")))
+          break;
+        cond_end = k = c1;
+      }
+    }
+    /* the query: up to the statement's end */
+    size_t query_start = cond_end, query_end = cond_end;
+    int depth = 0;
+    for (size_t k = query_start; k < len;) {
+      size_t c0, c1 = next_token(sql, len, k, &c0);
+      if (c0 >= len || (depth == 0 && sql[c0] == ';')) break;
+      if (sql[c0] == '(') depth++;
+      if (sql[c0] == ')') depth--;
+      query_end = k = c1;
+    }
+    ok = tarn_buf_append(&out, sql + copied, t0 - copied, NULL) == 0 &&
+         tarn_buf_puts(&out, "MERGE INTO ", NULL) == 0 &&
+         tarn_buf_append(&out, sql + name_start, name_end - name_start, NULL) == 0 &&
+         tarn_buf_puts(&out, " USING (", NULL) == 0 &&
+         tarn_buf_append(&out, sql + query_start, query_end - query_start, NULL) == 0 &&
+         tarn_buf_puts(&out,
+                       ") AS __tarn_replace__ ON false WHEN NOT MATCHED THEN INSERT DEFAULT "
+                       "VALUES WHEN NOT MATCHED BY SOURCE",
+                       NULL) == 0;
+    if (ok && !overwrite)
+      ok = tarn_buf_puts(&out, " AND (", NULL) == 0 &&
+           tarn_buf_append(&out, sql + cond_start, cond_end - cond_start, NULL) == 0 &&
+           tarn_buf_puts(&out, ")", NULL) == 0;
+    ok = ok && tarn_buf_puts(&out, " THEN DELETE", NULL) == 0;
+    copied = i = query_end;
+    rewrote = true;
+  }
+  if (!ok || !rewrote || tarn_buf_append(&out, sql + copied, len - copied + 1, NULL)) {
+    tarn_buf_free(&out);
+    return NULL;
+  }
+  return (char *)tarn_buf_steal(&out);
+}
+
 int sql_parse(const char *sql, sql_parsed *out, tarn_error *err) {
   memset(out, 0, sizeof *out);
+  char *replaced = rewrite_overwrite(sql);
+  if (replaced) sql = replaced;
   char *rewritten = rewrite_merge_clauses(sql);
   if (rewritten) sql = rewritten;
   PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
@@ -147,6 +299,7 @@ int sql_parse(const char *sql, sql_parsed *out, tarn_error *err) {
   }
   pg_query_free_protobuf_parse_result(r);
   free(rewritten);
+  free(replaced);
   return rc;
 }
 

@@ -14,6 +14,10 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
     kinds, every live add's file exists, statistics parse and count the file's rows, deletion
     vectors only in the table with the feature, and DuckDB reading the live files of the
     copy-on-write table sees the table's rows;
+  - INSERT INTO ... REPLACE WHERE and INSERT OVERWRITE (whole table) commit one WRITE version
+    each (mode Overwrite) and give, at every version, the rows DuckDB holds after deleting the
+    matching rows and inserting the query's (read before the deletion); in the plain,
+    partitioned and deletion-vector layouts;
   - a MERGE whose source matches one target row twice fails and commits nothing;
   - several processes updating one row at once: every acknowledged update is counted once, the
     others fail with exit 3 (conflict) and change nothing;
@@ -290,6 +294,80 @@ def check_history(args, shared, node_oracle, wh, layout, options, tally):
         tally.result('cow: DuckDB reads the live data files as the table', problems)
 
 
+# (tarn statement, DuckDB statements doing the same): the query reads the table as it was
+OVERWRITES = [
+    ("INSERT INTO t REPLACE WHERE day = '2024-01-01' VALUES "
+     "(20, 'r1', 1, 1.00, '2024-01-01'), (21, 'r2', 2, NULL, '2024-01-01')",
+     ["DELETE FROM t WHERE day = '2024-01-01'",
+      "INSERT INTO t VALUES (20, 'r1', 1, 1.00, '2024-01-01'), (21, 'r2', 2, NULL, '2024-01-01')"]),
+    ("INSERT INTO t REPLACE WHERE qty > 5 OR day IS NULL "
+     "SELECT id + 100, name || ' it''s', qty, price, day FROM t WHERE qty > 5",
+     ["CREATE TEMP TABLE n AS SELECT id + 100, name || ' it''s', qty, price, day FROM t "
+      "WHERE qty > 5",
+      "DELETE FROM t WHERE qty > 5 OR day IS NULL", "INSERT INTO t SELECT * FROM n",
+      "DROP TABLE n"]),
+    ("INSERT OVERWRITE TABLE t SELECT * FROM t WHERE id < 100 "
+     "UNION ALL SELECT 99, 'z', 9, 9.99, DATE '2024-02-01'",
+     ["CREATE TEMP TABLE n AS SELECT * FROM t WHERE id < 100 "
+      "UNION ALL SELECT 99, 'z', 9, 9.99, DATE '2024-02-01'",
+      "DELETE FROM t", "INSERT INTO t SELECT * FROM n", "DROP TABLE n"]),
+    ("INSERT OVERWRITE t VALUES (1, 'only', 1, 1.00, NULL)",
+     ["DELETE FROM t", "INSERT INTO t VALUES (1, 'only', 1, 1.00, NULL)"]),
+]
+
+
+def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
+    twh = os.path.join(wh, 'overwrite-' + layout)
+    os.makedirs(twh)
+    tarn_statements = ["CREATE TABLE t (%s) USING delta%s" % (COLUMNS, options), HISTORY[1]] + \
+        [t for t, _ in OVERWRITES]
+    problems = []
+    for i, text in enumerate(tarn_statements):
+        p = tarnrun.contract_problems(sql(args, twh, text), allowed=(0,))
+        if p:
+            problems += ['statement %d: %s' % (i, x) for x in p]
+            break
+    table = os.path.join(twh, 't')
+    log = log_actions(table) if not problems else []
+    if not problems and [v for v, _ in log] != list(range(len(tarn_statements))):
+        problems.append('versions %s' % [v for v, _ in log])
+    for v, acts in log[2:]:
+        info = [a['commitInfo'] for a in acts if 'commitInfo' in a]
+        if not info or info[0].get('operation') != 'WRITE' or \
+                info[0].get('operationParameters', {}).get('mode') != 'Overwrite':
+            problems.append('version %d commitInfo %s' % (v, json.dumps(info)[:200]))
+    tally.result('%s: REPLACE WHERE and INSERT OVERWRITE commit one WRITE (Overwrite) version '
+                 'each' % layout, problems)
+    if problems:
+        return
+    duck = ["CREATE TABLE t (%s)" % COLUMNS, HISTORY[1]]
+    for v in range(2, len(tarn_statements)):
+        duck += OVERWRITES[v - 2][1]
+        exp = os.path.join(twh, 'expected_%d.jsonl' % v)
+        d = tarnrun.duckdb(shared, node_oracle, ['--sql', ';\n'.join(duck + ['SELECT * FROM t'])],
+                           stdout_path=exp)
+        problems = [] if d.rc == 0 else ['DuckDB failed: %s' % d.stderr.strip()[:300]]
+        act = os.path.join(twh, 'actual_%d.jsonl' % v)
+        r = tarnrun.run([args.tarn, 'cat', table, '--as-of', str(v), '--format', 'jsonl'],
+                        TIMEOUT, stdout_path=act)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, exp, act)
+            if not same:
+                problems.append(detail)
+        tally.result('%s: overwrite version %d equals DuckDB deleting and inserting the same'
+                     % (layout, v), problems)
+    r = sql(args, twh, "INSERT INTO t REPLACE WHERE nosuch = 1 VALUES (1, 'x', 1, 1.00, NULL)")
+    problems = tarnrun.contract_problems(r, allowed=(1,))
+    if r.rc == 0:
+        problems.append('succeeded')
+    elif 'nosuch' not in ' '.join(r.stderr_lines()):
+        problems.append('error does not name the column: %s' % ' '.join(r.stderr_lines())[:200])
+    if [v for v, _ in log_actions(table)] != list(range(len(tarn_statements))):
+        problems.append('committed something')
+    tally.result('%s: REPLACE WHERE on a column the table lacks is refused' % layout, problems)
+
+
 def check_merge_twice(args, wh, tally):
     r = sql(args, wh, "CREATE TABLE m (id bigint, v text) USING delta",
             "INSERT INTO m VALUES (1, 'a'), (2, 'b')")
@@ -398,6 +476,8 @@ def main():
         if node_oracle:
             for layout, options in LAYOUTS:
                 check_history(args, shared, node_oracle, wh, layout, options, tally)
+            for layout, options in LAYOUTS[:3]:
+                check_overwrite(args, shared, node_oracle, wh, layout, options, tally)
         check_merge_twice(args, wh, tally)
         check_concurrent_updates(args, wh, tally)
         check_killed_writer(args, wh, tally)

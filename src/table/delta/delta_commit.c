@@ -523,7 +523,8 @@ int delta_txn_remove_file(delta_txn *t, const delta_file *f, tarn_error *err) {
   if (t->removed[index])
     return tarn_err(err, TARN_EINVAL, "delta table %s: remove %s: already removed", t->table_dir,
                     shown);
-  if (t->append_only)
+  /* PROTOCOL.md "Append-only Tables": rearranging data (dataChange false) is still allowed. */
+  if (t->append_only && !t->rearrange_only)
     return tarn_err(err, TARN_EINVAL,
                     "delta table %s: remove %s: the table is append-only (delta.appendOnly)",
                     t->table_dir, shown);

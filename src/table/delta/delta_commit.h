@@ -40,7 +40,8 @@
  * caller writes them and names them here) and no row tracking or in-commit timestamps (tables whose
  * protocol requires the writer features "rowTracking" or "inCommitTimestamp", or writer versions
  * above 7, are refused), and it does not check data against the schema, invariants or constraints:
- * that is the caller's. It enforces delta.appendOnly (no removes).
+ * that is the caller's. It enforces delta.appendOnly (no removes, except those of a
+ * rearrangement: delta_txn_set_rearrange_only).
  */
 #ifndef TARN_TABLE_DELTA_COMMIT_H
 #define TARN_TABLE_DELTA_COMMIT_H
@@ -110,7 +111,7 @@ int delta_txn_add_file_dv(delta_txn *t, const char *path, const char *const *par
 /* Removes a live file of the read snapshot (remove action with dataChange true, the deletion
  * time now, extendedFileMetadata with its partition values and size, and its deletion vector
  * when it has one). TARN_EINVAL when f is not live in the snapshot, is already removed by
- * this transaction, or the table is append-only. */
+ * this transaction, or the table is append-only (and the transaction not a rearrangement). */
 int delta_txn_remove_file(delta_txn *t, const delta_file *f, tarn_error *err);
 
 /* Marks the transaction as a rearrangement of data that does not change it (OPTIMIZE): every
