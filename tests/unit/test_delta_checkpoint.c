@@ -23,10 +23,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arrow_build.h"
@@ -268,6 +270,30 @@ static void check_same_snapshot(const delta_snapshot *a, const delta_snapshot *b
       }
     CHECK(found);
   }
+  CHECK_EQ_INT(a->n_tombstones, b->n_tombstones);
+  for (size_t i = 0; i < a->n_tombstones && i < b->n_tombstones; i++) {
+    const delta_tombstone *x = &a->tombstones[i], *y = &b->tombstones[i];
+    CHECK_SAME_STR(x->path, y->path);
+    CHECK_EQ_INT(x->deletion_timestamp, y->deletion_timestamp);
+    CHECK_EQ_INT(x->data_change, y->data_change);
+    CHECK_EQ_INT(x->extended_file_metadata, y->extended_file_metadata);
+    CHECK_EQ_INT(x->size, y->size);
+    CHECK_EQ_INT(x->partition_keys != NULL, y->partition_keys != NULL);
+    CHECK_EQ_INT(x->n_partition_values, y->n_partition_values);
+    for (size_t k = 0; k < x->n_partition_values && k < y->n_partition_values; k++) {
+      CHECK_SAME_STR(x->partition_keys[k], y->partition_keys[k]);
+      CHECK_SAME_STR(x->partition_values[k], y->partition_values[k]);
+    }
+    CHECK_EQ_INT(x->dv.storage_type, y->dv.storage_type);
+    if (x->dv.storage_type && y->dv.storage_type) {
+      CHECK_SAME_STR(x->dv.path_or_inline, y->dv.path_or_inline);
+      CHECK_EQ_INT(x->dv.offset, y->dv.offset);
+      CHECK_EQ_INT(x->dv.size_in_bytes, y->dv.size_in_bytes);
+      CHECK_EQ_INT(x->dv.cardinality, y->dv.cardinality);
+    }
+    CHECK_EQ_INT(x->base_row_id, y->base_row_id);
+    CHECK_EQ_INT(x->default_row_commit_version, y->default_row_commit_version);
+  }
 }
 
 /* What a test committed: one file. */
@@ -370,6 +396,22 @@ static bool titems(tcol c, int64_t i, tcol *items, int64_t *b, int64_t *e) {
   return true;
 }
 
+/* One remove row of a checkpoint file, copied out column by column (absent: -1, "" or 0). */
+typedef struct rm_row {
+  char path[128];
+  int64_t deletion_timestamp;              /* INT64_MIN: null */
+  int data_change, extended_file_metadata; /* -1: null */
+  int n_pv;                                /* -1: a null map */
+  char pv_key[64], pv_value[64];           /* the first entry; value "(null)" for a null */
+  int64_t size;                            /* INT64_MIN: null */
+  char dv_type;                            /* 0: a null deletionVector */
+  char dv_path[64];
+  int64_t dv_offset, dv_size, dv_cardinality; /* INT64_MIN: null */
+  int64_t base_row_id, default_row_commit_version;
+} rm_row;
+
+#define VIEW_MAX_REMOVES 16
+
 /* What a checkpoint file holds, counted here. */
 typedef struct ckpt_view {
   bool readable;
@@ -386,7 +428,56 @@ typedef struct ckpt_view {
   const char *probe;
   char probe_key[64], probe_value[64];
   int probe_entries;
+  rm_row removes[VIEW_MAX_REMOVES]; /* the first remove rows, in file order */
 } ckpt_view;
+
+/* The string at logical row i of c into out ("" when null). */
+static void tstr_copy(tcol c, int64_t i, char *out, size_t cap) {
+  int64_t p = tat(c, i);
+  out[0] = 0;
+  if (p < 0) return;
+  const int32_t *off = c.a->buffers[1];
+  snprintf(out, cap, "%.*s", (int)(off[p + 1] - off[p]), (const char *)c.a->buffers[2] + off[p]);
+}
+
+static void view_remove(tcol rem, int64_t row, rm_row *out) {
+  int64_t r = trow(rem, row);
+  tstr_copy(tchild(rem, "path"), r, out->path, sizeof out->path);
+  out->deletion_timestamp = ti64(tchild(rem, "deletionTimestamp"), r);
+  out->data_change = tbool(tchild(rem, "dataChange"), r);
+  out->extended_file_metadata = tbool(tchild(rem, "extendedFileMetadata"), r);
+  out->size = ti64(tchild(rem, "size"), r);
+  out->base_row_id = ti64(tchild(rem, "baseRowId"), r);
+  out->default_row_commit_version = ti64(tchild(rem, "defaultRowCommitVersion"), r);
+  tcol entries;
+  int64_t b, e;
+  out->n_pv = -1;
+  if (titems(tchild(rem, "partitionValues"), r, &entries, &b, &e)) {
+    out->n_pv = (int)(e - b);
+    if (e > b) {
+      int64_t kr = trow(entries, b);
+      tstr_copy(tchild(entries, "key"), kr, out->pv_key, sizeof out->pv_key);
+      tcol value = tchild(entries, "value");
+      if (tat(value, kr) < 0)
+        snprintf(out->pv_value, sizeof out->pv_value, "(null)");
+      else
+        tstr_copy(value, kr, out->pv_value, sizeof out->pv_value);
+    }
+  }
+  tcol dv = tchild(rem, "deletionVector");
+  out->dv_type = 0;
+  out->dv_offset = out->dv_size = out->dv_cardinality = INT64_MIN;
+  if (tat(dv, r) >= 0) {
+    int64_t dr = trow(dv, r);
+    char st[8];
+    tstr_copy(tchild(dv, "storageType"), dr, st, sizeof st);
+    out->dv_type = st[0];
+    tstr_copy(tchild(dv, "pathOrInlineDv"), dr, out->dv_path, sizeof out->dv_path);
+    out->dv_offset = ti64(tchild(dv, "offset"), dr);
+    out->dv_size = ti64(tchild(dv, "sizeInBytes"), dr);
+    out->dv_cardinality = ti64(tchild(dv, "cardinality"), dr);
+  }
+}
 
 static void view_batch(const struct ArrowSchema *schema, const struct ArrowArray *batch,
                        ckpt_view *v) {
@@ -406,7 +497,10 @@ static void view_batch(const struct ArrowSchema *schema, const struct ArrowArray
     v->rows++;
     v->bad_rows += non_null != 1;
     v->n_txn += tat(cols[0], row) >= 0;
-    v->n_remove += tat(cols[2], row) >= 0;
+    if (tat(cols[2], row) >= 0) {
+      if (v->n_remove < VIEW_MAX_REMOVES) view_remove(cols[2], row, &v->removes[v->n_remove]);
+      v->n_remove++;
+    }
     v->n_domain += tat(cols[5], row) >= 0;
     if (tat(add, row) >= 0) {
       v->n_add++;
@@ -571,7 +665,8 @@ static void test_round_trip(void) {
   CHECK(checkpoint_exists(dir, 3));
   CHECK_EQ_INT(hidden_files(dir), 0);
 
-  /* (iii) _last_checkpoint: version, rows (protocol, metaData, 2 txns, 4 adds), adds, bytes */
+  /* (iii) _last_checkpoint: version, rows (protocol, metaData, 2 txns, 4 adds, and the remove of
+   * f0 at version 2, a tombstone within the default week), adds, bytes */
   char path[1024];
   snprintf(path, sizeof path, "%s/_delta_log/_last_checkpoint", dir);
   char *text = read_text(path);
@@ -579,7 +674,7 @@ static void test_round_trip(void) {
   CHECK(cJSON_IsObject(lc));
   CHECK_EQ_INT(
       cJSON_GetObjectItem(lc, "version") ? cJSON_GetObjectItem(lc, "version")->valueint : -1, 3);
-  CHECK_EQ_INT(cJSON_GetObjectItem(lc, "size") ? cJSON_GetObjectItem(lc, "size")->valueint : -1, 8);
+  CHECK_EQ_INT(cJSON_GetObjectItem(lc, "size") ? cJSON_GetObjectItem(lc, "size")->valueint : -1, 9);
   CHECK_EQ_INT(cJSON_GetObjectItem(lc, "numOfAddFiles")
                    ? cJSON_GetObjectItem(lc, "numOfAddFiles")->valueint
                    : -1,
@@ -598,13 +693,23 @@ static void test_round_trip(void) {
   CHECK(v.readable);
   CHECK(v.has_columns);
   CHECK(v.add_has_stats);
-  CHECK_EQ_INT(v.rows, 8);
+  CHECK_EQ_INT(v.rows, 9);
   CHECK_EQ_INT(v.bad_rows, 0);
   CHECK_EQ_INT(v.n_proto, 1);
   CHECK_EQ_INT(v.n_meta, 1);
   CHECK_EQ_INT(v.n_txn, 2);
   CHECK_EQ_INT(v.n_add, 4);
-  CHECK_EQ_INT(v.n_remove, 0);
+  CHECK_EQ_INT(v.n_remove, 1);
+  /* delta_txn_remove_file writes f0's partition value and size (extendedFileMetadata) */
+  CHECK_EQ_STR(v.removes[0].path, "part=a/f0.parquet");
+  CHECK_EQ_INT(v.removes[0].data_change, 1);
+  CHECK_EQ_INT(v.removes[0].extended_file_metadata, 1);
+  CHECK_EQ_INT(v.removes[0].size, 100);
+  CHECK_EQ_INT(v.removes[0].n_pv, 1);
+  CHECK_EQ_STR(v.removes[0].pv_key, "part");
+  CHECK_EQ_STR(v.removes[0].pv_value, "a");
+  CHECK_EQ_INT(v.removes[0].dv_type, 0);
+  CHECK(v.removes[0].deletion_timestamp > 1700000000000); /* now, when it was committed */
   CHECK_EQ_INT(v.n_domain, 0);
   CHECK_EQ_INT(v.n_cp_meta, 0);
   CHECK_EQ_INT(v.data_change_on, 0);
@@ -1601,6 +1706,589 @@ static void test_compaction_hand_made(void) {
   delta_snapshot_free(s);
 }
 
+/* ---- Remove tombstones ---------------------------------------------------------------------- */
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define MINUTE_MS INT64_C(60000)
+#define HOUR_MS (60 * MINUTE_MS)
+#define DAY_MS (24 * HOUR_MS)
+
+/* A tombstone as a test expects it: pv_key NULL means the remove had no partitionValues, "" an
+ * empty map; pv_value NULL a null value. dv_type 0: no deletion vector. */
+typedef struct want_tomb {
+  const char *path;
+  int64_t deletion_timestamp;
+  bool data_change;
+  int extended_file_metadata;
+  const char *pv_key, *pv_value;
+  int64_t size;
+  char dv_type;
+  const char *dv_path;
+  int32_t dv_offset;
+  int64_t base_row_id, default_row_commit_version;
+} want_tomb;
+
+static void check_tombstones(const delta_snapshot *s, const want_tomb *want, size_t n) {
+  CHECK(s != NULL);
+  if (s == NULL) return;
+  CHECK_EQ_INT(s->n_tombstones, n);
+  for (size_t i = 0; i < n && i < s->n_tombstones; i++) { /* both sorted by path, then DV */
+    const delta_tombstone *t = &s->tombstones[i];
+    const want_tomb *w = &want[i];
+    CHECK_EQ_STR(t->path, w->path);
+    CHECK_EQ_INT(t->deletion_timestamp, w->deletion_timestamp);
+    CHECK_EQ_INT(t->data_change, w->data_change);
+    CHECK_EQ_INT(t->extended_file_metadata, w->extended_file_metadata);
+    CHECK_EQ_INT(t->size, w->size);
+    if (w->pv_key == NULL) {
+      CHECK(t->partition_keys == NULL);
+    } else if (w->pv_key[0] == 0) {
+      CHECK(t->partition_keys != NULL);
+      CHECK_EQ_INT(t->n_partition_values, 0);
+    } else {
+      CHECK_EQ_INT(t->n_partition_values, 1);
+      if (t->n_partition_values == 1) {
+        CHECK_EQ_STR(t->partition_keys[0], w->pv_key);
+        CHECK_SAME_STR(t->partition_values[0], w->pv_value);
+      }
+    }
+    CHECK_EQ_INT(t->dv.storage_type, w->dv_type);
+    if (w->dv_type && t->dv.storage_type) {
+      CHECK_EQ_STR(t->dv.path_or_inline, w->dv_path);
+      CHECK_EQ_INT(t->dv.offset, w->dv_offset);
+    }
+    CHECK_EQ_INT(t->base_row_id, w->base_row_id);
+    CHECK_EQ_INT(t->default_row_commit_version, w->default_row_commit_version);
+  }
+}
+
+/* The same expectations against remove rows read from the checkpoint Parquet file. */
+static void check_remove_rows(const ckpt_view *v, const want_tomb *want, size_t n) {
+  CHECK_EQ_INT(v->n_remove, n);
+  for (size_t i = 0; i < n && i < (size_t)v->n_remove && i < VIEW_MAX_REMOVES; i++) {
+    const rm_row *r = &v->removes[i]; /* written in the snapshot's order */
+    const want_tomb *w = &want[i];
+    CHECK_EQ_STR(r->path, w->path);
+    CHECK_EQ_INT(r->deletion_timestamp,
+                 w->deletion_timestamp >= 0 ? w->deletion_timestamp : INT64_MIN);
+    CHECK_EQ_INT(r->data_change, w->data_change);
+    CHECK_EQ_INT(r->extended_file_metadata, w->extended_file_metadata);
+    CHECK_EQ_INT(r->size, w->size >= 0 ? w->size : INT64_MIN);
+    CHECK_EQ_INT(r->n_pv, w->pv_key == NULL ? -1 : w->pv_key[0] == 0 ? 0 : 1);
+    if (w->pv_key && w->pv_key[0]) {
+      CHECK_EQ_STR(r->pv_key, w->pv_key);
+      CHECK_EQ_STR(r->pv_value, w->pv_value ? w->pv_value : "(null)");
+    }
+    CHECK_EQ_INT(r->dv_type, w->dv_type);
+    if (w->dv_type) {
+      CHECK_EQ_STR(r->dv_path, w->dv_path);
+      CHECK_EQ_INT(r->dv_offset, w->dv_offset >= 0 ? w->dv_offset : INT64_MIN);
+    }
+    CHECK_EQ_INT(r->base_row_id, w->base_row_id >= 0 ? w->base_row_id : INT64_MIN);
+    CHECK_EQ_INT(r->default_row_commit_version,
+                 w->default_row_commit_version >= 0 ? w->default_row_commit_version : INT64_MIN);
+  }
+}
+
+/* A commit file from printf-formatted text (the times in it vary per run). */
+static void write_commit_f(const char *table, int64_t v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void write_commit_f(const char *table, int64_t v, const char *fmt, ...) {
+  char text[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  write_commit(table, v, text, NULL, NULL);
+}
+
+#define DV_PROTOCOL                                                                                \
+  "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":["              \
+  "\"deletionVectors\"],\"writerFeatures\":[\"deletionVectors\"]}}\n"
+#define T_ADD(path, part) /* part: a JSON value */                                                 \
+  "{\"add\":{\"path\":\"" path "\",\"partitionValues\":{\"part\":" part "},\"size\":1,"            \
+  "\"modificationTime\":1,\"dataChange\":true}}\n"
+#define T_ADD_DV(path, part, dv)                                                                   \
+  "{\"add\":{\"path\":\"" path "\",\"partitionValues\":{\"part\":" part "},\"size\":1,"            \
+  "\"modificationTime\":1,\"dataChange\":true,\"deletionVector\":" dv "}}\n"
+#define DV_A                                                                                       \
+  "{\"storageType\":\"u\",\"pathOrInlineDv\":\"dvA\",\"offset\":1,\"sizeInBytes\":10,"             \
+  "\"cardinality\":1}"
+#define DV_B                                                                                       \
+  "{\"storageType\":\"u\",\"pathOrInlineDv\":\"dvB\",\"offset\":9,\"sizeInBytes\":20,"             \
+  "\"cardinality\":3}"
+#define DV_G1                                                                                      \
+  "{\"storageType\":\"i\",\"pathOrInlineDv\":\"g1inline\",\"sizeInBytes\":5,\"cardinality\":2}"
+#define DV_G2                                                                                      \
+  "{\"storageType\":\"u\",\"pathOrInlineDv\":\"g2\",\"sizeInBytes\":6,\"cardinality\":4}"
+
+/* Hand-written commits with removes: re-adds, a later remove replacing an earlier one, deletion
+ * vector keys, expiry under a two-hour retention, and every optional field of a remove. The
+ * expected tombstone set is worked out here from the commits. */
+static void test_tombstones_hand_made(void) {
+  char dir[512], copy[512];
+  table_path(dir, sizeof dir, "tomb");
+  table_path(copy, sizeof copy, "tomb-copy");
+  make_log_dir(dir);
+  const int64_t now = now_ms();
+  char *meta = metadata_line("tomb", SCHEMA, "[\"part\"]",
+                             "{\"delta.deletedFileRetentionDuration\":\"interval 2 hours\"}");
+  write_commit_f(dir, 0, "%s%s%s%s%s%s%s%s%s%s", DV_PROTOCOL, meta, T_ADD("a.parquet", "\"x\""),
+                 T_ADD("b.parquet", "\"x\""), T_ADD("c.parquet", "\"x\""),
+                 T_ADD_DV("d.parquet", "\"y\"", DV_A), T_ADD("e.parquet", "\"y\""),
+                 T_ADD("f.parquet", "null"), T_ADD_DV("g.parquet", "\"z\"", DV_G1),
+                 T_ADD("h.parquet", "\"z\""));
+  free(meta);
+  /* v1: a removed; b removed 3 hours ago (expired); c without a deletionTimestamp (expired);
+   * d and g get new deletion vectors (remove of the old key, add of the new one) */
+  write_commit_f(
+      dir, 1,
+      "{\"remove\":{\"path\":\"a.parquet\",\"deletionTimestamp\":%lld,\"dataChange\":true,"
+      "\"extendedFileMetadata\":true,\"partitionValues\":{\"part\":\"x\"},\"size\":11}}\n"
+      "{\"remove\":{\"path\":\"b.parquet\",\"deletionTimestamp\":%lld,\"dataChange\":true,"
+      "\"extendedFileMetadata\":true,\"partitionValues\":{\"part\":\"x\"},\"size\":12}}\n"
+      "{\"remove\":{\"path\":\"c.parquet\",\"dataChange\":true}}\n"
+      "{\"remove\":{\"path\":\"d.parquet\",\"deletionTimestamp\":%lld,\"dataChange\":true,"
+      "\"extendedFileMetadata\":true,\"partitionValues\":{\"part\":\"y\"},\"size\":14,"
+      "\"deletionVector\":%s,\"baseRowId\":7,\"defaultRowCommitVersion\":0}}\n"
+      "%s"
+      "{\"remove\":{\"path\":\"g.parquet\",\"deletionTimestamp\":%lld,\"dataChange\":true,"
+      "\"deletionVector\":%s}}\n"
+      "%s",
+      (long long)(now - 30 * MINUTE_MS), (long long)(now - 3 * HOUR_MS),
+      (long long)(now - 20 * MINUTE_MS), DV_A, T_ADD_DV("d.parquet", "\"y\"", DV_B),
+      (long long)(now - 40 * MINUTE_MS), DV_G1, T_ADD_DV("g.parquet", "\"z\"", DV_G2));
+  /* v2: a added back; e removed (dataChange false, no partitionValues); a file never added */
+  write_commit_f(dir, 2,
+                 "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"part\":\"x\"},"
+                 "\"size\":111,\"modificationTime\":1,\"dataChange\":true}}\n"
+                 "{\"remove\":{\"path\":\"e.parquet\",\"deletionTimestamp\":%lld,"
+                 "\"dataChange\":false,\"extendedFileMetadata\":false,\"size\":15}}\n"
+                 "{\"remove\":{\"path\":\"ghost.parquet\",\"deletionTimestamp\":%lld,"
+                 "\"dataChange\":true,\"extendedFileMetadata\":true,\"partitionValues\":{}}}\n",
+                 (long long)(now - 50 * MINUTE_MS), (long long)(now - 5 * MINUTE_MS));
+  /* v3: e removed again (replaces v2's remove), f with a null partition value, g's second key */
+  write_commit_f(dir, 3,
+                 "{\"remove\":{\"path\":\"e.parquet\",\"deletionTimestamp\":%lld,"
+                 "\"dataChange\":true,\"extendedFileMetadata\":true,\"partitionValues\":{"
+                 "\"part\":\"y\"},\"size\":77}}\n"
+                 "{\"remove\":{\"path\":\"f.parquet\",\"deletionTimestamp\":%lld,"
+                 "\"dataChange\":true,\"extendedFileMetadata\":true,\"partitionValues\":{"
+                 "\"part\":null},\"size\":16}}\n"
+                 "{\"remove\":{\"path\":\"g.parquet\",\"deletionTimestamp\":%lld,"
+                 "\"dataChange\":true,\"deletionVector\":" DV_G2 "}}\n",
+                 (long long)(now - 10 * MINUTE_MS), (long long)(now - 1 * MINUTE_MS),
+                 (long long)(now - 15 * MINUTE_MS));
+
+  const want_tomb d_a = {
+      "d.parquet", now - 20 * MINUTE_MS, true, 1, "part", "y", 14, 'u', "dvA", 1, 7, 0};
+  const want_tomb g_1 = {"g.parquet", now - 40 * MINUTE_MS, true, -1, NULL, NULL, -1,
+                         'i',         "g1inline",           -1,   -1, -1};
+  const want_tomb at1[] = {
+      {"a.parquet", now - 30 * MINUTE_MS, true, 1, "part", "x", 11, 0, NULL, -1, -1, -1}, d_a, g_1};
+  const want_tomb ghost = {
+      "ghost.parquet", now - 5 * MINUTE_MS, true, 1, "", NULL, -1, 0, NULL, -1, -1, -1};
+  const want_tomb at2[] = {
+      d_a,
+      {"e.parquet", now - 50 * MINUTE_MS, false, 0, NULL, NULL, 15, 0, NULL, -1, -1, -1},
+      g_1,
+      ghost};
+  const want_tomb at3[] = {
+      d_a,
+      {"e.parquet", now - 10 * MINUTE_MS, true, 1, "part", "y", 77, 0, NULL, -1, -1, -1},
+      {"f.parquet", now - 1 * MINUTE_MS, true, 1, "part", NULL, 16, 0, NULL, -1, -1, -1},
+      g_1,
+      {"g.parquet", now - 15 * MINUTE_MS, true, -1, NULL, NULL, -1, 'u', "g2", -1, -1, -1},
+      ghost};
+  delta_snapshot *s = load(dir, 1);
+  check_tombstones(s, at1, 3);
+  if (s) CHECK_EQ_INT(s->tombstone_retention_ms, 2 * HOUR_MS);
+  CHECK(s && s->n_files == 5); /* a, b, c gone; d and g with their new vectors; e, f, h */
+  delta_snapshot_free(s);
+  s = load(dir, 2);
+  check_tombstones(s, at2, 4);
+  delta_snapshot_free(s);
+  delta_snapshot *json3 = load(dir, 3);
+  check_tombstones(json3, at3, 6);
+  /* live: a (added back), d with vector B, h */
+  CHECK(json3 && json3->n_files == 3);
+  if (json3 && json3->n_files == 3) {
+    CHECK_EQ_STR(json3->files[0].path, "a.parquet");
+    CHECK_EQ_INT(json3->files[0].size, 111);
+    CHECK_EQ_STR(json3->files[1].path, "d.parquet");
+    CHECK_EQ_STR(json3->files[1].dv.path_or_inline, "dvB");
+    CHECK_EQ_STR(json3->files[2].path, "h.parquet");
+  }
+
+  /* the checkpoint: one remove row per tombstone, read back from the Parquet file */
+  tarn_error err;
+  CHECK_EQ_INT(write_checkpoint(json3, &err), 0);
+  ckpt_view v = {0};
+  view_checkpoint(dir, 3, &v);
+  CHECK(v.readable);
+  CHECK_EQ_INT(v.bad_rows, 0);
+  CHECK_EQ_INT(v.n_add, 3);
+  check_remove_rows(&v, at3, 6);
+  CHECK_EQ_INT(v.rows, 2 + 3 + 6);        /* protocol, metaData, adds, removes */
+  CHECK_EQ_INT(v.removes[0].dv_size, 10); /* d's vector A, whole */
+  CHECK_EQ_INT(v.removes[0].dv_cardinality, 1);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/_delta_log/_last_checkpoint", dir);
+  char *text = read_text(path);
+  cJSON *lc = text ? cJSON_Parse(text) : NULL;
+  const cJSON *size = cJSON_GetObjectItem(lc, "size"),
+              *adds = cJSON_GetObjectItem(lc, "numOfAddFiles");
+  CHECK_EQ_INT(cJSON_IsNumber(size) ? size->valueint : -1, 11);
+  CHECK_EQ_INT(cJSON_IsNumber(adds) ? adds->valueint : -1, 3);
+  cJSON_Delete(lc);
+  free(text);
+
+  /* the checkpoint alone carries them */
+  copy_table(dir, copy);
+  remove_commits(copy, 0, 3);
+  delta_snapshot *only = load(copy, 3);
+  check_tombstones(only, at3, 6);
+  check_same_snapshot(only, json3);
+  delta_snapshot_free(only);
+
+  /* commits after the checkpoint reconcile with its tombstones: ghost added back, h removed */
+  write_commit_f(dir, 4,
+                 "{\"add\":{\"path\":\"ghost.parquet\",\"partitionValues\":{\"part\":\"z\"},"
+                 "\"size\":5,\"modificationTime\":1,\"dataChange\":true}}\n"
+                 "{\"remove\":{\"path\":\"h.parquet\",\"deletionTimestamp\":%lld,"
+                 "\"dataChange\":true}}\n",
+                 (long long)(now - 2 * MINUTE_MS));
+  const want_tomb at4[] = {
+      at3[0], at3[1],
+      at3[2], at3[3],
+      at3[4], {"h.parquet", now - 2 * MINUTE_MS, true, -1, NULL, NULL, -1, 0, NULL, -1, -1, -1}};
+  delta_snapshot *s4 = load(dir, 4); /* checkpoint 3 + commit 4 */
+  check_tombstones(s4, at4, 6);
+  CHECK(s4 && s4->n_files == 3);
+  copy_table(dir, copy);
+  shell("rm -f '%1$s'/_delta_log/*.checkpoint.parquet '%1$s'/_delta_log/_last_checkpoint%2$s", copy,
+        "");
+  only = load(copy, 4); /* the JSON commits alone */
+  check_same_snapshot(only, s4);
+  delta_snapshot_free(only);
+  delta_snapshot_free(s4);
+  delta_snapshot_free(json3);
+
+  /* inside a checkpoint the rows are unordered: a remove never cancels an add of its key */
+  table_path(dir, sizeof dir, "tomb-order");
+  make_log_dir(dir);
+  meta = metadata_line("tomb-order", SCHEMA, "[\"part\"]", "{}");
+  write_commit(dir, 0, "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n", meta,
+               NULL);
+  write_commit(dir, 1, T_ADD("k0.parquet", "\"x\""), NULL, NULL);
+  char body[4096];
+  snprintf(body, sizeof body,
+           "{\"checkpointMetadata\":{\"version\":1}}\n"
+           "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n%s"
+           "{\"remove\":{\"path\":\"k1.parquet\",\"deletionTimestamp\":%lld,\"dataChange\":true}}"
+           "\n" T_ADD("k1.parquet", "\"x\"")
+               T_ADD("k2.parquet", "\"x\"") "{\"remove\":{\"path\":\"k2.parquet\","
+                                            "\"deletionTimestamp\":%lld,\"dataChange\":true}}\n"
+                                            "{\"remove\":{\"path\":\"z.parquet\","
+                                            "\"deletionTimestamp\":%lld,\"dataChange\":true}}\n",
+           meta, (long long)now, (long long)now, (long long)(now - MINUTE_MS));
+  free(meta);
+  write_file(dir,
+             "_delta_log/00000000000000000001.checkpoint.3a0d65cd-4056-49b8-937b-95f9e3ee90e5.json",
+             body);
+  remove_commits(dir, 0, 1);
+  s = load(dir, 1);
+  CHECK(s && s->n_files == 2);
+  const want_tomb z[] = {
+      {"z.parquet", now - MINUTE_MS, true, -1, NULL, NULL, -1, 0, NULL, -1, -1, -1}};
+  check_tombstones(s, z, 1);
+  delta_snapshot_free(s);
+}
+
+/* delta.deletedFileRetentionDuration forms (values worked out by hand), the one-week default,
+ * and expiry measured against now. */
+static void test_tombstone_retention(void) {
+  char dir[512];
+  table_path(dir, sizeof dir, "retention");
+  static const struct {
+    const char *value; /* NULL: unset */
+    int64_t want_ms;
+  } cases[] = {{NULL, 7 * DAY_MS},
+               {"interval 2 hours", 2 * HOUR_MS},
+               {"interval 1 day", DAY_MS},
+               {"interval 3 weeks", 21 * DAY_MS},
+               {"interval 90 minutes", 90 * MINUTE_MS},
+               {"interval 45 seconds", 45000},
+               {"interval 1500 milliseconds", 1500},
+               {"interval 1 week", 7 * DAY_MS},
+               {"INTERVAL 36 HOURS", 36 * HOUR_MS},
+               {"2 days", 2 * DAY_MS},
+               {"interval 2 months", 7 * DAY_MS}, /* refused: the default */
+               {"nonsense", 7 * DAY_MS}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    delta_txn *t = begin(dir);
+    if (i == 0) protocol12(t);
+    metadata(t, cases[i].value ? "delta.deletedFileRetentionDuration" : NULL, cases[i].value, NULL,
+             NULL);
+    CHECK_EQ_INT(commit(t), (int64_t)i);
+    int64_t before = now_ms();
+    delta_snapshot *s = load(dir, (int64_t)i);
+    int64_t after = now_ms();
+    if (s) {
+      if (s->tombstone_retention_ms != cases[i].want_ms)
+        fprintf(stderr, "  retention of '%s'\n", cases[i].value ? cases[i].value : "(unset)");
+      CHECK_EQ_INT(s->tombstone_retention_ms, cases[i].want_ms);
+      CHECK(s->tombstone_cutoff_ms >= before - cases[i].want_ms &&
+            s->tombstone_cutoff_ms <= after - cases[i].want_ms);
+    }
+    delta_snapshot_free(s);
+  }
+
+  /* the default week: removed 8 days ago is gone, 6 days ago is kept */
+  table_path(dir, sizeof dir, "retention-default");
+  make_log_dir(dir);
+  char *meta = metadata_line("retention-default", SCHEMA, "[]", "{}");
+  write_commit(dir, 0, "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n", meta,
+               NULL);
+  free(meta);
+  const int64_t now = now_ms();
+  write_commit_f(dir, 1,
+                 "{\"remove\":{\"path\":\"old\",\"deletionTimestamp\":%lld,\"dataChange\":true}}\n"
+                 "{\"remove\":{\"path\":\"new\",\"deletionTimestamp\":%lld,\"dataChange\":true}}\n",
+                 (long long)(now - 8 * DAY_MS), (long long)(now - 6 * DAY_MS));
+  delta_snapshot *s = load(dir, 1);
+  const want_tomb kept[] = {
+      {"new", now - 6 * DAY_MS, true, -1, NULL, NULL, -1, 0, NULL, -1, -1, -1}};
+  check_tombstones(s, kept, 1);
+  delta_snapshot_free(s);
+  /* a longer retention set later keeps both: expiry follows the metadata of the version read */
+  meta = metadata_line("retention-default", SCHEMA, "[]",
+                       "{\"delta.deletedFileRetentionDuration\":\"interval 10 days\"}");
+  write_commit(dir, 2, meta, NULL, NULL);
+  free(meta);
+  s = load(dir, 2);
+  CHECK(s && s->n_tombstones == 2);
+  delta_snapshot_free(s);
+  s = load(dir, 1);
+  CHECK(s && s->n_tombstones == 1);
+  delta_snapshot_free(s);
+}
+
+/* A Spark-written checkpoint with removes (deletion vectors, partition values): its remove rows
+ * read as tombstones must equal the JSON replay of the commits it covers. The retention is made
+ * longer than the table's age by a commit after the checkpoint, so nothing expires; the number
+ * of tombstones is counted here by a replay of the JSON commits with cJSON. */
+static void test_tombstones_spark_checkpoint(void) {
+  char src[4096], cp[512], js[512];
+  shared_data_path(src, sizeof src,
+                   "testdata/delta-kernel-rs/kernel/tests/golden_data/"
+                   "dv-partitioned-with-checkpoint/delta");
+  table_path(cp, sizeof cp, "spark-cp");
+  table_path(js, sizeof js, "spark-json");
+  copy_table(src, cp);
+  /* keep versions 0..10, then commit 11 = the latest metaData with a long retention */
+  remove_commits(cp, 11, 15);
+  remove_log_file(cp, "_last_checkpoint");
+  char *last_meta = NULL;
+  /* key -> last action over commits 0..10: "path\x01dvid" then 'a' or 'r' */
+  char keys[256][256];
+  char kinds[256];
+  int n_keys = 0;
+  for (int v = 0; v <= 10; v++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/_delta_log/%020d.json", cp, v);
+    char *text = read_text(path);
+    CHECK(text != NULL);
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+      cJSON *j = cJSON_Parse(line);
+      cJSON *m = cJSON_GetObjectItem(j, "metaData");
+      if (m) {
+        cJSON *conf = cJSON_GetObjectItem(m, "configuration");
+        cJSON_DeleteItemFromObject(conf, "delta.deletedFileRetentionDuration");
+        cJSON_AddStringToObject(conf, "delta.deletedFileRetentionDuration",
+                                "interval 100000 weeks");
+        free(last_meta);
+        last_meta = cJSON_PrintUnformatted(j);
+      }
+      for (int kind = 0; kind < 2; kind++) {
+        const cJSON *a = cJSON_GetObjectItem(j, kind ? "remove" : "add");
+        const cJSON *p = cJSON_GetObjectItem(a, "path");
+        if (!cJSON_IsString(p)) continue;
+        const cJSON *dv = cJSON_GetObjectItem(a, "deletionVector");
+        const cJSON *st = cJSON_GetObjectItem(dv, "storageType");
+        const cJSON *pi = cJSON_GetObjectItem(dv, "pathOrInlineDv");
+        const cJSON *off = cJSON_GetObjectItem(dv, "offset");
+        char key[256];
+        snprintf(key, sizeof key, "%s\x01%s%s@%d", p->valuestring,
+                 cJSON_IsString(st) ? st->valuestring : "",
+                 cJSON_IsString(pi) ? pi->valuestring : "",
+                 cJSON_IsNumber(off) ? off->valueint : -1);
+        int k = 0;
+        while (k < n_keys && strcmp(keys[k], key) != 0)
+          k++;
+        if (k == n_keys && n_keys < 256) snprintf(keys[n_keys++], sizeof keys[0], "%s", key);
+        if (k < 256) kinds[k] = kind ? 'r' : 'a';
+      }
+      cJSON_Delete(j);
+    }
+    free(text);
+  }
+  size_t want_tombstones = 0, want_files = 0;
+  for (int k = 0; k < n_keys; k++) {
+    want_tombstones += kinds[k] == 'r';
+    want_files += kinds[k] == 'a';
+  }
+  CHECK(want_tombstones > 0);
+  CHECK(last_meta != NULL);
+  if (last_meta) {
+    size_t n = strlen(last_meta);
+    char *line = malloc(n + 2);
+    memcpy(line, last_meta, n);
+    memcpy(line + n, "\n", 2);
+    write_commit(cp, 11, line, NULL, NULL);
+    free(line);
+  }
+  cJSON_free(last_meta);
+  copy_table(cp, js);
+  remove_log_file(js, "00000000000000000010.checkpoint.parquet");
+  remove_commits(cp, 0, 9); /* the checkpoint alone stands for 0..10 */
+  delta_snapshot *from_cp = load(cp, 11), *from_json = load(js, 11);
+  if (from_cp && from_json) {
+    CHECK_EQ_INT(from_json->n_tombstones, want_tombstones);
+    CHECK_EQ_INT(from_json->n_files, want_files);
+    bool some_dv = false, some_pv = false;
+    for (size_t i = 0; i < from_json->n_tombstones; i++) {
+      some_dv |= from_json->tombstones[i].dv.storage_type != 0;
+      some_pv |= from_json->tombstones[i].n_partition_values > 0;
+    }
+    CHECK(some_dv && some_pv);
+    /* delta-spark writes every action of a checkpoint with dataChange false, removes too (the
+     * commits say true); everything else must agree */
+    for (size_t i = 0; i < from_cp->n_tombstones; i++)
+      CHECK(!from_cp->tombstones[i].data_change);
+    for (size_t i = 0; i < from_json->n_tombstones; i++) {
+      CHECK(from_json->tombstones[i].data_change);
+      from_json->tombstones[i].data_change = false;
+    }
+  }
+  check_same_snapshot(from_cp, from_json);
+  delta_snapshot_free(from_cp);
+  delta_snapshot_free(from_json);
+}
+
+/* Automatic checkpoints: commits through delta_txn alone (no explicit hook call). */
+static void test_automatic_checkpoints(void) {
+  char dir[512], copy[512];
+  table_path(dir, sizeof dir, "auto");
+  table_path(copy, sizeof copy, "auto-copy");
+  /* 25 commits; every 4th removes the file added 3 versions before; version 14 adds f1 back */
+  bool live[25] = {false}, removed[25] = {false};
+  for (int64_t v = 0; v < 25; v++) {
+    delta_txn *t = begin(dir);
+    if (v == 0) {
+      protocol12(t);
+      metadata(t, NULL, NULL, NULL, NULL);
+    }
+    char path[64];
+    snprintf(path, sizeof path, "f%lld.parquet", (long long)v);
+    add(t, path, "p", 300 + v, NULL);
+    live[v] = true;
+    if (v > 0 && v % 4 == 0) {
+      snprintf(path, sizeof path, "f%lld.parquet", (long long)(v - 3));
+      remove_path(t, path);
+      live[v - 3] = false;
+      removed[v - 3] = true;
+    }
+    if (v == 14) {
+      add(t, "f1.parquet", "p", 301, NULL);
+      live[1] = true;
+      removed[1] = false;
+    }
+    CHECK_EQ_INT(commit(t), v);
+  }
+  for (int64_t v = 0; v < 25; v++)
+    CHECK_EQ_INT(checkpoint_exists(dir, v), v == 10 || v == 20);
+  CHECK_EQ_INT(last_checkpoint_version(dir), 20);
+  CHECK_EQ_INT(hidden_files(dir), 0);
+  size_t n_live = 0, n_removed = 0;
+  for (int i = 0; i < 25; i++) {
+    n_live += live[i];
+    n_removed += removed[i];
+  }
+  delta_snapshot *s = load(dir, -1); /* checkpoint 20 + commits 21..24 */
+  CHECK(s && s->n_files == n_live && s->n_tombstones == n_removed);
+  for (size_t i = 0; s && i < s->n_tombstones; i++) {
+    int k = -1;
+    sscanf(s->tombstones[i].path, "f%d.parquet", &k);
+    CHECK(k >= 0 && k < 25 && removed[k]);
+    CHECK_EQ_INT(s->tombstones[i].size, 300 + k);
+  }
+  for (size_t i = 0; s && i < s->n_files; i++) {
+    int k = -1;
+    sscanf(s->files[i].path, "f%d.parquet", &k);
+    CHECK(k >= 0 && k < 25 && live[k]);
+  }
+  /* the same table from the JSON commits only */
+  copy_table(dir, copy);
+  shell("rm -f '%1$s'/_delta_log/*.checkpoint.parquet '%1$s'/_delta_log/_last_checkpoint%2$s", copy,
+        "");
+  delta_snapshot *json = load(copy, -1);
+  check_same_snapshot(s, json);
+  delta_snapshot *json20 = load(copy, 20);
+  delta_snapshot_free(json);
+  delta_snapshot_free(s);
+  /* and version 20 from its checkpoint alone */
+  copy_table(dir, copy);
+  remove_commits(copy, 0, 20);
+  s = load(copy, 20);
+  check_same_snapshot(s, json20);
+  CHECK(s && s->n_tombstones > 0);
+  delta_snapshot_free(s);
+  delta_snapshot_free(json20);
+
+  /* delta.checkpointInterval = 3 */
+  table_path(dir, sizeof dir, "auto3");
+  for (int64_t v = 0; v < 11; v++) {
+    delta_txn *t = begin(dir);
+    if (v == 0) {
+      protocol12(t);
+      metadata(t, "delta.checkpointInterval", "3", NULL, NULL);
+    }
+    char path[64];
+    snprintf(path, sizeof path, "g%lld.parquet", (long long)v);
+    add(t, path, "p", 400 + v, NULL);
+    CHECK_EQ_INT(commit(t), v);
+  }
+  for (int64_t v = 0; v < 11; v++)
+    CHECK_EQ_INT(checkpoint_exists(dir, v), v == 3 || v == 6 || v == 9);
+  CHECK_EQ_INT(last_checkpoint_version(dir), 9);
+
+  /* a table tarn may not checkpoint: every commit still succeeds, no checkpoint appears */
+  table_path(dir, sizeof dir, "auto-refused");
+  for (int64_t v = 0; v < 11; v++) {
+    delta_txn *t = begin(dir);
+    if (v == 0) {
+      protocol12(t);
+      metadata(t, "delta.checkpoint.writeStatsAsStruct", "true", NULL, NULL);
+    }
+    char path[64];
+    snprintf(path, sizeof path, "h%lld.parquet", (long long)v);
+    add(t, path, "p", 500 + v, NULL);
+    CHECK_EQ_INT(commit(t), v);
+  }
+  CHECK(!checkpoint_exists(dir, 10));
+  CHECK(!log_file_exists(dir, "_last_checkpoint"));
+  CHECK_EQ_INT(hidden_files(dir), 0);
+  s = load(dir, -1);
+  CHECK(s && s->version == 10 && s->n_files == 11);
+  delta_snapshot_free(s);
+}
+
 static void rm_tree(const char *dir) { shell("chmod -R u+w '%1$s' && rm -rf '%1$s'%2$s", dir, ""); }
 
 int main(void) {
@@ -1620,6 +2308,10 @@ int main(void) {
   RUN(test_stats_parsed_shared);
   RUN(test_compaction_shared);
   RUN(test_compaction_hand_made);
+  RUN(test_tombstones_hand_made);
+  RUN(test_tombstone_retention);
+  RUN(test_tombstones_spark_checkpoint);
+  RUN(test_automatic_checkpoints);
   if (getenv("TARN_TEST_KEEP") == NULL) /* set it to look at the tables written here */
     rm_tree(tmp_root);
   else

@@ -489,6 +489,20 @@ static int write_domain(ckpt *c, size_t i) {
   return row_end(c);
 }
 
+static void write_dv(ckpt *c, bcol *dv, const delta_dv *d) {
+  if (d->storage_type == 0) {
+    bc_null(c, dv);
+    return;
+  }
+  char st[2] = {d->storage_type, 0};
+  bc_struct(c, dv);
+  bc_str(c, dv->kids[0], st);
+  bc_str(c, dv->kids[1], d->path_or_inline);
+  bc_i32(c, dv->kids[2], d->offset, d->offset >= 0);
+  bc_i32(c, dv->kids[3], d->size_in_bytes, true);
+  bc_i64(c, dv->kids[4], d->cardinality, true);
+}
+
 static int write_add(ckpt *c, const delta_file *f) {
   bcol *a = c->add;
   int k = 0;
@@ -500,21 +514,35 @@ static int write_add(ckpt *c, const delta_file *f) {
   bc_bool(c, a->kids[k++], false); /* dataChange: a checkpoint adds no data */
   if (c->with_stats) bc_str(c, a->kids[k++], f->stats);
   bc_null(c, a->kids[k++]); /* tags: not kept by the snapshot */
-  bcol *dv = a->kids[k++];
-  if (f->dv.storage_type) {
-    char st[2] = {f->dv.storage_type, 0};
-    bc_struct(c, dv);
-    bc_str(c, dv->kids[0], st);
-    bc_str(c, dv->kids[1], f->dv.path_or_inline);
-    bc_i32(c, dv->kids[2], f->dv.offset, f->dv.offset >= 0);
-    bc_i32(c, dv->kids[3], f->dv.size_in_bytes, true);
-    bc_i64(c, dv->kids[4], f->dv.cardinality, true);
-  } else {
-    bc_null(c, dv);
-  }
+  write_dv(c, a->kids[k++], &f->dv);
   bc_i64(c, a->kids[k++], f->base_row_id, f->base_row_id >= 0);
   bc_i64(c, a->kids[k++], f->default_row_commit_version, f->default_row_commit_version >= 0);
   c->n_adds++;
+  return row_end(c);
+}
+
+/* A tombstone, with its fields as the remove action gave them (dataChange included, as
+ * delta-kernel-rs keeps it; partitionValues keyed as the remove keyed them, null when it had
+ * none). */
+static int write_remove(ckpt *c, const delta_tombstone *t) {
+  bcol *rm = c->remove;
+  int k = 0;
+  row_start(c, rm);
+  bc_str(c, rm->kids[k++], t->path);
+  bc_i64(c, rm->kids[k++], t->deletion_timestamp, t->deletion_timestamp >= 0);
+  bc_bool(c, rm->kids[k++], t->data_change);
+  if (t->extended_file_metadata >= 0)
+    bc_bool(c, rm->kids[k++], t->extended_file_metadata != 0);
+  else
+    bc_null(c, rm->kids[k++]);
+  if (t->partition_keys)
+    bc_str_map(c, rm->kids[k++], t->partition_keys, t->partition_values, t->n_partition_values);
+  else
+    bc_null(c, rm->kids[k++]);
+  bc_i64(c, rm->kids[k++], t->size, t->size >= 0);
+  write_dv(c, rm->kids[k++], &t->dv);
+  bc_i64(c, rm->kids[k++], t->base_row_id, t->base_row_id >= 0);
+  bc_i64(c, rm->kids[k++], t->default_row_commit_version, t->default_row_commit_version >= 0);
   return row_end(c);
 }
 
@@ -665,6 +693,8 @@ static int write_rows(ckpt *c, bool v2) {
     rc = write_domain(c, i);
   for (size_t i = 0; rc == 0 && i < c->s->n_files; i++)
     rc = write_add(c, &c->s->files[i]);
+  for (size_t i = 0; rc == 0 && i < c->s->n_tombstones; i++)
+    rc = write_remove(c, &c->s->tombstones[i]);
   if (rc == 0) rc = flush_batch(c);
   return rc;
 }
@@ -725,7 +755,10 @@ int delta_checkpoint_write(const delta_snapshot *s, tarn_error *err) {
 }
 
 int64_t delta_checkpoint_interval(const delta_snapshot *s) {
-  const char *v = delta_snapshot_config(s, "delta.checkpointInterval");
+  return delta_checkpoint_interval_value(delta_snapshot_config(s, "delta.checkpointInterval"));
+}
+
+int64_t delta_checkpoint_interval_value(const char *v) {
   if (v == NULL) return DELTA_CHECKPOINT_INTERVAL_DEFAULT;
   while (*v == ' ')
     v++;

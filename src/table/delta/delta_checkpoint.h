@@ -7,33 +7,40 @@
  * .parquet`: one row per action, each row with exactly one non-null top-level column among
  * `txn`, `add`, `remove`, `metaData`, `protocol`, `domainMetadata` (and `checkpointMetadata`
  * for v2Checkpoint tables). It holds the protocol, the metadata, every application's latest
- * transaction version, the domains in force and one `add` (dataChange false) per live file with
+ * transaction version, the domains in force, one `add` (dataChange false) per live file with
  * its partition values, size, modification time, stats JSON, deletion vector and row-tracking
- * fields. Parquet compressed with Snappy, as Spark writes checkpoints.
+ * fields, and one `remove` per tombstone the snapshot keeps (delta_log.h: removes not cancelled
+ * by a later add and not expired under delta.deletedFileRetentionDuration, default one week),
+ * with the remove's path, deletionTimestamp, dataChange, extendedFileMetadata, partitionValues,
+ * size, deletion vector and row-tracking fields as the log gave them. Parquet compressed with
+ * Snappy, as Spark writes checkpoints.
  *
  * Writing is crash-safe and idempotent: the file is written under a temporary name starting
  * with '.' in `_delta_log` (which every reader skips), fsynced, then renamed into place. A
- * checkpoint's content is a function of the version, so a concurrent writer of the same
- * checkpoint replacing it is harmless (the protocol lets the last writer win). Then
- * `_last_checkpoint` is replaced the same way with {"version", "size" (rows), "sizeInBytes",
- * "numOfAddFiles"}, unless it already names a newer version.
+ * checkpoint's content is a function of the version (and of which tombstones have expired when
+ * it is written), so a concurrent writer of the same checkpoint replacing it is harmless (the
+ * protocol lets the last writer win). Then
+ * `_last_checkpoint` is replaced the same way with {"version", "size" (rows, the removes
+ * included), "sizeInBytes", "numOfAddFiles"}, unless it already names a newer version.
+ *
+ * Tombstones and VACUUM. Tombstones serve VACUUM only (readers of any version never look at
+ * them). A VACUUM that trusts a checkpoint (delta-spark's: live files plus unexpired tombstones)
+ * finds in these checkpoints every remove whose retention has not passed, as the protocol
+ * requires, so it keeps the files time travel within the retention still needs. tarn's own
+ * vacuum (delta_maint.c) does not read tombstones: it keeps the files of the version in force
+ * when the retention period began plus every file the JSON commits since then add or remove,
+ * and a checkpoint deletes no commit, so it is unaffected either way. Expiry is decided when the
+ * snapshot is loaded (the clock then), so a checkpoint written later for an old version holds
+ * fewer tombstones than one written at the time: the dropped ones had expired anyway.
+ *
+ * Automatic checkpoints: delta_txn_commit (delta_commit.c) calls delta_checkpoint_maybe after
+ * every durable commit, ignoring its failure, so every delta.checkpointInterval-th version (10
+ * by default) of a table tarn writes gets a checkpoint.
  *
  * What a checkpoint written here leaves out, and why:
- *  - remove tombstones. The snapshot (delta_log.h) keeps no removes, so none are written. The
- *    protocol requires them (PROTOCOL.md "Checkpoints" and "Requirements for Writers": a
- *    checkpoint holds the removes whose retention has not expired), so this is a known
- *    departure from it. Tombstones serve VACUUM only; readers of any version are unaffected.
- *    tarn's vacuum (delta_maint.c) does not use them: it keeps the files of the version in force
- *    when the retention period began plus every file the later commits add or remove, read from
- *    the JSON commits, which a checkpoint does not delete; so it is safe. A VACUUM that trusts the
- * checkpoint's tombstones (delta-spark's: live files plus unexpired tombstones, and any unlisted
- * file modified before the retention) is not: after one of these checkpoints it no longer sees the
- * removes committed at or before it, and may delete, before the retention has passed, a removed
- * file whose own modification time is older than the retention; time travel to the versions that
- * still used it then fails. The live files are never at risk.
- *  - the add's `tags` and `clusteringProvider`, and the metadata's format options: the snapshot
- *    does not keep them (tables with the `clustering` writer feature, where the provider
- *    matters, are refused);
+ *  - the remove's `stats` and `tags`, the add's `tags` and `clusteringProvider`, and the
+ *    metadata's format options: the snapshot does not keep them (tables with the `clustering`
+ *    writer feature, where the provider matters, are refused);
  *  - `stats_parsed` and `partitionValues_parsed`: tables asking for them
  *    (delta.checkpoint.writeStatsAsStruct = true) are refused; delta.checkpoint.writeStatsAsJson
  *    = false leaves the `stats` column out, as the protocol says.
@@ -55,6 +62,10 @@
 /* The snapshot's checkpoint interval: delta.checkpointInterval when it is a whole number from
  * 1 to 2^31-1, else DELTA_CHECKPOINT_INTERVAL_DEFAULT. */
 int64_t delta_checkpoint_interval(const delta_snapshot *s);
+
+/* The same from the property's text (NULL: unset), for callers that hold the metadata in
+ * another form (a transaction's own metaData action). */
+int64_t delta_checkpoint_interval_value(const char *value);
 
 /* Writes the checkpoint of snapshot s (of table s->table_dir at s->version) and then
  * `_last_checkpoint`, as described above; s is only read. On failure no file is left under a

@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/path.h"
+#include "table/delta/delta_checkpoint.h"
 
 /* A winning commit larger than this is refused rather than read. */
 #define DELTA_MAX_COMMIT_FILE ((size_t)1 << 30)
@@ -1007,6 +1008,23 @@ int delta_txn_commit(delta_txn *t, int max_retries, int64_t *version, tarn_error
   if (rc == 0) {
     t->committed = true;
     *version = v;
+    /* Checkpoint every delta.checkpointInterval-th version. The interval in force at v is the
+     * one of the metadata this commit sets, else the read snapshot's (a winner that changed the
+     * metadata is a conflict), so the commits that are not due skip the snapshot load of
+     * delta_checkpoint_maybe, which checks again on the version it loads. The commit is durable
+     * already (linked, directory synced) and readers never need a checkpoint, so a failure (a
+     * full disk, a table tarn may not checkpoint, a race with another writer) must not turn a
+     * committed transaction into an error that a caller would report or retry: it is dropped. */
+    const char *interval =
+        t->metadata ? delta_json_str(cJSON_GetObjectItemCaseSensitive(t->metadata, "configuration"),
+                                     "delta.checkpointInterval")
+        : t->snapshot ? delta_snapshot_config(t->snapshot, "delta.checkpointInterval")
+                      : NULL;
+    if (v > 0 && v % delta_checkpoint_interval_value(interval) == 0) {
+      tarn_error checkpoint_err = {0};
+      (void)delta_checkpoint_maybe(t->table_dir, v, &checkpoint_err);
+      tarn_err_clear(&checkpoint_err);
+    }
   }
   return rc;
 }

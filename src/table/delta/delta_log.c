@@ -8,10 +8,11 @@
  *     picks among several complete checkpoints of one version, so a stale or corrupt one cannot
  *     mislead the reader;
  *  2. read the newest checkpoint at or before the version as the base state (its remove actions
- *     are tombstones for vacuum and cancel nothing in it, so they are skipped; an add with no
- *     `stats` but a `stats_parsed` struct gets the equivalent stats JSON);
- *  3. apply every later commit in order: an add replaces the file with the same (path, deletion
- *     vector id), a remove drops it; the last protocol, metaData, txn per application and
+ *     are tombstones: they cancel no add of the checkpoint, whichever row comes first; an add with
+ *     no `stats` but a `stats_parsed` struct gets the equivalent stats JSON);
+ *  3. apply every later commit in order: an add or a remove replaces whatever the same logical
+ *     file (path, deletion vector id) had, so each keeps its newest action, live for an add, a
+ *     tombstone for a remove; the last protocol, metaData, txn per application and
  *     domainMetadata per domain win. A log compaction file `<x>.<y>.compacted.json` lying
  *     wholly within the commits to apply replaces commits x..y (the longest one from x). Its
  *     actions are reconciled already, so at most one action per file or key is expected; when
@@ -19,7 +20,11 @@
  *     commits x..y must still be listed: a compaction never stands in for a missing commit, and
  *     commit times and history always read the commits themselves;
  *  4. check the protocol against what tarn reads, parse the schema, map partition values to the
- *     partition columns and sort the live files by path.
+ *     partition columns, sort the live files by path, and keep the tombstones that have not
+ *     expired (sorted the same way).
+ *
+ * A remove is parsed like an add, its optional fields leniently: a malformed size or partition
+ * value of a tombstone is dropped rather than refused, since no reader depends on it.
  *
  * Everything read from the log is outside input: sizes are bounded, numbers range-checked,
  * and every error names the table and the file at fault.
@@ -36,11 +41,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
 #include "common/fs.h"
 #include "common/path.h"
+/* delta_parse_interval_ms: the one parser of Delta duration properties, so that tombstone
+ * expiry here and vacuum read delta.deletedFileRetentionDuration the same way */
+#include "table/delta/delta_maint.h"
 
 /* A single log file (commit, JSON checkpoint) larger than this is refused rather than read. */
 #define DELTA_MAX_JSON_FILE ((size_t)1 << 30)
@@ -508,13 +517,25 @@ static int64_t listing_earliest(const log_listing *l) {
 
 /* ---- Replay state --------------------------------------------------------------------------- */
 
+/* The newest action of one logical file: an add (live), or a remove (a tombstone, allocated as
+ * the replay_remove that starts with it). */
 typedef struct replay_file {
   delta_file f;
-  const char **pv_keys, **pv_values; /* partitionValues as in the log */
-  size_t n_pv;
+  const char **pv_keys, **pv_values; /* partitionValues as in the log (NULL: none given) */
+  uint32_t n_pv;
+  bool removed;    /* a replay_remove */
   const char *key; /* path + NUL + deletion vector id: the reconciliation identity */
   size_t key_len;
 } replay_file;
+
+/* A remove: what it shares with an add (path, size, partition values, deletion vector, row
+ * tracking fields) and its own fields. */
+typedef struct replay_remove {
+  replay_file rf;
+  int64_t deletion_timestamp; /* -1: absent */
+  bool data_change;
+  int8_t extended_file_metadata; /* -1: absent */
+} replay_remove;
 
 typedef struct replay {
   const char *table;
@@ -587,9 +608,11 @@ static int file_key(replay *r, const char *path, const delta_dv *dv, const char 
   return 0;
 }
 
-static int apply_file(replay *r, replay_file *f, bool is_add) {
-  if (strmap_put(&r->files, &r->work, f->key, f->key_len, is_add ? f : NULL) != 0)
-    return oom(r->err);
+/* Makes f the newest action of its logical file. Inside a checkpoint the rows are reconciled
+ * already and unordered: a remove there is a tombstone that never replaces an add. */
+static int apply_file(replay *r, replay_file *f) {
+  if (f->removed && r->in_checkpoint && strmap_has(&r->files, f->key, f->key_len)) return 0;
+  if (strmap_put(&r->files, &r->work, f->key, f->key_len, f) != 0) return oom(r->err);
   return 0;
 }
 
@@ -678,6 +701,13 @@ static int json_opt_i64(replay *r, const cJSON *obj, const char *key, int64_t *o
   return 0;
 }
 
+/* Optional int64 field of a remove: -1 when absent, null or not an integer (a tombstone's
+ * fields are kept as far as they make sense; nothing a reader needs depends on them). */
+static int64_t json_lenient_i64(const cJSON *obj, const char *key) {
+  int64_t v;
+  return delta_json_i64(cJSON_GetObjectItemCaseSensitive(obj, key), &v) ? v : -1;
+}
+
 static int json_file_action(replay *r, const cJSON *j, bool is_add) {
   if (!cJSON_IsObject(j))
     return corrupt(r, is_add ? "add is not an object"
@@ -686,28 +716,49 @@ static int json_file_action(replay *r, const cJSON *j, bool is_add) {
   const char *path = delta_json_str(j, "path");
   if (path == NULL || path[0] == 0)
     return corrupt(r, is_add ? "add action without path" : "remove action without path");
-  replay_file *f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
+  replay_file *f;
+  replay_remove *rm = NULL;
+  if (is_add) {
+    f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
+  } else {
+    rm = tarn_arena_calloc(&r->s->arena, 1, sizeof *rm);
+    f = rm ? &rm->rf : NULL;
+  }
   if (f == NULL) return oom(r->err);
+  f->removed = !is_add;
   int rc = json_dv(r, cJSON_GetObjectItemCaseSensitive(j, "deletionVector"), &f->f.dv);
   if (rc) return rc;
   if ((rc = file_key(r, path, &f->f.dv, &f->key, &f->key_len))) return rc;
   bool seen;
   if ((rc = seen_before(r, 'f', f->key, f->key_len, &seen)) || seen) return rc;
-  if (!is_add) return apply_file(r, f, false);
 
   if ((f->f.path = rdups(r, path)) == NULL) return oom(r->err);
-  if ((rc = json_opt_i64(r, j, "size", &f->f.size)) ||
-      (rc = json_opt_i64(r, j, "modificationTime", &f->f.modification_time)) ||
-      (rc = json_opt_i64(r, j, "baseRowId", &f->f.base_row_id)) ||
-      (rc = json_opt_i64(r, j, "defaultRowCommitVersion", &f->f.default_row_commit_version)))
-    return rc;
-  if (f->f.size < -1) return corrupt(r, "add action with a negative size");
-  const char *stats = delta_json_str(j, "stats");
-  if (stats && (f->f.stats = rdups(r, stats)) == NULL) return oom(r->err);
+  if (is_add) {
+    if ((rc = json_opt_i64(r, j, "size", &f->f.size)) ||
+        (rc = json_opt_i64(r, j, "modificationTime", &f->f.modification_time)) ||
+        (rc = json_opt_i64(r, j, "baseRowId", &f->f.base_row_id)) ||
+        (rc = json_opt_i64(r, j, "defaultRowCommitVersion", &f->f.default_row_commit_version)))
+      return rc;
+    if (f->f.size < -1) return corrupt(r, "add action with a negative size");
+    const char *stats = delta_json_str(j, "stats");
+    if (stats && (f->f.stats = rdups(r, stats)) == NULL) return oom(r->err);
+  } else {
+    f->f.size = json_lenient_i64(j, "size");
+    if (f->f.size < 0) f->f.size = -1;
+    f->f.modification_time = -1;
+    f->f.base_row_id = json_lenient_i64(j, "baseRowId");
+    f->f.default_row_commit_version = json_lenient_i64(j, "defaultRowCommitVersion");
+    rm->deletion_timestamp = json_lenient_i64(j, "deletionTimestamp");
+    const cJSON *dc = cJSON_GetObjectItemCaseSensitive(j, "dataChange");
+    rm->data_change = cJSON_IsBool(dc) ? cJSON_IsTrue(dc) : true;
+    const cJSON *ext = cJSON_GetObjectItemCaseSensitive(j, "extendedFileMetadata");
+    rm->extended_file_metadata = cJSON_IsBool(ext) ? (int8_t)cJSON_IsTrue(ext) : -1;
+  }
   const cJSON *pv = cJSON_GetObjectItemCaseSensitive(j, "partitionValues");
-  if (pv && !cJSON_IsNull(pv)) {
+  if (pv && !cJSON_IsNull(pv) && (is_add || cJSON_IsObject(pv))) {
     if (!cJSON_IsObject(pv)) return corrupt(r, "partitionValues is not an object");
     size_t n = (size_t)cJSON_GetArraySize(pv);
+    if (n > UINT32_MAX) return corrupt(r, "too many partition values");
     f->pv_keys = tarn_arena_calloc(&r->s->arena, n ? n : 1, sizeof(char *));
     f->pv_values = tarn_arena_calloc(&r->s->arena, n ? n : 1, sizeof(char *));
     if (f->pv_keys == NULL || f->pv_values == NULL) return oom(r->err);
@@ -715,18 +766,19 @@ static int json_file_action(replay *r, const cJSON *j, bool is_add) {
     cJSON_ArrayForEach(e, pv) {
       if (f->n_pv >= n) break;
       if (e->string == NULL) continue;
+      if (!cJSON_IsString(e) && !cJSON_IsNull(e)) {
+        if (!is_add) continue; /* a tombstone keeps the values it can */
+        return corrupt(r, "a partition value is neither a string nor null");
+      }
       const char *k = rdups(r, e->string);
       const char *v = NULL;
-      if (cJSON_IsString(e))
-        v = rdups(r, e->valuestring);
-      else if (!cJSON_IsNull(e))
-        return corrupt(r, "a partition value is neither a string nor null");
+      if (cJSON_IsString(e)) v = rdups(r, e->valuestring);
       if (k == NULL || (cJSON_IsString(e) && v == NULL)) return oom(r->err);
       f->pv_keys[f->n_pv] = k;
       f->pv_values[f->n_pv++] = v;
     }
   }
-  return apply_file(r, f, true);
+  return apply_file(r, f);
 }
 
 /* A JSON array of strings into an arena array. */
@@ -839,10 +891,7 @@ static int json_action(replay *r, const char *kind, const cJSON *j) {
     if (seen) return 0;
   }
   if (strcmp(kind, "add") == 0) return json_file_action(r, j, true);
-  if (strcmp(kind, "remove") == 0) {
-    /* a checkpoint's removes are tombstones: they cancel nothing inside it */
-    return r->in_checkpoint ? 0 : json_file_action(r, j, false);
-  }
+  if (strcmp(kind, "remove") == 0) return json_file_action(r, j, false);
   if (strcmp(kind, "metaData") == 0) return json_metadata(r, j);
   if (strcmp(kind, "protocol") == 0) return json_protocol(r, j);
   if (strcmp(kind, "txn") == 0) {
@@ -1300,51 +1349,121 @@ static int stats_from_parsed(replay *r, acol sp, int64_t i, const char **out) {
   return *out ? 0 : oom(r->err);
 }
 
-static int pq_add(replay *r, acol add, int64_t row) {
+/* The fields of an add or remove struct column, looked up by name once per batch (looking them
+ * up per row, by comparing names, was a large part of reading a checkpoint). A field the file
+ * does not have is {NULL, NULL}, which reads as null. */
+typedef struct pq_file_cols {
+  acol action;
+  acol path, size, modification_time, stats, stats_parsed, partition_values, base_row_id,
+      default_row_commit_version;
+  acol deletion_timestamp, data_change, extended_file_metadata; /* remove */
+  acol dv, dv_storage_type, dv_path_or_inline, dv_offset, dv_size_in_bytes, dv_cardinality;
+} pq_file_cols;
+
+static pq_file_cols pq_file_cols_of(acol action) {
+  pq_file_cols c;
+  c.action = action;
+  c.path = acol_child(action, "path");
+  c.size = acol_child(action, "size");
+  c.modification_time = acol_child(action, "modificationTime");
+  c.stats = acol_child(action, "stats");
+  c.stats_parsed = acol_child(action, "stats_parsed");
+  c.partition_values = acol_child(action, "partitionValues");
+  c.base_row_id = acol_child(action, "baseRowId");
+  c.default_row_commit_version = acol_child(action, "defaultRowCommitVersion");
+  c.deletion_timestamp = acol_child(action, "deletionTimestamp");
+  c.data_change = acol_child(action, "dataChange");
+  c.extended_file_metadata = acol_child(action, "extendedFileMetadata");
+  c.dv = acol_child(action, "deletionVector");
+  c.dv_storage_type = acol_child(c.dv, "storageType");
+  c.dv_path_or_inline = acol_child(c.dv, "pathOrInlineDv");
+  c.dv_offset = acol_child(c.dv, "offset");
+  c.dv_size_in_bytes = acol_child(c.dv, "sizeInBytes");
+  c.dv_cardinality = acol_child(c.dv, "cardinality");
+  return c;
+}
+
+/* The deletion vector of an add or remove at row rr of its struct (storage type 0: none). */
+static int pq_dv(replay *r, const pq_file_cols *c, int64_t rr, delta_dv *out) {
+  memset(out, 0, sizeof *out);
+  out->offset = -1;
+  if (acol_at(c->dv, rr) < 0) return 0;
+  int64_t dr = acol_child_row(c->dv, rr), v;
+  const char *st;
+  int rc;
+  if ((rc = pq_strdup(r, c->dv_storage_type, dr, &st)) ||
+      (rc = pq_strdup(r, c->dv_path_or_inline, dr, &out->path_or_inline)))
+    return rc;
+  if (st == NULL || strlen(st) != 1 || out->path_or_inline == NULL)
+    return corrupt(r, "deletionVector without storageType or pathOrInlineDv");
+  out->storage_type = st[0];
+  if (acol_i64(c->dv_offset, dr, &v)) {
+    if (v < 0 || v > INT32_MAX) return corrupt(r, "deletionVector offset out of range");
+    out->offset = (int32_t)v;
+  }
+  if (!acol_i64(c->dv_size_in_bytes, dr, &v) || v < 0 || v > INT32_MAX)
+    return corrupt(r, "deletionVector sizeInBytes missing or out of range");
+  out->size_in_bytes = (int32_t)v;
+  if (!acol_i64(c->dv_cardinality, dr, &v) || v < 0)
+    return corrupt(r, "deletionVector cardinality missing or out of range");
+  out->cardinality = v;
+  return 0;
+}
+
+/* The partitionValues map at row rr into f (keys NULL when the map is null). */
+static int pq_partition_values(replay *r, const pq_file_cols *c, int64_t rr, replay_file *f) {
+  size_t n = 0;
+  int rc = pq_str_map(r, c->partition_values, rr, &f->pv_keys, &f->pv_values, &n);
+  if (rc == 0 && n > UINT32_MAX) rc = corrupt(r, "too many partition values");
+  f->n_pv = (uint32_t)n;
+  return rc;
+}
+
+static int pq_add(replay *r, const pq_file_cols *c, int64_t row) {
   replay_file *f = tarn_arena_calloc(&r->s->arena, 1, sizeof *f);
   if (f == NULL) return oom(r->err);
-  int64_t rr = acol_child_row(add, row);
-  int rc = pq_strdup(r, acol_child(add, "path"), rr, &f->f.path);
+  int64_t rr = acol_child_row(c->action, row);
+  int rc = pq_strdup(r, c->path, rr, &f->f.path);
   if (rc) return rc;
   if (f->f.path == NULL || f->f.path[0] == 0) return corrupt(r, "add action without path");
-  if (!acol_i64(acol_child(add, "size"), rr, &f->f.size)) f->f.size = -1;
-  if (!acol_i64(acol_child(add, "modificationTime"), rr, &f->f.modification_time))
-    f->f.modification_time = -1;
-  if (!acol_i64(acol_child(add, "baseRowId"), rr, &f->f.base_row_id)) f->f.base_row_id = -1;
-  if (!acol_i64(acol_child(add, "defaultRowCommitVersion"), rr, &f->f.default_row_commit_version))
+  if (!acol_i64(c->size, rr, &f->f.size)) f->f.size = -1;
+  if (!acol_i64(c->modification_time, rr, &f->f.modification_time)) f->f.modification_time = -1;
+  if (!acol_i64(c->base_row_id, rr, &f->f.base_row_id)) f->f.base_row_id = -1;
+  if (!acol_i64(c->default_row_commit_version, rr, &f->f.default_row_commit_version))
     f->f.default_row_commit_version = -1;
   if (f->f.size < -1) return corrupt(r, "add action with a negative size");
-  if ((rc = pq_strdup(r, acol_child(add, "stats"), rr, &f->f.stats))) return rc;
-  if (f->f.stats == NULL &&
-      (rc = stats_from_parsed(r, acol_child(add, "stats_parsed"), rr, &f->f.stats)))
+  if ((rc = pq_strdup(r, c->stats, rr, &f->f.stats))) return rc;
+  if (f->f.stats == NULL && (rc = stats_from_parsed(r, c->stats_parsed, rr, &f->f.stats)))
     return rc;
-  if ((rc = pq_str_map(r, acol_child(add, "partitionValues"), rr, &f->pv_keys, &f->pv_values,
-                       &f->n_pv)))
-    return rc;
-  f->f.dv.offset = -1;
-  acol dv = acol_child(add, "deletionVector");
-  if (acol_at(dv, rr) >= 0) {
-    int64_t dr = acol_child_row(dv, rr), v;
-    const char *st;
-    if ((rc = pq_strdup(r, acol_child(dv, "storageType"), dr, &st)) ||
-        (rc = pq_strdup(r, acol_child(dv, "pathOrInlineDv"), dr, &f->f.dv.path_or_inline)))
-      return rc;
-    if (st == NULL || strlen(st) != 1 || f->f.dv.path_or_inline == NULL)
-      return corrupt(r, "deletionVector without storageType or pathOrInlineDv");
-    f->f.dv.storage_type = st[0];
-    if (acol_i64(acol_child(dv, "offset"), dr, &v)) {
-      if (v < 0 || v > INT32_MAX) return corrupt(r, "deletionVector offset out of range");
-      f->f.dv.offset = (int32_t)v;
-    }
-    if (!acol_i64(acol_child(dv, "sizeInBytes"), dr, &v) || v < 0 || v > INT32_MAX)
-      return corrupt(r, "deletionVector sizeInBytes missing or out of range");
-    f->f.dv.size_in_bytes = (int32_t)v;
-    if (!acol_i64(acol_child(dv, "cardinality"), dr, &v) || v < 0)
-      return corrupt(r, "deletionVector cardinality missing or out of range");
-    f->f.dv.cardinality = v;
-  }
+  if ((rc = pq_partition_values(r, c, rr, f)) || (rc = pq_dv(r, c, rr, &f->f.dv))) return rc;
   if ((rc = file_key(r, f->f.path, &f->f.dv, &f->key, &f->key_len))) return rc;
-  return apply_file(r, f, true);
+  return apply_file(r, f);
+}
+
+/* A checkpoint's remove row: a tombstone (optional fields read as far as they are present and
+ * well typed, as for JSON removes). */
+static int pq_remove(replay *r, const pq_file_cols *c, int64_t row) {
+  replay_remove *rm = tarn_arena_calloc(&r->s->arena, 1, sizeof *rm);
+  if (rm == NULL) return oom(r->err);
+  replay_file *f = &rm->rf;
+  f->removed = true;
+  int64_t rr = acol_child_row(c->action, row);
+  int rc = pq_strdup(r, c->path, rr, &f->f.path);
+  if (rc) return rc;
+  if (f->f.path == NULL || f->f.path[0] == 0) return corrupt(r, "remove action without path");
+  if (!acol_i64(c->deletion_timestamp, rr, &rm->deletion_timestamp)) rm->deletion_timestamp = -1;
+  rm->data_change = acol_at(c->data_change, rr) >= 0 ? acol_bool(c->data_change, rr) : true;
+  rm->extended_file_metadata = acol_at(c->extended_file_metadata, rr) >= 0
+                                   ? (int8_t)acol_bool(c->extended_file_metadata, rr)
+                                   : -1;
+  if (!acol_i64(c->size, rr, &f->f.size) || f->f.size < 0) f->f.size = -1;
+  f->f.modification_time = -1;
+  if (!acol_i64(c->base_row_id, rr, &f->f.base_row_id)) f->f.base_row_id = -1;
+  if (!acol_i64(c->default_row_commit_version, rr, &f->f.default_row_commit_version))
+    f->f.default_row_commit_version = -1;
+  if ((rc = pq_partition_values(r, c, rr, f)) || (rc = pq_dv(r, c, rr, &f->f.dv))) return rc;
+  if ((rc = file_key(r, f->f.path, &f->f.dv, &f->key, &f->key_len))) return rc;
+  return apply_file(r, f);
 }
 
 static int pq_protocol(replay *r, acol p, int64_t row) {
@@ -1397,12 +1516,16 @@ static int pq_batch(replay *r, const struct ArrowSchema *schema, const struct Ar
   acol top = {schema, batch};
   acol add = acol_child(top, "add"), meta = acol_child(top, "metaData"),
        proto = acol_child(top, "protocol"), txn = acol_child(top, "txn"),
-       dom = acol_child(top, "domainMetadata"), side = acol_child(top, "sidecar");
+       dom = acol_child(top, "domainMetadata"), side = acol_child(top, "sidecar"),
+       rem = acol_child(top, "remove");
+  const pq_file_cols add_cols = pq_file_cols_of(add), rem_cols = pq_file_cols_of(rem);
   int rc = 0;
   for (int64_t i = 0; i < batch->length && rc == 0; i++) {
     int64_t row = acol_child_row(top, i);
     if (acol_at(add, row) >= 0) {
-      rc = pq_add(r, add, row);
+      rc = pq_add(r, &add_cols, row);
+    } else if (acol_at(rem, row) >= 0) {
+      rc = pq_remove(r, &rem_cols, row);
     } else if (acol_at(meta, row) >= 0) {
       rc = pq_metadata(r, meta, row);
     } else if (acol_at(proto, row) >= 0) {
@@ -1437,9 +1560,30 @@ static int pq_batch(replay *r, const struct ArrowSchema *schema, const struct Ar
   return rc;
 }
 
+/* Whether a checkpoint file may hold remove rows: false only when its statistics say that
+ * `remove.path`, which every remove has, is null in every row. Most checkpoints hold no removes,
+ * and their remove column (a dozen leaf columns) then costs nothing to read. */
+static bool has_remove_rows(const tarn_parquet_file *pf) {
+  int col = -1;
+  for (int i = 0; i < tarn_parquet_num_columns(pf) && col < 0; i++) {
+    const char *p = tarn_parquet_column_path(pf, i);
+    if (p && strcmp(p, "remove.path") == 0) col = i;
+  }
+  if (col < 0) return true; /* a remove struct without a path column: read it, to refuse it */
+  for (int rg = 0; rg < tarn_parquet_num_row_groups(pf); rg++) {
+    tarn_column_stats st;
+    tarn_error ignored = {0};
+    if (tarn_parquet_column_stats(pf, rg, col, &st, &ignored) != 0 || !st.has_null_count ||
+        st.null_count != st.num_values)
+      return true;
+  }
+  return false;
+}
+
 static int replay_parquet_file(replay *r, const char *path, const char *shown) {
-  static const char *const wanted[] = {"add", "metaData",       "protocol",
+  static const char *const wanted[] = {"add", "remove",         "metaData", "protocol",
                                        "txn", "domainMetadata", "sidecar"};
+  enum { N_WANTED = sizeof wanted / sizeof *wanted };
   r->shown = shown;
   r->line_no = 0;
   tarn_error e = {0};
@@ -1451,12 +1595,12 @@ static int replay_parquet_file(replay *r, const char *path, const char *shown) {
     tarn_parquet_close(pf);
     return tarn_err(r->err, rc, "delta table %s: %s: %s", r->table, shown, e.message);
   }
-  const char *cols[6];
+  const char *cols[N_WANTED];
   size_t n_cols = 0;
-  for (size_t w = 0; w < 6; w++)
+  for (size_t w = 0; w < N_WANTED; w++)
     for (int64_t i = 0; i < fs.n_children; i++)
       if (fs.children[i]->name && strcmp(fs.children[i]->name, wanted[w]) == 0) {
-        cols[n_cols++] = wanted[w];
+        if (strcmp(wanted[w], "remove") != 0 || has_remove_rows(pf)) cols[n_cols++] = wanted[w];
         break;
       }
   fs.release(&fs);
@@ -1733,15 +1877,80 @@ static const char *pv_lookup(const replay_file *f, const char *key, bool *found)
   return NULL;
 }
 
+/* Path, then deletion vector id. */
+static int cmp_path_dv(const char *px, const delta_dv *x, const char *py, const delta_dv *y) {
+  int c = strcmp(px, py);
+  if (c) return c;
+  if (x->storage_type != y->storage_type) return x->storage_type < y->storage_type ? -1 : 1;
+  if (x->storage_type == 0) return 0;
+  c = strcmp(x->path_or_inline, y->path_or_inline);
+  return c ? c : (x->offset > y->offset) - (x->offset < y->offset);
+}
+
 static int cmp_file(const void *a, const void *b) {
   const delta_file *x = a, *y = b;
-  int c = strcmp(x->path, y->path);
-  if (c) return c;
-  if (x->dv.storage_type != y->dv.storage_type)
-    return x->dv.storage_type < y->dv.storage_type ? -1 : 1;
-  if (x->dv.storage_type == 0) return 0;
-  c = strcmp(x->dv.path_or_inline, y->dv.path_or_inline);
-  return c ? c : (x->dv.offset > y->dv.offset) - (x->dv.offset < y->dv.offset);
+  return cmp_path_dv(x->path, &x->dv, y->path, &y->dv);
+}
+
+static int cmp_tombstone(const void *a, const void *b) {
+  const delta_tombstone *x = a, *y = b;
+  return cmp_path_dv(x->path, &x->dv, y->path, &y->dv);
+}
+
+/* The retention of removed files: delta.deletedFileRetentionDuration, or one week when it is
+ * unset or unparsable (a snapshot still loads; vacuum reports the bad value). */
+static int64_t tombstone_retention_ms(const delta_snapshot *s) {
+  const char *prop = delta_snapshot_config(s, "delta.deletedFileRetentionDuration");
+  int64_t ms;
+  tarn_error ignored = {0};
+  if (prop == NULL || delta_parse_interval_ms(prop, &ms, &ignored) != 0)
+    return DELTA_DEFAULT_RETENTION_MS;
+  return ms;
+}
+
+static int64_t clock_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The tombstones of the reconciled files that have not expired (see delta_log.h). */
+static int finish_tombstones(replay *r) {
+  delta_snapshot *s = r->s;
+  s->tombstone_retention_ms = tombstone_retention_ms(s);
+  /* both at most ~9.2e15 (the parser's bound, the clock): no overflow */
+  s->tombstone_cutoff_ms = clock_ms() - s->tombstone_retention_ms;
+  size_t n = 0;
+  for (size_t i = 0; i < r->files.cap; i++) {
+    const replay_file *f = r->files.slots[i].value;
+    n += f != NULL && f->removed;
+  }
+  s->tombstones = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof *s->tombstones);
+  if (s->tombstones == NULL) return oom(r->err);
+  for (size_t i = 0; i < r->files.cap; i++) {
+    const replay_file *f = r->files.slots[i].value;
+    if (f == NULL || !f->removed) continue;
+    const replay_remove *rm = (const replay_remove *)f;
+    /* PROTOCOL.md: expired once now > deletionTimestamp + retention; absent counts as 0 */
+    int64_t deleted = rm->deletion_timestamp >= 0 ? rm->deletion_timestamp : 0;
+    if (deleted <= s->tombstone_cutoff_ms) continue;
+    s->tombstones[s->n_tombstones++] = (delta_tombstone){
+        .path = f->f.path,
+        .deletion_timestamp = rm->deletion_timestamp,
+        .data_change = rm->data_change,
+        .extended_file_metadata = rm->extended_file_metadata,
+        .partition_keys = f->pv_keys,
+        .partition_values = f->pv_values,
+        .n_partition_values = f->n_pv,
+        .size = f->f.size,
+        .dv = f->f.dv,
+        .base_row_id = f->f.base_row_id,
+        .default_row_commit_version = f->f.default_row_commit_version,
+    };
+  }
+  if (s->n_tombstones > 1)
+    qsort(s->tombstones, s->n_tombstones, sizeof *s->tombstones, cmp_tombstone);
+  return 0;
 }
 
 static int finish_snapshot(replay *r) {
@@ -1770,13 +1979,15 @@ static int finish_snapshot(replay *r) {
   }
 
   size_t n = 0;
-  for (size_t i = 0; i < r->files.cap; i++)
-    n += r->files.slots[i].value != NULL;
+  for (size_t i = 0; i < r->files.cap; i++) {
+    const replay_file *f = r->files.slots[i].value;
+    n += f != NULL && !f->removed;
+  }
   s->files = tarn_arena_calloc(&s->arena, n ? n : 1, sizeof *s->files);
   if (s->files == NULL) return oom(r->err);
   for (size_t i = 0; i < r->files.cap; i++) {
     replay_file *f = r->files.slots[i].value;
-    if (f == NULL) continue;
+    if (f == NULL || f->removed) continue;
     delta_file *df = &s->files[s->n_files++];
     *df = f->f;
     df->partition_values = tarn_arena_calloc(&s->arena, np ? np : 1, sizeof(char *));
@@ -1789,6 +2000,7 @@ static int finish_snapshot(replay *r) {
     }
   }
   if (s->n_files > 1) qsort(s->files, s->n_files, sizeof *s->files, cmp_file);
+  if ((rc = finish_tombstones(r))) return rc;
 
   n = 0;
   for (size_t i = 0; i < r->txns.cap; i++)

@@ -8,8 +8,20 @@
  * at or before the wanted version, then every later commit up to it, gives the table's state at
  * that version: the protocol, the metadata (schema, partition columns, configuration), the live
  * data files (add actions not cancelled by a later remove of the same path and deletion-vector
- * id), application transaction versions and domain metadata. The rules are those of PROTOCOL.md
- * in delta-io/delta ("Action Reconciliation").
+ * id), the remove tombstones that have not expired, application transaction versions and domain
+ * metadata. The rules are those of PROTOCOL.md in delta-io/delta ("Action Reconciliation").
+ *
+ * Tombstones. Each logical file (path, deletion vector id) keeps its newest action: an add makes
+ * it live, a remove makes it a tombstone (so a file added back after its remove is live, and a
+ * later remove replaces an earlier one). Tombstones come from the JSON commits, log compaction
+ * files and the remove rows of checkpoints (classic, multi-part, v2 and its sidecars); inside a
+ * checkpoint a remove never cancels an add of the same key, whatever the row order. They only
+ * serve VACUUM and checkpoints (readers never see them). A tombstone expires, and is left out,
+ * when its deletionTimestamp (0 when absent) is at or before now minus the table's
+ * delta.deletedFileRetentionDuration (default "interval 1 week"; an unparsable value counts as
+ * the default): PROTOCOL.md measures expiry against the current time of the node doing the
+ * cleanup, and delta-spark and delta-kernel-rs both take the clock when the snapshot is built,
+ * not the time of the newest commit (which would keep tombstones forever on an idle table).
  *
  * Everything a snapshot holds lives in its arena; strings are NUL-terminated copies.
  */
@@ -85,6 +97,24 @@ typedef struct delta_file {
   int64_t default_row_commit_version; /* -1 when absent */
 } delta_file;
 
+/* A remove tombstone: a logical file removed at or before the snapshot's version, not added back
+ * since and not expired. The fields are the remove action's, as the log gave them. */
+typedef struct delta_tombstone {
+  const char *path;           /* as in the remove action (URL-encoded relative, or absolute) */
+  int64_t deletion_timestamp; /* deletionTimestamp, ms since the epoch; -1 when absent */
+  bool data_change;           /* dataChange (true when absent, delta-spark's default) */
+  int extended_file_metadata; /* extendedFileMetadata: 1 true, 0 false, -1 absent */
+  /* partitionValues as the remove gave them, keyed as the log keys them (physical names under
+   * column mapping), n_partition_values pairs; a NULL value is a null. partition_keys NULL: the
+   * remove had no partitionValues (an empty map is an empty, non-NULL array). */
+  const char **partition_keys, **partition_values;
+  size_t n_partition_values;
+  int64_t size; /* -1 when absent */
+  delta_dv dv;
+  int64_t base_row_id;                /* -1 when absent */
+  int64_t default_row_commit_version; /* -1 when absent */
+} delta_tombstone;
+
 /* --- Snapshot ------------------------------------------------------------------------------ */
 
 typedef struct delta_snapshot {
@@ -109,6 +139,13 @@ typedef struct delta_snapshot {
   /* live files, in a stable order (sorted by path) */
   delta_file *files;
   size_t n_files;
+  /* remove tombstones not expired (see the top of this file), sorted by path then deletion
+   * vector like files; tombstone_cutoff_ms is the expiry line used: the clock when the snapshot
+   * was loaded minus tombstone_retention_ms (delta.deletedFileRetentionDuration). A tombstone is
+   * kept when its deletionTimestamp is after the cutoff. */
+  delta_tombstone *tombstones;
+  size_t n_tombstones;
+  int64_t tombstone_retention_ms, tombstone_cutoff_ms;
   /* txn actions: the latest version per application id */
   const char **txn_app_ids;
   int64_t *txn_versions;
