@@ -55,6 +55,11 @@ typedef struct sql_bound {
   sql_source *dml_table;
   size_t dml_n_cols;
   const char *dml_predicate; /* for commitInfo: the statement's condition as text, or NULL */
+  /* SQL_STMT_INSERT and SQL_STMT_DML: the application transaction the write is (set by the
+   * engine from SET delta.write.txnAppId / txnVersion; NULL: none). A write whose application
+   * version the table already holds is skipped: retried writes are applied once. */
+  const char *txn_app_id;
+  int64_t txn_app_version;
   /* SQL_STMT_CALL: the procedure ("vacuum", "optimize", "restore"); target is the table as
    * given and target_dir its directory; the other arguments are option_keys / option_values
    * (positional ones named by their place in the procedure's signature; values as text,

@@ -78,6 +78,18 @@ static int change_data_layout(tarn_arena *a, const sql_delta_layout *l, sql_delt
   return 0;
 }
 
+/* The application transaction of bd (binder.h): *skip when the table already holds its
+ * version (nothing is to be written), else recorded in t as the commit's txn action. */
+static int app_transaction(delta_txn *t, const sql_bound *bd, bool *skip, tarn_error *err) {
+  *skip = false;
+  const delta_snapshot *s = delta_txn_snapshot(t);
+  if (bd->txn_app_id == NULL || s == NULL) return 0;
+  for (size_t i = 0; i < s->n_txns; i++)
+    if (strcmp(s->txn_app_ids[i], bd->txn_app_id) == 0 && s->txn_versions[i] >= bd->txn_app_version)
+      *skip = true;
+  return *skip ? 0 : delta_txn_set_app_version(t, bd->txn_app_id, bd->txn_app_version, err);
+}
+
 /* --- Writing a plan's rows ------------------------------------------------------------------- */
 
 static int to_files(void *arg, sql_batch *b, tarn_error *err) {
@@ -93,6 +105,12 @@ int sql_delta_insert(sql_exec_ctx *x, const sql_bound *bd, int64_t *rows, tarn_e
   const delta_snapshot *snap = rc ? NULL : delta_txn_snapshot(t);
   if (rc == 0 && snap == NULL)
     rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", bd->target);
+  bool skip = false;
+  if (rc == 0) rc = app_transaction(t, bd, &skip, err);
+  if (rc == 0 && skip) {
+    delta_txn_free(t);
+    return 0;
+  }
   tarn_arena a = {0};
   sql_delta_layout l;
   sql_delta_writer *w = NULL;
@@ -433,6 +451,12 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
   if (rc == 0 && (snap == NULL || snap->n_files != src->n_files))
     rc = tarn_err(err, TARN_EINVAL, "delta table %s changed while the statement was planned",
                   bd->target_dir);
+  bool skip = false;
+  if (rc == 0) rc = app_transaction(t, bd, &skip, err);
+  if (rc == 0 && skip) {
+    delta_txn_free(t);
+    return 0;
+  }
   tarn_arena a = {0};
   sql_delta_layout l;
   dml_state st = {.bd = bd, .n_files = src->n_files};

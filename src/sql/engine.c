@@ -36,6 +36,9 @@ struct sql_engine {
   int64_t memory_limit;
   char *tmp_dir;
   bool deny_files;
+  /* SET delta.write.txnAppId / txnVersion: the application transaction of the next write */
+  char *txn_app_id;
+  int64_t txn_version; /* -1: unset */
 };
 
 int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error *err) {
@@ -51,6 +54,7 @@ int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error
   const char *tmp = opts && opts->tmp_dir ? opts->tmp_dir : getenv("TMPDIR");
   e->tmp_dir = strdup(tmp && *tmp ? tmp : "/tmp");
   e->deny_files = opts && opts->deny_files;
+  e->txn_version = -1;
   if (opts && opts->warehouse) {
     struct stat st;
     if (stat(opts->warehouse, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -73,6 +77,7 @@ void sql_engine_close(sql_engine *e) {
   if (e == NULL) return;
   free(e->warehouse);
   free(e->tmp_dir);
+  free(e->txn_app_id);
   free(e);
 }
 
@@ -390,6 +395,27 @@ static int ctas_delta(sql_engine *e, const sql_bound *bd, const char *dir, int64
   return rc;
 }
 
+/* SET delta.write.txnAppId = 'app' and SET delta.write.txnVersion = N (also with Spark's
+ * spark.databricks. prefix; names arrive lower-cased): the application transaction of the next
+ * write, which makes a retried write idempotent (delta_dml.h). */
+static bool is_txn_setting(const char *name, const char *what) {
+  static const char *const prefixes[] = {"delta.write.", "spark.databricks.delta.write."};
+  for (size_t i = 0; i < 2; i++) {
+    size_t n = strlen(prefixes[i]);
+    if (strncmp(name, prefixes[i], n) == 0 && strcmp(name + n, what) == 0) return true;
+  }
+  return false;
+}
+
+/* Hands the pending application transaction to a write statement and clears it: each SET pair
+ * covers one write, so a later write is not skipped by mistake. */
+static void use_app_transaction(sql_engine *e, sql_bound *bd) {
+  if (e->txn_app_id == NULL || e->txn_version < 0) return;
+  bd->txn_app_id = e->txn_app_id;
+  bd->txn_app_version = e->txn_version;
+  e->txn_version = -1;
+}
+
 static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_result_sink *sink,
                          bool plan_only, char **plan_text, size_t *plan_len, tarn_error *err) {
   sql_plan_ctx pc;
@@ -462,6 +488,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
     }
     case SQL_STMT_INSERT: {
       int64_t rows = 0;
+      use_app_transaction(e, &bound);
       sql_exec_ctx x;
       exec_ctx_init(e, &x, now, false, err);
       rc = sql_delta_insert(&x, &bound, &rows, err);
@@ -482,6 +509,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
       break;
     case SQL_STMT_DML: {
       int64_t rows = 0;
+      use_app_transaction(e, &bound);
       sql_exec_ctx x;
       exec_ctx_init(e, &x, now, false, err);
       rc = sql_delta_dml(&x, &pc, &bound, &rows, err);
@@ -554,6 +582,18 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
           rc = tarn_err(err, TARN_EINVAL, "invalid memory_limit '%s'", v);
         else
           e->memory_limit = lim;
+      } else if (bound.set_name && is_txn_setting(bound.set_name, "txnappid")) {
+        free(e->txn_app_id);
+        e->txn_app_id = *v ? strdup(v) : NULL;
+        if (*v && e->txn_app_id == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+      } else if (bound.set_name && is_txn_setting(bound.set_name, "txnversion")) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || end == v || *end || n < 0)
+          rc = tarn_err(err, TARN_EINVAL, "txnVersion must be a whole number >= 0, not '%s'", v);
+        else
+          e->txn_version = n;
       } else if (bound.set_name && (strcmp(bound.set_name, "timezone") == 0 ||
                                     strcmp(bound.set_name, "time zone") == 0)) {
         if (strcasecmp(v, "utc") != 0)

@@ -14,7 +14,10 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
   - INSERT (VALUES, a column list, SELECT from the table): one commit with one add each, the
     rows read back by tarn and by DuckDB over the live data files, NOT NULL enforced, several
     processes inserting at once all present;
-  - CREATE TABLE ... USING delta AS SELECT: one commit holding metadata and rows.
+  - CREATE TABLE ... USING delta AS SELECT: one commit holding metadata and rows;
+  - SET delta.write.txnAppId / txnVersion: an application version already committed (or an
+    older one) is not written again, each commit carries its txn action, and one SET pair
+    covers one write.
 
 usage: delta_write.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
@@ -264,6 +267,48 @@ def check_inserts(args, wh, tally):
     shutil.rmtree(work, ignore_errors=True)
 
 
+def check_app_transactions(args, wh, tally):
+    """SET delta.write.txnAppId / txnVersion make retried writes idempotent."""
+    def count(table):
+        r = tarnrun.run([args.tarn, 'sql', '-w', wh, '--format', 'csv', '-c',
+                         'SELECT count(*) FROM %s' % table], TIMEOUT)
+        lines = r.stdout.decode('utf-8', 'replace').split()
+        return int(lines[-1]) if r.rc == 0 and lines and lines[-1].isdigit() else None
+
+    problems = tarnrun.contract_problems(
+        sql(args, wh, 'CREATE TABLE apptx (id bigint, src text) USING delta'), allowed=(0,))
+    # the same application version three times (a retrying stream), then the next version
+    outs = []
+    for version, rows in [(7, "(1, 'a'), (2, 'a')"), (7, "(1, 'a'), (2, 'a')"),
+                          (5, "(9, 'old')"), (8, "(3, 'b')")]:
+        r = tarnrun.run([args.tarn, 'sql', '-w', wh, '-c',
+                         "SET delta.write.txnAppId = 'stream-1'; "
+                         "SET spark.databricks.delta.write.txnVersion = %d; "
+                         "INSERT INTO apptx VALUES %s" % (version, rows)], TIMEOUT)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        outs.append(r.stdout.decode('utf-8', 'replace'))
+    if not problems:
+        if count('apptx') != 3:
+            problems.append('%s rows, expected 3 (versions 7 and 8 once each)' % count('apptx'))
+        if 'INSERT 0 0' not in outs[1] or 'INSERT 0 0' not in outs[2]:
+            problems.append('repeated or older versions did not report 0 rows: %r' % outs[1:3])
+        txns = [a['txn'] for _, acts in log_actions(os.path.join(wh, 'apptx'))
+                for a in acts if 'txn' in a]
+        if [(t['appId'], t['version']) for t in txns] != [('stream-1', 7), ('stream-1', 8)]:
+            problems.append('txn actions %s' % txns)
+    # a version covers one write: the next statement without SET is a plain write
+    r = sql(args, wh, "SET delta.write.txnAppId = 'stream-2'; SET delta.write.txnVersion = 1; "
+                      "INSERT INTO apptx VALUES (4, 'c'); INSERT INTO apptx VALUES (5, 'c')")
+    problems += tarnrun.contract_problems(r, allowed=(0,))
+    if not problems and count('apptx') != 5:
+        problems.append('%s rows after two writes under one SET, expected 5' % count('apptx'))
+    r = sql(args, wh, "SET delta.write.txnVersion = 'x'")
+    if r.rc != 1 or 'txnVersion' not in ' '.join(r.stderr_lines()):
+        problems.append('a bad txnVersion was not refused naming it')
+    tally.result('application transactions: a version already committed is not applied twice',
+                 problems)
+
+
 def main():
     args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
     tally = tarnrun.Tally()
@@ -350,6 +395,7 @@ def main():
             tally.result('create refused: %s' % text[text.index('('):][:60], problems)
 
         check_inserts(args, wh, tally)
+        check_app_transactions(args, wh, tally)
 
         # Several processes create one table at once: the put-if-absent commit lets one win.
         n = 5

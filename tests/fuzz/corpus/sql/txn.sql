@@ -1,0 +1,1 @@
+SET delta.write.txnAppId = 'a'; SET spark.databricks.delta.write.txnVersion = 3; INSERT INTO t VALUES (1)
