@@ -3731,26 +3731,35 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
     if (n_target != q->n_out)
       return tarn_err(b.err, TARN_EINVAL, "INSERT has %zu target columns but the query gives %zu",
                       n_target, q->n_out);
-    if (n_target > table->n_cols)
-      return tarn_err(b.err, TARN_EINVAL, "INSERT has more expressions than target columns");
-    sql_expr **exprs = bz(&b, table->n_cols + 1, sizeof *exprs);
-    if (exprs == NULL) return oom(&b);
+    /* Columns the table lacks (schema merge, decided by sql_delta_insert) follow its own. */
+    size_t n_all = table->n_cols + n_target;
+    sql_expr **exprs = bz(&b, n_all + 1, sizeof *exprs);
+    const char **names = bz(&b, n_all + 1, sizeof *names);
+    if (exprs == NULL || names == NULL) return oom(&b);
+    memcpy(names, table->col_names, table->n_cols * sizeof *names);
+    size_t n_cols = table->n_cols;
     for (size_t k = 0; k < n_target; k++) {
       size_t c = k;
+      const char *nm = NULL;
       if (is->n_cols) {
         const PgQuery__Node *rt = is->cols[k];
-        const char *nm =
-            rt->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? rt->res_target->name : NULL;
-        for (c = 0; nm && c < table->n_cols && strcmp(table->col_names[c], nm) != 0; c++)
+        nm = rt->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? rt->res_target->name : NULL;
+        if (nm == NULL) return tarn_err(b.err, TARN_EINVAL, "INSERT: a target column has no name");
+        for (c = 0; c < n_cols && strcmp(names[c], nm) != 0; c++)
           ;
-        if (nm == NULL || c == table->n_cols)
-          return tarn_err(b.err, TARN_EINVAL, "column \"%s\" of relation \"%s\" does not exist",
-                          nm ? nm : "?", out->target);
-        if (exprs[c])
-          return tarn_err(b.err, TARN_EINVAL, "column \"%s\" specified more than once", nm);
+      } else if (k >= table->n_cols) {
+        nm = q->out_names[k];
+        if (nm == NULL || strcmp(nm, "?column?") == 0)
+          return tarn_err(b.err, TARN_EINVAL,
+                          "INSERT has more expressions than target columns (name the extra "
+                          "query columns to add them by schema merge)");
       }
+      if (c == n_cols) names[n_cols++] = nm;
+      if (exprs[c])
+        return tarn_err(b.err, TARN_EINVAL, "column \"%s\" specified more than once", nm);
       exprs[c] = col_ref(&b, q->out_ids[k], q->out_types[k]);
       if (exprs[c] == NULL) return oom(&b);
+      if (c >= table->n_cols) continue; /* a new column takes the query's type */
       rc = cast_to(&b, &exprs[c], table->col_types[c]);
       if (rc) {
         tarn_err_prefix(b.err, "column \"%s\"", table->col_names[c]);
@@ -3763,7 +3772,9 @@ int sql_bind_statement(sql_binder_env *env, const PgQuery__RawStmt *raw, sql_bou
       if (exprs[c] == NULL || (rc = cast_to(&b, &exprs[c], table->col_types[c])))
         return rc ? rc : oom(&b);
     }
-    out->plan = make_project(&b, q, exprs, table->col_names, table->n_cols);
+    out->n_merge_cols = n_cols - table->n_cols;
+    out->merge_col_names = names + table->n_cols;
+    out->plan = make_project(&b, q, exprs, names, n_cols);
     return out->plan ? 0 : oom(&b);
   }
   case PG_QUERY__NODE__NODE_DELETE_STMT: return bind_delete(&b, n->delete_stmt, out);

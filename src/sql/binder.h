@@ -60,6 +60,14 @@ typedef struct sql_bound {
    * version the table already holds is skipped: retried writes are applied once. */
   const char *txn_app_id;
   int64_t txn_app_version;
+  /* SQL_STMT_INSERT: columns the table lacks (named in the column list, or trailing query
+   * columns), appended to the plan's columns after the table's. sql_delta_insert adds them to
+   * the schema in the same commit when schema merge is on (auto_merge: the session's SET
+   * delta.schema.autoMerge.enabled, or the table property tarn.autoMerge.enabled), and
+   * refuses the statement otherwise. */
+  size_t n_merge_cols;
+  const char **merge_col_names;
+  bool auto_merge;
   /* SQL_STMT_CALL: the procedure ("vacuum", "optimize", "restore"); target is the table as
    * given and target_dir its directory; the other arguments are option_keys / option_values
    * (positional ones named by their place in the procedure's signature; values as text,

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "sql/delta_files.h"
+#include "sql/delta_write.h"
 #include "table/delta/delta_commit.h"
 #include "table/delta/delta_log.h"
 #include "table/delta/dv.h"
@@ -98,6 +99,38 @@ static int to_files(void *arg, sql_batch *b, tarn_error *err) {
   return rc;
 }
 
+/* Schema merge on INSERT: the columns the table lacks (binder.h, n_merge_cols) are added to t's
+ * metadata, so the rows and the schema change commit together. Refused unless schema merge is
+ * on, with the error PostgreSQL gives and how to turn it on. */
+static int merge_schema(delta_txn *t, const delta_snapshot *snap, const sql_bound *bd,
+                        tarn_error *err) {
+  const char *prop = delta_snapshot_config(snap, "tarn.autoMerge.enabled");
+  if (!bd->auto_merge && !(prop && strcasecmp(prop, "true") == 0))
+    return tarn_err(err, TARN_EINVAL,
+                    "column \"%s\" of relation \"%s\" does not exist (schema merge is off: set "
+                    "the table property tarn.autoMerge.enabled = 'true' or SET "
+                    "delta.schema.autoMerge.enabled = true to add it)",
+                    bd->merge_col_names[0], bd->target);
+  const char *mode = delta_snapshot_config(snap, "delta.columnMapping.mode");
+  if (mode && strcmp(mode, "none") != 0)
+    return tarn_err(err, TARN_EUNSUPPORTED,
+                    "relation \"%s\": schema merge on a table with column mapping is not "
+                    "supported yet (ALTER TABLE ... ADD COLUMN first)",
+                    bd->target);
+  size_t first = bd->plan->n_out - bd->n_merge_cols;
+  sql_alter *adds = calloc(bd->n_merge_cols, sizeof *adds);
+  if (adds == NULL) return oom(err);
+  for (size_t i = 0; i < bd->n_merge_cols; i++)
+    adds[i] = (sql_alter){.kind = SQL_ALTER_ADD_COLUMN,
+                          .name = bd->merge_col_names[i],
+                          .type = bd->plan->out_types[first + i],
+                          .nullable = true};
+  const char *operation;
+  int rc = sql_delta_alter_txn(t, bd->target, adds, bd->n_merge_cols, &operation, err);
+  free(adds);
+  return rc;
+}
+
 int sql_delta_insert(sql_exec_ctx *x, const sql_bound *bd, int64_t *rows, tarn_error *err) {
   *rows = 0;
   delta_txn *t = NULL;
@@ -114,8 +147,9 @@ int sql_delta_insert(sql_exec_ctx *x, const sql_bound *bd, int64_t *rows, tarn_e
   tarn_arena a = {0};
   sql_delta_layout l;
   sql_delta_writer *w = NULL;
+  if (rc == 0 && bd->n_merge_cols) rc = merge_schema(t, snap, bd, err);
   if (rc == 0) {
-    /* The plan's columns are the table's, as the binder shaped them. */
+    /* The plan's columns are the table's, as the binder shaped them (then the new ones). */
     sql_source cols = {.col_names = (const char **)bd->plan->out_names,
                        .col_types = (const sql_type **)bd->plan->out_types};
     const char **file_names = tarn_arena_calloc(&a, bd->plan->n_out + 1, sizeof *file_names);
@@ -124,8 +158,17 @@ int sql_delta_insert(sql_exec_ctx *x, const sql_bound *bd, int64_t *rows, tarn_e
       const delta_field *f = &snap->schema->fields[c];
       file_names[c] = f->physical_name ? f->physical_name : f->name;
     }
+    for (size_t c = snap->schema->n_fields; rc == 0 && c < bd->plan->n_out; c++)
+      file_names[c] = bd->plan->out_names[c];
     cols.col_file_names = file_names;
-    if (rc == 0) rc = layout_of(&a, snap, &cols, bd->plan->n_out, &l, err);
+    if (rc == 0) rc = layout_of(&a, snap, &cols, bd->plan->n_out - bd->n_merge_cols, &l, err);
+    bool *not_null = rc ? NULL : tarn_arena_calloc(&a, bd->plan->n_out + 1, sizeof *not_null);
+    if (rc == 0 && not_null == NULL) rc = oom(err);
+    if (rc == 0) {
+      memcpy(not_null, l.not_null, l.n_cols * sizeof *not_null);
+      l.not_null = not_null; /* new columns are nullable */
+      l.n_cols = bd->plan->n_out;
+    }
   }
   if (rc == 0) rc = sql_delta_writer_open(bd->target_dir, &l, &w, err);
   if (rc == 0) rc = sql_exec_run(x, bd->plan, to_files, w);

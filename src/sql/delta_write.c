@@ -110,6 +110,7 @@ static const char *const plain_properties[] = {
     "delta.randomizeFilePrefixes",
     "delta.enableDeletionVectors", /* the deletionVectors feature when true */
     "delta.enableChangeDataFeed",  /* writer version 4, or the changeDataFeed feature */
+    "tarn.autoMerge.enabled",      /* INSERT may add columns (schema merge); readers ignore it */
 };
 
 /* Splits "a, b" into trimmed names (in a). */
@@ -341,12 +342,21 @@ int sql_delta_alter(const char *dir, const char *name, const sql_alter *alters, 
                     tarn_error *err) {
   delta_txn *t = NULL;
   int rc = delta_txn_begin(dir, &t, err);
-  const delta_snapshot *s = rc ? NULL : delta_txn_snapshot(t);
-  if (rc == 0 && s == NULL) rc = tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", name);
-  if (rc) {
-    delta_txn_free(t);
-    return rc;
-  }
+  const char *operation = NULL;
+  if (rc == 0) rc = sql_delta_alter_txn(t, name, alters, n_alters, &operation, err);
+  if (rc == 0)
+    rc = delta_txn_set_operation(t, operation ? operation : "SET TBLPROPERTIES", NULL, err);
+  int64_t version;
+  if (rc == 0) rc = delta_txn_commit(t, 10, &version, err);
+  delta_txn_free(t);
+  return rc;
+}
+
+int sql_delta_alter_txn(delta_txn *t, const char *name, const sql_alter *alters, size_t n_alters,
+                        const char **operation_out, tarn_error *err) {
+  const delta_snapshot *s = delta_txn_snapshot(t);
+  if (s == NULL) return tarn_err(err, TARN_EINVAL, "relation \"%s\" does not exist", name);
+  int rc = 0;
   tarn_arena a = {0};
   size_t n_adds = 0, n_opts = 0;
   for (size_t i = 0; i < n_alters; i++) {
@@ -551,12 +561,8 @@ int sql_delta_alter(const char *dir, const char *name, const sql_alter *alters, 
   if (rc == 0)
     rc = delta_txn_set_metadata(t, (const char *)json.data, parts, s->n_partition_columns, cfg.keys,
                                 cfg.values, cfg.n, err);
-  if (rc == 0)
-    rc = delta_txn_set_operation(t, operation ? operation : "SET TBLPROPERTIES", NULL, err);
-  int64_t version;
-  if (rc == 0) rc = delta_txn_commit(t, 10, &version, err);
+  *operation_out = operation;
   tarn_buf_free(&json);
   tarn_arena_free(&a);
-  delta_txn_free(t);
   return rc;
 }

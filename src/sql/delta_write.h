@@ -42,4 +42,11 @@ struct sql_alter;
 int sql_delta_alter(const char *dir, const char *name, const struct sql_alter *alters,
                     size_t n_alters, tarn_error *err);
 
+/* The same changes applied to transaction t (read on an existing table) without committing:
+ * its metadata (and protocol when a feature is needed) set; *operation the commitInfo operation
+ * they amount to (NULL: SET TBLPROPERTIES). INSERT uses it to evolve the schema in the commit
+ * that writes the rows. */
+int sql_delta_alter_txn(delta_txn *t, const char *name, const struct sql_alter *alters,
+                        size_t n_alters, const char **operation, tarn_error *err);
+
 #endif

@@ -39,6 +39,7 @@ struct sql_engine {
   /* SET delta.write.txnAppId / txnVersion: the application transaction of the next write */
   char *txn_app_id;
   int64_t txn_version; /* -1: unset */
+  bool auto_merge;     /* SET delta.schema.autoMerge.enabled: INSERT may add columns */
 };
 
 int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error *err) {
@@ -489,6 +490,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
     case SQL_STMT_INSERT: {
       int64_t rows = 0;
       use_app_transaction(e, &bound);
+      bound.auto_merge = e->auto_merge;
       sql_exec_ctx x;
       exec_ctx_init(e, &x, now, false, err);
       rc = sql_delta_insert(&x, &bound, &rows, err);
@@ -582,6 +584,12 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
           rc = tarn_err(err, TARN_EINVAL, "invalid memory_limit '%s'", v);
         else
           e->memory_limit = lim;
+      } else if (bound.set_name &&
+                 (strcmp(bound.set_name, "delta.schema.automerge.enabled") == 0 ||
+                  strcmp(bound.set_name, "spark.databricks.delta.schema.automerge.enabled") == 0)) {
+        if (strcasecmp(v, "true") != 0 && strcasecmp(v, "false") != 0)
+          rc = tarn_err(err, TARN_EINVAL, "%s must be true or false", bound.set_name);
+        e->auto_merge = strcasecmp(v, "true") == 0;
       } else if (bound.set_name && is_txn_setting(bound.set_name, "txnappid")) {
         free(e->txn_app_id);
         e->txn_app_id = *v ? strdup(v) : NULL;

@@ -17,7 +17,11 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
   - CREATE TABLE ... USING delta AS SELECT: one commit holding metadata and rows;
   - SET delta.write.txnAppId / txnVersion: an application version already committed (or an
     older one) is not written again, each commit carries its txn action, and one SET pair
-    covers one write.
+    covers one write;
+  - INSERT naming a column the table lacks is refused naming it, unless schema merge is on
+    (SET delta.schema.autoMerge.enabled or the table property tarn.autoMerge.enabled): then
+    each INSERT commits the new columns (schema as written here) and its rows together, and the
+    table reads back as written here by hand.
 
 usage: delta_write.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
@@ -309,6 +313,75 @@ def check_app_transactions(args, wh, tally):
                  problems)
 
 
+def check_schema_merge(args, shared, wh, tally):
+    """INSERT with columns the table lacks: refused (schema enforcement) unless schema merge is
+    on; then one commit adds the columns and the rows."""
+    table = os.path.join(wh, 'evolve')
+    problems = tarnrun.contract_problems(sql(
+        args, wh, "CREATE TABLE evolve (id bigint, name text) USING delta; "
+                  "INSERT INTO evolve VALUES (1, 'a')"), allowed=(0,))
+    before = [v for v, _ in log_actions(table)]
+    for text, word in [("INSERT INTO evolve (id, name, score) VALUES (2, 'b', 10)", 'score'),
+                       ("INSERT INTO evolve SELECT 2, 'b', 10 AS score", 'score')]:
+        r = sql(args, wh, text)
+        msg = ' '.join(r.stderr_lines())
+        if r.rc != 1 or word not in msg or 'schema merge' not in msg:
+            problems.append('%s: exit %d, %s' % (text, r.rc, msg[:200]))
+    if [v for v, _ in log_actions(table)] != before:
+        problems.append('a refused INSERT committed')
+    tally.result('schema enforcement: INSERT of a column the table lacks is refused naming it',
+                 problems)
+
+    problems = tarnrun.contract_problems(sql(
+        args, wh, "SET delta.schema.autoMerge.enabled = true; "
+                  "INSERT INTO evolve (id, name, score) VALUES (2, 'b', 10); "
+                  "INSERT INTO evolve SELECT 3 AS id, 'c' AS name, 30 AS score, "
+                  "DATE '2024-05-01' AS day"), allowed=(0,))
+    log = log_actions(table)
+    if not problems:
+        if [v for v, _ in log] != before + [before[-1] + 1, before[-1] + 2]:
+            problems.append('versions %s' % [v for v, _ in log])
+        else:
+            for v, acts in log[-2:]:
+                meta = [a['metaData'] for a in acts if 'metaData' in a]
+                adds = [a['add'] for a in acts if 'add' in a]
+                if len(meta) != 1 or len(adds) != 1:
+                    problems.append('version %d: %d metaData, %d add' % (v, len(meta), len(adds)))
+            fields = json.loads([a['metaData'] for a in log[-1][1]
+                                 if 'metaData' in a][0]['schemaString'])['fields']
+            got = [(f['name'], f['type'], f['nullable']) for f in fields]
+            want = [('id', 'long', True), ('name', 'string', True), ('score', 'integer', True),
+                    ('day', 'date', True)]
+            if got != want:
+                problems.append('schema %s, expected %s' % (got, want))
+    if not problems:
+        exp = os.path.join(wh, 'evolve.expected.jsonl')
+        act = os.path.join(wh, 'evolve.actual.jsonl')
+        tarnrun.write_jsonl(exp, [
+            {'id': 1, 'name': 'a', 'score': None, 'day': None},
+            {'id': 2, 'name': 'b', 'score': 10, 'day': None},
+            {'id': 3, 'name': 'c', 'score': 30, 'day': '2024-05-01'}])
+        r = tarnrun.run([args.tarn, 'cat', table, '--format', 'jsonl'], TIMEOUT, stdout_path=act)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, exp, act)
+            if not same:
+                problems.append(detail)
+    tally.result('schema merge (SET delta.schema.autoMerge.enabled): each INSERT adds its new '
+                 'columns and rows in one commit', problems)
+
+    problems = tarnrun.contract_problems(sql(
+        args, wh, "CREATE TABLE evolve2 (id bigint) USING delta WITH "
+                  "(\"tarn.autoMerge.enabled\" = 'true'); "
+                  "INSERT INTO evolve2 (id, tag) VALUES (1, 'x')"), allowed=(0,))
+    r = tarnrun.run([args.tarn, 'sql', '-w', wh, '--format', 'csv', '-c',
+                     'SELECT id, tag FROM evolve2'], TIMEOUT)
+    problems += tarnrun.contract_problems(r, allowed=(0,))
+    if not problems and r.stdout.decode().split() != ['id,tag', '1,x']:
+        problems.append('rows %r' % r.stdout[:100])
+    tally.result('schema merge by the table property tarn.autoMerge.enabled', problems)
+
+
 def main():
     args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
     tally = tarnrun.Tally()
@@ -396,6 +469,7 @@ def main():
 
         check_inserts(args, wh, tally)
         check_app_transactions(args, wh, tally)
+        check_schema_merge(args, tarnrun.shared_dir(args), wh, tally)
 
         # Several processes create one table at once: the put-if-absent commit lets one win.
         n = 5
