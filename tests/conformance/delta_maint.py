@@ -373,6 +373,13 @@ def check_call(args, shared, wh, work, tally):
         ops = [kinds(log[4], 'commitInfo')[0].get('operation')] if 4 in log else []
         if ops != ['RESTORE']:
             problems.append('version 4 operation %s' % ops)
+        m = kinds(log[4], 'commitInfo')[0].get('operationMetrics', {}) if 4 in log else {}
+        removed = sum(r['size'] for r in kinds(log.get(4, []), 'remove'))
+        live1 = sum(a['size'] for a in kinds(log[1], 'add'))
+        want = {'numRemovedFile': '2', 'numRestoredFile': '0', 'numOfFilesAfterRestore': '1',
+                'removedFilesSize': str(removed), 'tableSizeAfterRestore': str(live1)}
+        if any(m.get(k) != v for k, v in want.items()):
+            problems.append('operationMetrics %s, expected %s' % (m, want))
         problems += rows_problems(args, shared, work, table, ROWS[1], tag='call-restore-1')
     tally.result('CALL restore(c, version => 1): rows of version 1, one RESTORE commit',
                  problems)

@@ -890,6 +890,23 @@ int delta_restore(const char *table_dir, int64_t version, int64_t timestamp_ms,
     }
     rc = delta_txn_set_operation(t, "RESTORE", params, err);
   }
+  if (rc == 0) {
+    /* delta-spark's RESTORE metrics: the table after it is the target's files */
+    int64_t target_bytes = 0;
+    for (size_t i = 0; rc == 0 && i < tgt->n_files; i++)
+      target_bytes += tgt->files[i].size >= 0 ? tgt->files[i].size : sizes[i];
+    const struct {
+      const char *name;
+      int64_t value;
+    } metrics[] = {{"numRemovedFile", (int64_t)out->n_removed},
+                   {"numRestoredFile", (int64_t)out->n_restored},
+                   {"removedFilesSize", out->removed_bytes},
+                   {"restoredFilesSize", out->restored_bytes},
+                   {"numOfFilesAfterRestore", (int64_t)tgt->n_files},
+                   {"tableSizeAfterRestore", target_bytes}};
+    for (size_t i = 0; rc == 0 && i < sizeof metrics / sizeof metrics[0]; i++)
+      rc = delta_txn_set_metric(t, metrics[i].name, metrics[i].value, err);
+  }
   /* No retry: a restore decided against one latest version must not land on another. */
   if (rc == 0) rc = delta_txn_commit(t, 0, &out->version, err);
   if (rc == 0) out->restored_version = tgt->version;
