@@ -3357,8 +3357,6 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   bool replace = sr && sr->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
                  sr->range_subselect->alias &&
                  strcmp(sr->range_subselect->alias->aliasname, REPLACE_SOURCE_NAME) == 0;
-  if (replace && sp->n_out > out->dml_n_cols)
-    return tarn_err(b->err, TARN_EINVAL, "INSERT has more expressions than target columns");
   size_t n_replace_cols = sp->n_out;
   /* A constant TRUE on the source side tells a matched or source-only row from a target-only
    * one after an outer join. */
@@ -3465,8 +3463,36 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     if (code == SQL_DML_UPDATE) {
       rc = bind_assignments(b, &s, cl[k]->target_list, cl[k]->n_target_list, tp, out, row);
     } else if (code == SQL_DML_INSERT && replace) {
-      for (size_t c = 0; c < n_replace_cols; c++)
-        if ((row[c] = col_ref(b, sp->out_ids[c], sp->out_types[c])) == NULL) return oom(b);
+      /* PARTITION (p = v): those columns take the values; the query fills the others in order */
+      for (size_t v = 0; rc == 0 && v < cl[k]->n_target_list && v < cl[k]->n_values; v++) {
+        const PgQuery__Node *t = cl[k]->target_list[v];
+        const char *nm =
+            t->node_case == PG_QUERY__NODE__NODE_RES_TARGET ? t->res_target->name : NULL;
+        long c = dml_column(out, nm);
+        if (c < 0)
+          return tarn_err(b->err, TARN_EINVAL,
+                          "PARTITION: column \"%s\" of relation \"%s\" "
+                          "does not exist",
+                          nm ? nm : "?", out->target);
+        if (row[c])
+          return tarn_err(b->err, TARN_EINVAL, "PARTITION: column \"%s\" given twice", nm);
+        /* a column is a partition column when the files carry values for it (an empty table
+         * has no files to tell, and the statement then only filters by it) */
+        const sql_source *ts = out->dml_table;
+        if (ts->n_files && ts->files[0].partition && ts->files[0].partition[c].type == NULL)
+          return tarn_err(b->err, TARN_EINVAL,
+                          "PARTITION: column \"%s\" is not a partition column of \"%s\"", nm,
+                          out->target);
+        rc = bind_expr(b, &s, cl[k]->values[v], &row[c]);
+      }
+      size_t q = 0;
+      for (size_t c = 0; rc == 0 && c < n && q < n_replace_cols; c++) {
+        if (row[c]) continue;
+        if ((row[c] = col_ref(b, sp->out_ids[q], sp->out_types[q])) == NULL) return oom(b);
+        q++;
+      }
+      if (rc == 0 && q < n_replace_cols)
+        return tarn_err(b->err, TARN_EINVAL, "INSERT has more expressions than target columns");
     } else if (code == SQL_DML_INSERT) {
       size_t nv = cl[k]->n_values, nt = cl[k]->n_target_list;
       if (nt && nt != nv)

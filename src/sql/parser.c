@@ -223,6 +223,74 @@ static char *rewrite_overwrite(const char *sql) {
       name_end = next_token(sql, len, d1, &d0);
     }
     size_t cond_start = name_end, cond_end = name_end;
+    /* INSERT OVERWRITE t PARTITION (p = v, q): static values become the inserted constants and
+     * the condition; columns without a value (dynamic) come from the query like the others. */
+    tarn_buf part_cols = {0}, part_vals = {0}, part_cond = {0};
+    bool bad_spec = false;
+    if (overwrite) {
+      size_t p0, p1 = next_token(sql, len, name_end, &p0), o0, o1 = next_token(sql, len, p1, &o0);
+      if (token_is(sql, p0, p1, "partition") && o1 == o0 + 1 && sql[o0] == '(') {
+        size_t k = o1;
+        for (;;) {
+          size_t c0, c1 = next_token(sql, len, k, &c0), e0, e1 = next_token(sql, len, c1, &e0);
+          if (c0 >= len || !(isalpha((unsigned char)sql[c0]) || sql[c0] == '_' || sql[c0] == '"')) {
+            bad_spec = true; /* no column name: left for the parser to report */
+            break;
+          }
+          size_t v_start = e1, v_end = e1, next = e1;
+          bool has_value = e1 == e0 + 1 && sql[e0] == '=';
+          if (has_value) { /* the value: tokens up to ',' or ')' outside parentheses */
+            int depth = 0;
+            for (size_t m = e1; m < len;) {
+              size_t x0, x1 = next_token(sql, len, m, &x0);
+              if (x0 >= len) break;
+              if (depth == 0 && (sql[x0] == ',' || sql[x0] == ')')) {
+                e0 = x0;
+                e1 = x1;
+                break;
+              }
+              if (sql[x0] == '(') depth++;
+              if (sql[x0] == ')') depth--;
+              if (v_end == v_start) v_start = x0; /* the value's first token */
+              v_end = m = x1;
+            }
+            next = e1;
+            if (v_end == v_start) bad_spec = true;
+          } else {
+            next = e1;
+          }
+          if (bad_spec || !(e1 == e0 + 1 && (sql[e0] == ',' || sql[e0] == ')'))) {
+            bad_spec = true;
+            break;
+          }
+          if (has_value) {
+            bool is_null = token_is(sql, v_start, v_end, "null");
+            bool first = part_cols.len == 0;
+            ok = ok && (first || (tarn_buf_puts(&part_cols, ", ", NULL) == 0 &&
+                                  tarn_buf_puts(&part_vals, ", ", NULL) == 0 &&
+                                  tarn_buf_puts(&part_cond, " AND ", NULL) == 0));
+            ok = ok && tarn_buf_append(&part_cols, sql + c0, c1 - c0, NULL) == 0 &&
+                 tarn_buf_append(&part_vals, sql + v_start, v_end - v_start, NULL) == 0 &&
+                 tarn_buf_append(&part_cond, sql + c0, c1 - c0, NULL) == 0 &&
+                 (is_null
+                      ? tarn_buf_puts(&part_cond, " IS NULL", NULL) == 0
+                      : (tarn_buf_puts(&part_cond, " = (", NULL) == 0 &&
+                         tarn_buf_append(&part_cond, sql + v_start, v_end - v_start, NULL) == 0 &&
+                         tarn_buf_puts(&part_cond, ")", NULL) == 0));
+          }
+          k = next;
+          if (sql[e0] == ')') break;
+        }
+        if (!bad_spec) cond_start = cond_end = k;
+      }
+    }
+    if (bad_spec) {
+      tarn_buf_free(&part_cols);
+      tarn_buf_free(&part_vals);
+      tarn_buf_free(&part_cond);
+      i = t1;
+      continue;
+    }
     if (!overwrite) {
       size_t r0, r1 = next_token(sql, len, name_end, &r0), w0, w1 = next_token(sql, len, r1, &w0);
       if (!token_is(sql, r0, r1, "replace") || !token_is(sql, w0, w1, "where")) {
@@ -257,10 +325,24 @@ static char *rewrite_overwrite(const char *sql) {
          tarn_buf_append(&out, sql + name_start, name_end - name_start, NULL) == 0 &&
          tarn_buf_puts(&out, " USING (", NULL) == 0 &&
          tarn_buf_append(&out, sql + query_start, query_end - query_start, NULL) == 0 &&
-         tarn_buf_puts(&out,
-                       ") AS __tarn_replace__ ON false WHEN NOT MATCHED THEN INSERT DEFAULT "
-                       "VALUES WHEN NOT MATCHED BY SOURCE",
+         tarn_buf_puts(&out, ") AS __tarn_replace__ ON false WHEN NOT MATCHED THEN INSERT ",
                        NULL) == 0;
+    if (ok && part_cols.len)
+      ok = tarn_buf_puts(&out, "(", NULL) == 0 &&
+           tarn_buf_append(&out, part_cols.data, part_cols.len, NULL) == 0 &&
+           tarn_buf_puts(&out, ") VALUES (", NULL) == 0 &&
+           tarn_buf_append(&out, part_vals.data, part_vals.len, NULL) == 0 &&
+           tarn_buf_puts(&out, ")", NULL) == 0;
+    else if (ok)
+      ok = tarn_buf_puts(&out, "DEFAULT VALUES", NULL) == 0;
+    ok = ok && tarn_buf_puts(&out, " WHEN NOT MATCHED BY SOURCE", NULL) == 0;
+    if (ok && part_cond.len)
+      ok = tarn_buf_puts(&out, " AND (", NULL) == 0 &&
+           tarn_buf_append(&out, part_cond.data, part_cond.len, NULL) == 0 &&
+           tarn_buf_puts(&out, ")", NULL) == 0;
+    tarn_buf_free(&part_cols);
+    tarn_buf_free(&part_vals);
+    tarn_buf_free(&part_cond);
     if (ok && !overwrite)
       ok = tarn_buf_puts(&out, " AND (", NULL) == 0 &&
            tarn_buf_append(&out, sql + cond_start, cond_end - cond_start, NULL) == 0 &&

@@ -14,7 +14,8 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
     kinds, every live add's file exists, statistics parse and count the file's rows, deletion
     vectors only in the table with the feature, and DuckDB reading the live files of the
     copy-on-write table sees the table's rows;
-  - INSERT INTO ... REPLACE WHERE and INSERT OVERWRITE (whole table) commit one WRITE version
+  - INSERT INTO ... REPLACE WHERE, INSERT OVERWRITE (whole table) and INSERT OVERWRITE ...
+    PARTITION (day = ...) (partitioned layout; a non-partition column refused) commit one WRITE version
     each (mode Overwrite) and give, at every version, the rows DuckDB holds after deleting the
     matching rows and inserting the query's (read before the deletion); in the plain,
     partitioned and deletion-vector layouts;
@@ -314,13 +315,23 @@ OVERWRITES = [
     ("INSERT OVERWRITE t VALUES (1, 'only', 1, 1.00, NULL)",
      ["DELETE FROM t", "INSERT INTO t VALUES (1, 'only', 1, 1.00, NULL)"]),
 ]
+# Spark's static partition clause, on the table partitioned by day: the query gives the other
+# columns, the partition's rows are replaced
+PARTITION_OVERWRITE = (
+    "INSERT OVERWRITE TABLE t PARTITION (day = '2024-01-02') "
+    "SELECT id + 50, name, qty, price FROM t WHERE day = '2024-01-01'",
+    ["CREATE TEMP TABLE n AS SELECT id + 50, name, qty, price, DATE '2024-01-02' FROM t "
+     "WHERE day = '2024-01-01'",
+     "DELETE FROM t WHERE day = '2024-01-02'", "INSERT INTO t SELECT * FROM n", "DROP TABLE n"])
 
 
 def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
     twh = os.path.join(wh, 'overwrite-' + layout)
     os.makedirs(twh)
+    overwrites = OVERWRITES[:1] + ([PARTITION_OVERWRITE] if layout == 'partitioned' else []) + \
+        OVERWRITES[1:]
     tarn_statements = ["CREATE TABLE t (%s) USING delta%s" % (COLUMNS, options), HISTORY[1]] + \
-        [t for t, _ in OVERWRITES]
+        [t for t, _ in overwrites]
     problems = []
     for i, text in enumerate(tarn_statements):
         p = tarnrun.contract_problems(sql(args, twh, text), allowed=(0,))
@@ -342,7 +353,7 @@ def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
         return
     duck = ["CREATE TABLE t (%s)" % COLUMNS, HISTORY[1]]
     for v in range(2, len(tarn_statements)):
-        duck += OVERWRITES[v - 2][1]
+        duck += overwrites[v - 2][1]
         exp = os.path.join(twh, 'expected_%d.jsonl' % v)
         d = tarnrun.duckdb(shared, node_oracle, ['--sql', ';\n'.join(duck + ['SELECT * FROM t'])],
                            stdout_path=exp)
@@ -366,6 +377,15 @@ def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
     if [v for v, _ in log_actions(table)] != list(range(len(tarn_statements))):
         problems.append('committed something')
     tally.result('%s: REPLACE WHERE on a column the table lacks is refused' % layout, problems)
+    if layout == 'partitioned':
+        r = sql(args, twh, "INSERT OVERWRITE t PARTITION (qty = 1) SELECT 1, 'x', 1.00, NULL")
+        problems = tarnrun.contract_problems(r, allowed=(1,))
+        if r.rc == 0 or 'not a partition column' not in ' '.join(r.stderr_lines()):
+            problems.append('exit %d: %s' % (r.rc, ' '.join(r.stderr_lines())[:200]))
+        if [v for v, _ in log_actions(table)] != list(range(len(tarn_statements))):
+            problems.append('committed something')
+        tally.result('partitioned: PARTITION (a column that is not a partition column) is refused',
+                     problems)
 
 
 def check_merge_twice(args, wh, tally):
