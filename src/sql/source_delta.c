@@ -120,7 +120,21 @@ int sql_delta_partition_value(tarn_arena *a, sql_mem *scratch, const char *text,
 
 /* Minimum and maximum of column c from a file's statistics, for the types whose Delta statistics
  * are exact (integers and dates). */
-static void stat_value(sql_mem *scratch, const cJSON *v, const sql_type *t, sql_value *out) {
+/* Characters (UTF-8 code points) in s. */
+static size_t utf8_chars(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+/* A statistic as the value it bounds (NULL: unusable, so no pruning on it). is_max: an upper
+ * bound is wanted. Strings: writers cut long values to a prefix (Spark at 32 characters): a cut
+ * minimum is still a lower bound, a cut maximum is not, so a maximum of 32 characters or more is
+ * not used. Timestamps: statistics have millisecond precision, truncated (Spark), so a maximum
+ * is widened to the end of its millisecond. */
+static void stat_value(tarn_arena *a, sql_mem *scratch, const cJSON *v, const sql_type *t,
+                       bool is_max, sql_value *out) {
   memset(out, 0, sizeof *out);
   out->type = t;
   out->is_null = true;
@@ -149,6 +163,30 @@ static void stat_value(sql_mem *scratch, const cJSON *v, const sql_type *t, sql_
     if (sql_cast_value(scratch, &in, t, &r, NULL) == 0 && !r.is_null) *out = r;
     return;
   }
+  case SQL_TEXT: {
+    const char *s = cJSON_GetStringValue(v);
+    if (s == NULL || (is_max && utf8_chars(s) >= 32)) return;
+    size_t len = strlen(s);
+    out->u.str = (sql_str){tarn_arena_strndup(a, s, len), len}; /* outlives the scratch */
+    out->is_null = out->u.str.ptr == NULL;
+    return;
+  }
+  case SQL_TIMESTAMP:
+  case SQL_TIMESTAMPTZ: {
+    const char *s = cJSON_GetStringValue(v);
+    if (s == NULL || strlen(s) < 10 || strlen(s) > 40) return;
+    sql_value in, r;
+    memset(&in, 0, sizeof in);
+    in.type = sql_type_get(SQL_TEXT);
+    in.u.str = (sql_str){s, strlen(s)};
+    if (sql_cast_value(scratch, &in, t, &r, NULL) != 0 || r.is_null) return;
+    if (is_max) {
+      if (r.u.i64 > INT64_MAX - 1000) return;
+      r.u.i64 = r.u.i64 - (r.u.i64 % 1000 + 1000) % 1000 + 999; /* the millisecond's last us */
+    }
+    *out = r;
+    return;
+  }
   default: return;
   }
 }
@@ -169,10 +207,10 @@ static void file_stats(tarn_arena *a, sql_mem *scratch, const delta_file *df, co
     sql_value *mx = tarn_arena_calloc(a, src->n_cols + 1, sizeof *mx);
     if (mn && mx) {
       for (size_t c = 0; c < src->n_cols; c++) {
-        stat_value(scratch, cJSON_GetObjectItemCaseSensitive(mins, stat_names[c]),
-                   src->col_types[c], &mn[c]);
-        stat_value(scratch, cJSON_GetObjectItemCaseSensitive(maxs, stat_names[c]),
-                   src->col_types[c], &mx[c]);
+        stat_value(a, scratch, cJSON_GetObjectItemCaseSensitive(mins, stat_names[c]),
+                   src->col_types[c], false, &mn[c]);
+        stat_value(a, scratch, cJSON_GetObjectItemCaseSensitive(maxs, stat_names[c]),
+                   src->col_types[c], true, &mx[c]);
         if (mn[c].is_null || mx[c].is_null) mn[c].is_null = mx[c].is_null = true;
       }
       f->min = mn;

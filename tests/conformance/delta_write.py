@@ -21,12 +21,16 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
   - INSERT naming a column the table lacks is refused naming it, unless schema merge is on
     (SET delta.schema.autoMerge.enabled or the table property tarn.autoMerge.enabled): then
     each INSERT commits the new columns (schema as written here) and its rows together, and the
-    table reads back as written here by hand.
+    table reads back as written here by hand;
+  - filters on string and timestamp columns skip files by their statistics (the counts the
+    ranges give) and return the rows computed here, also when the statistics are Spark's
+    (a millisecond-truncated maximum timestamp, a long string's maximum cut to 32 characters).
 
 usage: delta_write.py [--tarn build/tarn] [--shared ../shared] [--keep]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
 """
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -382,6 +386,85 @@ def check_schema_merge(args, shared, wh, tally):
     tally.result('schema merge by the table property tarn.autoMerge.enabled', problems)
 
 
+def check_stats_pruning(args, shared, wh, tally):
+    """Files are skipped by string and timestamp statistics, never wrongly: the rows of every
+    filter equal the ones computed here, and the skipped file counts are the ones the ranges
+    give. Two add actions are then edited to carry the statistics Spark writes (a maximum
+    timestamp truncated to the millisecond, a long string's maximum cut to 32 characters), which
+    are not upper bounds: the rows they hide must still be found."""
+    long1 = 'd' * 40 + 'x'
+    rows = [(1, 'apple', '2024-01-01 10:00:00.123456+00'), (2, 'apricot', '2024-01-02 00:00:00+00'),
+            (3, 'banana', '2024-02-01 00:00:00+00'), (4, 'blueberry', '2024-02-03 12:30:00+00'),
+            (5, long1, '2024-03-01 00:00:00.999999+00'), (6, 'cherry', '2024-02-20 00:00:00+00')]
+    groups = [rows[0:2], rows[2:4], rows[4:6]]
+    problems = tarnrun.contract_problems(
+        sql(args, wh, 'CREATE TABLE pr (id bigint, s text, ts timestamptz) USING delta'),
+        allowed=(0,))
+    for g in groups:
+        values = ', '.join("(%d, '%s', '%s')" % r for r in g)
+        problems += tarnrun.contract_problems(sql(args, wh, 'INSERT INTO pr VALUES ' + values),
+                                              allowed=(0,))
+    tally.result('pruning: a table of three files with string and timestamp ranges', problems)
+    if problems:
+        return
+
+    def run(where):
+        r = tarnrun.run([args.tarn, 'sql', '-w', wh, '--format', 'csv', '-c',
+                         'SELECT id FROM pr WHERE %s ORDER BY id' % where], TIMEOUT)
+        ids = [int(x) for x in r.stdout.decode().split()[1:]] if r.rc == 0 else None
+        e = tarnrun.run([args.tarn, 'sql', '-w', wh, '-c',
+                         'EXPLAIN ANALYZE SELECT id FROM pr WHERE %s' % where], TIMEOUT)
+        m = re.search(rb'files=(\d+) skipped=(\d+)', e.stdout)
+        return ids, (int(m.group(1)), int(m.group(2))) if m else None
+
+    # (filter, ids, files skipped): the third file's string maximum is unknown (41 characters),
+    # so it is never skipped on s, though its minimum ('cherry') is known
+    cases = [("s = 'banana'", [3], 1), ("s < 'b'", [1, 2], 1), ("s >= 'cherry'", [5, 6], 2),
+             ("s = '%s'" % long1, [5], 2),
+             ("ts = '2024-01-01 10:00:00.123456+00'", [1], 2),
+             ("ts > '2024-02-10 00:00:00+00'", [5, 6], 2),
+             ("ts < '2024-01-01 10:00:00.123+00'", [], 3),
+             ("ts >= '2024-03-01 00:00:00.999999+00'", [5], 2)]
+    for where, ids, skipped in cases:
+        got, files = run(where)
+        problems = []
+        if got != ids:
+            problems.append('ids %s, expected %s' % (got, ids))
+        if files != (3, skipped):
+            problems.append('files read/skipped %s, expected (3, %d)' % (files, skipped))
+        tally.result('pruning: WHERE %s' % where[:50], problems)
+
+    # Spark's statistics: file 1's minimum timestamp truncated to .123 (the row is .123456), file
+    # 3's maximum timestamp truncated to .999 (the row is .999999) and its maximum string cut to
+    # 32 characters (the row is longer)
+    table = os.path.join(wh, 'pr')
+    for v in (1, 3):
+        path = os.path.join(table, '_delta_log', '%020d.json' % v)
+        with open(path, encoding='utf-8') as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+        for a in lines:
+            if 'add' in a:
+                st = json.loads(a['add']['stats'])
+                if v == 1:
+                    st['maxValues']['ts'] = '2024-01-02T00:00:00.000Z'
+                    st['minValues']['ts'] = '2024-01-01T10:00:00.123Z'
+                    st['maxValues']['s'] = 'apricot'
+                else:
+                    st['maxValues']['s'] = long1[:32]
+                    st['maxValues']['ts'] = '2024-03-01T00:00:00.999Z'
+                a['add']['stats'] = json.dumps(st)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(''.join(json.dumps(a) + '\n' for a in lines))
+    problems = []
+    for where, ids in [("ts = '2024-01-01 10:00:00.123456+00'", [1]), ("s = '%s'" % long1, [5]),
+                       ("ts = '2024-03-01 00:00:00.999999+00'", [5]),
+                       ("s > '%s'" % long1[:32], [5])]:
+        got, _ = run(where)
+        if got != ids:
+            problems.append('WHERE %s: ids %s, expected %s' % (where[:40], got, ids))
+    tally.result('pruning: truncated maxima (Spark\'s statistics) never hide rows', problems)
+
+
 def main():
     args = tarnrun.arg_parser(__doc__.splitlines()[0]).parse_args()
     tally = tarnrun.Tally()
@@ -470,6 +553,7 @@ def main():
         check_inserts(args, wh, tally)
         check_app_transactions(args, wh, tally)
         check_schema_merge(args, tarnrun.shared_dir(args), wh, tally)
+        check_stats_pruning(args, tarnrun.shared_dir(args), wh, tally)
 
         # Several processes create one table at once: the put-if-absent commit lets one win.
         n = 5
