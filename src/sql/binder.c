@@ -3358,6 +3358,30 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
                  sr->range_subselect->alias &&
                  strcmp(sr->range_subselect->alias->aliasname, REPLACE_SOURCE_NAME) == 0;
   size_t n_replace_cols = sp->n_out;
+  /* REPLACE WHERE's constraint: the new rows must satisfy the condition too. It is bound in a
+   * scope of the source's columns under the table's names (the query fills them in order). */
+  scope new_rows = {0};
+  if (replace && n_replace_cols == out->dml_n_cols) {
+    /* the query's columns cast to the table's types, under its names */
+    sql_expr **cast = bz(b, n_replace_cols + 1, sizeof *cast);
+    if (cast == NULL) return oom(b);
+    for (size_t c = 0; c < n_replace_cols; c++) {
+      if ((cast[c] = col_ref(b, sp->out_ids[c], sp->out_types[c])) == NULL) return oom(b);
+      if ((rc = cast_to(b, &cast[c], out->dml_table->col_types[c]))) {
+        tarn_err_prefix(b->err, "column \"%s\"", out->dml_table->col_names[c]);
+        return rc;
+      }
+    }
+    sp = make_project(b, sp, cast, out->dml_table->col_names, n_replace_cols);
+    if (sp == NULL) return oom(b);
+    new_rows.cols = bz(b, n_replace_cols + 1, sizeof *new_rows.cols);
+    if (new_rows.cols == NULL) return oom(b);
+    for (size_t c = 0; c < n_replace_cols; c++)
+      new_rows.cols[c] =
+          (scope_col){NULL, out->dml_table->col_names[c], sp->out_ids[c], sp->out_types[c], false};
+    new_rows.n = new_rows.cap = n_replace_cols;
+  }
+  sql_expr *new_row_ok = NULL;
   /* A constant TRUE on the source side tells a matched or source-only row from a target-only
    * one after an outer join. */
   sql_expr *mark = const_bool(b, true);
@@ -3420,6 +3444,8 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
       /* REPLACE WHERE's condition names the table's columns, whatever the query's are named */
       scope *cs = replace && group[k] == 2 ? &target_only : &s;
       rc = bind_condition(b, cs, conds[k], replace ? "REPLACE WHERE" : "MERGE ... WHEN", &c);
+      if (rc == 0 && replace && group[k] == 2 && new_rows.n)
+        rc = bind_condition(b, &new_rows, conds[k], "REPLACE WHERE", &new_row_ok);
       sql_expr *both[2] = {in_group, c};
       if (rc == 0) rc = make_bool(b, SQL_E_AND, both, 2, &in_group);
       if (rc) return rc;
@@ -3458,6 +3484,17 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     action->args[2 * k] = is_k;
     action->args[2 * k + 1] = code ? const_int4(b, code) : const_null(b);
     if (action->args[2 * k + 1] == NULL) return oom(b);
+    if (code == SQL_DML_INSERT && replace && new_row_ok) {
+      /* CASE WHEN <the row satisfies the condition> THEN insert ELSE refused END */
+      sql_expr *check = new_expr(b, SQL_E_CASE, sql_type_get(SQL_INT4));
+      if (check == NULL || set_args(b, check, 3)) return oom(b);
+      check->has_else = true;
+      check->args[0] = new_row_ok;
+      check->args[1] = action->args[2 * k + 1];
+      check->args[2] = const_int4(b, SQL_DML_REFUSED);
+      if (check->args[2] == NULL) return oom(b);
+      action->args[2 * k + 1] = check;
+    }
     if (!code && (rc = cast_to(b, &action->args[2 * k + 1], sql_type_get(SQL_INT4)))) return rc;
     memset(row, 0, (n + 1) * sizeof *row);
     if (code == SQL_DML_UPDATE) {

@@ -95,7 +95,9 @@ typedef struct sql_alter {
   const char **option_keys, **option_values;
 } sql_alter;
 
-enum { SQL_DML_DELETE = 1, SQL_DML_UPDATE = 2, SQL_DML_INSERT = 3 };
+/* SQL_DML_REFUSED: a new row of INSERT ... REPLACE WHERE outside the condition (the statement
+ * fails, as Delta's replaceWhere constraint check does). */
+enum { SQL_DML_DELETE = 1, SQL_DML_UPDATE = 2, SQL_DML_INSERT = 3, SQL_DML_REFUSED = 4 };
 
 typedef struct sql_binder_env {
   sql_plan_ctx *pc;

@@ -282,6 +282,12 @@ static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
   for (uint32_t i = 0; rc == 0 && i < b->n_rows; i++) {
     if (SQL_VEC_IS_NULL(action, i)) continue;
     int64_t a = SQL_VEC_I64(action)[i];
+    if (a == SQL_DML_REFUSED) {
+      rc = tarn_err(err, TARN_EINVAL,
+                    "INSERT ... REPLACE WHERE: a written row does not satisfy the condition "
+                    "(every new row must be inside what it replaces)");
+      break;
+    }
     if (a == SQL_DML_DELETE || a == SQL_DML_UPDATE) {
       if (SQL_VEC_IS_NULL(file, i) || SQL_VEC_IS_NULL(pos, i)) {
         rc = tarn_err(err, TARN_EINVAL, "%s: a changed row has no position", st->bd->dml_op);

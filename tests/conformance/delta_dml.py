@@ -18,7 +18,8 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
     PARTITION (day = ...) (partitioned layout; a non-partition column refused) commit one WRITE version
     each (mode Overwrite) and give, at every version, the rows DuckDB holds after deleting the
     matching rows and inserting the query's (read before the deletion); in the plain,
-    partitioned and deletion-vector layouts;
+    partitioned and deletion-vector layouts; a new row outside the REPLACE WHERE condition
+    fails the statement (Delta's constraint check) and commits nothing;
   - a MERGE whose source matches one target row twice fails and commits nothing;
   - several processes updating one row at once: every acknowledged update is counted once, the
     others fail with exit 3 (conflict) and change nothing;
@@ -377,6 +378,15 @@ def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
     if [v for v, _ in log_actions(table)] != list(range(len(tarn_statements))):
         problems.append('committed something')
     tally.result('%s: REPLACE WHERE on a column the table lacks is refused' % layout, problems)
+    r = sql(args, twh, "INSERT INTO t REPLACE WHERE qty > 5 VALUES (70, 'in', 7, 1.00, NULL), "
+                       "(71, 'out', 1, 1.00, NULL)")
+    problems = tarnrun.contract_problems(r, allowed=(1,))
+    if r.rc == 0 or 'does not satisfy the condition' not in ' '.join(r.stderr_lines()):
+        problems.append('exit %d: %s' % (r.rc, ' '.join(r.stderr_lines())[:200]))
+    if [v for v, _ in log_actions(table)] != list(range(len(tarn_statements))):
+        problems.append('committed something')
+    tally.result('%s: REPLACE WHERE writing a row outside its condition is refused' % layout,
+                 problems)
     if layout == 'partitioned':
         r = sql(args, twh, "INSERT OVERWRITE t PARTITION (qty = 1) SELECT 1, 'x', 1.00, NULL")
         problems = tarnrun.contract_problems(r, allowed=(1,))
