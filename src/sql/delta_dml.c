@@ -99,6 +99,25 @@ static int to_files(void *arg, sql_batch *b, tarn_error *err) {
   return rc;
 }
 
+/* The name the data files give column `name` added by this transaction: its physical name
+ * under column mapping (which ADD COLUMN made up), else the name itself. */
+static int new_column_file_name(tarn_arena *a, const delta_txn *t, const char *name,
+                                const char **out, tarn_error *err) {
+  *out = name;
+  const char *schema = delta_txn_schema_string(t);
+  cJSON *j = schema ? cJSON_Parse(schema) : NULL;
+  const cJSON *f;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(j, "fields")) {
+    const char *fname = delta_json_str(f, "name");
+    if (fname == NULL || strcmp(fname, name) != 0) continue;
+    const char *physical = delta_json_str(cJSON_GetObjectItemCaseSensitive(f, "metadata"),
+                                          "delta.columnMapping.physicalName");
+    if (physical) *out = tarn_arena_strndup(a, physical, strlen(physical));
+  }
+  cJSON_Delete(j);
+  return *out ? 0 : oom(err);
+}
+
 /* Schema merge on INSERT: the columns the table lacks (binder.h, n_merge_cols) are added to t's
  * metadata, so the rows and the schema change commit together. Refused unless schema merge is
  * on, with the error PostgreSQL gives and how to turn it on. */
@@ -111,12 +130,6 @@ static int merge_schema(delta_txn *t, const delta_snapshot *snap, const sql_boun
                     "the table property tarn.autoMerge.enabled = 'true' or SET "
                     "delta.schema.autoMerge.enabled = true to add it)",
                     bd->merge_col_names[0], bd->target);
-  const char *mode = delta_snapshot_config(snap, "delta.columnMapping.mode");
-  if (mode && strcmp(mode, "none") != 0)
-    return tarn_err(err, TARN_EUNSUPPORTED,
-                    "relation \"%s\": schema merge on a table with column mapping is not "
-                    "supported yet (ALTER TABLE ... ADD COLUMN first)",
-                    bd->target);
   size_t first = bd->plan->n_out - bd->n_merge_cols;
   sql_alter *adds = calloc(bd->n_merge_cols, sizeof *adds);
   if (adds == NULL) return oom(err);
@@ -159,7 +172,7 @@ int sql_delta_insert(sql_exec_ctx *x, const sql_bound *bd, int64_t *rows, tarn_e
       file_names[c] = f->physical_name ? f->physical_name : f->name;
     }
     for (size_t c = snap->schema->n_fields; rc == 0 && c < bd->plan->n_out; c++)
-      file_names[c] = bd->plan->out_names[c];
+      rc = new_column_file_name(&a, t, bd->plan->out_names[c], &file_names[c], err);
     cols.col_file_names = file_names;
     if (rc == 0) rc = layout_of(&a, snap, &cols, bd->plan->n_out - bd->n_merge_cols, &l, err);
     bool *not_null = rc ? NULL : tarn_arena_calloc(&a, bd->plan->n_out + 1, sizeof *not_null);

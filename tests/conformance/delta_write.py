@@ -385,6 +385,37 @@ def check_schema_merge(args, shared, wh, tally):
         problems.append('rows %r' % r.stdout[:100])
     tally.result('schema merge by the table property tarn.autoMerge.enabled', problems)
 
+    # with column mapping: the new column gets a physical name, which the new file uses
+    problems = tarnrun.contract_problems(sql(
+        args, wh, "CREATE TABLE evolve3 (id bigint, v text) USING delta; "
+                  "INSERT INTO evolve3 VALUES (1, 'a'); "
+                  "ALTER TABLE evolve3 SET (\"delta.columnMapping.mode\" = 'name'); "
+                  "ALTER TABLE evolve3 RENAME COLUMN v TO w; "
+                  "SET delta.schema.autoMerge.enabled = true; "
+                  "INSERT INTO evolve3 (id, w, extra) VALUES (2, 'b', 42)"), allowed=(0,))
+    t3 = os.path.join(wh, 'evolve3')
+    log = log_actions(t3) if not problems else []
+    if log:
+        fields = json.loads([a['metaData'] for a in log[-1][1]
+                             if 'metaData' in a][0]['schemaString'])['fields']
+        extra = [f for f in fields if f['name'] == 'extra']
+        phys = extra[0]['metadata'].get('delta.columnMapping.physicalName') if extra else None
+        adds = [a['add']['path'] for a in log[-1][1] if 'add' in a]
+        if not phys or phys == 'extra' or len(adds) != 1:
+            problems.append('extra: physical name %r, adds %s' % (phys, adds))
+        else:
+            r = tarnrun.run([args.tarn, 'sql', '--format', 'csv', '-c',
+                             "SELECT * FROM read_parquet('%s')" % os.path.join(t3, adds[0])],
+                            TIMEOUT)
+            if r.stdout.decode().split() != ['id,v,%s' % phys, '2,b,42']:
+                problems.append('the new file holds %r' % r.stdout[:200])
+        r = tarnrun.run([args.tarn, 'sql', '-w', wh, '--format', 'csv', '-c',
+                         'SELECT id, w, extra FROM evolve3 ORDER BY id'], TIMEOUT)
+        if r.stdout.decode().split() != ['id,w,extra', '1,a,', '2,b,42']:
+            problems.append('rows %r' % r.stdout[:200])
+    tally.result('schema merge with column mapping: the new column\'s physical name in the file',
+                 problems)
+
 
 def check_stats_pruning(args, shared, wh, tally):
     """Files are skipped by string and timestamp statistics, never wrongly: the rows of every

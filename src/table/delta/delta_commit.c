@@ -385,6 +385,11 @@ static cJSON *partition_values_object(const delta_txn *t, const char *const *val
 
 void delta_txn_set_rearrange_only(delta_txn *t) { t->rearrange_only = true; }
 
+const char *delta_txn_schema_string(const delta_txn *t) {
+  if (t->metadata) return delta_json_str(t->metadata, "schemaString");
+  return t->snapshot ? t->snapshot->schema_string : NULL;
+}
+
 int delta_txn_add_cdc(delta_txn *t, const char *path, const char *const *partition_values,
                       int64_t size, tarn_error *err) {
   if (path == NULL || path[0] == 0 || path[0] == '/')

@@ -91,6 +91,10 @@ int delta_txn_set_metadata(delta_txn *t, const char *schema_string,
  * order; *n their count. Valid until the metadata is set again. */
 const char *const *delta_txn_partition_keys(const delta_txn *t, size_t *n);
 
+/* The schema string (Delta's JSON struct type) of this transaction's metadata, else of the
+ * snapshot read; NULL when neither has one. Valid until the metadata is set again. */
+const char *delta_txn_schema_string(const delta_txn *t);
+
 /* Adds a data file (add action, dataChange true). path is relative to the table directory and
  * already URL-encoded as the log stores it; partition_values has one entry per partition
  * column of the table's metadata (this transaction's when it sets one), in order, NULL for a
