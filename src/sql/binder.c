@@ -3302,6 +3302,7 @@ static int bind_update(binder *b, const PgQuery__UpdateStmt *us, sql_bound *out)
 #define MERGE_BY_SOURCE_MARK "__tarn_not_matched_by_source__"
 /* The source's name in a MERGE rewritten from INSERT OVERWRITE or REPLACE WHERE. */
 #define REPLACE_SOURCE_NAME "__tarn_replace__"
+#define OVERWRITE_SOURCE_NAME "__tarn_overwrite__"
 
 static bool is_by_source_mark(const PgQuery__Node *n) {
   if (n == NULL || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return false;
@@ -3354,9 +3355,15 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   /* INSERT OVERWRITE and INSERT ... REPLACE WHERE, rewritten to MERGE by the parser (parser.c,
    * rewrite_overwrite): the source's columns are the table's, in order. */
   const PgQuery__Node *sr = ms->source_relation;
-  bool replace = sr && sr->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
-                 sr->range_subselect->alias &&
-                 strcmp(sr->range_subselect->alias->aliasname, REPLACE_SOURCE_NAME) == 0;
+  const char *src_name =
+      sr && sr->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT && sr->range_subselect->alias
+          ? sr->range_subselect->alias->aliasname
+          : "";
+  bool overwrite = strcmp(src_name, OVERWRITE_SOURCE_NAME) == 0;
+  bool replace = overwrite || strcmp(src_name, REPLACE_SOURCE_NAME) == 0;
+  /* dynamic partition overwrite: the plan only inserts (the rewrite's last clause, the delete,
+   * is dropped); sql_delta_dml removes the files of the partitions written */
+  bool dynamic = overwrite && b->env->dynamic_overwrite;
   size_t n_replace_cols = sp->n_out;
   /* REPLACE WHERE's constraint: the new rows must satisfy the condition too. It is bound in a
    * scope of the source's columns under the table's names (the query fills them in order). */
@@ -3387,7 +3394,7 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   sql_expr *mark = const_bool(b, true);
   if (mark == NULL || (sp = project_plus(b, sp, mark, "__tarn_src")) == NULL) return oom(b);
   int src_id = sp->out_ids[sp->n_out - 1];
-  size_t n_clauses = ms->n_merge_when_clauses;
+  size_t n_clauses = ms->n_merge_when_clauses - (dynamic && ms->n_merge_when_clauses > 1);
   const PgQuery__MergeWhenClause **cl = bz(b, n_clauses + 1, sizeof *cl);
   int *group = bz(b, n_clauses + 1, sizeof *group); /* 0 matched, 1 not matched, 2 by source */
   const PgQuery__Node **conds = bz(b, n_clauses + 1, sizeof *conds);
@@ -3569,6 +3576,7 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     }
   }
   if (replace) out->dml_op = "WRITE";
+  out->dynamic_overwrite = dynamic;
   return dml_output(b, p, file_id, pos_id, n_clauses ? action : const_int4(b, 0), values, out);
 }
 

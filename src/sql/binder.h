@@ -68,6 +68,9 @@ typedef struct sql_bound {
   size_t n_merge_cols;
   const char **merge_col_names;
   bool auto_merge;
+  /* SQL_STMT_DML "WRITE" from INSERT OVERWRITE in dynamic mode: sql_delta_dml removes every
+   * file of the partitions the statement writes (the plan deletes nothing itself). */
+  bool dynamic_overwrite;
   /* SQL_STMT_CALL: the procedure ("vacuum", "optimize", "restore"); target is the table as
    * given and target_dir its directory; the other arguments are option_keys / option_values
    * (positional ones named by their place in the procedure's signature; values as text,
@@ -105,6 +108,9 @@ typedef struct sql_binder_env {
   int64_t now_micros;
   tarn_error *err;
   bool deny_files; /* table functions and warehouse tables are refused */
+  /* INSERT OVERWRITE replaces only the partitions it writes (SET partitionOverwriteMode =
+   * dynamic), not the whole table or its static PARTITION values */
+  bool dynamic_overwrite;
 } sql_binder_env;
 
 /* Binds one raw statement. Everything lives in env->pc's arena. */

@@ -14,6 +14,8 @@
 #include "common/error.h"
 #include "sql/delta_files.h"
 #include "sql/delta_write.h"
+#include "sql/expr.h"
+#include "sql/source_delta.h"
 #include "table/delta/delta_commit.h"
 #include "table/delta/delta_log.h"
 #include "table/delta/dv.h"
@@ -503,6 +505,58 @@ static int write_old_rows(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_source *s
   return rc;
 }
 
+/* The typed values of partition tuple `text` (l's partition columns), into out. */
+static int partition_tuple(tarn_arena *a, sql_mem *scratch, const sql_delta_layout *l,
+                           const char *const *text, sql_value *out, tarn_error *err) {
+  for (size_t k = 0; k < l->n_parts; k++) {
+    size_t c = l->part_cols[k];
+    if (text[k] == NULL) {
+      memset(&out[k], 0, sizeof out[k]);
+      out[k].type = l->types[c];
+      out[k].is_null = true;
+      continue;
+    }
+    int rc = sql_delta_partition_value(a, scratch, text[k], l->types[c], l->names[c], &out[k], err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* Dynamic partition overwrite: removes every live file of the partitions w wrote, comparing
+ * values by type (another writer may spell a timestamp differently). *removed: how many. */
+static int remove_written_partitions(delta_txn *t, const delta_snapshot *snap,
+                                     const sql_delta_writer *w, const sql_delta_layout *l,
+                                     bool *gone, int64_t *removed, tarn_error *err) {
+  size_t n_written = sql_delta_writer_n_partitions(w), np = l->n_parts;
+  tarn_arena a = {0};
+  sql_mem *scratch = sql_mem_new();
+  sql_value *written = tarn_arena_calloc(&a, n_written * np + 1, sizeof *written);
+  sql_value *file = tarn_arena_calloc(&a, np + 1, sizeof *file);
+  int rc = scratch && written && file ? 0 : oom(err);
+  for (size_t i = 0; rc == 0 && i < n_written; i++)
+    rc = partition_tuple(&a, scratch, l, sql_delta_writer_partition(w, i), written + i * np, err);
+  for (size_t f = 0; rc == 0 && f < snap->n_files; f++) {
+    const delta_file *df = &snap->files[f];
+    rc = partition_tuple(&a, scratch, l, (const char *const *)df->partition_values, file, err);
+    bool hit = false;
+    for (size_t i = 0; rc == 0 && !hit && i < n_written; i++) {
+      hit = true;
+      for (size_t k = 0; hit && k < np; k++) {
+        const sql_value *x = &written[i * np + k], *y = &file[k];
+        hit = x->is_null == y->is_null && (x->is_null || sql_value_compare(x, y) == 0);
+      }
+    }
+    if (rc == 0 && hit) {
+      rc = delta_txn_remove_file(t, df, err);
+      gone[f] = true;
+      (*removed)++;
+    }
+  }
+  sql_mem_release(scratch);
+  tarn_arena_free(&a);
+  return rc;
+}
+
 int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_t *affected,
                   tarn_error *err) {
   *affected = 0;
@@ -610,6 +664,27 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
     if (rc == 0) rc = scan_files(x, pc, src, files, k, bd->dml_n_cols, to_files, st.w, err);
   }
   if (rc == 0 && st.cdc && n_touched) rc = write_old_rows(x, pc, src, &st, err);
+  if (rc == 0 && bd->dynamic_overwrite) {
+    bool *gone = calloc(st.n_files + 1, sizeof *gone);
+    rc = gone ? remove_written_partitions(t, snap, st.w, &l, gone, &removed_files, err) : oom(err);
+    /* with change data: the rows of the files removed are deletions */
+    sql_source_file *files = NULL;
+    size_t k = 0;
+    if (rc == 0 && st.cdc && removed_files) {
+      files = tarn_arena_calloc(&pc->arena, (size_t)removed_files + 1, sizeof *files);
+      if (files == NULL) rc = oom(err);
+      for (size_t f = 0; rc == 0 && f < st.n_files; f++)
+        if (gone[f]) {
+          files[k] = src->files[f];
+          files[k].min = files[k].max = NULL; /* no filter to prune with */
+          k++;
+        }
+    }
+    old_rows_sink del_sink = {st.cdc, "delete"};
+    if (rc == 0 && k)
+      rc = scan_files(x, pc, src, files, k, bd->dml_n_cols, to_change_data, &del_sink, err);
+    free(gone);
+  }
   int64_t new_rows = 0, change_rows = 0;
   if (rc == 0) rc = sql_delta_writer_finish(st.w, t, &new_rows, err);
   if (rc == 0 && st.cdc) rc = sql_delta_writer_finish(st.cdc, t, &change_rows, err);

@@ -572,6 +572,12 @@ void sql_delta_writer_written(const sql_delta_writer *w, size_t *n_files, int64_
   *bytes = w ? w->bytes_added : 0;
 }
 
+size_t sql_delta_writer_n_partitions(const sql_delta_writer *w) { return w ? w->n_parts : 0; }
+
+const char *const *sql_delta_writer_partition(const sql_delta_writer *w, size_t i) {
+  return (const char *const *)w->parts[i].values;
+}
+
 void sql_delta_writer_free(sql_delta_writer *w, bool remove_files) {
   if (w == NULL) return;
   for (size_t i = 0; i < w->n_parts; i++) {

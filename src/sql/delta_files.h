@@ -57,6 +57,12 @@ int sql_delta_writer_finish(sql_delta_writer *w, delta_txn *t, int64_t *rows, ta
  * bytes (OPTIMIZE's metrics). */
 void sql_delta_writer_written(const sql_delta_writer *w, size_t *n_files, int64_t *bytes);
 
+/* The partitions the writer wrote files for: how many, and the i-th one's values (one per
+ * partition column, Delta's text, NULL for null). A table without partition columns has one
+ * partition (no values) once a row is written. */
+size_t sql_delta_writer_n_partitions(const sql_delta_writer *w);
+const char *const *sql_delta_writer_partition(const sql_delta_writer *w, size_t i);
+
 /* Frees the writer; remove_files deletes every file it wrote (a failed or lost statement). */
 void sql_delta_writer_free(sql_delta_writer *w, bool remove_files);
 

@@ -38,8 +38,9 @@ struct sql_engine {
   bool deny_files;
   /* SET delta.write.txnAppId / txnVersion: the application transaction of the next write */
   char *txn_app_id;
-  int64_t txn_version; /* -1: unset */
-  bool auto_merge;     /* SET delta.schema.autoMerge.enabled: INSERT may add columns */
+  int64_t txn_version;    /* -1: unset */
+  bool auto_merge;        /* SET delta.schema.autoMerge.enabled: INSERT may add columns */
+  bool dynamic_overwrite; /* SET partitionOverwriteMode = dynamic */
 };
 
 int sql_engine_open(const sql_engine_options *opts, sql_engine **out, tarn_error *err) {
@@ -422,7 +423,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
   sql_plan_ctx pc;
   memset(&pc, 0, sizeof pc);
   int64_t now = now_micros();
-  sql_binder_env env = {&pc, e->warehouse, now, err, e->deny_files};
+  sql_binder_env env = {&pc, e->warehouse, now, err, e->deny_files, e->dynamic_overwrite};
   sql_bound bound;
   int rc = sql_bind_statement(&env, raw, &bound);
   if (rc == 0 && bound.plan) {
@@ -590,6 +591,12 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
         if (strcasecmp(v, "true") != 0 && strcasecmp(v, "false") != 0)
           rc = tarn_err(err, TARN_EINVAL, "%s must be true or false", bound.set_name);
         e->auto_merge = strcasecmp(v, "true") == 0;
+      } else if (bound.set_name &&
+                 (strcmp(bound.set_name, "partitionoverwritemode") == 0 ||
+                  strcmp(bound.set_name, "spark.sql.sources.partitionoverwritemode") == 0)) {
+        if (strcasecmp(v, "dynamic") != 0 && strcasecmp(v, "static") != 0)
+          rc = tarn_err(err, TARN_EINVAL, "partitionOverwriteMode must be static or dynamic");
+        e->dynamic_overwrite = strcasecmp(v, "dynamic") == 0;
       } else if (bound.set_name && is_txn_setting(bound.set_name, "txnappid")) {
         free(e->txn_app_id);
         e->txn_app_id = *v ? strdup(v) : NULL;

@@ -176,7 +176,7 @@ static bool token_is(const char *sql, size_t start, size_t end, const char *word
  *   INSERT OVERWRITE [TABLE] t query                  (Spark: replace every row)
  *   INSERT INTO t REPLACE WHERE condition query       (Delta: replace the rows matching it)
  * become one MERGE each, which commits the deletion and the new rows together:
- *   MERGE INTO t USING (query) AS __tarn_replace__ ON false
+ *   MERGE INTO t USING (query) AS __tarn_overwrite__ | __tarn_replace__ ON false
  *   WHEN NOT MATCHED THEN INSERT DEFAULT VALUES
  *   WHEN NOT MATCHED BY SOURCE [AND (condition)] THEN DELETE
  * The binder (bind_merge) recognises the source's name: the query's columns are the table's in
@@ -325,8 +325,9 @@ static char *rewrite_overwrite(const char *sql) {
          tarn_buf_append(&out, sql + name_start, name_end - name_start, NULL) == 0 &&
          tarn_buf_puts(&out, " USING (", NULL) == 0 &&
          tarn_buf_append(&out, sql + query_start, query_end - query_start, NULL) == 0 &&
-         tarn_buf_puts(&out, ") AS __tarn_replace__ ON false WHEN NOT MATCHED THEN INSERT ",
-                       NULL) == 0;
+         tarn_buf_puts(&out, overwrite ? ") AS __tarn_overwrite__" : ") AS __tarn_replace__",
+                       NULL) == 0 &&
+         tarn_buf_puts(&out, " ON false WHEN NOT MATCHED THEN INSERT ", NULL) == 0;
     if (ok && part_cols.len)
       ok = tarn_buf_puts(&out, "(", NULL) == 0 &&
            tarn_buf_append(&out, part_cols.data, part_cols.len, NULL) == 0 &&

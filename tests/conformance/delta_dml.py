@@ -15,7 +15,8 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
     vectors only in the table with the feature, and DuckDB reading the live files of the
     copy-on-write table sees the table's rows;
   - INSERT INTO ... REPLACE WHERE, INSERT OVERWRITE (whole table) and INSERT OVERWRITE ...
-    PARTITION (day = ...) (partitioned layout; a non-partition column refused) commit one WRITE version
+    PARTITION (day = ...) and dynamic partition overwrite (partitioned layout; a non-partition
+    column refused) commit one WRITE version
     each (mode Overwrite) and give, at every version, the rows DuckDB holds after deleting the
     matching rows and inserting the query's (read before the deletion); in the plain,
     partitioned and deletion-vector layouts; a new row outside the REPLACE WHERE condition
@@ -324,12 +325,23 @@ PARTITION_OVERWRITE = (
     ["CREATE TEMP TABLE n AS SELECT id + 50, name, qty, price, DATE '2024-01-02' FROM t "
      "WHERE day = '2024-01-01'",
      "DELETE FROM t WHERE day = '2024-01-02'", "INSERT INTO t SELECT * FROM n", "DROP TABLE n"])
+# dynamic partition overwrite: only the days the query writes (here 2024-01-01 and NULL) go
+DYNAMIC_OVERWRITE = (
+    "SET partitionOverwriteMode = dynamic; INSERT OVERWRITE t "
+    "SELECT id + 200, name, qty, price, day FROM t WHERE day = '2024-01-01' "
+    "UNION ALL SELECT 300, 'nul', 3, CAST(NULL AS numeric(10,2)), CAST(NULL AS date)",
+    ["CREATE TEMP TABLE n AS SELECT id + 200, name, qty, price, day FROM t "
+     "WHERE day = '2024-01-01' "
+     "UNION ALL SELECT 300, 'nul', 3, CAST(NULL AS numeric(10,2)), CAST(NULL AS date)",
+     "DELETE FROM t WHERE day IN (SELECT day FROM n) OR day IS NULL",
+     "INSERT INTO t SELECT * FROM n", "DROP TABLE n"])
 
 
 def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
     twh = os.path.join(wh, 'overwrite-' + layout)
     os.makedirs(twh)
-    overwrites = OVERWRITES[:1] + ([PARTITION_OVERWRITE] if layout == 'partitioned' else []) + \
+    overwrites = OVERWRITES[:1] + \
+        ([PARTITION_OVERWRITE, DYNAMIC_OVERWRITE] if layout == 'partitioned' else []) + \
         OVERWRITES[1:]
     tarn_statements = ["CREATE TABLE t (%s) USING delta%s" % (COLUMNS, options), HISTORY[1]] + \
         [t for t, _ in overwrites]
