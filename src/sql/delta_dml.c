@@ -557,6 +557,34 @@ static int remove_written_partitions(delta_txn *t, const delta_snapshot *snap,
   return rc;
 }
 
+/* The scan of plan p that reads source src (the DML's target), or NULL. */
+static const sql_plan *target_scan(const sql_plan *p, const sql_source *src) {
+  if (p == NULL) return NULL;
+  if (p->kind == SQL_P_SCAN && p->source == src) return p;
+  const sql_plan *hit = target_scan(p->child[0], src);
+  return hit ? hit : target_scan(p->child[1], src);
+}
+
+typedef struct read_filter {
+  const sql_plan *scan; /* the target's scan, with the statement's conditions pushed into it */
+  const delta_snapshot *snap;
+} read_filter;
+
+/* delta_add_filter for the commit's conflict check: whether a file a concurrent commit added
+ * could hold a row this statement's target scan keeps (its own file pruning decides). */
+static bool file_may_be_read(void *arg, const char *const *partition_values, size_t n,
+                             const char *stats) {
+  const read_filter *rf = arg;
+  tarn_arena a = {0};
+  sql_source_file facts;
+  int rc =
+      sql_source_delta_facts(&a, rf->scan->source, (const char *const *)rf->snap->partition_columns,
+                             n, partition_values, stats, &facts, NULL);
+  bool may = rc != 0 || sql_scan_may_match(rf->scan, &facts);
+  tarn_arena_free(&a);
+  return may;
+}
+
 int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_t *affected,
                   tarn_error *err) {
   *affected = 0;
@@ -573,6 +601,9 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
     delta_txn_free(t);
     return 0;
   }
+  /* a concurrent rewrite conflicts only when it added files the target scan could read */
+  read_filter rf = {target_scan(bd->plan, src), snap};
+  if (rc == 0 && rf.scan && rf.scan->n_filters) delta_txn_set_read_filter(t, file_may_be_read, &rf);
   tarn_arena a = {0};
   sql_delta_layout l;
   dml_state st = {.bd = bd, .n_files = src->n_files};

@@ -106,6 +106,11 @@ typedef struct sql_ktab sql_ktab;
  * scan reads its other columns. false when op is not a scan (nothing is done). */
 bool sql_op_scan_key_filter(sql_op *op, const sql_ktab *kt, int col);
 
+/* Whether a file of scan's source with facts sf (partition values, row count, min/max) may
+ * hold a row the scan's pushed filters keep: the scan's own file pruning, for deciding whether a
+ * file another writer added concurrently could have mattered to a statement (delta_dml.c). */
+bool sql_scan_may_match(const sql_plan *scan, const sql_source_file *sf);
+
 /* Scans inside a gather share a morsel queue: the gather creates it and its workers' scan
  * operators take morsels from it. */
 typedef struct sql_morsel_queue sql_morsel_queue;

@@ -406,11 +406,13 @@ static int open_file(scan_state *s, sql_exec_ctx *ctx, long idx) {
   return 0;
 }
 
-/* File-level pruning from the table format's metadata. */
-static bool file_may_match(scan_state *s, const sql_source_file *sf) {
-  for (size_t k = 0; k < s->n_preds; k++) {
-    const prune_pred *pr = &s->preds[k];
-    int sc = s->p->source_cols[pr->col];
+/* File-level pruning from the table format's metadata: whether a file with facts sf may hold a
+ * row that predicates preds of scan p keep. */
+static bool facts_may_match(const sql_plan *p, const prune_pred *preds, size_t n_preds,
+                            const sql_source_file *sf) {
+  for (size_t k = 0; k < n_preds; k++) {
+    const prune_pred *pr = &preds[k];
+    int sc = p->source_cols[pr->col];
     if (sf->partition && sf->partition[sc].type) {
       const sql_value *v = &sf->partition[sc];
       if (!may_match(pr, v, v, v->is_null ? 1 : 0, 1)) return false;
@@ -422,6 +424,26 @@ static bool file_may_match(scan_state *s, const sql_source_file *sf) {
     }
   }
   return true;
+}
+
+static bool file_may_match(scan_state *s, const sql_source_file *sf) {
+  return facts_may_match(s->p, s->preds, s->n_preds, sf);
+}
+
+bool sql_scan_may_match(const sql_plan *scan, const sql_source_file *sf) {
+  if (scan->n_filters == 0) return true;
+  sql_mem *m = sql_mem_new();
+  if (m == NULL) return true; /* unsure: it may match */
+  prune_pred *preds = NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < scan->n_filters; i++)
+    collect_preds(scan, scan->filters[i], m, &preds, &n);
+  bool may = facts_may_match(scan, preds, n, sf);
+  for (size_t i = 0; i < n; i++)
+    free(preds[i].vals);
+  free(preds);
+  sql_mem_release(m);
+  return may;
 }
 
 /* Takes the next morsel: sets *file_idx and *rg, opening files as needed. false at the end. */

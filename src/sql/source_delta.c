@@ -220,6 +220,32 @@ static void file_stats(tarn_arena *a, sql_mem *scratch, const delta_file *df, co
   cJSON_Delete(j);
 }
 
+int sql_source_delta_facts(tarn_arena *a, const sql_source *src, const char *const *part_names,
+                           size_t n_parts, const char *const *part_values, const char *stats,
+                           sql_source_file *out, tarn_error *err) {
+  memset(out, 0, sizeof *out);
+  out->size_bytes = -1;
+  sql_mem *scratch = sql_mem_new();
+  if (scratch == NULL) return tarn_err(err, TARN_ENOMEM, "out of memory");
+  delta_file df;
+  memset(&df, 0, sizeof df);
+  df.stats = stats;
+  file_stats(a, scratch, &df, src, src->col_file_names ? src->col_file_names : src->col_names, out);
+  int rc = 0;
+  if (n_parts) {
+    sql_value *pv = tarn_arena_calloc(a, src->n_cols + 1, sizeof *pv);
+    if (pv == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+    for (size_t c = 0; rc == 0 && c < src->n_cols; c++)
+      for (size_t p = 0; rc == 0 && p < n_parts; p++)
+        if (strcmp(part_names[p], src->col_names[c]) == 0)
+          rc = sql_delta_partition_value(a, scratch, part_values[p], src->col_types[c],
+                                         src->col_names[c], &pv[c], err);
+    out->partition = pv;
+  }
+  sql_mem_release(scratch);
+  return rc;
+}
+
 int sql_source_delta(tarn_arena *a, const char *table_dir, int64_t version, int64_t timestamp_ms,
                      sql_source **out, tarn_error *err) {
   *out = NULL;

@@ -23,6 +23,14 @@ const sql_type *sql_delta_type(tarn_arena *a, const delta_type *t, const char *c
 int sql_delta_partition_value(tarn_arena *a, sql_mem *scratch, const char *text, const sql_type *t,
                               const char *column, sql_value *out, tarn_error *err);
 
+/* The facts a scan prunes with (row count, min/max, partition values) of a file of src's Delta
+ * table that the log describes by its partition values (text, NULL for null; part_names[i] is
+ * the logical name of the column of part_values[i]) and stats JSON (or NULL): for deciding
+ * whether a file a concurrent commit added could matter to a statement. Arrays in a. */
+int sql_source_delta_facts(tarn_arena *a, const sql_source *src, const char *const *part_names,
+                           size_t n_parts, const char *const *part_values, const char *stats,
+                           sql_source_file *out, tarn_error *err);
+
 /* The local path of a file the log names (delta_file_local_path), copied into a. */
 char *sql_delta_file_path(tarn_arena *a, const char *table_dir, const char *log_path);
 

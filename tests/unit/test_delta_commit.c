@@ -369,6 +369,22 @@ static void test_invalid_transactions(void) {
   delta_txn_free(t);
 }
 
+/* A read filter that read partition "a" (and "b" when reads_b), recording its calls. */
+typedef struct filter_calls {
+  bool reads_b;
+  int calls;
+  char last_value[16], last_stats[64];
+} filter_calls;
+
+static bool read_only_a(void *arg, const char *const *values, size_t n, const char *stats) {
+  filter_calls *fc = arg;
+  fc->calls++;
+  snprintf(fc->last_value, sizeof fc->last_value, "%s", n == 1 && values[0] ? values[0] : "?");
+  snprintf(fc->last_stats, sizeof fc->last_stats, "%s", stats ? stats : "");
+  return n == 1 && values[0] &&
+         (strcmp(values[0], "a") == 0 || (fc->reads_b && strcmp(values[0], "b") == 0));
+}
+
 static void test_conflicts(void) {
   char table[300];
   make_table_path(table, sizeof table, "conflicts");
@@ -478,6 +494,48 @@ static void test_conflicts(void) {
   CHECK_EQ_INT(delta_txn_commit(t2, 10, &v, &err), TARN_ECONFLICT);
   delta_txn_free(t1);
   delta_txn_free(t2);
+
+  /* the same rewrite against a removal whose read filter says which partitions it read: a
+   * rewrite adding files in partition "b" does not matter to a transaction that read only "a"
+   * (and the filter sees the added file's partition value and stats); one that read "b" too
+   * conflicts */
+  for (int reads_b = 0; reads_b < 2; reads_b++) {
+    filter_calls fc = {reads_b != 0, 0, {0}, {0}};
+    memset(&err, 0, sizeof err);
+    char fa[64], fb[64];
+    snprintf(fa, sizeof fa, "part=a/fa%d.parquet", reads_b);
+    snprintf(fb, sizeof fb, "part=b/fb%d.parquet", reads_b);
+    const char *pa[] = {"a"};
+    CHECK_EQ_INT(delta_txn_begin(table, &t1, &err), 0);
+    CHECK_EQ_INT(delta_txn_add_file(t1, fa, pa, 1, 1, NULL, &err), 0);
+    CHECK_EQ_INT(delta_txn_add_file(t1, fb, pv, 1, 1, NULL, &err), 0);
+    CHECK_EQ_INT(delta_txn_commit(t1, 10, &v, &err), 0);
+    delta_txn_free(t1);
+    CHECK_EQ_INT(delta_txn_begin(table, &t1, &err), 0);
+    CHECK_EQ_INT(delta_txn_begin(table, &t2, &err), 0);
+    s1 = delta_txn_snapshot(t1);
+    s2 = delta_txn_snapshot(t2);
+    size_t ia = 0, ib = 0; /* the file of partition "a" t2 removes, the one of "b" t1 rewrites */
+    for (size_t i = 0; i < s2->n_files; i++) {
+      if (strcmp(s2->files[i].path, fa) == 0) ia = i;
+      if (strcmp(s2->files[i].path, fb) == 0) ib = i;
+    }
+    CHECK(strcmp(s2->files[ia].partition_values[0], "a") == 0);
+    CHECK(strcmp(s1->files[ib].partition_values[0], "b") == 0);
+    char name[64];
+    snprintf(name, sizeof name, "part=b/filtered%d.parquet", reads_b);
+    CHECK_EQ_INT(delta_txn_remove_file(t1, &s1->files[ib], &err), 0);
+    CHECK_EQ_INT(delta_txn_add_file(t1, name, pv, 1, 1, "{\"numRecords\":7}", &err), 0);
+    delta_txn_set_read_filter(t2, read_only_a, &fc);
+    CHECK_EQ_INT(delta_txn_remove_file(t2, &s2->files[ia], &err), 0);
+    CHECK_EQ_INT(delta_txn_commit(t1, 10, &v, &err), 0);
+    CHECK_EQ_INT(delta_txn_commit(t2, 10, &v, &err), reads_b ? TARN_ECONFLICT : 0);
+    CHECK_EQ_INT(fc.calls, 1);
+    CHECK(strcmp(fc.last_value, "b") == 0);
+    CHECK(strcmp(fc.last_stats, "{\"numRecords\":7}") == 0);
+    delta_txn_free(t1);
+    delta_txn_free(t2);
+  }
 
   /* application versions: already committed, in the snapshot or by a concurrent winner */
   memset(&err, 0, sizeof err);

@@ -43,7 +43,10 @@ struct delta_txn {
   int64_t app_version;
   cJSON *removes, *adds, *cdcs; /* arrays of action bodies */
   bool rearrange_only;          /* adds and removes carry dataChange false */
-  bool *removed;                /* per snapshot file: already removed by this transaction */
+  /* Which files a concurrent commit adds could matter to this transaction (NULL: any) */
+  delta_add_filter add_filter;
+  void *add_filter_arg;
+  bool *removed; /* per snapshot file: already removed by this transaction */
   char *operation;
   cJSON *parameters; /* NULL: none */
   cJSON *metrics;    /* operationMetrics, NULL: none */
@@ -384,6 +387,11 @@ int delta_txn_set_metadata(delta_txn *t, const char *schema_string,
 static cJSON *partition_values_object(const delta_txn *t, const char *const *values);
 
 void delta_txn_set_rearrange_only(delta_txn *t) { t->rearrange_only = true; }
+
+void delta_txn_set_read_filter(delta_txn *t, delta_add_filter filter, void *arg) {
+  t->add_filter = filter;
+  t->add_filter_arg = arg;
+}
 
 const char *delta_txn_schema_string(const delta_txn *t) {
   if (t->metadata) return delta_json_str(t->metadata, "schemaString");
@@ -777,7 +785,30 @@ static int conflict(const delta_txn *t, const char *file, tarn_error *err, const
 
 typedef struct winner_scan {
   bool added_data, has_remove, has_blind_flag, blind_flag;
+  bool added_matching; /* a data file this transaction's read filter may match (or no filter) */
 } winner_scan;
+
+/* Whether winner's add action a could hold rows this transaction would have read: the read
+ * filter asked with the file's partition values (in the read snapshot's partition column
+ * order) and statistics. No filter, no snapshot or partition values it cannot place: yes. */
+static bool add_may_matter(const delta_txn *t, const cJSON *a) {
+  const delta_snapshot *s = t->snapshot;
+  if (t->add_filter == NULL || s == NULL) return true;
+  const cJSON *pv = cJSON_GetObjectItemCaseSensitive(a, "partitionValues");
+  const char *values[64];
+  size_t n = s->n_partition_columns;
+  if (n > 64 || (n && !cJSON_IsObject(pv))) return true;
+  for (size_t c = 0; c < n; c++) {
+    const char *key = s->partition_columns[c];
+    for (size_t k = 0; k < s->schema->n_fields; k++)
+      if (strcmp(s->schema->fields[k].name, key) == 0 && s->schema->fields[k].physical_name)
+        key = s->schema->fields[k].physical_name;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(pv, key);
+    if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsString(v)) return true;
+    values[c] = cJSON_IsString(v) ? v->valuestring : NULL;
+  }
+  return t->add_filter(t->add_filter_arg, values, n, delta_json_str(a, "stats"));
+}
 
 static int check_winner_action(const delta_txn *t, const char *file, const cJSON *line,
                                winner_scan *w, tarn_error *err) {
@@ -792,7 +823,10 @@ static int check_winner_action(const delta_txn *t, const char *file, const cJSON
     if (strcmp(kind, "add") == 0) {
       const char *path = delta_json_str(a, "path");
       const cJSON *dc = cJSON_GetObjectItemCaseSensitive(a, "dataChange");
-      if (!cJSON_IsFalse(dc)) w->added_data = true;
+      if (!cJSON_IsFalse(dc)) {
+        w->added_data = true;
+        if (!w->added_matching && add_may_matter(t, a)) w->added_matching = true;
+      }
       if (path && sorted_contains(t->add_paths, t->n_add_paths, path))
         return conflict(t, file, err, "it added the same file ", path);
     } else if (strcmp(kind, "remove") == 0) {
@@ -868,12 +902,12 @@ static int check_winner(const delta_txn *t, int64_t version, bool *missing, tarn
       rc = check_winner_action(t, path, line, &w, err);
     cJSON_Delete(line);
   }
-  if (rc == 0 && t->n_remove_paths > 0 && w.added_data) {
+  if (rc == 0 && t->n_remove_paths > 0 && w.added_matching) {
     bool blind = w.has_blind_flag ? w.blind_flag : !w.has_remove;
     if (!blind)
       rc = conflict(t, path, err,
-                    "it rewrote data (added files without being a blind append) while this "
-                    "transaction removes files",
+                    "it rewrote data (added files without being a blind append) that this "
+                    "transaction's condition may match, while this transaction removes files",
                     NULL);
   }
   free(text);

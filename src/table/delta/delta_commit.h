@@ -27,8 +27,10 @@
  *    decided on a table state that is gone);
  *  - a transaction that removes files conflicts with a winner that removed any of the same
  *    paths (both deleted or rewrote the same file), and with a winner that added files without
- *    being a blind append (tarn does not know the removal's predicate, so it assumes the
- *    rewritten data may have been something it should have read);
+ *    being a blind append when one of those files may hold rows the transaction would have
+ *    read: its read filter (delta_txn_set_read_filter) decides by the file's partition values
+ *    and statistics; without one, every such file may (Delta's WriteSerializable check, which
+ *    decides by partition values);
  *  - a winner that added a path this transaction also adds conflicts (two files, one name);
  *  - blind appends (adds only) do not conflict with each other or with any data change;
  *  - a winner's txn action for this transaction's application id with a version at or above
@@ -46,6 +48,7 @@
 #ifndef TARN_TABLE_DELTA_COMMIT_H
 #define TARN_TABLE_DELTA_COMMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,6 +120,16 @@ int delta_txn_add_file_dv(delta_txn *t, const char *path, const char *const *par
  * when it has one). TARN_EINVAL when f is not live in the snapshot, is already removed by
  * this transaction, or the table is append-only (and the transaction not a rearrangement). */
 int delta_txn_remove_file(delta_txn *t, const delta_file *f, tarn_error *err);
+
+/* Says which data files this transaction would have read, for the conflict check against a
+ * winner that added files without being a blind append (a rewrite): filter(arg, values, n,
+ * stats) gets such a file's partition values (text, NULL for null, in the read snapshot's
+ * partition column order) and stats JSON (or NULL), and returns false only when no row of the
+ * file can satisfy the condition the transaction read the table with. Without a filter every
+ * such file conflicts with a transaction that removes files. arg must outlive the commit. */
+typedef bool (*delta_add_filter)(void *arg, const char *const *partition_values, size_t n,
+                                 const char *stats);
+void delta_txn_set_read_filter(delta_txn *t, delta_add_filter filter, void *arg);
 
 /* Marks the transaction as a rearrangement of data that does not change it (OPTIMIZE): every
  * add and remove added after this call carries dataChange false, so stream readers skip it and
