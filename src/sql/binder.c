@@ -3300,6 +3300,35 @@ static int bind_update(binder *b, const PgQuery__UpdateStmt *us, sql_bound *out)
  * MATCHED AND <this column> [AND cond] before parsing (sql_rewrite_merge), and the binder takes
  * the marker back out here. */
 #define MERGE_BY_SOURCE_MARK "__tarn_not_matched_by_source__"
+/* The column name of MERGE's UPDATE SET * and INSERT * after the parser's rewrite. */
+#define MERGE_ALL_COLUMNS "__tarn_all__"
+
+/* UPDATE SET * / INSERT *: each target column takes the source column of the same name (a
+ * missing one is an error naming it). source: the source's scope entries. */
+static int bind_star_values(binder *b, const scope *source, const sql_bound *out, const char *what,
+                            sql_expr **row) {
+  for (size_t c = 0; c < out->dml_n_cols; c++) {
+    const char *name = out->dml_table->col_names[c];
+    const scope_col *hit = NULL;
+    for (size_t k = 0; k < source->n && hit == NULL; k++)
+      if (!source->cols[k].hidden && source->cols[k].name &&
+          strcasecmp(source->cols[k].name, name) == 0)
+        hit = &source->cols[k];
+    if (hit == NULL)
+      return tarn_err(b->err, TARN_EINVAL, "MERGE %s *: the source has no column \"%s\"", what,
+                      name);
+    row[c] = col_ref(b, hit->id, hit->type);
+    if (row[c] == NULL) return oom(b);
+  }
+  return 0;
+}
+
+static bool is_star_target(PgQuery__Node *const *targets, size_t n) {
+  return n == 1 && targets[0]->node_case == PG_QUERY__NODE__NODE_RES_TARGET &&
+         targets[0]->res_target->name &&
+         strcmp(targets[0]->res_target->name, MERGE_ALL_COLUMNS) == 0;
+}
+
 /* The source's name in a MERGE rewritten from INSERT OVERWRITE or REPLACE WHERE. */
 #define REPLACE_SOURCE_NAME "__tarn_replace__"
 #define OVERWRITE_SOURCE_NAME "__tarn_overwrite__"
@@ -3352,6 +3381,9 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   if (rc == 0) rc = bind_from_item(b, NULL, ms->source_relation, &sp, &s);
   if (rc) return rc;
   target_only.cols = s.cols;
+  /* the source's columns alone (UPDATE SET * and INSERT * take them by name) */
+  scope source_only = {s.cols + target_only.n, s.n - target_only.n, s.n - target_only.n, NULL,
+                       false};
   /* INSERT OVERWRITE and INSERT ... REPLACE WHERE, rewritten to MERGE by the parser (parser.c,
    * rewrite_overwrite): the source's columns are the table's, in order. */
   const PgQuery__Node *sr = ms->source_relation;
@@ -3504,7 +3536,12 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
     }
     if (!code && (rc = cast_to(b, &action->args[2 * k + 1], sql_type_get(SQL_INT4)))) return rc;
     memset(row, 0, (n + 1) * sizeof *row);
-    if (code == SQL_DML_UPDATE) {
+    if (code == SQL_DML_UPDATE && is_star_target(cl[k]->target_list, cl[k]->n_target_list)) {
+      rc = bind_star_values(b, &source_only, out, "UPDATE SET", row);
+    } else if (code == SQL_DML_INSERT && !replace &&
+               is_star_target(cl[k]->target_list, cl[k]->n_target_list)) {
+      rc = bind_star_values(b, &source_only, out, "INSERT", row);
+    } else if (code == SQL_DML_UPDATE) {
       rc = bind_assignments(b, &s, cl[k]->target_list, cl[k]->n_target_list, tp, out, row);
     } else if (code == SQL_DML_INSERT && replace) {
       /* PARTITION (p = v): those columns take the values; the query fills the others in order */

@@ -359,8 +359,58 @@ static char *rewrite_overwrite(const char *sql) {
   return (char *)tarn_buf_steal(&out);
 }
 
+/* Spark's MERGE shorthands `UPDATE SET *` (every target column from the source column of the
+ * same name) and `INSERT *` (the same for a new row) are not PostgreSQL grammar: they become
+ * `UPDATE SET __tarn_all__ = DEFAULT` and `INSERT (__tarn_all__) VALUES (DEFAULT)`, which the
+ * binder expands (bind_merge). Quoted text and comments are left alone. NULL: nothing
+ * rewritten. */
+static char *rewrite_merge_stars(const char *sql) {
+  size_t len = strlen(sql), copied = 0;
+  tarn_buf out = {0};
+  bool rewrote = false, ok = true;
+  for (size_t i = 0; i < len && ok;) {
+    size_t q = skip_quoted(sql, len, i);
+    if (q != i || isspace((unsigned char)sql[i])) {
+      i = q != i ? q : i + 1;
+      continue;
+    }
+    size_t t0, t1 = next_token(sql, len, i, &t0);
+    bool update = token_is(sql, t0, t1, "update"), insert = token_is(sql, t0, t1, "insert");
+    if (!update && !insert) {
+      i = t1;
+      continue;
+    }
+    size_t a0, a1 = next_token(sql, len, t1, &a0), star = a0, end = a1;
+    if (update) {
+      if (!token_is(sql, a0, a1, "set")) {
+        i = t1;
+        continue;
+      }
+      end = next_token(sql, len, a1, &star);
+    }
+    if (!(star < len && sql[star] == '*' && end == star + 1)) {
+      i = t1;
+      continue;
+    }
+    ok = tarn_buf_append(&out, sql + copied, t0 - copied, NULL) == 0 &&
+         tarn_buf_puts(&out,
+                       update ? "UPDATE SET __tarn_all__ = DEFAULT"
+                              : "INSERT (__tarn_all__) VALUES (DEFAULT)",
+                       NULL) == 0;
+    copied = i = end;
+    rewrote = true;
+  }
+  if (!ok || !rewrote || tarn_buf_append(&out, sql + copied, len - copied + 1, NULL)) {
+    tarn_buf_free(&out);
+    return NULL;
+  }
+  return (char *)tarn_buf_steal(&out);
+}
+
 int sql_parse(const char *sql, sql_parsed *out, tarn_error *err) {
   memset(out, 0, sizeof *out);
+  char *starred = rewrite_merge_stars(sql);
+  if (starred) sql = starred;
   char *replaced = rewrite_overwrite(sql);
   if (replaced) sql = replaced;
   char *rewritten = rewrite_merge_clauses(sql);
@@ -383,6 +433,7 @@ int sql_parse(const char *sql, sql_parsed *out, tarn_error *err) {
   pg_query_free_protobuf_parse_result(r);
   free(rewritten);
   free(replaced);
+  free(starred);
   return rc;
 }
 

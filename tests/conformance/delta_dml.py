@@ -22,6 +22,8 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
     partitioned and deletion-vector layouts; a new row outside the REPLACE WHERE condition
     fails the statement (Delta's constraint check) and commits nothing;
   - a MERGE whose source matches one target row twice fails and commits nothing;
+  - MERGE's UPDATE SET * and INSERT * take the source's columns by name (rows written here by
+    hand), and a source lacking a column is refused naming it;
   - several processes updating one row at once: every acknowledged update is counted once, the
     others fail with exit 3 (conflict) and change nothing;
   - copy-on-write UPDATEs of different partitions at once all succeed (no false conflict);
@@ -412,6 +414,40 @@ def check_overwrite(args, shared, node_oracle, wh, layout, options, tally):
                      problems)
 
 
+def check_merge_stars(args, shared, wh, tally):
+    """MERGE's UPDATE SET * and INSERT * (Spark's shorthands) take the source's columns by name,
+    in any order; a source lacking a target column is refused naming it, committing nothing."""
+    twh = os.path.join(wh, 'stars')
+    os.makedirs(twh)
+    r = sql(args, twh, "CREATE TABLE t (id bigint, name text, qty integer) USING delta",
+            "INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)",
+            "MERGE INTO t USING (SELECT 20 AS qty, 'B' AS name, 2 AS id UNION ALL "
+            "SELECT 30, 'C', 3) AS s ON t.id = s.id "
+            "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    table = os.path.join(twh, 't')
+    if not problems:
+        exp = os.path.join(twh, 'expected.jsonl')
+        act = os.path.join(twh, 'actual.jsonl')
+        tarnrun.write_jsonl(exp, [{'id': 1, 'name': 'a', 'qty': 1},
+                                  {'id': 2, 'name': 'B', 'qty': 20},
+                                  {'id': 3, 'name': 'C', 'qty': 30}])
+        r = tarnrun.run([args.tarn, 'cat', table, '--format', 'jsonl'], TIMEOUT, stdout_path=act)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, exp, act)
+            if not same:
+                problems.append(detail)
+    before = [v for v, _ in log_actions(table)] if not problems else []
+    r = sql(args, twh, "MERGE INTO t USING (SELECT 1 AS id, 'x' AS name) AS s ON t.id = s.id "
+                       "WHEN MATCHED THEN UPDATE SET *")
+    if r.rc != 1 or 'no column "qty"' not in ' '.join(r.stderr_lines()):
+        problems.append('a source without qty: exit %d, %s' % (r.rc, ' '.join(r.stderr_lines())))
+    if before and [v for v, _ in log_actions(table)] != before:
+        problems.append('the refused MERGE committed')
+    tally.result('merge: UPDATE SET * and INSERT * take the source columns by name', problems)
+
+
 def check_merge_twice(args, wh, tally):
     r = sql(args, wh, "CREATE TABLE m (id bigint, v text) USING delta",
             "INSERT INTO m VALUES (1, 'a'), (2, 'b')")
@@ -586,6 +622,7 @@ def main():
             for layout, options in LAYOUTS[:3]:
                 check_overwrite(args, shared, node_oracle, wh, layout, options, tally)
         check_merge_twice(args, wh, tally)
+        check_merge_stars(args, shared, wh, tally)
         check_concurrent_updates(args, wh, tally)
         check_concurrent_partitions(args, wh, tally)
         check_killed_writer(args, wh, tally)
