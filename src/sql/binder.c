@@ -65,6 +65,9 @@ typedef struct binder {
   cte_def *ctes;
   agg_ctx *agg;
   bool last_correlated; /* set by bind_select: its FROM scope used an enclosing query's names */
+  /* The SELECT about to be bound is a set operation's branch: a bare NULL in its select list
+   * keeps its unknown type, for the set operation to resolve (SELECT 1 UNION SELECT NULL). */
+  bool setop_branch;
 } binder;
 
 static int oom(binder *b) { return tarn_err(b->err, TARN_ENOMEM, "out of memory"); }
@@ -2213,8 +2216,11 @@ static int bind_setop(binder *b, const PgQuery__SelectStmt *st, scope *outer, sq
   sql_plan *l, *r;
   agg_ctx *saved = b->agg;
   b->agg = NULL;
+  b->setop_branch = true;
   int rc = bind_select(b, st->larg, outer, &l);
+  b->setop_branch = true;
   if (rc == 0) rc = bind_select(b, st->rarg, outer, &r);
+  b->setop_branch = false;
   b->agg = saved;
   if (rc) return rc;
   if (l->n_out != r->n_out)
@@ -2463,6 +2469,8 @@ static int bind_grouping_sets(binder *b, scope *s, const target_list *tl, size_t
 }
 
 static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, sql_plan **out) {
+  bool keep_null = b->setop_branch; /* only for this SELECT, not the subqueries in it */
+  b->setop_branch = false;
   cte_def *saved_ctes;
   int rc = bind_with(b, st->with_clause, &saved_ctes);
   if (rc) return rc;
@@ -2571,7 +2579,7 @@ static int bind_select(binder *b, const PgQuery__SelectStmt *st, scope *outer, s
     rc = bind_expr(b, &s, v, &e);
     if (rc) goto done;
     if (e->unknown_literal) e->unknown_literal = false; /* 'abc' alone is text */
-    if (e->type->id == SQL_NULL) {
+    if (e->type->id == SQL_NULL && !keep_null) {
       rc = cast_to(b, &e, sql_type_get(SQL_TEXT));
       if (rc) goto done;
     }
@@ -3173,7 +3181,7 @@ static int bind_dml_target(binder *b, const PgQuery__RangeVar *rv, const char *o
 static int dml_output(binder *b, sql_plan *child, int file_id, int pos_id, sql_expr *action,
                       sql_expr **values, sql_bound *out) {
   const sql_source *t = out->dml_table;
-  size_t n = out->dml_n_cols, m = n + 3;
+  size_t n = out->dml_n_cols, m = n + 3 + out->n_merge_cols;
   sql_expr **exprs = bz(b, m, sizeof *exprs);
   const char **names = bz(b, m, sizeof *names);
   if (exprs == NULL || names == NULL) return oom(b);
@@ -3192,6 +3200,10 @@ static int dml_output(binder *b, sql_plan *child, int file_id, int pos_id, sql_e
       tarn_err_prefix(b->err, "column \"%s\"", t->col_names[c]);
       return rc;
     }
+  }
+  for (size_t j = 0; j < out->n_merge_cols; j++) { /* schema evolution: typed already */
+    exprs[3 + n + j] = values[n + j];
+    names[3 + n + j] = out->merge_col_names[j];
   }
   if (!exprs[0] || !exprs[1] || !exprs[2]) return oom(b);
   out->plan = make_project(b, child, exprs, names, m);
@@ -3502,14 +3514,38 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
   if (some == NULL || (p = make_filter_plan(b, p, some)) == NULL) return oom(b);
   /* The action and each new value: a CASE over __clause. */
   size_t n = out->dml_n_cols;
+  /* Schema evolution: with UPDATE SET * or INSERT *, source columns the target lacks follow the
+   * table's columns (sql_delta_dml adds them when schema merge is on, else ignores them). */
+  bool any_star = false;
+  for (size_t k = 0; k < n_clauses; k++)
+    any_star |= !replace && is_star_target(cl[k]->target_list, cl[k]->n_target_list);
+  const scope_col **extra = bz(b, source_only.n + 1, sizeof *extra);
+  const char **extra_names = bz(b, source_only.n + 1, sizeof *extra_names);
+  if (extra == NULL || extra_names == NULL) return oom(b);
+  size_t n_extra = 0;
+  for (size_t k = 0; any_star && k < source_only.n; k++) {
+    const scope_col *sc = &source_only.cols[k];
+    if (sc->hidden || sc->name == NULL) continue;
+    bool known = false;
+    for (size_t c = 0; c < n && !known; c++)
+      known = strcasecmp(out->dml_table->col_names[c], sc->name) == 0;
+    for (size_t j = 0; j < n_extra && !known; j++)
+      known = strcasecmp(extra_names[j], sc->name) == 0;
+    if (known) continue;
+    extra[n_extra] = sc;
+    extra_names[n_extra++] = sc->name;
+  }
+  out->n_merge_cols = n_extra;
+  out->merge_col_names = extra_names;
+  size_t n_all = n + n_extra;
   sql_expr *action = new_expr(b, SQL_E_CASE, sql_type_get(SQL_INT4));
-  sql_expr **values = bz(b, n + 1, sizeof *values);
+  sql_expr **values = bz(b, n_all + 1, sizeof *values);
   if (action == NULL || values == NULL || set_args(b, action, 2 * n_clauses)) return oom(b);
-  for (size_t c = 0; c < n; c++) {
-    values[c] = new_expr(b, SQL_E_CASE, out->dml_table->col_types[c]);
+  for (size_t c = 0; c < n_all; c++) {
+    values[c] = new_expr(b, SQL_E_CASE, c < n ? out->dml_table->col_types[c] : extra[c - n]->type);
     if (values[c] == NULL || set_args(b, values[c], 2 * n_clauses)) return oom(b);
   }
-  sql_expr **row = bz(b, n + 1, sizeof *row);
+  sql_expr **row = bz(b, n_all + 1, sizeof *row);
   if (row == NULL) return oom(b);
   for (size_t k = 0; k < n_clauses; k++) {
     sql_expr *is_k;
@@ -3535,12 +3571,14 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
       action->args[2 * k + 1] = check;
     }
     if (!code && (rc = cast_to(b, &action->args[2 * k + 1], sql_type_get(SQL_INT4)))) return rc;
-    memset(row, 0, (n + 1) * sizeof *row);
-    if (code == SQL_DML_UPDATE && is_star_target(cl[k]->target_list, cl[k]->n_target_list)) {
-      rc = bind_star_values(b, &source_only, out, "UPDATE SET", row);
-    } else if (code == SQL_DML_INSERT && !replace &&
-               is_star_target(cl[k]->target_list, cl[k]->n_target_list)) {
-      rc = bind_star_values(b, &source_only, out, "INSERT", row);
+    memset(row, 0, (n_all + 1) * sizeof *row);
+    bool star = !replace && (code == SQL_DML_UPDATE || code == SQL_DML_INSERT) &&
+                is_star_target(cl[k]->target_list, cl[k]->n_target_list);
+    for (size_t j = 0; star && j < n_extra; j++) /* the new columns, from the source */
+      if ((row[n + j] = col_ref(b, extra[j]->id, extra[j]->type)) == NULL) return oom(b);
+    if (star) {
+      rc = bind_star_values(b, &source_only, out, code == SQL_DML_UPDATE ? "UPDATE SET" : "INSERT",
+                            row);
     } else if (code == SQL_DML_UPDATE) {
       rc = bind_assignments(b, &s, cl[k]->target_list, cl[k]->n_target_list, tp, out, row);
     } else if (code == SQL_DML_INSERT && replace) {
@@ -3601,11 +3639,13 @@ static int bind_merge(binder *b, const PgQuery__MergeStmt *ms, sql_bound *out) {
       }
     }
     if (rc) return rc;
-    for (size_t c = 0; c < n; c++) {
+    for (size_t c = 0; c < n_all; c++) {
       sql_expr *v = row[c] ? row[c] : const_null(b);
       if (v == NULL) return oom(b);
-      if ((rc = cast_to(b, &v, out->dml_table->col_types[c]))) {
-        tarn_err_prefix(b->err, "column \"%s\"", out->dml_table->col_names[c]);
+      const sql_type *ct = c < n ? out->dml_table->col_types[c] : extra[c - n]->type;
+      if ((rc = cast_to(b, &v, ct))) {
+        tarn_err_prefix(b->err, "column \"%s\"",
+                        c < n ? out->dml_table->col_names[c] : extra_names[c - n]);
         return rc;
       }
       values[c]->args[2 * k] = is_k;

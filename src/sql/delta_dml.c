@@ -123,10 +123,14 @@ static int new_column_file_name(tarn_arena *a, const delta_txn *t, const char *n
 /* Schema merge on INSERT: the columns the table lacks (binder.h, n_merge_cols) are added to t's
  * metadata, so the rows and the schema change commit together. Refused unless schema merge is
  * on, with the error PostgreSQL gives and how to turn it on. */
+static bool merge_allowed(const delta_snapshot *snap, const sql_bound *bd) {
+  const char *prop = delta_snapshot_config(snap, "tarn.autoMerge.enabled");
+  return bd->auto_merge || (prop && strcasecmp(prop, "true") == 0);
+}
+
 static int merge_schema(delta_txn *t, const delta_snapshot *snap, const sql_bound *bd,
                         tarn_error *err) {
-  const char *prop = delta_snapshot_config(snap, "tarn.autoMerge.enabled");
-  if (!bd->auto_merge && !(prop && strcasecmp(prop, "true") == 0))
+  if (!merge_allowed(snap, bd))
     return tarn_err(err, TARN_EINVAL,
                     "column \"%s\" of relation \"%s\" does not exist (schema merge is off: set "
                     "the table property tarn.autoMerge.enabled = 'true' or SET "
@@ -143,6 +147,36 @@ static int merge_schema(delta_txn *t, const delta_snapshot *snap, const sql_boun
   const char *operation;
   int rc = sql_delta_alter_txn(t, bd->target, adds, bd->n_merge_cols, &operation, err);
   free(adds);
+  return rc;
+}
+
+/* Layout l (the table's columns) extended by the columns schema evolution adds in t: the plan's
+ * last bd->n_merge_cols columns, under their physical names. */
+static int extend_layout(tarn_arena *a, const delta_txn *t, const sql_bound *bd,
+                         sql_delta_layout *l, tarn_error *err) {
+  size_t n = l->n_cols, k = bd->n_merge_cols, first = bd->plan->n_out - k;
+  const char **names = tarn_arena_calloc(a, n + k + 1, sizeof *names);
+  const char **file_names = tarn_arena_calloc(a, n + k + 1, sizeof *file_names);
+  const sql_type **types = tarn_arena_calloc(a, n + k + 1, sizeof *types);
+  bool *not_null = tarn_arena_calloc(a, n + k + 1, sizeof *not_null);
+  if (!names || !file_names || !types || !not_null) return oom(err);
+  for (size_t c = 0; c < n; c++) {
+    names[c] = l->names[c];
+    file_names[c] = l->file_names[c];
+    types[c] = l->types[c];
+    not_null[c] = l->not_null ? l->not_null[c] : false;
+  }
+  int rc = 0;
+  for (size_t j = 0; rc == 0 && j < k; j++) {
+    names[n + j] = bd->merge_col_names[j];
+    types[n + j] = bd->plan->out_types[first + j];
+    rc = new_column_file_name(a, t, names[n + j], &file_names[n + j], err);
+  }
+  l->n_cols = n + k;
+  l->names = names;
+  l->file_names = file_names;
+  l->types = types;
+  l->not_null = not_null;
   return rc;
 }
 
@@ -234,6 +268,14 @@ int sql_delta_write_new(sql_exec_ctx *x, sql_plan *plan, delta_txn *t, const cha
 
 /* --- DELETE, UPDATE, MERGE ------------------------------------------------------------------- */
 
+/* How a batch's columns become a written row: n_take columns from the batch (from a first
+ * column on), then n_pad columns of NULLs (columns that schema evolution adds, which old rows
+ * lack). */
+typedef struct row_shape {
+  uint32_t n_take, n_pad;
+  const sql_type *const *pad_types;
+} row_shape;
+
 typedef struct pos_list {
   uint64_t *pos;
   size_t n, cap;
@@ -245,6 +287,8 @@ typedef struct dml_state {
   sql_delta_writer *cdc; /* change data (delta.enableChangeDataFeed), else NULL */
   pos_list *changed;     /* per file of the source: positions deleted or replaced */
   pos_list *replaced;    /* with cdc: per file, the positions replaced (updated) */
+  row_shape new_shape;   /* the plan's new rows: the table's columns (and evolved ones) */
+  row_shape old_shape;   /* rows read back from files: the old columns, NULL for new ones */
   size_t n_files;
   int64_t deleted, updated, inserted;
 } dml_state;
@@ -261,27 +305,35 @@ static int push_pos(pos_list *l, uint64_t p, tarn_error *err) {
   return 0;
 }
 
-/* Writes rows sel[0..n) of b's columns from `first` on (the table's columns) as change data of
- * kind change_type: the same columns and a `_change_type` text column. */
-static int write_change_rows(sql_delta_writer *cdc, const sql_batch *b, uint32_t first,
-                             const uint32_t *sel, uint32_t n, const char *change_type,
-                             tarn_error *err) {
+/* Writes rows sel[0..n) of b (all when sel is NULL) shaped by sh to w; with change_type, as
+ * change data: a `_change_type` text column after them. */
+static int write_shaped(sql_delta_writer *w, const sql_batch *b, uint32_t first,
+                        const row_shape *sh, const uint32_t *sel, uint32_t n,
+                        const char *change_type, tarn_error *err) {
   if (n == 0) return 0;
   sql_batch *rows = NULL;
   int rc = sel ? sql_batch_select(b, sel, n, &rows, err) : 0;
   const sql_batch *from = sel ? rows : b;
-  uint32_t n_cols = from ? from->n_cols - first : 0;
+  uint32_t n_cols = sh->n_take + sh->n_pad + (change_type != NULL);
   sql_vec *cols = rc ? NULL : calloc((size_t)n_cols + 1, sizeof *cols);
   if (rc == 0 && cols == NULL) rc = oom(err);
-  if (rc == 0) {
-    memcpy(cols, from->cols + first, n_cols * sizeof *cols);
-    rc = sql_vec_init(from->mem, &cols[n_cols], sql_type_get(SQL_TEXT), n, err);
+  if (rc == 0) memcpy(cols, from->cols + first, sh->n_take * sizeof *cols);
+  for (uint32_t j = 0; rc == 0 && j < sh->n_pad; j++) {
+    sql_vec *v = &cols[sh->n_take + j];
+    rc = sql_vec_init(from->mem, v, sh->pad_types[j], n, err);
+    uint8_t *nulls = rc ? NULL : sql_vec_nulls(from->mem, v);
+    if (rc == 0 && nulls == NULL) rc = oom(err);
+    if (rc == 0) memset(nulls, 1, n);
+  }
+  if (rc == 0 && change_type) {
+    sql_vec *v = &cols[n_cols - 1];
+    rc = sql_vec_init(from->mem, v, sql_type_get(SQL_TEXT), n, err);
+    for (uint32_t i = 0; rc == 0 && i < n; i++)
+      SQL_VEC_STR(v)[i] = (sql_str){change_type, strlen(change_type)};
   }
   if (rc == 0) {
-    for (uint32_t i = 0; i < n; i++)
-      SQL_VEC_STR(&cols[n_cols])[i] = (sql_str){change_type, strlen(change_type)};
-    sql_batch view = {.n_rows = n, .n_cols = n_cols + 1, .cols = cols, .mem = from->mem};
-    rc = sql_delta_writer_write(cdc, &view, err);
+    sql_batch view = {.n_rows = n, .n_cols = n_cols, .cols = cols, .mem = from->mem};
+    rc = sql_delta_writer_write(w, &view, err);
   }
   free(cols);
   sql_batch_free(rows);
@@ -323,17 +375,8 @@ static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
     if (a == SQL_DML_INSERT) st->inserted++;
     if (a == SQL_DML_UPDATE || a == SQL_DML_INSERT) sel[n_new++] = i;
   }
-  if (rc == 0 && n_new) {
-    /* The new rows: the value columns of the selected rows. */
-    sql_batch *rows = NULL;
-    rc = sql_batch_select(b, sel, n_new, &rows, err);
-    if (rc == 0) {
-      sql_batch view = {
-          .n_rows = n_new, .n_cols = rows->n_cols - 3, .cols = rows->cols + 3, .mem = rows->mem};
-      rc = sql_delta_writer_write(st->w, &view, err);
-    }
-    sql_batch_free(rows);
-  }
+  /* The new rows: the value columns of the selected rows. */
+  if (rc == 0 && n_new) rc = write_shaped(st->w, b, 3, &st->new_shape, sel, n_new, NULL, err);
   if (rc == 0 && st->cdc && n_new) {
     /* The new rows again as change data: the inserts, then the updates' post-images. */
     static const struct {
@@ -344,7 +387,7 @@ static int to_changes(void *arg, sql_batch *b, tarn_error *err) {
       uint32_t n = 0;
       for (uint32_t i = 0; i < b->n_rows; i++)
         if (!SQL_VEC_IS_NULL(action, i) && SQL_VEC_I64(action)[i] == kinds[k].action) sel[n++] = i;
-      rc = write_change_rows(st->cdc, b, 3, sel, n, kinds[k].type, err);
+      rc = write_shaped(st->cdc, b, 3, &st->new_shape, sel, n, kinds[k].type, err);
     }
   }
   free(sel);
@@ -449,14 +492,17 @@ static int scan_files(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_source *src,
   return sql_exec_run(&one, scan, sink, arg);
 }
 
+/* Rows read back from the table's files, written shaped as the statement writes rows (new
+ * columns NULL): to the data files (change_type NULL: copy-on-write) or as change data. */
 typedef struct old_rows_sink {
-  sql_delta_writer *cdc;
+  sql_delta_writer *w;
+  const row_shape *shape;
   const char *change_type;
 } old_rows_sink;
 
 static int to_change_data(void *arg, sql_batch *b, tarn_error *err) {
   old_rows_sink *o = arg;
-  int rc = write_change_rows(o->cdc, b, 0, NULL, b->n_rows, o->change_type, err);
+  int rc = write_shaped(o->w, b, 0, o->shape, NULL, b->n_rows, o->change_type, err);
   sql_batch_free(b);
   return rc;
 }
@@ -496,7 +542,8 @@ static int write_old_rows(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_source *s
       u->n_deleted = upd->n;
     }
   }
-  old_rows_sink del_sink = {st->cdc, "delete"}, upd_sink = {st->cdc, "update_preimage"};
+  old_rows_sink del_sink = {st->cdc, &st->old_shape, "delete"},
+                upd_sink = {st->cdc, &st->old_shape, "update_preimage"};
   if (n_del)
     rc = scan_files(x, pc, src, files, n_del, st->bd->dml_n_cols, to_change_data, &del_sink, err);
   if (rc == 0 && n_upd)
@@ -608,6 +655,14 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
   sql_delta_layout l;
   dml_state st = {.bd = bd, .n_files = src->n_files};
   if (rc == 0) rc = layout_of(&a, snap, src, bd->dml_n_cols, &l, err);
+  /* Schema evolution (MERGE's UPDATE SET * / INSERT * with source columns the table lacks):
+   * the columns are added in this commit when schema merge is on, else left out. */
+  bool evolve = rc == 0 && bd->n_merge_cols && merge_allowed(snap, bd);
+  if (evolve) rc = merge_schema(t, snap, bd, err);
+  if (rc == 0 && evolve) rc = extend_layout(&a, t, bd, &l, err);
+  st.new_shape = (row_shape){(uint32_t)l.n_cols, 0, NULL};
+  st.old_shape = (row_shape){(uint32_t)bd->dml_n_cols, evolve ? (uint32_t)bd->n_merge_cols : 0,
+                             evolve ? l.types + bd->dml_n_cols : NULL};
   if (rc == 0) {
     st.changed = calloc(src->n_files + 1, sizeof *st.changed);
     if (st.changed == NULL) rc = oom(err);
@@ -692,7 +747,8 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
       files[k].min = files[k].max = NULL; /* no pruning: there is no filter */
       k++;
     }
-    if (rc == 0) rc = scan_files(x, pc, src, files, k, bd->dml_n_cols, to_files, st.w, err);
+    old_rows_sink keep = {st.w, &st.old_shape, NULL};
+    if (rc == 0) rc = scan_files(x, pc, src, files, k, bd->dml_n_cols, to_change_data, &keep, err);
   }
   if (rc == 0 && st.cdc && n_touched) rc = write_old_rows(x, pc, src, &st, err);
   if (rc == 0 && bd->dynamic_overwrite) {
@@ -711,7 +767,7 @@ int sql_delta_dml(sql_exec_ctx *x, sql_plan_ctx *pc, const sql_bound *bd, int64_
           k++;
         }
     }
-    old_rows_sink del_sink = {st.cdc, "delete"};
+    old_rows_sink del_sink = {st.cdc, &st.old_shape, "delete"};
     if (rc == 0 && k)
       rc = scan_files(x, pc, src, files, k, bd->dml_n_cols, to_change_data, &del_sink, err);
     free(gone);

@@ -513,6 +513,7 @@ static int run_statement(sql_engine *e, const PgQuery__RawStmt *raw, const sql_r
     case SQL_STMT_DML: {
       int64_t rows = 0;
       use_app_transaction(e, &bound);
+      bound.auto_merge = e->auto_merge;
       sql_exec_ctx x;
       exec_ctx_init(e, &x, now, false, err);
       rc = sql_delta_dml(&x, &pc, &bound, &rows, err);

@@ -23,7 +23,8 @@ Checks, in a scratch warehouse, with `tarn sql -w`:
     fails the statement (Delta's constraint check) and commits nothing;
   - a MERGE whose source matches one target row twice fails and commits nothing;
   - MERGE's UPDATE SET * and INSERT * take the source's columns by name (rows written here by
-    hand), and a source lacking a column is refused naming it;
+    hand), and a source lacking a column is refused naming it; with schema merge on, the
+    source's extra columns are added in the MERGE's own commit (schema and rows checked);
   - several processes updating one row at once: every acknowledged update is counted once, the
     others fail with exit 3 (conflict) and change nothing;
   - copy-on-write UPDATEs of different partitions at once all succeed (no false conflict);
@@ -421,8 +422,8 @@ def check_merge_stars(args, shared, wh, tally):
     os.makedirs(twh)
     r = sql(args, twh, "CREATE TABLE t (id bigint, name text, qty integer) USING delta",
             "INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)",
-            "MERGE INTO t USING (SELECT 20 AS qty, 'B' AS name, 2 AS id UNION ALL "
-            "SELECT 30, 'C', 3) AS s ON t.id = s.id "
+            "MERGE INTO t USING (SELECT 20 AS qty, 'B' AS name, 2 AS id, 'ignored' AS extra "
+            "UNION ALL SELECT 30, 'C', 3, 'ignored') AS s ON t.id = s.id "
             "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
     problems = tarnrun.contract_problems(r, allowed=(0,))
     table = os.path.join(twh, 't')
@@ -445,7 +446,41 @@ def check_merge_stars(args, shared, wh, tally):
         problems.append('a source without qty: exit %d, %s' % (r.rc, ' '.join(r.stderr_lines())))
     if before and [v for v, _ in log_actions(table)] != before:
         problems.append('the refused MERGE committed')
-    tally.result('merge: UPDATE SET * and INSERT * take the source columns by name', problems)
+    tally.result('merge: UPDATE SET * and INSERT * take the source columns by name (extra '
+                 'source columns ignored without schema merge)', problems)
+
+    # schema evolution: with schema merge on, the source's extra columns join the table in the
+    # MERGE's commit; rows the MERGE does not write read NULL there (copy-on-write rewrites and
+    # untouched files alike)
+    before = [v for v, _ in log_actions(table)]
+    r = sql(args, twh, "SET delta.schema.autoMerge.enabled = true; "
+                       "MERGE INTO t USING (SELECT 3 AS id, 'C3' AS name, 33 AS qty, "
+                       "DATE '2024-06-01' AS day UNION ALL SELECT 4, 'D', 4, NULL) AS s "
+                       "ON t.id = s.id WHEN MATCHED THEN UPDATE SET * "
+                       "WHEN NOT MATCHED THEN INSERT *")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    log = log_actions(table)
+    if not problems:
+        if [v for v, _ in log] != before + [before[-1] + 1]:
+            problems.append('versions %s' % [v for v, _ in log])
+        meta = [a['metaData'] for a in log[-1][1] if 'metaData' in a]
+        fields = [f['name'] for f in json.loads(meta[0]['schemaString'])['fields']] if meta else []
+        if fields != ['id', 'name', 'qty', 'day']:
+            problems.append('schema fields %s after the MERGE' % fields)
+        exp = os.path.join(twh, 'evolved.expected.jsonl')
+        act = os.path.join(twh, 'evolved.actual.jsonl')
+        tarnrun.write_jsonl(exp, [{'id': 1, 'name': 'a', 'qty': 1, 'day': None},
+                                  {'id': 2, 'name': 'B', 'qty': 20, 'day': None},
+                                  {'id': 3, 'name': 'C3', 'qty': 33, 'day': '2024-06-01'},
+                                  {'id': 4, 'name': 'D', 'qty': 4, 'day': None}])
+        r = tarnrun.run([args.tarn, 'cat', table, '--format', 'jsonl'], TIMEOUT, stdout_path=act)
+        problems += tarnrun.contract_problems(r, allowed=(0,))
+        if not problems:
+            same, detail = tarnrun.compare_rows(shared, exp, act)
+            if not same:
+                problems.append(detail)
+    tally.result('merge: schema evolution adds the source\'s new columns in the MERGE commit',
+                 problems)
 
 
 def check_merge_twice(args, wh, tally):
