@@ -18,6 +18,7 @@ Checks, in a scratch warehouse built with `tarn sql -w` (CREATE TABLE ... USING 
     timestamp (rows as written by hand, one RESTORE commit each), positional and named
     arguments, vacuum's dry run listing exactly the old orphans, its refusal of a short
     retention without force, and its forced run deleting exactly the files the log removed;
+    CALL optimize compacting the live files into one OPTIMIZE commit with the same rows;
     unknown procedures, unknown or repeated arguments and a restore without a version are
     refused naming the problem;
   - the same on a partitioned table whose DELETE wrote a deletion vector: restore brings a file
@@ -439,6 +440,33 @@ def check_call(args, shared, wh, work, tally):
         problems.append('live files deleted: %s' % missing)
     problems += rows_problems(args, shared, work, table, ROWS[3], tag='call-vacuum')
     tally.result('CALL vacuum(c, 0 hours, force): deletes orphans and removed files only',
+                 problems)
+
+    # optimize: the table's live files (three after the restores) become one, rows unchanged
+    log = log_actions(table)
+    latest = max(log)
+    r, rows = call_rows(args, wh, "CALL optimize('c', target_size => '64MB')")
+    problems = tarnrun.contract_problems(r, allowed=(0,))
+    log = log_actions(table)
+    if not problems:
+        live_before = set()
+        for v in sorted(log):
+            if v > latest:
+                break
+            for a in kinds(log[v], 'add'):
+                live_before.add(a['path'])
+            for a in kinds(log[v], 'remove'):
+                live_before.discard(a['path'])
+        want = {'version': latest + 1, 'num_files_removed': len(live_before),
+                'num_files_added': 1}
+        got = {k: (rows or [{}])[0].get(k) for k in want}
+        if got != want:
+            problems.append('result %s, expected %s' % (got, want))
+        ops = [i.get('operation') for i in kinds(log.get(latest + 1, []), 'commitInfo')]
+        if ops != ['OPTIMIZE']:
+            problems.append('version %d operations %s' % (latest + 1, ops))
+        problems += rows_problems(args, shared, work, table, ROWS[3], tag='call-optimize')
+    tally.result('CALL optimize(c, target_size => 64MB): one OPTIMIZE commit, one file, same rows',
                  problems)
 
     for text, words in [("CALL nothing('c')", 'procedure nothing does not exist'),
