@@ -9,8 +9,10 @@
  * Each table is loaded at its latest version, at version 0, as of two timestamps, and its
  * history and change data feed (delta_cdf.c; the base table has it enabled) are read. The input
  * is also given as the stacked table's `_last_checkpoint` and as a log compaction file of
- * version 1, the other log files the reader parses. Errors are fine; a crash, a sanitizer report or
- * an error without a message is a bug (the latter aborts).
+ * version 1, the other log files the reader parses. The input alone (its own metaData, which may
+ * ask for delta.checkpoint.writeStatsAsStruct) is also written as a checkpoint, which parses every
+ * add's stats JSON into stats_parsed (delta_checkpoint.c). Errors are fine; a crash, a sanitizer
+ * report or an error without a message is a bug (the latter aborts).
  *
  * Built two ways (tests/fuzz/CMakeLists.txt): with -fsanitize=fuzzer as fuzz_delta_log, and with
  * replay.c as fuzz_delta_log_replay, which the normal test run uses to replay the corpus.
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "table/delta/delta_cdf.h"
+#include "table/delta/delta_checkpoint.h"
 #include "table/delta/delta_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,7 +71,9 @@ static void cleanup(void) {
       {stacked, "00000000000000000001.json"},
       {stacked, "_last_checkpoint"},
       {stacked, "00000000000000000001.00000000000000000001.compacted.json"},
-      {alone, "00000000000000000000.json"}};
+      {alone, "00000000000000000000.json"},
+      {alone, "00000000000000000000.checkpoint.parquet"},
+      {alone, "_last_checkpoint"}};
   char path[256];
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     snprintf(path, sizeof path, "%s/_delta_log/%s", files[i][0], files[i][1]);
@@ -167,6 +172,21 @@ static void remove_log_file(const char *dir, const char *name) {
   unlink(path);
 }
 
+/* Writes the checkpoint of dir's latest snapshot, then removes it (the next input starts
+ * without one). */
+static void checkpoint(const char *dir) {
+  delta_snapshot *s = NULL;
+  tarn_error err = {0};
+  int rc = delta_snapshot_load(dir, -1, &s, &err);
+  if (rc == 0) {
+    rc = delta_checkpoint_write(s, &err);
+    check_error(rc, &err);
+    remove_log_file(dir, "00000000000000000000.checkpoint.parquet");
+    remove_log_file(dir, "_last_checkpoint");
+  }
+  delta_snapshot_free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (root[0] == 0) setup();
   write_bytes(stacked, "00000000000000000001.json", data, size);
@@ -180,5 +200,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   remove_log_file(stacked, compacted);
   write_bytes(alone, "00000000000000000000.json", data, size);
   exercise(alone);
+  checkpoint(alone);
   return 0;
 }

@@ -15,6 +15,10 @@
  *    refused features, log compaction files whose content differs from the commits so their
  *    use is visible) and hand-built checkpoint Parquet files (stats_parsed with values whose
  *    JSON form was worked out by hand, malformed checkpoints);
+ *  - tables with delta.checkpoint.writeStatsAsStruct and hand-written stats JSON: the
+ *    stats_parsed and partitionValues_parsed values in the file worked out by hand (days,
+ *    microseconds, unscaled decimals), and the stats JSON the reader makes of stats_parsed alone
+ *    written by hand too;
  *  - the shared data: stats_parsed-only checkpoints against the stats strings of the JSON
  *    commits they summarise, and kernel-rs' compacted-log table against the same table read
  *    without its compaction files (and file counts from an independent Python replay).
@@ -1025,8 +1029,6 @@ static void test_variants(void) {
        "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":7,\"writerFeatures\":["
        "\"appendOnly\",\"someFutureFeature\"]}}\n",
        "{}", "someFutureFeature"},
-      {"struct-stats", "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":3}}\n",
-       "{\"delta.checkpoint.writeStatsAsStruct\":\"true\"}", "writeStatsAsStruct"},
       {"writer-8", "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":8}}\n", "{}",
        "writer version 8"},
   };
@@ -1571,6 +1573,631 @@ static void test_stats_parsed_shared(void) {
     CHECK_EQ_INT(compared, s->n_files);
     delta_snapshot_free(s);
   }
+}
+
+/* ---- stats_parsed and partitionValues_parsed written by tarn -------------------------------- */
+
+/* Schema text: a field, a primitive type name, a struct type. */
+#define SF(name, type) "{\"name\":\"" name "\",\"type\":" type ",\"nullable\":true,\"metadata\":{}}"
+#define ST(name) "\"" name "\""
+#define SS(fields) "{\"type\":\"struct\",\"fields\":[" fields "]}"
+#define ST_MAP                                                                                     \
+  "{\"type\":\"map\",\"keyType\":\"string\",\"valueType\":\"string\",\"valueContainsNull\":true}"
+#define ST_ARRAY(element)                                                                          \
+  "{\"type\":\"array\",\"elementType\":\"" element "\",\"containsNull\":true}"
+
+/* Every type stats_parsed holds, booleans and binary (null counts only), a nested struct with an
+ * array inside, an array and a map (no statistics), and six partition columns, one first. */
+/* clang-format off */
+#define PS_SCHEMA                                                                                  \
+  SS(SF("p_s", ST("string")) ","                                                                   \
+     SF("id", ST("long")) ","                                                                      \
+     SF("i8", ST("byte")) ","                                                                      \
+     SF("i16", ST("short")) ","                                                                    \
+     SF("i32", ST("integer")) ","                                                                  \
+     SF("f32", ST("float")) ","                                                                    \
+     SF("f64", ST("double")) ","                                                                   \
+     SF("p_i", ST("integer")) ","                                                                  \
+     SF("dec", ST("decimal(10,2)")) ","                                                            \
+     SF("big", ST("decimal(30,4)")) ","                                                            \
+     SF("s", ST("string")) ","                                                                     \
+     SF("d", ST("date")) ","                                                                       \
+     SF("ts", ST("timestamp")) ","                                                                 \
+     SF("tsn", ST("timestamp_ntz")) ","                                                            \
+     SF("flag", ST("boolean")) ","                                                                 \
+     SF("bin", ST("binary")) ","                                                                   \
+     SF("nest", SS(SF("a", ST("integer")) ","                                                      \
+                   SF("inner", SS(SF("b", ST("string")))) ","                                      \
+                   SF("tags", ST_ARRAY("string")))) ","                                            \
+     SF("arr", ST_ARRAY("long")) ","                                                               \
+     SF("m", ST_MAP) ","                                                                           \
+     SF("p_d", ST("date")) ","                                                                     \
+     SF("p_ts", ST("timestamp")) ","                                                               \
+     SF("p_dec", ST("decimal(5,2)")) ","                                                           \
+     SF("p_b", ST("boolean")))
+/* clang-format on */
+
+/* Extremes of every type; a long past 2^53 and decimals past a double's digits (exact or not
+ * at all); a UTC timestamp given with an offset; null counts nested, for a boolean, a binary and
+ * an array column (which stats_parsed has no field for). */
+#define PS_STATS1                                                                                  \
+  "{\"numRecords\":3,\"minValues\":{\"id\":-9007199254740993,\"i8\":-128,\"i16\":-32768,"          \
+  "\"i32\":-2147483648,\"f32\":1.5,\"f64\":-0.1,\"dec\":-12.34,"                                   \
+  "\"big\":12345678901234567890.1234,\"s\":\"a\\\"b\\u00e9\",\"d\":\"1969-12-31\","                \
+  "\"ts\":\"2024-01-02T03:04:05.123Z\",\"tsn\":\"2024-01-02T03:04:05.123\","                       \
+  "\"nest\":{\"a\":5,\"inner\":{\"b\":\"deep\"}}},"                                                \
+  "\"maxValues\":{\"id\":9223372036854775807,\"i8\":127,\"i16\":32767,\"i32\":2147483647,"         \
+  "\"f32\":2.25,\"f64\":1e300,\"dec\":99999999.99,\"big\":-0.0001,\"s\":\"zz\","                   \
+  "\"d\":\"2262-04-11\",\"ts\":\"2024-01-02T04:04:05.999+01:00\","                                 \
+  "\"tsn\":\"1900-01-01T00:00:00.000\",\"nest\":{\"a\":6,\"inner\":{\"b\":\"deeper\"}}},"          \
+  "\"nullCount\":{\"id\":0,\"i8\":1,\"i16\":0,\"i32\":0,\"f32\":0,\"f64\":0,\"dec\":0,\"big\":0,"  \
+  "\"s\":0,\"d\":0,\"ts\":0,\"tsn\":0,\"flag\":2,\"bin\":3,"                                       \
+  "\"nest\":{\"a\":0,\"inner\":{\"b\":1}},\"arr\":1},\"tightBounds\":true}"
+
+/* Missing values (id's minimum, every maximum), values that do not fit (300 for a byte, a string
+ * for a short, 1e39 for a float, three decimals for two, an invalid date, a non-timestamp), an
+ * empty string (a real minimum), structs present with nothing in them. */
+#define PS_STATS2                                                                                  \
+  "{\"numRecords\":10,\"minValues\":{\"i8\":300,\"i16\":\"12\",\"f32\":1e39,\"dec\":1.234,"        \
+  "\"s\":\"\",\"d\":\"2023-02-29\",\"ts\":\"not a time\",\"nest\":{\"inner\":{}}},"                \
+  "\"nullCount\":{\"id\":10,\"nest\":{\"a\":3}},\"tightBounds\":false}"
+
+typedef struct ps_file {
+  const char *path;
+  const char *pv[6]; /* p_s, p_i, p_d, p_ts, p_dec, p_b */
+  const char *stats;
+} ps_file;
+
+static const ps_file ps_files[] = {
+    {"f1.parquet",
+     {"x y", "-7", "2024-02-29", "2024-01-02 03:04:05.123456", "-1.5", "true"},
+     PS_STATS1},
+    {"f2.parquet", {NULL, "", "2024-13-01", "2024-06-30T12:00:00Z", "abc", "FALSE"}, PS_STATS2},
+    {"f3.parquet", {NULL, NULL, NULL, NULL, NULL, NULL}, NULL},
+    {"f4.parquet",
+     {"", "2147483648", "2000-01-01", "2024-06-30T12:00:00.5+02:00", "999.99", "yes"},
+     "{\"numRecords\":1,"}, /* not JSON */
+};
+
+/* The stats JSON the log reader should make of stats_parsed alone (worked out by hand from the
+ * stats above: what does not parse is gone, timestamps in UTC with milliseconds). */
+#define PS_READ1                                                                                   \
+  "{\"numRecords\":3,\"minValues\":{\"id\":-9007199254740993,\"i8\":-128,\"i16\":-32768,"          \
+  "\"i32\":-2147483648,\"f32\":1.5,\"f64\":-0.1,\"dec\":-12.34,"                                   \
+  "\"big\":12345678901234567890.1234,\"s\":\"a\\\"b\\u00e9\",\"d\":\"1969-12-31\","                \
+  "\"ts\":\"2024-01-02T03:04:05.123Z\",\"tsn\":\"2024-01-02T03:04:05.123\","                       \
+  "\"nest\":{\"a\":5,\"inner\":{\"b\":\"deep\"}}},"                                                \
+  "\"maxValues\":{\"id\":9223372036854775807,\"i8\":127,\"i16\":32767,\"i32\":2147483647,"         \
+  "\"f32\":2.25,\"f64\":1e300,\"dec\":99999999.99,\"big\":-0.0001,\"s\":\"zz\","                   \
+  "\"d\":\"2262-04-11\",\"ts\":\"2024-01-02T03:04:05.999Z\","                                      \
+  "\"tsn\":\"1900-01-01T00:00:00.000\",\"nest\":{\"a\":6,\"inner\":{\"b\":\"deeper\"}}},"          \
+  "\"nullCount\":{\"id\":0,\"i8\":1,\"i16\":0,\"i32\":0,\"f32\":0,\"f64\":0,\"dec\":0,\"big\":0,"  \
+  "\"s\":0,\"d\":0,\"ts\":0,\"tsn\":0,\"flag\":2,\"bin\":3,"                                       \
+  "\"nest\":{\"a\":0,\"inner\":{\"b\":1}}},\"tightBounds\":true}"
+#define PS_READ2                                                                                   \
+  "{\"numRecords\":10,\"minValues\":{\"s\":\"\",\"nest\":{\"inner\":{}}},"                         \
+  "\"nullCount\":{\"id\":10,\"nest\":{\"a\":3}},\"tightBounds\":false}"
+
+/* Two JSON documents equal: the same members (in any order), numbers equal as doubles. */
+static bool json_same(const cJSON *a, const cJSON *b, const char *where) {
+  bool ok;
+  if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+    ok = cJSON_GetArraySize(a) == cJSON_GetArraySize(b);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a) {
+      ok &= json_same(e, cJSON_GetObjectItemCaseSensitive(b, e->string), e->string);
+    }
+  } else if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+    ok = a->valuedouble == b->valuedouble;
+  } else if (cJSON_IsString(a) && cJSON_IsString(b)) {
+    ok = strcmp(a->valuestring, b->valuestring) == 0;
+  } else {
+    ok = a && b && a->type == b->type && (cJSON_IsBool(a) || cJSON_IsNull(a));
+  }
+  if (!ok) fprintf(stderr, "  differs at %s\n", where);
+  return ok;
+}
+
+static void check_json_same(const char *got, const char *want) {
+  cJSON *a = got ? cJSON_Parse(got) : NULL, *b = cJSON_Parse(want);
+  bool ok = a && b && json_same(a, b, "the top");
+  if (!ok) fprintf(stderr, "  got  %s\n  want %s\n", got ? got : "(null)", want);
+  CHECK(ok);
+  cJSON_Delete(a);
+  cJSON_Delete(b);
+}
+
+/* A checkpoint file's first batch, kept open (the files here fit in one). */
+typedef struct ckpt_batch {
+  tarn_parquet_file *pf;
+  struct ArrowArrayStream st;
+  struct ArrowSchema schema;
+  struct ArrowArray batch;
+  bool scanning;
+} ckpt_batch;
+
+static bool ckpt_batch_open(const char *table, int64_t version, ckpt_batch *b) {
+  memset(b, 0, sizeof *b);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/_delta_log/%020lld.checkpoint.parquet", table,
+           (long long)version);
+  tarn_error err = {0};
+  if (tarn_parquet_open(path, NULL, &b->pf, &err) != 0 ||
+      tarn_parquet_scan(b->pf, NULL, &b->st, &err) != 0) {
+    fprintf(stderr, "  %s: %s\n", path, err.message);
+    return false;
+  }
+  b->scanning = true;
+  return b->st.get_schema(&b->st, &b->schema) == 0 && b->st.get_next(&b->st, &b->batch) == 0 &&
+         b->batch.release != NULL;
+}
+
+static void ckpt_batch_close(ckpt_batch *b) {
+  if (b->batch.release) b->batch.release(&b->batch);
+  if (b->schema.release) b->schema.release(&b->schema);
+  if (b->scanning) b->st.release(&b->st);
+  if (b->pf) tarn_parquet_close(b->pf);
+}
+
+/* The row of the add struct column (add) for the file at path, or -1. */
+static int64_t ckpt_add_row(const ckpt_batch *b, const char *path, tcol *add) {
+  tcol top = {&b->schema, &b->batch};
+  *add = tchild(top, "add");
+  for (int64_t i = 0; add->s && i < b->batch.length; i++) {
+    int64_t r = trow(top, i);
+    if (tat(*add, r) >= 0 && tstr_eq(tchild(*add, "path"), trow(*add, r), path)) return r;
+  }
+  return -1;
+}
+
+/* The field at dotted path under struct column c at logical row i; *row is its row, -1 when a
+ * struct on the way is null. */
+static tcol tfield(tcol c, int64_t i, const char *path, int64_t *row) {
+  for (const char *p = path; *p;) {
+    size_t n = strcspn(p, ".");
+    char part[128];
+    snprintf(part, sizeof part, "%.*s", (int)n, p);
+    i = tat(c, i) < 0 ? -1 : trow(c, i);
+    c = tchild(c, part);
+    p += n + (p[n] == '.');
+  }
+  *row = i;
+  return c;
+}
+
+/* An integer-valued column (bytes, shorts, ints, longs, dates, timestamps) at row. */
+static bool tint(tcol c, int64_t row, int64_t *out) {
+  int64_t p = tat(c, row);
+  if (p < 0 || c.s == NULL) return false;
+  const char *f = c.s->format;
+  const void *d = c.a->buffers[1];
+  if (strcmp(f, "c") == 0)
+    *out = ((const int8_t *)d)[p];
+  else if (strcmp(f, "s") == 0)
+    *out = ((const int16_t *)d)[p];
+  else if (strcmp(f, "i") == 0 || strcmp(f, "tdD") == 0)
+    *out = ((const int32_t *)d)[p];
+  else if (strcmp(f, "l") == 0 || strncmp(f, "tsu:", 4) == 0)
+    *out = ((const int64_t *)d)[p];
+  else
+    return false;
+  return true;
+}
+
+static void check_int(tcol add, int64_t r, const char *path, int64_t want) {
+  int64_t row, v = 0;
+  tcol c = tfield(add, r, path, &row);
+  bool ok = tint(c, row, &v) && v == want;
+  if (!ok) fprintf(stderr, "  %s: want %lld, got %lld\n", path, (long long)want, (long long)v);
+  CHECK(ok);
+}
+
+static void check_real(tcol add, int64_t r, const char *path, double want) {
+  int64_t row;
+  tcol c = tfield(add, r, path, &row);
+  int64_t p = tat(c, row);
+  double v = NAN;
+  if (p >= 0 && strcmp(c.s->format, "f") == 0) v = ((const float *)c.a->buffers[1])[p];
+  if (p >= 0 && strcmp(c.s->format, "g") == 0) v = ((const double *)c.a->buffers[1])[p];
+  if (v != want) fprintf(stderr, "  %s: want %.17g, got %.17g\n", path, want, v);
+  CHECK(v == want);
+}
+
+/* A decimal128 column's unscaled value, as decimal digits. */
+static void check_unscaled(tcol add, int64_t r, const char *path, const char *want) {
+  int64_t row;
+  tcol c = tfield(add, r, path, &row);
+  int64_t p = tat(c, row);
+  char text[64] = "(null)";
+  if (p >= 0 && c.s->format[0] == 'd') {
+    const uint8_t *le = (const uint8_t *)c.a->buffers[1] + 16 * p;
+    unsigned __int128 u = 0;
+    for (int k = 15; k >= 0; k--)
+      u = u << 8 | le[k];
+    bool neg = le[15] & 0x80;
+    if (neg) u = ~u + 1;
+    char digits[48];
+    int n = 0;
+    do {
+      digits[n++] = (char)('0' + (int)(u % 10));
+      u /= 10;
+    } while (u);
+    int k = 0;
+    if (neg) text[k++] = '-';
+    while (n)
+      text[k++] = digits[--n];
+    text[k] = 0;
+  }
+  if (strcmp(text, want) != 0) fprintf(stderr, "  %s: want %s, got %s\n", path, want, text);
+  CHECK_EQ_STR(text, want);
+}
+
+static void check_text(tcol add, int64_t r, const char *path, const char *want) {
+  int64_t row;
+  tcol c = tfield(add, r, path, &row);
+  bool ok = c.s && tstr_eq(c, row, want);
+  if (!ok) fprintf(stderr, "  %s: want \"%s\"\n", path, want);
+  CHECK(ok);
+}
+
+static void check_flag(tcol add, int64_t r, const char *path, int want) {
+  int64_t row;
+  tcol c = tfield(add, r, path, &row);
+  int v = c.s && strcmp(c.s->format, "b") == 0 ? tbool(c, row) : -2;
+  if (v != want) fprintf(stderr, "  %s: want %d, got %d\n", path, want, v);
+  CHECK_EQ_INT(v, want);
+}
+
+/* The field exists and is null at the add's row. */
+static void check_null(tcol add, int64_t r, const char *path) {
+  int64_t row;
+  tcol c = tfield(add, r, path, &row);
+  bool ok = c.s != NULL && tat(c, row) < 0;
+  if (!ok) fprintf(stderr, "  %s: want a null%s\n", path, c.s ? "" : " (no such field)");
+  CHECK(ok);
+}
+
+/* The Arrow format and the field names (comma-separated) of the field at path. */
+static void check_shape(tcol add, const char *path, const char *format, const char *fields) {
+  int64_t row;
+  tcol c = tfield(add, 0, path, &row);
+  char names[1024] = "";
+  for (int64_t i = 0; c.s && i < c.s->n_children; i++)
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "," : "",
+             c.s->children[i]->name);
+  bool ok = c.s && strcmp(c.s->format, format) == 0 && strcmp(names, fields) == 0 &&
+            (c.s->flags & ARROW_FLAG_NULLABLE);
+  if (!ok)
+    fprintf(stderr, "  %s: want %s (%s), got %s (%s)\n", path, format, fields,
+            c.s ? c.s->format : "no such field", names);
+  CHECK(ok);
+}
+
+static void ps_table(const char *name, bool json_stats, char *dir, size_t cap) {
+  table_path(dir, cap, name);
+  delta_txn *t = begin(dir);
+  tarn_error err = {0};
+  const char *features[1] = {"timestampNtz"};
+  CHECK_EQ_INT(delta_txn_set_protocol(t, 3, 7, features, 1, features, 1, &err), 0);
+  const char *parts[6] = {"p_s", "p_i", "p_d", "p_ts", "p_dec", "p_b"};
+  const char *keys[2] = {"delta.checkpoint.writeStatsAsStruct",
+                         "delta.checkpoint.writeStatsAsJson"};
+  const char *values[2] = {"true", "false"};
+  int rc = delta_txn_set_metadata(t, PS_SCHEMA, parts, 6, keys, values, json_stats ? 1 : 2, &err);
+  CHECK_EQ_INT(rc, 0);
+  if (rc) fprintf(stderr, "  metadata: %s\n", err.message);
+  for (size_t i = 0; i < sizeof ps_files / sizeof *ps_files; i++) {
+    const ps_file *f = &ps_files[i];
+    CHECK_EQ_INT(
+        delta_txn_add_file(t, f->path, f->pv, 100 + (int64_t)i, 1700000000000, f->stats, &err), 0);
+  }
+  CHECK_EQ_INT(commit(t), 0);
+}
+
+/* The stats_parsed and partitionValues_parsed columns of the checkpoint, value by value. */
+static void check_parsed_columns(const char *dir, bool json_stats) {
+  ckpt_batch b;
+  bool open = ckpt_batch_open(dir, 0, &b);
+  CHECK(open);
+  if (!open) {
+    ckpt_batch_close(&b);
+    return;
+  }
+  tcol add;
+  int64_t r1 = ckpt_add_row(&b, "f1.parquet", &add);
+  CHECK(r1 >= 0);
+  if (r1 < 0) {
+    ckpt_batch_close(&b);
+    return;
+  }
+  /* the shape: delta-spark's field order, the columns' own types, partition columns, arrays,
+   * maps, booleans and binary out of min/max, physical order of the schema kept */
+  CHECK((tchild(add, "stats").s != NULL) == json_stats);
+  check_shape(add, "stats_parsed", "+s", "numRecords,minValues,maxValues,nullCount,tightBounds");
+  static const char *const min_max[] = {"stats_parsed.minValues", "stats_parsed.maxValues"};
+  for (int k = 0; k < 2; k++) {
+    char path[128];
+    check_shape(add, min_max[k], "+s", "id,i8,i16,i32,f32,f64,dec,big,s,d,ts,tsn,nest");
+    static const char *const leaf[][2] = {
+        {"id", "l"},       {"i8", "c"},       {"i16", "s"},      {"i32", "i"},         {"f32", "f"},
+        {"f64", "g"},      {"dec", "d:10,2"}, {"big", "d:30,4"}, {"s", "u"},           {"d", "tdD"},
+        {"ts", "tsu:UTC"}, {"tsn", "tsu:"},   {"nest.a", "i"},   {"nest.inner.b", "u"}};
+    for (size_t i = 0; i < sizeof leaf / sizeof *leaf; i++) {
+      snprintf(path, sizeof path, "%s.%s", min_max[k], leaf[i][0]);
+      check_shape(add, path, leaf[i][1], "");
+    }
+    snprintf(path, sizeof path, "%s.nest", min_max[k]);
+    check_shape(add, path, "+s", "a,inner");
+  }
+  check_shape(add, "stats_parsed.nullCount", "+s",
+              "id,i8,i16,i32,f32,f64,dec,big,s,d,ts,tsn,flag,bin,nest");
+  check_shape(add, "stats_parsed.nullCount.flag", "l", "");
+  check_shape(add, "stats_parsed.nullCount.nest", "+s", "a,inner");
+  check_shape(add, "stats_parsed.nullCount.nest.inner.b", "l", "");
+  check_shape(add, "stats_parsed.numRecords", "l", "");
+  check_shape(add, "stats_parsed.tightBounds", "b", "");
+  check_shape(add, "partitionValues_parsed", "+s", "p_s,p_i,p_d,p_ts,p_dec,p_b");
+  check_shape(add, "partitionValues_parsed.p_i", "i", "");
+  check_shape(add, "partitionValues_parsed.p_d", "tdD", "");
+  check_shape(add, "partitionValues_parsed.p_ts", "tsu:UTC", "");
+  check_shape(add, "partitionValues_parsed.p_dec", "d:5,2", "");
+  check_shape(add, "partitionValues_parsed.p_b", "b", "");
+
+  /* f1: every value as written (days and microseconds worked out by hand: 2024-01-01 is day
+   * 19723, 1704067200 s) */
+  check_int(add, r1, "stats_parsed.numRecords", 3);
+  check_int(add, r1, "stats_parsed.minValues.id", INT64_C(-9007199254740993));
+  check_int(add, r1, "stats_parsed.minValues.i8", -128);
+  check_int(add, r1, "stats_parsed.minValues.i16", -32768);
+  check_int(add, r1, "stats_parsed.minValues.i32", INT32_MIN);
+  check_real(add, r1, "stats_parsed.minValues.f32", 1.5);
+  check_real(add, r1, "stats_parsed.minValues.f64", -0.1);
+  check_unscaled(add, r1, "stats_parsed.minValues.dec", "-1234");
+  check_unscaled(add, r1, "stats_parsed.minValues.big", "123456789012345678901234");
+  check_text(add, r1, "stats_parsed.minValues.s", "a\"b\xc3\xa9");
+  check_int(add, r1, "stats_parsed.minValues.d", -1);
+  check_int(add, r1, "stats_parsed.minValues.ts", INT64_C(1704164645123000));
+  check_int(add, r1, "stats_parsed.minValues.tsn", INT64_C(1704164645123000));
+  check_int(add, r1, "stats_parsed.minValues.nest.a", 5);
+  check_text(add, r1, "stats_parsed.minValues.nest.inner.b", "deep");
+  check_int(add, r1, "stats_parsed.maxValues.id", INT64_MAX);
+  check_int(add, r1, "stats_parsed.maxValues.i8", 127);
+  check_int(add, r1, "stats_parsed.maxValues.i16", 32767);
+  check_int(add, r1, "stats_parsed.maxValues.i32", INT32_MAX);
+  check_real(add, r1, "stats_parsed.maxValues.f32", 2.25);
+  check_real(add, r1, "stats_parsed.maxValues.f64", 1e300);
+  check_unscaled(add, r1, "stats_parsed.maxValues.dec", "9999999999");
+  check_unscaled(add, r1, "stats_parsed.maxValues.big", "-1");
+  check_text(add, r1, "stats_parsed.maxValues.s", "zz");
+  check_int(add, r1, "stats_parsed.maxValues.d", 106751);
+  check_int(add, r1, "stats_parsed.maxValues.ts", INT64_C(1704164645999000)); /* +01:00 */
+  check_int(add, r1, "stats_parsed.maxValues.tsn", INT64_C(-2208988800000000));
+  check_int(add, r1, "stats_parsed.maxValues.nest.a", 6);
+  check_text(add, r1, "stats_parsed.maxValues.nest.inner.b", "deeper");
+  static const char *const zero_nulls[] = {"id",  "i16", "i32", "f32", "f64", "dec",
+                                           "big", "s",   "d",   "ts",  "tsn", "nest.a"};
+  for (size_t i = 0; i < sizeof zero_nulls / sizeof *zero_nulls; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "stats_parsed.nullCount.%s", zero_nulls[i]);
+    check_int(add, r1, path, 0);
+  }
+  check_int(add, r1, "stats_parsed.nullCount.i8", 1);
+  check_int(add, r1, "stats_parsed.nullCount.flag", 2);
+  check_int(add, r1, "stats_parsed.nullCount.bin", 3);
+  check_int(add, r1, "stats_parsed.nullCount.nest.inner.b", 1);
+  check_flag(add, r1, "stats_parsed.tightBounds", 1);
+  check_text(add, r1, "partitionValues_parsed.p_s", "x y");
+  check_int(add, r1, "partitionValues_parsed.p_i", -7);
+  check_int(add, r1, "partitionValues_parsed.p_d", 19782);
+  check_int(add, r1, "partitionValues_parsed.p_ts", INT64_C(1704164645123456));
+  check_unscaled(add, r1, "partitionValues_parsed.p_dec", "-150");
+  check_flag(add, r1, "partitionValues_parsed.p_b", 1);
+
+  /* f2: what is missing or does not fit is null; structs present stay present */
+  int64_t r2 = ckpt_add_row(&b, "f2.parquet", &add);
+  CHECK(r2 >= 0);
+  check_int(add, r2, "stats_parsed.numRecords", 10);
+  static const char *const null_mins[] = {"id",  "i8", "i32", "i16", "f32",    "f64",         "dec",
+                                          "big", "d",  "ts",  "tsn", "nest.a", "nest.inner.b"};
+  for (size_t i = 0; i < sizeof null_mins / sizeof *null_mins; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "stats_parsed.minValues.%s", null_mins[i]);
+    check_null(add, r2, path);
+  }
+  check_text(add, r2, "stats_parsed.minValues.s", "");
+  check_null(add, r2, "stats_parsed.maxValues");
+  check_null(add, r2, "stats_parsed.maxValues.id");
+  check_int(add, r2, "stats_parsed.nullCount.id", 10);
+  check_null(add, r2, "stats_parsed.nullCount.i8");
+  check_int(add, r2, "stats_parsed.nullCount.nest.a", 3);
+  check_null(add, r2, "stats_parsed.nullCount.nest.inner");
+  check_flag(add, r2, "stats_parsed.tightBounds", 0);
+  check_null(add, r2, "partitionValues_parsed.p_s");                            /* null */
+  check_null(add, r2, "partitionValues_parsed.p_i");                            /* "" */
+  check_null(add, r2, "partitionValues_parsed.p_d");                            /* month 13 */
+  check_int(add, r2, "partitionValues_parsed.p_ts", INT64_C(1719748800000000)); /* day 19904 */
+  check_null(add, r2, "partitionValues_parsed.p_dec");                          /* "abc" */
+  check_flag(add, r2, "partitionValues_parsed.p_b", 0);
+
+  /* f3: no stats, every partition value null; f4: stats that are not JSON */
+  int64_t r3 = ckpt_add_row(&b, "f3.parquet", &add);
+  CHECK(r3 >= 0);
+  check_null(add, r3, "stats_parsed");
+  static const char *const pv_names[] = {"p_s", "p_i", "p_d", "p_ts", "p_dec", "p_b"};
+  for (size_t i = 0; i < 6; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "partitionValues_parsed.%s", pv_names[i]);
+    check_null(add, r3, path);
+  }
+  int64_t r4 = ckpt_add_row(&b, "f4.parquet", &add);
+  CHECK(r4 >= 0);
+  check_null(add, r4, "stats_parsed");
+  check_null(add, r4, "partitionValues_parsed.p_s"); /* "": null, as the protocol reads it */
+  check_null(add, r4, "partitionValues_parsed.p_i"); /* past int32 */
+  check_int(add, r4, "partitionValues_parsed.p_d", 10957);
+  check_int(add, r4, "partitionValues_parsed.p_ts", INT64_C(1719741600500000)); /* +02:00 */
+  check_unscaled(add, r4, "partitionValues_parsed.p_dec", "99999");
+  check_null(add, r4, "partitionValues_parsed.p_b"); /* "yes" */
+  ckpt_batch_close(&b);
+}
+
+static void test_stats_parsed_written(void) {
+  for (int json_stats = 1; json_stats >= 0; json_stats--) {
+    char dir[512], copy[512];
+    ps_table(json_stats ? "parsed" : "parsed-nojson", json_stats, dir, sizeof dir);
+    delta_snapshot *json = load(dir, 0);
+    tarn_error err;
+    CHECK_EQ_INT(write_checkpoint(json, &err), 0);
+    check_parsed_columns(dir, json_stats);
+    /* the checkpoint alone: with the stats column, the committed strings; without, the log
+     * reader's JSON from stats_parsed (delta_log.c), equal to the hand-worked documents */
+    table_path(copy, sizeof copy, json_stats ? "parsed-copy" : "parsed-nojson-copy");
+    copy_table(dir, copy);
+    remove_commits(copy, 0, 0);
+    delta_snapshot *s = load(copy, 0);
+    CHECK(s && s->n_files == 4);
+    if (s && json_stats) check_same_snapshot(s, json);
+    if (s && !json_stats && s->n_files == 4) {
+      check_json_same(s->files[0].stats, PS_READ1);
+      /* exactly: numbers past a double's precision */
+      CHECK(strstr(s->files[0].stats, "\"id\":-9007199254740993") != NULL);
+      CHECK(strstr(s->files[0].stats, "\"id\":9223372036854775807") != NULL);
+      CHECK(strstr(s->files[0].stats, "\"big\":12345678901234567890.1234") != NULL);
+      check_json_same(s->files[1].stats, PS_READ2);
+      CHECK(s->files[2].stats == NULL);
+      CHECK(s->files[3].stats == NULL);
+      for (size_t i = 0; i < 4; i++) {
+        CHECK_EQ_STR(s->files[i].path, ps_files[i].path);
+        for (size_t k = 0; k < 6; k++)
+          CHECK_SAME_STR(s->files[i].partition_values[k], json->files[i].partition_values[k]);
+      }
+    }
+    delta_snapshot_free(s);
+    delta_snapshot_free(json);
+  }
+}
+
+/* Which columns stats_parsed mirrors: delta.dataSkippingNumIndexedCols (leaves in schema order,
+ * structs looked into), delta.dataSkippingStatsColumns (paths, backticks, case-insensitive);
+ * under column mapping, physical names for stats and partition fields alike. */
+/* clang-format off */
+#define SEL_SCHEMA                                                                                 \
+  SS(SF("a", ST("long")) ","                                                                       \
+     SF("s", SS(SF("x", ST("string")) "," SF("y", ST("date")))) ","                                \
+     SF("b", ST("boolean")) ","                                                                    \
+     SF("c.d", ST("integer")) ","                                                                  \
+     SF("p", ST("string")))
+/* clang-format on */
+
+static void selection_case(const char *name, const char *schema, const char *config,
+                           const char *stats, const char *partition_value, const char *want_min,
+                           const char *want_nulls, const char *want_pv) {
+  char dir[512];
+  table_path(dir, sizeof dir, name);
+  make_log_dir(dir);
+  char *meta = metadata_line(name, schema, "[\"p\"]", config);
+  char add_line[1024];
+  snprintf(add_line, sizeof add_line,
+           "{\"add\":{\"path\":\"f.parquet\",\"partitionValues\":{%s},\"size\":1,"
+           "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"%s\"}}\n",
+           partition_value, stats);
+  write_commit(dir, 0, "{\"protocol\":{\"minReaderVersion\":2,\"minWriterVersion\":5}}\n", meta,
+               add_line);
+  free(meta);
+  delta_snapshot *s = load(dir, 0);
+  tarn_error err;
+  CHECK_EQ_INT(s ? write_checkpoint(s, &err) : -1, 0);
+  delta_snapshot_free(s);
+  ckpt_batch b;
+  tcol add;
+  int64_t r = ckpt_batch_open(dir, 0, &b) ? ckpt_add_row(&b, "f.parquet", &add) : -1;
+  CHECK(r >= 0);
+  if (r >= 0) {
+    /* NULL: no such struct (no column has such statistics) */
+    if (want_min)
+      check_shape(add, "stats_parsed.minValues", "+s", want_min);
+    else
+      CHECK(tfield(add, r, "stats_parsed.minValues", &(int64_t){0}).s == NULL);
+    if (want_nulls)
+      check_shape(add, "stats_parsed.nullCount", "+s", want_nulls);
+    else
+      CHECK(tfield(add, r, "stats_parsed.nullCount", &(int64_t){0}).s == NULL);
+    check_shape(add, "partitionValues_parsed", "+s", want_pv);
+  }
+  ckpt_batch_close(&b);
+}
+
+/* The shape of one field of the add column of table `name`'s checkpoint 0. */
+static void check_table_shape(const char *name, const char *path, const char *format,
+                              const char *fields) {
+  char dir[512];
+  table_path(dir, sizeof dir, name);
+  ckpt_batch b;
+  tcol add;
+  if (ckpt_batch_open(dir, 0, &b) && ckpt_add_row(&b, "f.parquet", &add) >= 0)
+    check_shape(add, path, format, fields);
+  else
+    CHECK(0);
+  ckpt_batch_close(&b);
+}
+
+static void test_stats_parsed_columns(void) {
+  const char *st = "{\\\"numRecords\\\":1}";
+  selection_case("sel-default", SEL_SCHEMA, "{\"delta.checkpoint.writeStatsAsStruct\":\"true\"}",
+                 st, "\"p\":\"v\"", "a,s,c.d", "a,s,b,c.d", "p");
+  selection_case("sel-two", SEL_SCHEMA,
+                 "{\"delta.checkpoint.writeStatsAsStruct\":\"true\","
+                 "\"delta.dataSkippingNumIndexedCols\":\"2\"}",
+                 st, "\"p\":\"v\"", "a,s", "a,s", "p");
+  check_table_shape("sel-two", "stats_parsed.minValues.s", "+s", "x");
+  selection_case("sel-none", SEL_SCHEMA,
+                 "{\"delta.checkpoint.writeStatsAsStruct\":\"true\","
+                 "\"delta.dataSkippingNumIndexedCols\":\"0\"}",
+                 st, "\"p\":\"v\"", NULL, NULL, "p");
+  selection_case("sel-columns", SEL_SCHEMA,
+                 "{\"delta.checkpoint.writeStatsAsStruct\":\"true\","
+                 "\"delta.dataSkippingStatsColumns\":\"S.y, `c.d`,B,nope\","
+                 "\"delta.dataSkippingNumIndexedCols\":\"1\"}",
+                 st, "\"p\":\"v\"", "s,c.d", "s,b,c.d", "p");
+  check_table_shape("sel-columns", "stats_parsed.minValues.s", "+s", "y");
+  check_table_shape("sel-columns", "stats_parsed.nullCount.s", "+s", "y");
+  /* the struct s named whole: both its fields */
+  selection_case("sel-struct", SEL_SCHEMA,
+                 "{\"delta.checkpoint.writeStatsAsStruct\":\"true\","
+                 "\"delta.dataSkippingStatsColumns\":\"`s`\"}",
+                 st, "\"p\":\"v\"", "s", "s", "p");
+  check_table_shape("sel-struct", "stats_parsed.minValues.s", "+s", "x,y");
+
+  /* column mapping: the fields are named, and the stats looked up, by physical name */
+#define CM_FIELD(name, type, id, phys)                                                             \
+  "{\"name\":\"" name "\",\"type\":" type ",\"nullable\":true,\"metadata\":{"                      \
+  "\"delta.columnMapping.id\":" id ",\"delta.columnMapping.physicalName\":\"" phys "\"}}"
+  /* clang-format off */
+  const char *cm_schema = SS(CM_FIELD("id", ST("long"), "1", "col-1") ","
+                             CM_FIELD("n", SS(CM_FIELD("x", ST("string"), "2", "col-2")),
+                                      "3", "col-3") ","
+                             CM_FIELD("p", ST("date"), "4", "col-4"));
+  /* clang-format on */
+  const char *cm_stats = "{\\\"numRecords\\\":2,\\\"minValues\\\":{\\\"col-1\\\":1,"
+                         "\\\"col-3\\\":{\\\"col-2\\\":\\\"q\\\"},\\\"id\\\":9},"
+                         "\\\"nullCount\\\":{\\\"col-1\\\":0,\\\"col-3\\\":{\\\"col-2\\\":1}}}";
+  selection_case("sel-mapped", cm_schema,
+                 "{\"delta.checkpoint.writeStatsAsStruct\":\"true\","
+                 "\"delta.columnMapping.mode\":\"name\"}",
+                 cm_stats, "\"col-4\":\"2000-01-02\"", "col-1,col-3", "col-1,col-3", "col-4");
+  char dir[512];
+  table_path(dir, sizeof dir, "sel-mapped");
+  ckpt_batch b;
+  tcol add;
+  int64_t r = ckpt_batch_open(dir, 0, &b) ? ckpt_add_row(&b, "f.parquet", &add) : -1;
+  CHECK(r >= 0);
+  if (r >= 0) {
+    check_int(add, r, "stats_parsed.minValues.col-1", 1);
+    check_text(add, r, "stats_parsed.minValues.col-3.col-2", "q");
+    check_int(add, r, "stats_parsed.nullCount.col-3.col-2", 1);
+    check_int(add, r, "partitionValues_parsed.col-4", 10958);
+  }
+  ckpt_batch_close(&b);
 }
 
 /* ---- Log compaction files ------------------------------------------------------------------- */
@@ -2268,13 +2895,43 @@ static void test_automatic_checkpoints(void) {
     CHECK_EQ_INT(checkpoint_exists(dir, v), v == 3 || v == 6 || v == 9);
   CHECK_EQ_INT(last_checkpoint_version(dir), 9);
 
-  /* a table tarn may not checkpoint: every commit still succeeds, no checkpoint appears */
-  table_path(dir, sizeof dir, "auto-refused");
+  /* delta.checkpoint.writeStatsAsStruct: checkpointed too, with the parsed columns */
+  table_path(dir, sizeof dir, "auto-struct");
   for (int64_t v = 0; v < 11; v++) {
     delta_txn *t = begin(dir);
     if (v == 0) {
       protocol12(t);
       metadata(t, "delta.checkpoint.writeStatsAsStruct", "true", NULL, NULL);
+    }
+    char path[64], stats[64];
+    snprintf(path, sizeof path, "k%lld.parquet", (long long)v);
+    snprintf(stats, sizeof stats, "{\"numRecords\":%lld}", (long long)v + 1);
+    add(t, path, "p", 600 + v, stats);
+    CHECK_EQ_INT(commit(t), v);
+  }
+  CHECK(checkpoint_exists(dir, 10));
+  CHECK_EQ_INT(last_checkpoint_version(dir), 10);
+  {
+    ckpt_batch b;
+    tcol add_col;
+    int64_t r = ckpt_batch_open(dir, 10, &b) ? ckpt_add_row(&b, "k7.parquet", &add_col) : -1;
+    CHECK(r >= 0);
+    if (r >= 0) {
+      check_int(add_col, r, "stats_parsed.numRecords", 8);
+      check_text(add_col, r, "partitionValues_parsed.part", "p");
+    }
+    ckpt_batch_close(&b);
+  }
+
+  /* a table tarn may not checkpoint: every commit still succeeds, no checkpoint appears */
+  table_path(dir, sizeof dir, "auto-refused");
+  for (int64_t v = 0; v < 11; v++) {
+    delta_txn *t = begin(dir);
+    if (v == 0) {
+      tarn_error err = {0};
+      const char *features[2] = {"clustering", "domainMetadata"};
+      CHECK_EQ_INT(delta_txn_set_protocol(t, 1, 7, NULL, 0, features, 2, &err), 0);
+      metadata(t, NULL, NULL, NULL, NULL);
     }
     char path[64];
     snprintf(path, sizeof path, "h%lld.parquet", (long long)v);
@@ -2306,6 +2963,8 @@ int main(void) {
   RUN(test_malformed_checkpoints);
   RUN(test_stats_parsed_hand_made);
   RUN(test_stats_parsed_shared);
+  RUN(test_stats_parsed_written);
+  RUN(test_stats_parsed_columns);
   RUN(test_compaction_shared);
   RUN(test_compaction_hand_made);
   RUN(test_tombstones_hand_made);

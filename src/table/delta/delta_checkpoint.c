@@ -8,12 +8,20 @@
  * struct row one value to each of its fields, so lengths always agree; export checks it. Every
  * CKPT_BATCH_ROWS actions the tree is exported as an ArrowArray that borrows the builder's
  * buffers, handed to the Parquet writer (which copies what it needs), and reset.
+ *
+ * With delta.checkpoint.writeStatsAsStruct the add column also gets `partitionValues_parsed` and
+ * `stats_parsed`, whose fields mirror the table schema (so their number is the table's, not a
+ * constant). Their values are parsed from the partition value strings and from each add's stats
+ * JSON; the JSON goes through a small reader of its own (jnode) rather than cJSON because cJSON
+ * keeps numbers only as doubles, which would round longs past 2^53 and decimals of more than 15
+ * digits: a rounded minimum or maximum is no longer a bound.
  */
 #include "table/delta/delta_checkpoint.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,9 +40,12 @@
 
 /* Actions per Arrow batch (bounds the builder's memory; the writer buffers a row group). */
 #define CKPT_BATCH_ROWS 4096
-/* Columns of the checkpoint schema (all levels) and fields of one struct, at most. */
-#define CKPT_MAX_COLUMNS 96
-#define CKPT_MAX_KIDS 12
+/* Struct levels of the table schema mirrored in stats_parsed; deeper fields are left out. */
+#define CKPT_MAX_STATS_DEPTH 32
+/* Nesting of a stats JSON document read; a deeper one counts as unreadable. */
+#define CKPT_MAX_JSON_DEPTH 64
+/* Longest number text parsed as a float or double (longer: a null). */
+#define CKPT_MAX_NUMBER_TEXT 128
 /* A `_last_checkpoint` larger than this is not read back (v2 writers may embed actions in it). */
 #define CKPT_MAX_LAST_CHECKPOINT ((size_t)8 << 20)
 
@@ -42,15 +53,48 @@ static int oom(tarn_error *err) { return tarn_err(err, TARN_ENOMEM, "out of memo
 
 /* ---- The column builder --------------------------------------------------------------------- */
 
-typedef enum bkind { B_UTF8, B_I64, B_I32, B_BOOL, B_STRUCT, B_LIST, B_MAP } bkind;
+typedef enum bkind {
+  B_UTF8,
+  B_BINARY,
+  B_I64,
+  B_I32,
+  B_BOOL,
+  B_FIXED, /* other fixed-width values: `format` and `width` say which */
+  B_STRUCT,
+  B_LIST,
+  B_MAP
+} bkind;
+
+/* What a value of stats_parsed or partitionValues_parsed is parsed as: the Delta type of its
+ * column (V_NONE: a column of the action schema, or a null count). */
+typedef enum vkind {
+  V_NONE,
+  V_BYTE,
+  V_SHORT,
+  V_INT,
+  V_LONG,
+  V_FLOAT,
+  V_DOUBLE,
+  V_DECIMAL,
+  V_STRING,
+  V_BINARY,
+  V_BOOL,
+  V_DATE,
+  V_TIMESTAMP,
+  V_TIMESTAMP_NTZ
+} vkind;
 
 typedef struct bcol bcol;
 struct bcol {
   bkind kind;
   const char *name;
+  const char *format; /* B_FIXED: the Arrow format */
+  int width;          /* B_FIXED: bytes per value */
   bool nullable;
-  bcol *kids[CKPT_MAX_KIDS];
-  int n_kids;
+  vkind vk;             /* a parsed value's type */
+  int precision, scale; /* V_DECIMAL */
+  bcol **kids;
+  int n_kids, cap_kids;
   tarn_buf valid;   /* validity bitmap */
   tarn_buf values;  /* fixed-width values, or the value bits of a boolean */
   tarn_buf offsets; /* int32 offsets: strings, lists, maps (starts with 0) */
@@ -59,8 +103,8 @@ struct bcol {
   /* the Arrow view, rebuilt by export */
   struct ArrowSchema sch;
   struct ArrowArray arr;
-  struct ArrowSchema *sch_kids[CKPT_MAX_KIDS];
-  struct ArrowArray *arr_kids[CKPT_MAX_KIDS];
+  struct ArrowSchema **sch_kids; /* cap_kids each, like kids */
+  struct ArrowArray **arr_kids;
   const void *bufs[3];
 };
 
@@ -69,10 +113,16 @@ typedef struct ckpt {
   tarn_error *err;
   int rc; /* sticky: the first failure of an append */
   tarn_arena arena;
-  bcol *all[CKPT_MAX_COLUMNS];
-  int n_all;
+  tarn_arena scratch; /* one add's parsed stats JSON */
+  bcol **all;         /* every column, malloc'd */
+  size_t n_all, cap_all;
   bcol *top, *txn, *add, *remove, *meta, *proto, *domain, *cp_meta;
-  bool with_stats;
+  bool with_stats, with_struct;
+  bool mapped; /* column mapping (name or id): partition and stats keys are physical names */
+  /* writeStatsAsStruct: add.partitionValues_parsed (NULL: no partition column to hold) and
+   * add.stats_parsed with its fields (min/max/null counts NULL when no column has them) */
+  bcol *pv_parsed, *stats_parsed, *sp_records, *sp_min, *sp_max, *sp_nulls, *sp_tight;
+  int *pv_index;      /* the partition column of each field of pv_parsed */
   const char **pkeys; /* the partitionValues key of each partition column */
   int64_t rows, in_batch, n_adds;
   tarn_parquet_writer *w;
@@ -118,14 +168,41 @@ static void bc_reset(ckpt *c, bcol *b) {
       (tarn_buf_reserve(&b->values, 8, c->err) != 0 || tarn_buf_reserve(&b->data, 8, c->err) != 0 ||
        tarn_buf_reserve(&b->valid, 8, c->err) != 0))
     fail(c, TARN_ENOMEM);
-  if (b->kind == B_UTF8 || b->kind == B_LIST || b->kind == B_MAP) bc_offset(c, b, 0);
+  if (b->kind == B_UTF8 || b->kind == B_BINARY || b->kind == B_LIST || b->kind == B_MAP)
+    bc_offset(c, b, 0);
+}
+
+/* Room for one more field of b (the arrays are in the arena: a grown one leaves the old). */
+static bool bc_grow_kids(ckpt *c, bcol *b) {
+  if (b->n_kids < b->cap_kids) return true;
+  if (b->cap_kids > INT32_MAX / 2) return false;
+  int cap = b->cap_kids ? 2 * b->cap_kids : 4;
+  bcol **kids = tarn_arena_calloc(&c->arena, (size_t)cap, sizeof *kids);
+  struct ArrowSchema **sch = tarn_arena_calloc(&c->arena, (size_t)cap, sizeof *sch);
+  struct ArrowArray **arr = tarn_arena_calloc(&c->arena, (size_t)cap, sizeof *arr);
+  if (kids == NULL || sch == NULL || arr == NULL) return false;
+  if (b->n_kids) memcpy(kids, b->kids, (size_t)b->n_kids * sizeof *kids);
+  b->kids = kids;
+  b->sch_kids = sch;
+  b->arr_kids = arr;
+  b->cap_kids = cap;
+  return true;
 }
 
 static bcol *bc_new(ckpt *c, bcol *parent, bkind kind, const char *name, bool nullable) {
   if (c->rc) return NULL;
+  if (c->n_all == c->cap_all) {
+    size_t cap = c->cap_all ? 2 * c->cap_all : 128;
+    bcol **all = realloc(c->all, cap * sizeof *all);
+    if (all == NULL) {
+      fail(c, oom(c->err));
+      return NULL;
+    }
+    c->all = all;
+    c->cap_all = cap;
+  }
   bcol *b = NULL;
-  if (c->n_all < CKPT_MAX_COLUMNS && (parent == NULL || parent->n_kids < CKPT_MAX_KIDS))
-    b = tarn_arena_calloc(&c->arena, 1, sizeof *b);
+  if (parent == NULL || bc_grow_kids(c, parent)) b = tarn_arena_calloc(&c->arena, 1, sizeof *b);
   if (b == NULL) {
     fail(c, oom(c->err));
     return NULL;
@@ -139,15 +216,28 @@ static bcol *bc_new(ckpt *c, bcol *parent, bkind kind, const char *name, bool nu
   return b;
 }
 
+/* A fixed-width column other than int32/int64: Arrow format and bytes per value. */
+static bcol *bc_new_fixed(ckpt *c, bcol *parent, const char *name, const char *format, int width) {
+  bcol *b = bc_new(c, parent, B_FIXED, name, true);
+  if (b) {
+    b->format = format;
+    b->width = width;
+  }
+  return b;
+}
+
 /* Appends a null (a struct's fields, each get a null too: Arrow children run parallel). */
 static void bc_null(ckpt *c, bcol *b) {
   if (c->rc || b == NULL) return;
   bc_bit(c, &b->valid, b->len, false);
   b->nulls++;
+  static const uint8_t zeros[16];
   switch (b->kind) {
-  case B_UTF8: bc_offset(c, b, b->data.len); break;
+  case B_UTF8:
+  case B_BINARY: bc_offset(c, b, b->data.len); break;
   case B_I64: bc_put(c, &b->values, &(int64_t){0}, 8); break;
   case B_I32: bc_put(c, &b->values, &(int32_t){0}, 4); break;
+  case B_FIXED: bc_put(c, &b->values, zeros, (size_t)b->width); break;
   case B_BOOL: bc_bit(c, &b->values, b->len, false); break;
   case B_STRUCT:
     for (int i = 0; i < b->n_kids; i++)
@@ -161,15 +251,19 @@ static void bc_null(ckpt *c, bcol *b) {
 
 static void bc_valid(ckpt *c, bcol *b) { bc_bit(c, &b->valid, b->len, true); }
 
-static void bc_str(ckpt *c, bcol *b, const char *s) {
-  if (s == NULL) {
-    bc_null(c, b);
-    return;
-  }
+/* len bytes at s (a string or binary column). */
+static void bc_bytes(ckpt *c, bcol *b, const char *s, size_t len) {
   bc_valid(c, b);
-  bc_put(c, &b->data, s, strlen(s));
+  bc_put(c, &b->data, s, len);
   bc_offset(c, b, b->data.len);
   b->len++;
+}
+
+static void bc_str(ckpt *c, bcol *b, const char *s) {
+  if (s == NULL)
+    bc_null(c, b);
+  else
+    bc_bytes(c, b, s, strlen(s));
 }
 
 /* A fixed-width value (size bytes at v), or a null when !present. */
@@ -228,9 +322,11 @@ static void bc_str_map(ckpt *c, bcol *b, const char *const *keys, const char *co
   bc_list_end(c, b);
 }
 
-static const char *bc_format(bkind k) {
-  switch (k) {
+static const char *bc_format(const bcol *b) {
+  switch (b->kind) {
   case B_UTF8: return "u";
+  case B_BINARY: return "z";
+  case B_FIXED: return b->format;
   case B_I64: return "l";
   case B_I32: return "i";
   case B_BOOL: return "b";
@@ -247,7 +343,7 @@ static void bc_export_schema(bcol *b) {
     b->sch_kids[i] = &b->kids[i]->sch;
   }
   b->sch = (struct ArrowSchema){
-      .format = bc_format(b->kind),
+      .format = bc_format(b),
       .name = b->name,
       .flags = b->nullable ? ARROW_FLAG_NULLABLE : 0,
       .n_children = b->n_kids,
@@ -271,6 +367,7 @@ static int bc_export(ckpt *c, bcol *b) {
   b->bufs[0] = b->nulls ? b->valid.data : NULL;
   switch (b->kind) {
   case B_UTF8:
+  case B_BINARY:
     n_buffers = 3;
     b->bufs[1] = b->offsets.data;
     b->bufs[2] = b->data.data;
@@ -278,6 +375,7 @@ static int bc_export(ckpt *c, bcol *b) {
   case B_I64:
   case B_I32:
   case B_BOOL:
+  case B_FIXED:
     n_buffers = 2;
     b->bufs[1] = b->values.data;
     break;
@@ -301,14 +399,841 @@ static int bc_export(ckpt *c, bcol *b) {
 }
 
 static void ckpt_free(ckpt *c) {
-  for (int i = 0; i < c->n_all; i++) {
+  for (size_t i = 0; i < c->n_all; i++) {
     tarn_buf_free(&c->all[i]->valid);
     tarn_buf_free(&c->all[i]->values);
     tarn_buf_free(&c->all[i]->offsets);
     tarn_buf_free(&c->all[i]->data);
   }
+  free(c->all);
   tarn_arena_free(&c->arena);
+  tarn_arena_free(&c->scratch);
   if (c->w) tarn_parquet_writer_abort(c->w);
+}
+
+/* ---- Parsed values: stats_parsed and partitionValues_parsed --------------------------------- */
+
+static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+/* The vkind of a primitive Delta type (V_NONE: one with no parsed form, such as variant). */
+static vkind vkind_of(const delta_type *t) {
+  static const struct {
+    const char *name;
+    vkind vk;
+  } names[] = {
+      {"byte", V_BYTE},     {"short", V_SHORT},         {"integer", V_INT},
+      {"long", V_LONG},     {"float", V_FLOAT},         {"double", V_DOUBLE},
+      {"string", V_STRING}, {"binary", V_BINARY},       {"boolean", V_BOOL},
+      {"date", V_DATE},     {"timestamp", V_TIMESTAMP}, {"timestamp_ntz", V_TIMESTAMP_NTZ}};
+  if (t == NULL || t->kind != DELTA_TYPE_PRIMITIVE || t->name == NULL) return V_NONE;
+  if (strncmp(t->name, "decimal", 7) == 0)
+    return t->precision >= 1 && t->precision <= 38 && t->scale >= 0 && t->scale <= t->precision
+               ? V_DECIMAL
+               : V_NONE;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (strcmp(t->name, names[i].name) == 0) return names[i].vk;
+  return V_NONE;
+}
+
+/* A column holding values of Delta type t, as delta-spark writes them to Parquet (timestamps
+ * as INT64 microseconds, adjusted to UTC or not); NULL for a type without a parsed form. */
+static bcol *value_col(ckpt *c, bcol *parent, const char *name, const delta_type *t) {
+  vkind vk = vkind_of(t);
+  bcol *b = NULL;
+  switch (vk) {
+  case V_NONE: return NULL;
+  case V_BYTE: b = bc_new_fixed(c, parent, name, "c", 1); break;
+  case V_SHORT: b = bc_new_fixed(c, parent, name, "s", 2); break;
+  case V_INT: b = bc_new(c, parent, B_I32, name, true); break;
+  case V_LONG: b = bc_new(c, parent, B_I64, name, true); break;
+  case V_FLOAT: b = bc_new_fixed(c, parent, name, "f", 4); break;
+  case V_DOUBLE: b = bc_new_fixed(c, parent, name, "g", 8); break;
+  case V_DECIMAL: {
+    char *format = tarn_arena_calloc(&c->arena, 1, 32);
+    if (format == NULL) {
+      fail(c, oom(c->err));
+      return NULL;
+    }
+    snprintf(format, 32, "d:%d,%d", t->precision, t->scale);
+    b = bc_new_fixed(c, parent, name, format, 16);
+    break;
+  }
+  case V_STRING: b = bc_new(c, parent, B_UTF8, name, true); break;
+  case V_BINARY: b = bc_new(c, parent, B_BINARY, name, true); break;
+  case V_BOOL: b = bc_new(c, parent, B_BOOL, name, true); break;
+  case V_DATE: b = bc_new_fixed(c, parent, name, "tdD", 4); break;
+  case V_TIMESTAMP: b = bc_new_fixed(c, parent, name, "tsu:UTC", 8); break;
+  case V_TIMESTAMP_NTZ: b = bc_new_fixed(c, parent, name, "tsu:", 8); break;
+  }
+  if (b) {
+    b->vk = vk;
+    b->precision = t->precision;
+    b->scale = t->scale;
+  }
+  return b;
+}
+
+/* Number text ([+-]digits[.digits][(e|E)[+-]digits]) as the unscaled value of a
+ * decimal(precision, scale). Exact or nothing: a value that needs more digits, before or after
+ * the point, is refused rather than rounded, since a rounded minimum or maximum is no bound. */
+static bool parse_decimal(const char *s, size_t len, int precision, int scale, __int128 *out) {
+  const char *p = s, *end = s + len;
+  bool neg = false, any = false, point = false;
+  if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+  /* the digits from the first to the last non-zero one; the zeros after them are counted */
+  char sig[48];
+  int n_sig = 0;
+  int64_t zeros = 0, frac = 0, exp = 0;
+  for (; p < end; p++) {
+    if (*p == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (!is_digit(*p)) break;
+    any = true;
+    frac += point;
+    if (*p == '0') {
+      zeros += n_sig > 0;
+      continue;
+    }
+    if (n_sig + zeros >= 40) return false; /* more than 38 significant digits */
+    for (; zeros > 0; zeros--)
+      sig[n_sig++] = '0';
+    sig[n_sig++] = *p;
+  }
+  if (!any) return false;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    bool exp_neg = false;
+    if (++p < end && (*p == '-' || *p == '+')) exp_neg = *p++ == '-';
+    if (p >= end || !is_digit(*p)) return false;
+    for (; p < end && is_digit(*p); p++)
+      if (exp < 1000000) exp = exp * 10 + (*p - '0');
+    if (exp_neg) exp = -exp;
+  }
+  if (p != end) return false;
+  *out = 0;
+  if (n_sig == 0) return true;
+  int64_t shift = scale + exp - frac + zeros; /* the unscaled value is sig * 10^shift */
+  if (shift < 0 || n_sig + shift > precision) return false;
+  unsigned __int128 u = 0;
+  for (int i = 0; i < n_sig; i++)
+    u = u * 10 + (unsigned)(sig[i] - '0');
+  for (int64_t i = 0; i < shift; i++)
+    u *= 10;
+  *out = neg ? -(__int128)u : (__int128)u;
+  return true;
+}
+
+/* An integral number text (a fraction of zeros or an exponent allowed) within [lo, hi]. */
+static bool parse_integer(const char *s, size_t len, int64_t lo, int64_t hi, int64_t *out) {
+  __int128 v;
+  if (!parse_decimal(s, len, 38, 0, &v) || v < lo || v > hi) return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+/* A floating-point number text; out-of-range values (overflow or underflow) are refused. */
+static bool parse_real(const char *s, size_t len, bool single, double *out) {
+  char text[CKPT_MAX_NUMBER_TEXT];
+  if (len == 0 || len >= sizeof text) return false;
+  memcpy(text, s, len);
+  text[len] = 0;
+  char *end;
+  errno = 0;
+  *out = single ? (double)strtof(text, &end) : strtod(text, &end);
+  return errno == 0 && end == text + len;
+}
+
+/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/* Exactly n digits at *p (not past end) as a number; *p moves past them. */
+static bool take_digits(const char **p, const char *end, int n, int *out) {
+  if (end - *p < n) return false;
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!is_digit((*p)[i])) return false;
+    v = v * 10 + ((*p)[i] - '0');
+  }
+  *p += n;
+  *out = v;
+  return true;
+}
+
+/* A date [+-]YYYY-MM-DD (4 to 6 year digits) at *p: days since the epoch; *p moves past it. */
+static bool take_date(const char **p, const char *end, int64_t *days) {
+  const char *q = *p;
+  bool neg = false;
+  if (q < end && (*q == '-' || *q == '+')) neg = *q++ == '-';
+  int64_t year = 0;
+  int n = 0, month, day;
+  for (; q < end && is_digit(*q) && n < 6; q++, n++)
+    year = year * 10 + (*q - '0');
+  if (n < 4 || q >= end || *q++ != '-' || !take_digits(&q, end, 2, &month) || q >= end ||
+      *q++ != '-' || !take_digits(&q, end, 2, &day))
+    return false;
+  if (neg) year = -year;
+  static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 ||
+      day > month_days[month - 1] + (month == 2 && leap ? 1 : 0))
+    return false;
+  *days = days_from_civil(year, month, day);
+  *p = q;
+  return true;
+}
+
+static bool parse_date(const char *s, size_t len, int64_t *days) {
+  const char *p = s;
+  return take_date(&p, s + len, days) && p == s + len;
+}
+
+/* A timestamp as the stats JSON and partition values write it: a date, optionally 'T' or ' '
+ * and HH:MM[:SS[.fraction]], then optionally a zone: Z, or +/- HH[:MM] (or HHMM). Microseconds
+ * since the epoch, the zone applied (digits past the sixth of the fraction dropped). A value
+ * without a zone is taken as UTC (tarn's writers put none on timestamp partition values, which
+ * they write in UTC). A timestamp_ntz (ntz) takes no zone but Z or +00:00. */
+static bool parse_timestamp(const char *s, size_t len, bool ntz, int64_t *out) {
+  const char *p = s, *end = s + len;
+  int64_t days, micros = 0;
+  int h = 0, m = 0, sec = 0, offset_s = 0;
+  if (!take_date(&p, end, &days)) return false;
+  if (p < end && (*p == 'T' || *p == ' ')) {
+    p++;
+    if (!take_digits(&p, end, 2, &h) || p >= end || *p++ != ':' || !take_digits(&p, end, 2, &m))
+      return false;
+    if (p < end && *p == ':') {
+      p++;
+      if (!take_digits(&p, end, 2, &sec)) return false;
+      if (p < end && *p == '.') {
+        int n = 0;
+        for (p++; p < end && is_digit(*p); p++, n++)
+          if (n < 6) micros = micros * 10 + (*p - '0');
+        if (n == 0) return false;
+        for (; n < 6; n++)
+          micros *= 10;
+      }
+    }
+    if (h > 23 || m > 59 || sec > 59) return false;
+  }
+  if (p < end && *p == 'Z') {
+    p++;
+  } else if (p < end && (*p == '+' || *p == '-')) {
+    int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+    if (!take_digits(&p, end, 2, &oh)) return false;
+    if (p < end && *p == ':') p++;
+    if (p < end && !take_digits(&p, end, 2, &om)) return false;
+    if (oh > 18 || om > 59) return false;
+    offset_s = sign * (oh * 3600 + om * 60);
+  }
+  if (p != end || (ntz && offset_s != 0)) return false;
+  /* the int64 microsecond range, with a day to spare for the time and the zone */
+  if (days > 106751990 || days < -106751990) return false;
+  *out = days * INT64_C(86400000000) + ((int64_t)h * 3600 + m * 60 + sec - offset_s) * 1000000 +
+         micros;
+  return true;
+}
+
+/* Appends the value of text s[0..len) parsed as b's type, or a null when it does not parse. */
+static void put_text(ckpt *c, bcol *b, const char *s, size_t len) {
+  int64_t i;
+  double d;
+  __int128 dec;
+  switch (b->vk) {
+  case V_BYTE:
+    if (!parse_integer(s, len, INT8_MIN, INT8_MAX, &i)) break;
+    bc_fixed(c, b, &(int8_t){(int8_t)i}, 1, true);
+    return;
+  case V_SHORT:
+    if (!parse_integer(s, len, INT16_MIN, INT16_MAX, &i)) break;
+    bc_fixed(c, b, &(int16_t){(int16_t)i}, 2, true);
+    return;
+  case V_INT:
+    if (!parse_integer(s, len, INT32_MIN, INT32_MAX, &i)) break;
+    bc_i32(c, b, (int32_t)i, true);
+    return;
+  case V_LONG:
+    if (!parse_integer(s, len, INT64_MIN, INT64_MAX, &i)) break;
+    bc_i64(c, b, i, true);
+    return;
+  case V_FLOAT:
+    if (!parse_real(s, len, true, &d)) break;
+    bc_fixed(c, b, &(float){(float)d}, 4, true);
+    return;
+  case V_DOUBLE:
+    if (!parse_real(s, len, false, &d)) break;
+    bc_fixed(c, b, &d, 8, true);
+    return;
+  case V_DECIMAL: {
+    if (!parse_decimal(s, len, b->precision, b->scale, &dec)) break;
+    uint8_t le[16]; /* Arrow's decimal128: little-endian two's complement */
+    unsigned __int128 u = (unsigned __int128)dec;
+    for (int k = 0; k < 16; k++)
+      le[k] = (uint8_t)(u >> (8 * k));
+    bc_fixed(c, b, le, 16, true);
+    return;
+  }
+  case V_STRING:
+  case V_BINARY: bc_bytes(c, b, s, len); return;
+  case V_BOOL:
+    if ((len == 4 && strncasecmp(s, "true", 4) == 0) ||
+        (len == 5 && strncasecmp(s, "false", 5) == 0)) {
+      bc_bool(c, b, len == 4);
+      return;
+    }
+    break;
+  case V_DATE:
+    if (!parse_date(s, len, &i) || i < INT32_MIN || i > INT32_MAX) break;
+    bc_fixed(c, b, &(int32_t){(int32_t)i}, 4, true);
+    return;
+  case V_TIMESTAMP:
+  case V_TIMESTAMP_NTZ:
+    if (!parse_timestamp(s, len, b->vk == V_TIMESTAMP_NTZ, &i)) break;
+    bc_i64(c, b, i, true);
+    return;
+  case V_NONE: break;
+  }
+  bc_null(c, b);
+}
+
+/* -- A stats JSON document, read with the text of its numbers kept -- */
+
+typedef enum jkind { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY } jkind;
+
+typedef struct jnode jnode;
+struct jnode {
+  jkind kind;
+  const char *key, *text; /* the member name (in an object); a number's text or a string */
+  size_t key_len, len;
+  jnode *first, *next; /* an object's members or an array's items; the next sibling */
+};
+
+typedef struct jreader {
+  const char *p, *end;
+  tarn_arena *a;
+  bool oom;
+} jreader;
+
+static void j_space(jreader *r) {
+  while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+    r->p++;
+}
+
+static bool j_hex4(const char *q, const char *end, uint32_t *out) {
+  if (end - q < 4) return false;
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) {
+    char ch = q[i];
+    int x = is_digit(ch)               ? ch - '0'
+            : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+            : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
+                                       : -1;
+    if (x < 0) return false;
+    v = v << 4 | (uint32_t)x;
+  }
+  *out = v;
+  return true;
+}
+
+static size_t utf8_put(uint32_t cp, char *out) {
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (char)(0xc0 | cp >> 6);
+    out[1] = (char)(0x80 | (cp & 0x3f));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xe0 | cp >> 12);
+    out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+    out[2] = (char)(0x80 | (cp & 0x3f));
+    return 3;
+  }
+  out[0] = (char)(0xf0 | cp >> 18);
+  out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+  out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+  out[3] = (char)(0x80 | (cp & 0x3f));
+  return 4;
+}
+
+/* The string at r->p (its opening quote): the value points into the document when it has no
+ * escapes, else into the arena (an unescaped string is never longer than its JSON form). */
+static bool j_string(jreader *r, const char **text, size_t *len) {
+  const char *start = r->p + 1, *p = start;
+  bool escaped = false;
+  for (; p < r->end && *p != '"'; p++) {
+    if ((unsigned char)*p < 0x20) return false;
+    if (*p == '\\') {
+      escaped = true;
+      if (++p >= r->end) return false;
+    }
+  }
+  if (p >= r->end) return false;
+  r->p = p + 1;
+  if (!escaped) {
+    *text = start;
+    *len = (size_t)(p - start);
+    return true;
+  }
+  char *out = tarn_arena_calloc(r->a, (size_t)(p - start) + 1, 1);
+  if (out == NULL) {
+    r->oom = true;
+    return false;
+  }
+  size_t n = 0;
+  for (const char *q = start; q < p; q++) {
+    if (*q != '\\') {
+      out[n++] = *q;
+      continue;
+    }
+    static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
+    const char *e = *++q ? strchr(plain, *q) : NULL;
+    if (e) {
+      out[n++] = meant[e - plain];
+      continue;
+    }
+    uint32_t cp, low;
+    if (*q != 'u' || !j_hex4(q + 1, p, &cp)) return false;
+    q += 4;
+    if (cp >= 0xdc00 && cp < 0xe000) return false;
+    if (cp >= 0xd800 && cp < 0xdc00) { /* a surrogate pair */
+      if (p - q < 7 || q[1] != '\\' || q[2] != 'u' || !j_hex4(q + 3, p, &low) || low < 0xdc00 ||
+          low >= 0xe000)
+        return false;
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+      q += 6;
+    }
+    n += utf8_put(cp, out + n);
+  }
+  *text = out;
+  *len = n;
+  return true;
+}
+
+/* A number's text, checked against JSON's grammar. */
+static bool j_number(jreader *r, const char **text, size_t *len) {
+  const char *p = r->p, *end = r->end;
+  if (p < end && *p == '-') p++;
+  if (p >= end || !is_digit(*p)) return false;
+  if (*p == '0')
+    p++;
+  else
+    while (p < end && is_digit(*p))
+      p++;
+  if (p < end && *p == '.') {
+    if (++p >= end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p))
+      p++;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    if (++p < end && (*p == '+' || *p == '-')) p++;
+    if (p >= end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p))
+      p++;
+  }
+  *text = r->p;
+  *len = (size_t)(p - r->p);
+  r->p = p;
+  return true;
+}
+
+static jnode *j_value(jreader *r, int depth) {
+  j_space(r);
+  if (r->p >= r->end || depth > CKPT_MAX_JSON_DEPTH) return NULL;
+  jnode *n = tarn_arena_calloc(r->a, 1, sizeof *n);
+  if (n == NULL) {
+    r->oom = true;
+    return NULL;
+  }
+  char ch = *r->p;
+  if (ch == '{' || ch == '[') {
+    char close = ch == '{' ? '}' : ']';
+    n->kind = ch == '{' ? J_OBJECT : J_ARRAY;
+    r->p++;
+    j_space(r);
+    if (r->p < r->end && *r->p == close) {
+      r->p++;
+      return n;
+    }
+    jnode **tail = &n->first;
+    for (;;) {
+      const char *key = NULL;
+      size_t key_len = 0;
+      if (n->kind == J_OBJECT) {
+        j_space(r);
+        if (r->p >= r->end || *r->p != '"' || !j_string(r, &key, &key_len)) return NULL;
+        j_space(r);
+        if (r->p >= r->end || *r->p++ != ':') return NULL;
+      }
+      jnode *kid = j_value(r, depth + 1);
+      if (kid == NULL) return NULL;
+      kid->key = key;
+      kid->key_len = key_len;
+      *tail = kid;
+      tail = &kid->next;
+      j_space(r);
+      if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        continue;
+      }
+      if (r->p < r->end && *r->p++ == close) return n;
+      return NULL;
+    }
+  }
+  if (ch == '"') {
+    n->kind = J_STRING;
+    return j_string(r, &n->text, &n->len) ? n : NULL;
+  }
+  static const struct {
+    const char *word;
+    jkind kind;
+  } words[] = {{"null", J_NULL}, {"false", J_FALSE}, {"true", J_TRUE}};
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+    size_t wl = strlen(words[i].word);
+    if ((size_t)(r->end - r->p) >= wl && memcmp(r->p, words[i].word, wl) == 0) {
+      r->p += wl;
+      n->kind = words[i].kind;
+      return n;
+    }
+  }
+  n->kind = J_NUMBER;
+  return j_number(r, &n->text, &n->len) ? n : NULL;
+}
+
+/* The document text as a tree in c->scratch; NULL when it is not JSON (or memory ran out,
+ * which also fails c). */
+static const jnode *j_parse(ckpt *c, const char *text) {
+  jreader r = {text, text + strlen(text), &c->scratch, false};
+  const jnode *root = j_value(&r, 0);
+  j_space(&r);
+  if (r.p != r.end) root = NULL;
+  if (r.oom) fail(c, oom(c->err));
+  return root;
+}
+
+/* Member `name` of object o, or NULL. *hint (may be NULL) is where the previous lookup in o
+ * ended: members mostly come in the schema's order, so the search starts there. */
+static const jnode *j_get(const jnode *o, const char *name, const jnode **hint) {
+  if (o == NULL || o->kind != J_OBJECT) return NULL;
+  size_t n = strlen(name);
+  const jnode *start = hint && *hint ? *hint : o->first;
+  for (int pass = 0; pass < 2; pass++)
+    for (const jnode *m = pass ? o->first : start; m && (pass == 0 || m != start); m = m->next)
+      if (m->key_len == n && memcmp(m->key, name, n) == 0) {
+        if (hint) *hint = m->next;
+        return m;
+      }
+  return NULL;
+}
+
+/* Appends JSON value v (NULL: missing) as b's type; a value of the wrong JSON kind (a string
+ * for a number, ...) or that does not parse is a null. */
+static void put_json(ckpt *c, bcol *b, const jnode *v) {
+  jkind want = J_NUMBER; /* the kind that holds b's values */
+  switch (b->vk) {
+  case V_STRING:
+  case V_BINARY:
+  case V_DATE:
+  case V_TIMESTAMP:
+  case V_TIMESTAMP_NTZ: want = J_STRING; break;
+  case V_BOOL:
+    if (v && (v->kind == J_TRUE || v->kind == J_FALSE)) {
+      bc_bool(c, b, v->kind == J_TRUE);
+      return;
+    }
+    v = NULL;
+    break;
+  case V_NONE: v = NULL; break;
+  default: break;
+  }
+  /* decimals written as strings too (a writer keeping all their digits) */
+  if (v && (v->kind == want || (b->vk == V_DECIMAL && v->kind == J_STRING)))
+    put_text(c, b, v->text, v->len);
+  else
+    bc_null(c, b);
+}
+
+/* Appends the struct b (minValues, maxValues, nullCount or a struct under them) from object o:
+ * each field from the member of its name (a physical name under column mapping, as the stats
+ * JSON keys them). A missing or non-object o is a null struct. */
+static void put_stats_struct(ckpt *c, bcol *b, const jnode *o) {
+  if (o == NULL || o->kind != J_OBJECT) {
+    bc_null(c, b);
+    return;
+  }
+  bc_struct(c, b);
+  const jnode *hint = NULL;
+  for (int i = 0; i < b->n_kids; i++) {
+    bcol *k = b->kids[i];
+    const jnode *v = j_get(o, k->name, &hint);
+    if (k->kind == B_STRUCT)
+      put_stats_struct(c, k, v);
+    else
+      put_json(c, k, v);
+  }
+}
+
+/* add.stats_parsed of one file: null when it has no stats or they are not a JSON object. */
+static void write_stats_parsed(ckpt *c, const char *stats) {
+  const jnode *root = stats ? j_parse(c, stats) : NULL;
+  if (root == NULL || root->kind != J_OBJECT) {
+    bc_null(c, c->stats_parsed);
+  } else {
+    bc_struct(c, c->stats_parsed);
+    put_json(c, c->sp_records, j_get(root, "numRecords", NULL));
+    if (c->sp_min) put_stats_struct(c, c->sp_min, j_get(root, "minValues", NULL));
+    if (c->sp_max) put_stats_struct(c, c->sp_max, j_get(root, "maxValues", NULL));
+    if (c->sp_nulls) put_stats_struct(c, c->sp_nulls, j_get(root, "nullCount", NULL));
+    put_json(c, c->sp_tight, j_get(root, "tightBounds", NULL));
+  }
+  tarn_arena_free(&c->scratch);
+}
+
+/* add.partitionValues_parsed of one file: each value parsed from its string (a null or empty
+ * string, which the protocol reads as null, and a value that does not parse are nulls). */
+static void write_partition_values_parsed(ckpt *c, const delta_file *f) {
+  bcol *pv = c->pv_parsed;
+  bc_struct(c, pv);
+  for (int i = 0; i < pv->n_kids; i++) {
+    const char *v = f->partition_values ? f->partition_values[c->pv_index[i]] : NULL;
+    if (v == NULL || *v == 0)
+      bc_null(c, pv->kids[i]);
+    else
+      put_text(c, pv->kids[i], v, strlen(v));
+  }
+}
+
+/* -- Which columns stats_parsed mirrors -- */
+
+/* A column of the table with statistics, or a struct holding some. */
+typedef struct snode snode;
+struct snode {
+  const char *key;        /* its stats key: the physical name under column mapping */
+  const delta_type *type; /* a leaf's type; NULL for a struct */
+  bool min_max;           /* a leaf with min/max values, or a struct with such a leaf in it */
+  snode *kids;            /* a struct's fields with statistics */
+  size_t n_kids;
+};
+
+typedef struct stats_path {
+  const char **parts;
+  size_t n;
+} stats_path;
+
+/* The columns with statistics: those named by delta.dataSkippingStatsColumns (paths; a struct
+ * named stands for its fields) when it is set, else the first delta.dataSkippingNumIndexedCols
+ * leaves (left: how many more; -1 any number). */
+typedef struct stats_sel {
+  bool mapped; /* column mapping: keys are physical names */
+  int64_t left;
+  stats_path *paths; /* NULL: count leaves */
+  size_t n_paths;
+  const char *at[CKPT_MAX_STATS_DEPTH]; /* logical names of the field looked at and its parents */
+} stats_sel;
+
+/* delta.dataSkippingStatsColumns: comma-separated column paths, dotted, each part optionally
+ * quoted with backticks (a doubled backtick inside is one). Malformed entries are left out. */
+static int parse_stats_columns(ckpt *c, const char *text, stats_sel *sel) {
+  size_t len = strlen(text), n_items = 1;
+  for (const char *q = text; *q; q++)
+    n_items += *q == ',';
+  /* the parts go to one buffer: their characters and a NUL each, never more than text */
+  char *buf = tarn_arena_calloc(&c->arena, len + 1, 1);
+  sel->paths = tarn_arena_calloc(&c->arena, n_items, sizeof *sel->paths);
+  if (buf == NULL || sel->paths == NULL) return oom(c->err);
+  const char *p = text;
+  size_t used = 0;
+  while (*p) {
+    const char *parts[CKPT_MAX_STATS_DEPTH];
+    size_t n = 0;
+    bool bad = false;
+    for (;;) {
+      while (*p == ' ')
+        p++;
+      char *part = buf + used;
+      size_t k = 0;
+      if (*p == '`') {
+        for (p++;; p++) {
+          if (*p == 0) {
+            bad = true;
+            break;
+          }
+          if (*p == '`' && p[1] != '`') {
+            p++;
+            break;
+          }
+          part[k++] = *p;
+          if (*p == '`') p++; /* a doubled backtick */
+        }
+      } else {
+        while (*p && *p != '.' && *p != ',')
+          part[k++] = *p++;
+        while (k > 0 && part[k - 1] == ' ')
+          k--;
+      }
+      part[k] = 0;
+      used += k + 1;
+      while (*p == ' ')
+        p++;
+      if (k == 0 || n == CKPT_MAX_STATS_DEPTH)
+        bad = true;
+      else
+        parts[n++] = part;
+      if (*p != '.' || bad) break;
+      p++;
+    }
+    if (*p && *p != ',') bad = true;
+    while (*p && *p != ',')
+      p++;
+    if (*p == ',') p++;
+    if (bad || n == 0) continue;
+    stats_path *sp = &sel->paths[sel->n_paths];
+    sp->parts = tarn_arena_calloc(&c->arena, n, sizeof *sp->parts);
+    if (sp->parts == NULL) return oom(c->err);
+    memcpy(sp->parts, parts, n * sizeof *parts);
+    sp->n = n;
+    sel->n_paths++;
+  }
+  return 0;
+}
+
+/* Whether the leaf at depth (names in sel->at[0..depth]) has statistics. */
+static bool stats_selected(stats_sel *sel, int depth) {
+  if (sel->paths == NULL) {
+    if (sel->left == 0) return false;
+    if (sel->left > 0) sel->left--;
+    return true;
+  }
+  for (size_t i = 0; i < sel->n_paths; i++) {
+    const stats_path *sp = &sel->paths[i];
+    bool match = sp->n <= (size_t)depth + 1;
+    for (size_t k = 0; match && k < sp->n; k++)
+      match = strcasecmp(sp->parts[k], sel->at[k]) == 0;
+    if (match) return true;
+  }
+  return false;
+}
+
+static bool is_partition_column(const delta_snapshot *s, const char *name) {
+  for (size_t i = 0; i < s->n_partition_columns; i++)
+    if (strcmp(s->partition_columns[i], name) == 0) return true;
+  return false;
+}
+
+/* The fields of struct type st with statistics into out, in schema order (what delta-spark and
+ * delta-kernel-rs put in the stats schema: data columns only, partition columns left out;
+ * arrays, maps and variants left out and not counted; a struct without such fields left out). */
+static int select_stats(ckpt *c, stats_sel *sel, const delta_type *st, int depth, snode *out) {
+  out->kids = tarn_arena_calloc(&c->arena, st->n_fields ? st->n_fields : 1, sizeof *out->kids);
+  if (out->kids == NULL) return oom(c->err);
+  for (size_t i = 0; i < st->n_fields; i++) {
+    const delta_field *f = &st->fields[i];
+    snode *k = &out->kids[out->n_kids];
+    memset(k, 0, sizeof *k);
+    if (f->type == NULL || (depth == 0 && is_partition_column(c->s, f->name))) continue;
+    sel->at[depth] = f->name;
+    k->key = sel->mapped && f->physical_name ? f->physical_name : f->name;
+    if (f->type->kind == DELTA_TYPE_STRUCT) {
+      if (depth + 1 >= CKPT_MAX_STATS_DEPTH) continue;
+      int rc = select_stats(c, sel, f->type, depth + 1, k);
+      if (rc) return rc;
+      if (k->n_kids == 0) continue;
+    } else {
+      vkind vk = vkind_of(f->type);
+      if (vk == V_NONE || !stats_selected(sel, depth)) continue;
+      k->type = f->type;
+      /* delta-spark and delta-kernel-rs keep no min/max for booleans and binary */
+      k->min_max = vk != V_BOOL && vk != V_BINARY;
+    }
+    out->min_max |= k->min_max;
+    out->n_kids++;
+  }
+  return 0;
+}
+
+/* The struct `name` under parent mirroring n: min/max values in the columns' own types, or
+ * (counts) null counts as longs. */
+static bcol *mirror_stats(ckpt *c, bcol *parent, const char *name, const snode *n, bool counts) {
+  bcol *b = bc_new(c, parent, B_STRUCT, name, true);
+  for (size_t i = 0; b && i < n->n_kids; i++) {
+    const snode *k = &n->kids[i];
+    if (!counts && !k->min_max) continue;
+    if (k->type == NULL) {
+      mirror_stats(c, b, k->key, k, counts);
+    } else if (counts) {
+      bcol *leaf = bc_new(c, b, B_I64, k->key, true);
+      if (leaf) leaf->vk = V_LONG;
+    } else {
+      value_col(c, b, k->key, k->type);
+    }
+  }
+  return b;
+}
+
+/* add.stats_parsed: numRecords, minValues, maxValues, nullCount, tightBounds (delta-spark's
+ * order; a struct without fields left out), every field nullable. */
+static int stats_parsed_cols(ckpt *c) {
+  const delta_snapshot *s = c->s;
+  stats_sel sel;
+  memset(&sel, 0, sizeof sel);
+  sel.mapped = c->mapped;
+  sel.left = 32; /* delta.dataSkippingNumIndexedCols' default */
+  const char *columns = delta_snapshot_config(s, "delta.dataSkippingStatsColumns");
+  const char *indexed = delta_snapshot_config(s, "delta.dataSkippingNumIndexedCols");
+  int rc = 0;
+  if (columns) {
+    rc = parse_stats_columns(c, columns, &sel);
+  } else if (indexed) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(indexed, &end, 10);
+    if (errno == 0 && end != indexed && *end == 0 && n >= -1) sel.left = n;
+  }
+  snode root;
+  memset(&root, 0, sizeof root);
+  if (rc == 0 && s->schema && s->schema->kind == DELTA_TYPE_STRUCT)
+    rc = select_stats(c, &sel, s->schema, 0, &root);
+  if (rc) return rc;
+  bcol *sp = c->stats_parsed = bc_new(c, c->add, B_STRUCT, "stats_parsed", true);
+  if (sp == NULL) return c->rc;
+  if ((c->sp_records = bc_new(c, sp, B_I64, "numRecords", true))) c->sp_records->vk = V_LONG;
+  if (root.min_max) {
+    c->sp_min = mirror_stats(c, sp, "minValues", &root, false);
+    c->sp_max = mirror_stats(c, sp, "maxValues", &root, false);
+  }
+  if (root.n_kids) c->sp_nulls = mirror_stats(c, sp, "nullCount", &root, true);
+  if ((c->sp_tight = bc_new(c, sp, B_BOOL, "tightBounds", true))) c->sp_tight->vk = V_BOOL;
+  return c->rc;
+}
+
+/* add.partitionValues_parsed: one field per partition column, named by its partitionValues key,
+ * in its type; none when the table has no partition column (of a type with a parsed form). */
+static int partition_values_parsed_cols(ckpt *c) {
+  const delta_snapshot *s = c->s;
+  size_t np = s->n_partition_columns;
+  c->pv_index = tarn_arena_calloc(&c->arena, np ? np : 1, sizeof *c->pv_index);
+  if (c->pv_index == NULL) return oom(c->err);
+  for (size_t i = 0; i < np && s->schema && c->rc == 0; i++) {
+    const delta_type *t = NULL;
+    for (size_t k = 0; k < s->schema->n_fields && t == NULL; k++)
+      if (strcmp(s->schema->fields[k].name, s->partition_columns[i]) == 0)
+        t = s->schema->fields[k].type;
+    if (vkind_of(t) == V_NONE) continue;
+    if (c->pv_parsed == NULL &&
+        (c->pv_parsed = bc_new(c, c->add, B_STRUCT, "partitionValues_parsed", true)) == NULL)
+      break;
+    if (value_col(c, c->pv_parsed, c->pkeys[i], t)) c->pv_index[c->pv_parsed->n_kids - 1] = (int)i;
+  }
+  return c->rc;
 }
 
 /* ---- The checkpoint schema (PROTOCOL.md appendix "Checkpoint Schema", Spark's field order) -- */
@@ -358,6 +1283,12 @@ static int build_schema(ckpt *c, bool v2) {
     dv_col(c, c->add);
     bc_new(c, c->add, B_I64, "baseRowId", true);
     bc_new(c, c->add, B_I64, "defaultRowCommitVersion", true);
+    /* last, as delta-spark appends them (and PROTOCOL.md's example shows them) */
+    if (c->with_struct && c->rc == 0) {
+      int rc = partition_values_parsed_cols(c);
+      if (rc == 0) rc = stats_parsed_cols(c);
+      if (rc) fail(c, rc);
+    }
   }
   if ((c->remove = bc_new(c, t, B_STRUCT, "remove", true))) {
     bc_new(c, c->remove, B_UTF8, "path", true);
@@ -416,7 +1347,7 @@ static int flush_batch(ckpt *c) {
   if (c->in_batch == 0) return 0;
   int rc = bc_export(c, c->top);
   if (rc == 0) rc = tarn_parquet_writer_write(c->w, &c->top->arr, c->err);
-  for (int i = 0; rc == 0 && i < c->n_all; i++)
+  for (size_t i = 0; rc == 0 && i < c->n_all; i++)
     bc_reset(c, c->all[i]);
   if (rc == 0) rc = c->rc;
   c->in_batch = 0;
@@ -517,6 +1448,8 @@ static int write_add(ckpt *c, const delta_file *f) {
   write_dv(c, a->kids[k++], &f->dv);
   bc_i64(c, a->kids[k++], f->base_row_id, f->base_row_id >= 0);
   bc_i64(c, a->kids[k++], f->default_row_commit_version, f->default_row_commit_version >= 0);
+  if (c->pv_parsed) write_partition_values_parsed(c, f);
+  if (c->stats_parsed) write_stats_parsed(c, f->stats);
   c->n_adds++;
   return row_end(c);
 }
@@ -583,12 +1516,6 @@ static int check_writable(const delta_snapshot *s, tarn_error *err) {
                         s->table_dir, s->writer_features[i]);
     }
   }
-  if (config_is(s, "delta.checkpoint.writeStatsAsStruct", "true"))
-    return tarn_err(err, TARN_EUNSUPPORTED,
-                    "delta table %s: cannot checkpoint: delta.checkpoint.writeStatsAsStruct = "
-                    "true asks for stats_parsed and partitionValues_parsed, which tarn does not "
-                    "write",
-                    s->table_dir);
   return 0;
 }
 
@@ -599,10 +1526,10 @@ static int partition_keys(ckpt *c) {
   c->pkeys = tarn_arena_calloc(&c->arena, np ? np : 1, sizeof *c->pkeys);
   if (c->pkeys == NULL) return oom(c->err);
   const char *mode = delta_snapshot_config(s, "delta.columnMapping.mode");
-  bool mapped = mode && (strcmp(mode, "name") == 0 || strcmp(mode, "id") == 0);
+  c->mapped = mode && (strcmp(mode, "name") == 0 || strcmp(mode, "id") == 0);
   for (size_t i = 0; i < np; i++) {
     c->pkeys[i] = s->partition_columns[i];
-    for (size_t k = 0; mapped && s->schema && k < s->schema->n_fields; k++)
+    for (size_t k = 0; c->mapped && s->schema && k < s->schema->n_fields; k++)
       if (strcmp(s->schema->fields[k].name, s->partition_columns[i]) == 0 &&
           s->schema->fields[k].physical_name)
         c->pkeys[i] = s->schema->fields[k].physical_name;
@@ -708,6 +1635,7 @@ int delta_checkpoint_write(const delta_snapshot *s, tarn_error *err) {
   c.s = s;
   c.err = err;
   c.with_stats = !config_is(s, "delta.checkpoint.writeStatsAsJson", "false");
+  c.with_struct = config_is(s, "delta.checkpoint.writeStatsAsStruct", "true");
 
   char name[64];
   snprintf(name, sizeof name, "%020" PRId64 ".checkpoint.parquet", s->version);

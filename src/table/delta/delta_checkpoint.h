@@ -33,6 +33,31 @@
  * snapshot is loaded (the clock then), so a checkpoint written later for an old version holds
  * fewer tombstones than one written at the time: the dropped ones had expired anyway.
  *
+ * Parsed statistics and partition values. With delta.checkpoint.writeStatsAsStruct = true each add
+ * row also carries, as delta-spark writes them (PROTOCOL.md "Checkpoint Schema", "Per-file
+ * Statistics"), after its other fields:
+ *  - `partitionValues_parsed` (when the table has partition columns): a struct with one field per
+ *    partition column, named by its partitionValues key (the physical name under column
+ *    mapping), in the column's type, parsed from the string ("Partition Value Serialization":
+ *    dates YYYY-MM-DD, timestamps "YYYY-MM-DD HH:MM:SS[.ffffff]" taken as UTC or ISO 8601 with
+ *    a zone, booleans true/false); a null or empty string, or one that does not parse, is null;
+ *  - `stats_parsed`: a struct {numRecords long, minValues, maxValues, nullCount, tightBounds
+ *    boolean} parsed from the add's stats JSON (null when it has none or it is not a JSON
+ *    object). minValues and maxValues mirror the table schema's data columns that have
+ *    statistics, nested structs nested, in the columns' own Parquet types (bytes, shorts, ints,
+ *    longs, floats, doubles, decimals, strings, dates, timestamps as INT64 microseconds adjusted
+ *    to UTC or not for timestamp_ntz); nullCount mirrors the same columns as longs, booleans and
+ *    binary included (they have no min/max, as in delta-spark and delta-kernel-rs). Partition
+ *    columns, arrays, maps and variants have no statistics. The columns are the first
+ *    delta.dataSkippingNumIndexedCols (default 32, -1 all) leaves in schema order, or those
+ *    delta.dataSkippingStatsColumns names when it is set; struct fields are named by physical
+ *    name under column mapping, as the stats JSON keys are. A value missing from the JSON, of
+ *    the wrong JSON kind, out of its type's range or not exactly representable (a decimal with
+ *    too many digits: a rounded bound is no bound) is null; a struct missing is null.
+ *    minValues/maxValues/nullCount are left out when no column has such statistics.
+ * The `stats` JSON column stays unless delta.checkpoint.writeStatsAsJson = false; the log reader
+ * (delta_log.c) turns stats_parsed back into stats JSON when `stats` is absent.
+ *
  * Automatic checkpoints: delta_txn_commit (delta_commit.c) calls delta_checkpoint_maybe after
  * every durable commit, ignoring its failure, so every delta.checkpointInterval-th version (10
  * by default) of a table tarn writes gets a checkpoint.
@@ -41,9 +66,9 @@
  *  - the remove's `stats` and `tags`, the add's `tags` and `clusteringProvider`, and the
  *    metadata's format options: the snapshot does not keep them (tables with the `clustering`
  *    writer feature, where the provider matters, are refused);
- *  - `stats_parsed` and `partitionValues_parsed`: tables asking for them
- *    (delta.checkpoint.writeStatsAsStruct = true) are refused; delta.checkpoint.writeStatsAsJson
- *    = false leaves the `stats` column out, as the protocol says.
+ *  - statistics of columns the stats JSON has beyond those the table's settings give
+ *    statistics (above) in stats_parsed: with writeStatsAsJson = false they are lost, as with
+ *    delta-spark.
  * Multi-part and UUID-named (v2) checkpoints are never written. A table with the v2Checkpoint
  * feature gets a classic-named checkpoint in the V2 spec (the protocol allows it): the same rows
  * plus one `checkpointMetadata` row, the files inline, no sidecars.
@@ -71,8 +96,8 @@ int64_t delta_checkpoint_interval_value(const char *value);
  * `_last_checkpoint`, as described above; s is only read. On failure no file is left under a
  * checkpoint name: at most a temporary file starting with '.', and `_last_checkpoint` is
  * unchanged. Errors: TARN_EUNSUPPORTED for a table tarn must not checkpoint (a writer version
- * above 7, a writer feature it does not know or cannot preserve, such as clustering, or
- * delta.checkpoint.writeStatsAsStruct = true; the message names it), TARN_EIO, TARN_ENOMEM. */
+ * above 7, or a writer feature it does not know or cannot preserve, such as clustering; the
+ * message names it), TARN_EIO, TARN_ENOMEM. */
 int delta_checkpoint_write(const delta_snapshot *s, tarn_error *err);
 
 /* The hook to call after committing `version` of table_dir: when version > 0 and version is a
