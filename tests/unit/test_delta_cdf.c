@@ -515,7 +515,7 @@ static int64_t commit_info_time(const char *dir, int64_t v) {
  *     false                                -> delete 11 (part y from version 4)
  *  v6 add d1 (ids 20 21 22, part z) + DV {0, 2} -> insert 21 */
 static void build_hand(const char *dir) {
-  char path[512];
+  char path[1024];
   tarn_error err = {0};
   delta_txn *t = NULL;
   int64_t v = -1;
