@@ -2,7 +2,8 @@
 # The main job for now: tarn reading real Parquet files from the shared conformance data
 # (../shared, or $TARN_SHARED): their schema, their rows, and their footer; then a product
 # catalog CSV turned into Parquet by tarn copy and read back; then a Delta table of the shared
-# data: its history, its rows now and at an earlier version, and a query over it.
+# data: its history, its rows now and at an earlier version, and a query over it; then a Delta
+# warehouse tarn writes itself (DML, MERGE, an overwrite, time travel, change feed, OPTIMIZE).
 set -eu
 cd "$(dirname "$0")/.."
 shared=${TARN_SHARED:-../shared}
@@ -53,3 +54,23 @@ if [ -d "$delta" ]; then
   run build/tarn cat "$delta" --as-of 0
   run build/tarn sql -c "SELECT letter, count(*) AS n, sum(number) AS total FROM delta_scan('$delta') GROUP BY letter ORDER BY letter"
 fi
+
+# A Delta warehouse written by tarn: partitioned orders with change data, DML, an overwrite of
+# one day, time travel, the change feed and compaction. Spark, Trino and DuckDB read it as is.
+wh="$tmp/warehouse"
+mkdir -p "$wh"
+run build/tarn sql -w "$wh" -c "CREATE TABLE orders (id bigint, customer text, amount numeric(10,2), day date) USING delta
+  WITH (partitioning = 'day', \"delta.enableChangeDataFeed\" = 'true', \"delta.enableDeletionVectors\" = 'true');
+INSERT INTO orders VALUES (1, 'ann', 12.50, '2024-05-01'), (2, 'bob', 7.25, '2024-05-01'), (3, 'cy', 30.00, '2024-05-02');
+INSERT INTO orders VALUES (4, 'dee', 5.00, '2024-05-02');
+UPDATE orders SET amount = amount * 2 WHERE customer = 'bob';
+DELETE FROM orders WHERE id = 4;
+MERGE INTO orders USING (VALUES (1, 'ann', 15.00, DATE '2024-05-01'), (5, 'eve', 42.00, DATE '2024-05-03')) AS s(id, customer, amount, day)
+  ON orders.id = s.id WHEN MATCHED THEN UPDATE SET amount = s.amount WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.customer, s.amount, s.day);
+INSERT INTO orders REPLACE WHERE day = '2024-05-02' VALUES (6, 'fay', 11.00, '2024-05-02')"
+run build/tarn history "$wh/orders"
+run build/tarn sql -w "$wh" -c "SELECT * FROM orders ORDER BY id"
+run build/tarn cat "$wh/orders" --as-of 1
+run build/tarn sql -w "$wh" -c "SELECT id, customer, amount, _change_type, _commit_version FROM table_changes('orders', 3) ORDER BY _commit_version, id, _change_type"
+run build/tarn sql -w "$wh" -c "CALL optimize('orders')"
+run build/tarn sql -w "$wh" -c "SELECT day, count(*) AS orders, sum(amount) AS revenue FROM orders GROUP BY day ORDER BY day"
