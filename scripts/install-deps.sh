@@ -2,7 +2,7 @@
 # Installs the Debian packages tarn needs to build and test, skipping those already present.
 # Usage: scripts/install-deps.sh [build|test]   (test adds the oracle's Node.js and clang)
 set -eu
-pkgs="cmake make gcc pkg-config libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libssl-dev libxxhash-dev libcjson-dev libpg-query-dev libprotobuf-c-dev libedit-dev libroaring-dev"
+pkgs="cmake make gcc pkg-config libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libssl-dev libxxhash-dev libcjson-dev libpg-query-dev libprotobuf-c-dev libedit-dev libroaring-dev libavro-dev"
 if [ "${1:-build}" = test ]; then
   pkgs="$pkgs clang libclang-rt-14-dev python3"
   command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
