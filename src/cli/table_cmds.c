@@ -25,6 +25,7 @@
 #include "sql/engine.h"
 #include "sql/exec.h"
 #include "sql/expr.h"
+#include "sql/source_iceberg.h"
 #include "table/delta/delta_checkpoint.h"
 #include "table/delta/delta_log.h"
 #include "table/delta/delta_maint.h"
@@ -34,7 +35,7 @@ static int report(const tarn_error *err) {
   return tarn_exit_code(err->code);
 }
 
-bool cli_is_table(const char *path) { return delta_is_table(path); }
+bool cli_is_table(const char *path) { return delta_is_table(path) || sql_is_iceberg_table(path); }
 
 /* Appends s with single quotes doubled, in quotes (a SQL string literal). */
 static int sql_quoted(tarn_buf *b, const char *s, tarn_error *err) {
@@ -86,11 +87,16 @@ int cli_table_cat(const char *dir, const char *as_of, const char *format, long l
   cat_sink c = {0};
   if (col_text_format_parse(format, &c.fmt, &err)) return report(&err);
   tarn_buf q = {0};
-  int rc = tarn_buf_append(&q, "SELECT * FROM delta_scan(", 25, &err);
+  /* Iceberg tables time-travel by snapshot id only, for now */
+  bool iceberg = sql_is_iceberg_table(dir);
+  const char *scan = iceberg ? "SELECT * FROM iceberg_scan(" : "SELECT * FROM delta_scan(";
+  int rc = tarn_buf_append(&q, scan, strlen(scan), &err);
   if (rc == 0) rc = sql_quoted(&q, dir, &err);
+  if (rc == 0 && as_of && iceberg && !is_version(as_of))
+    rc = tarn_err(&err, TARN_EINVAL, "--as-of on an Iceberg table takes a snapshot id");
   if (rc == 0 && as_of) {
     bool v = is_version(as_of);
-    const char *opt = v ? ", version => " : ", timestamp => ";
+    const char *opt = iceberg ? ", snapshot_from_id => " : v ? ", version => " : ", timestamp => ";
     rc = tarn_buf_append(&q, opt, strlen(opt), &err);
     if (rc == 0)
       rc = v ? tarn_buf_append(&q, as_of, strlen(as_of), &err) : sql_quoted(&q, as_of, &err);

@@ -8,6 +8,7 @@
  */
 #include "sql/binder.h"
 #include "sql/source_delta_cdf.h"
+#include "sql/source_iceberg.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -1598,6 +1599,8 @@ static int const_string(binder *b, const PgQuery__Node *n, const char **out) {
   return tarn_err(b->err, TARN_EINVAL, "expected a string constant");
 }
 
+static const char *call_arg_text(binder *b, const PgQuery__Node *n);
+
 static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_plan **plan,
                                scope *s) {
   if (rf->n_functions != 1)
@@ -1685,6 +1688,45 @@ static int bind_table_function(binder *b, const PgQuery__RangeFunction *rf, sql_
     if (rc) return rc;
     char label[512];
     snprintf(label, sizeof label, "delta_scan('%s')", dir);
+    src->name = bstrdup(b, label);
+    return scan_plan(b, src, alias, plan, s);
+  }
+  if (name && strcmp(name, "iceberg_scan") == 0) {
+    /* iceberg_scan('dir' or 'metadata.json' [, snapshot_from_id => ID]
+     * [, allow_moved_paths => true] [, version => 'N']): DuckDB's arguments */
+    if (b->env->deny_files) return tarn_err(b->err, TARN_EINVAL, "reading files is disabled");
+    const char *path = NULL;
+    if (fc->n_args < 1 || const_string(b, fc->args[0], &path))
+      return tarn_err(b->err, TARN_EINVAL, "iceberg_scan needs a table directory or metadata file");
+    sql_iceberg_options io;
+    memset(&io, 0, sizeof io);
+    for (size_t i = 1; i < fc->n_args; i++) {
+      const PgQuery__Node *n = fc->args[i];
+      if (n->node_case != PG_QUERY__NODE__NODE_NAMED_ARG_EXPR)
+        return tarn_err(b->err, TARN_EINVAL, "iceberg_scan: arguments after the path are named");
+      const char *key = n->named_arg_expr->name, *v = call_arg_text(b, n->named_arg_expr->arg);
+      if (v == NULL)
+        return tarn_err(b->err, TARN_EINVAL, "iceberg_scan: %s must be a constant", key);
+      char *end = NULL;
+      if (strcmp(key, "snapshot_from_id") == 0) {
+        errno = 0;
+        io.snapshot_id = strtoll(v, &end, 10);
+        if (errno || end == v || *end)
+          return tarn_err(b->err, TARN_EINVAL, "iceberg_scan: snapshot_from_id '%s' is not an id",
+                          v);
+      } else if (strcmp(key, "allow_moved_paths") == 0) {
+        io.allow_moved_paths = strcasecmp(v, "true") == 0;
+      } else if (strcmp(key, "version") == 0) {
+        io.version = v;
+      } else {
+        return tarn_err(b->err, TARN_EINVAL, "iceberg_scan has no argument named \"%s\"", key);
+      }
+    }
+    sql_source *src;
+    int rc = sql_source_iceberg(b->a, path, &io, &src, b->err);
+    if (rc) return rc;
+    char label[512];
+    snprintf(label, sizeof label, "iceberg_scan('%s')", path);
     src->name = bstrdup(b, label);
     return scan_plan(b, src, alias, plan, s);
   }
@@ -1903,7 +1945,8 @@ static int bind_from_item(binder *b, scope *outer, const PgQuery__Node *n, sql_p
         const char *globs[1] = {path};
         sql_source *src;
         int rc = delta_is_table(path) ? sql_source_delta(b->a, path, -1, INT64_MIN, &src, b->err)
-                                      : sql_source_parquet(b->a, globs, 1, &src, b->err);
+                 : sql_is_iceberg_table(path) ? sql_source_iceberg(b->a, path, NULL, &src, b->err)
+                                              : sql_source_parquet(b->a, globs, 1, &src, b->err);
         if (rc) return rc;
         src->name = bstrdup(b, rv->relname);
         rc = scan_plan(b, src, alias, plan, s);
