@@ -11,7 +11,9 @@ Checks, on the complete tables under shared/testdata/duckdb-iceberg/data/persist
   - lineitem_iceberg: count(*) equals the sum of the record counts of the current snapshot's data
     files as stated in test/sql/local/iceberg_scans/iceberg_metadata.test's first listing;
   - a table with equality deletes is refused with an error naming its delete files, not read
-    without them (reading deletes comes next).
+    without them (reading equality deletes comes next);
+  - legacy_bare_deletion_vector, whose deletion vector is a bare blob rather than a Puffin file,
+    is refused, as legacy_bare_deletion_vector.test expects by default.
 
 usage: iceberg_read.py [--tarn build/tarn] [--shared ../shared]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
@@ -145,6 +147,18 @@ def main():
     if r.rc == 0 or 'delete files' not in msg:
         problems.append('exit %d: %s' % (r.rc, msg[:200]))
     tally.result('a snapshot with equality deletes is refused, naming its delete files', problems)
+
+    # legacy_bare_deletion_vector: its deletion vector file is a bare blob, not a Puffin file;
+    # duckdb-iceberg's test expects an error by default, and so does tarn
+    table = os.path.join(data, 'legacy_bare_deletion_vector', 'warehouse', 'default',
+                         'legacy_bare_deletion_vector')
+    r = tarnrun.run([args.tarn, 'sql', '-c', "SELECT id FROM iceberg_scan('%s')" % table], TIMEOUT)
+    problems = tarnrun.contract_problems(r, allowed=(4,))  # corrupt input
+    msg = ' '.join(r.stderr_lines())
+    if r.rc == 0 or 'not a Puffin file' not in msg:
+        problems.append('exit %d: %s' % (r.rc, msg[:200]))
+    tally.result('a deletion vector outside a Puffin file is refused (legacy_bare_deletion_vector)',
+                 problems)
     return tally.finish()
 
 
