@@ -83,7 +83,7 @@ static int read_long(avro_cursor *c, int64_t *out, tarn_error *err) {
 }
 
 static int read_int(avro_cursor *c, int32_t *out, tarn_error *err) {
-  int64_t v;
+  int64_t v = 0;
   int rc = read_long(c, &v, err);
   if (rc) return rc;
   if (v < INT32_MIN || v > INT32_MAX)
@@ -95,7 +95,7 @@ static int read_int(avro_cursor *c, int32_t *out, tarn_error *err) {
 /* Reads a length-prefixed byte string, copied NUL-terminated into the arena. */
 static int read_bytes(avro_cursor *c, tarn_arena *a, const char **out, size_t *len,
                       tarn_error *err) {
-  int64_t n;
+  int64_t n = 0;
   int rc = read_long(c, &n, err);
   if (rc) return rc;
   if (n < 0) return tarn_err(err, TARN_ECORRUPT, "negative length %lld", (long long)n);
@@ -119,7 +119,7 @@ static int read_block_count(avro_cursor *c, int64_t *count, tarn_error *err) {
   if (*count < 0) {
     if (*count == INT64_MIN) return tarn_err(err, TARN_ECORRUPT, "block count out of range");
     *count = -*count;
-    int64_t bytes;
+    int64_t bytes = 0;
     if ((rc = read_long(c, &bytes, err))) return rc;
     if (bytes < 0 || (uint64_t)bytes > c->len - c->pos)
       return tarn_err(err, TARN_ECORRUPT, "block of %lld bytes, %zu left", (long long)bytes,
@@ -164,7 +164,7 @@ static int decode_value(avro_cursor *c, tarn_arena *a, const avro_node *node, in
   int rc;
   v->branch = -1;
   if (node->is_union) {
-    int64_t b;
+    int64_t b = 0;
     if ((rc = read_long(c, &b, err))) return rc;
     if (b < 0 || (uint64_t)b >= node->n)
       return tarn_err(err, TARN_ECORRUPT, "union branch %lld of %zu", (long long)b, node->n);
@@ -229,7 +229,7 @@ static int decode_value(avro_cursor *c, tarn_arena *a, const avro_node *node, in
     size_t n = 0, cap = 0;
     tarn_avro_value *items = NULL;
     for (;;) {
-      int64_t count;
+      int64_t count = 0;
       if ((rc = read_block_count(c, &count, err))) return rc;
       if (count == 0) break;
       if ((rc = check_count(c, node->children[0], count, "array", err))) return rc;
@@ -248,7 +248,7 @@ static int decode_value(avro_cursor *c, tarn_arena *a, const avro_node *node, in
     tarn_avro_value *vals = NULL;
     const char **keys = NULL;
     for (;;) {
-      int64_t count;
+      int64_t count = 0;
       if ((rc = read_block_count(c, &count, err))) return rc;
       if (count == 0) break;
       /* Every entry has at least its key's length byte. */
@@ -432,7 +432,7 @@ static int read_header(tarn_avro_file *f, tarn_error *err) {
   size_t cap = 0, vcap = 0, lcap = 0;
   int rc;
   for (;;) {
-    int64_t count;
+    int64_t count = 0;
     if ((rc = read_block_count(&c, &count, err))) goto bad;
     if (count == 0) break;
     /* Each entry takes at least two length bytes. */

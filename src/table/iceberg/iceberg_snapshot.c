@@ -494,7 +494,7 @@ static int read_counts(tarn_arena *a, const tarn_avro_value *df, const char *nam
                        iceberg_column_count **out, size_t *n_out, const manifest_ctx *c,
                        tarn_error *err) {
   const tarn_avro_value *v = tarn_avro_field(df, name);
-  size_t n;
+  size_t n = 0;
   int rc = map_items(v, name, &n, c, err);
   if (rc) return rc;
   *out = NULL;
@@ -503,7 +503,7 @@ static int read_counts(tarn_arena *a, const tarn_avro_value *df, const char *nam
   iceberg_column_count *arr = tarn_arena_calloc(a, n, sizeof *arr);
   if (arr == NULL) return tarn_err(err, TARN_ENOMEM, "iceberg: out of memory");
   for (size_t i = 0; i < n; i++) {
-    const tarn_avro_value *val;
+    const tarn_avro_value *val = NULL;
     if ((rc = map_item(v, i, name, &arr[i].field_id, &val, c, err))) return rc;
     if (!tarn_avro_get_long(val, &arr[i].value))
       return CTX_ERR(err, c, TARN_ECORRUPT, "%s: item %zu is not a count", name, i);
@@ -517,7 +517,7 @@ static int read_bounds(tarn_arena *a, const tarn_avro_value *df, const char *nam
                        iceberg_column_bound **out, size_t *n_out, const manifest_ctx *c,
                        tarn_error *err) {
   const tarn_avro_value *v = tarn_avro_field(df, name);
-  size_t n;
+  size_t n = 0;
   int rc = map_items(v, name, &n, c, err);
   if (rc) return rc;
   *out = NULL;
@@ -526,9 +526,9 @@ static int read_bounds(tarn_arena *a, const tarn_avro_value *df, const char *nam
   iceberg_column_bound *arr = tarn_arena_calloc(a, n, sizeof *arr);
   if (arr == NULL) return tarn_err(err, TARN_ENOMEM, "iceberg: out of memory");
   for (size_t i = 0; i < n; i++) {
-    const tarn_avro_value *val;
-    const uint8_t *b;
-    size_t len;
+    const tarn_avro_value *val = NULL;
+    const uint8_t *b = NULL;
+    size_t len = 0;
     if ((rc = map_item(v, i, name, &arr[i].field_id, &val, c, err))) return rc;
     if (!tarn_avro_get_bytes(val, &b, &len))
       return CTX_ERR(err, c, TARN_ECORRUPT, "%s: item %zu is not bytes", name, i);
