@@ -29,6 +29,8 @@
 #include "table/delta/delta_checkpoint.h"
 #include "table/delta/delta_log.h"
 #include "table/delta/delta_maint.h"
+#include "table/iceberg/iceberg_meta.h"
+#include "table/iceberg/iceberg_snapshot.h"
 
 static int report(const tarn_error *err) {
   fprintf(stderr, "tarn: error: %s\n", err->message[0] ? err->message : "failed");
@@ -134,12 +136,60 @@ static void ms_text(int64_t ms, char *out, size_t cap) {
            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac * 1000);
 }
 
+static int cmp_commit_time(const void *x, const void *y) {
+  const delta_commit *a = x, *b = y;
+  if (a->timestamp_ms != b->timestamp_ms) return a->timestamp_ms < b->timestamp_ms ? -1 : 1;
+  return 0;
+}
+
+/* An Iceberg table's snapshots as history rows, oldest first: version = snapshot id, the
+ * summary's operation, the whole summary as the parameters. */
+static int iceberg_history(const char *path, tarn_arena *a, delta_commit **out, size_t *n,
+                           tarn_error *err) {
+  iceberg_table *t = NULL;
+  int rc = iceberg_table_open(path, NULL, &t, err);
+  if (rc) return rc;
+  const iceberg_meta *m = iceberg_table_meta(t);
+  delta_commit *c = tarn_arena_calloc(a, m->n_snapshots + 1, sizeof *c);
+  if (c == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+  tarn_buf json = {0};
+  for (size_t i = 0; rc == 0 && i < m->n_snapshots; i++) {
+    const iceberg_snapshot *s = &m->snapshots[i];
+    json.len = 0;
+    rc = tarn_buf_append(&json, "{", 1, err);
+    for (size_t k = 0; rc == 0 && k < s->n_summary; k++) {
+      if (k) rc = tarn_buf_append(&json, ",", 1, err);
+      if (rc == 0)
+        rc = tarn_json_string(&json, s->summary_keys[k], strlen(s->summary_keys[k]), err);
+      if (rc == 0) rc = tarn_buf_append(&json, ":", 1, err);
+      if (rc == 0)
+        rc = tarn_json_string(&json, s->summary_values[k], strlen(s->summary_values[k]), err);
+    }
+    if (rc == 0) rc = tarn_buf_append(&json, "}", 1, err);
+    c[i].version = s->snapshot_id;
+    c[i].timestamp_ms = s->timestamp_ms;
+    c[i].operation =
+        s->operation ? tarn_arena_strndup(a, s->operation, strlen(s->operation)) : NULL;
+    c[i].parameters_json = rc ? NULL : tarn_arena_strndup(a, (const char *)json.data, json.len);
+    if (rc == 0 && c[i].parameters_json == NULL) rc = tarn_err(err, TARN_ENOMEM, "out of memory");
+  }
+  tarn_buf_free(&json);
+  if (rc == 0) {
+    qsort(c, m->n_snapshots, sizeof *c, cmp_commit_time);
+    *out = c;
+    *n = m->n_snapshots;
+  }
+  iceberg_table_close(t);
+  return rc;
+}
+
 int cli_table_history(const char *dir, const char *format) {
   tarn_error err = {0};
   tarn_arena a = {0};
   delta_commit *commits = NULL;
   size_t n = 0;
-  int rc = delta_history(dir, &a, &commits, &n, &err);
+  int rc = sql_is_iceberg_table(dir) ? iceberg_history(dir, &a, &commits, &n, &err)
+                                     : delta_history(dir, &a, &commits, &n, &err);
   bool jsonl = format && strcmp(format, "jsonl") == 0;
   if (rc == 0 && !jsonl)
     printf("%-8s  %-27s  %-20s  %s\n", "version", "timestamp", "operation", "parameters");
@@ -189,7 +239,48 @@ static int json_strings(tarn_buf *b, const char *const *s, size_t n, tarn_error 
   return rc;
 }
 
+/* `tarn meta` / `tarn schema` on an Iceberg table or metadata file: the metadata summarised as
+ * one JSON object (meta) or the current schema's columns (schema). Metadata that does not parse
+ * or validate is corrupt input (exit 4), whatever the reason. */
+static int iceberg_describe(const char *path, bool meta) {
+  tarn_error err = {0};
+  iceberg_table *t = NULL;
+  int rc = iceberg_table_open(path, NULL, &t, &err);
+  if (rc) {
+    if (rc != TARN_EIO && rc != TARN_ENOMEM) err.code = TARN_ECORRUPT;
+    return report(&err);
+  }
+  const iceberg_meta *m = iceberg_table_meta(t);
+  const iceberg_schema *sc = iceberg_meta_current_schema(m);
+  tarn_buf b = {0};
+  char num[96];
+  snprintf(num, sizeof num,
+           "{\"format\":\"iceberg\",\"format_version\":%d,\"location\":", m->format_version);
+  rc = tarn_buf_append(&b, num, strlen(num), &err);
+  if (!meta) {
+    b.len = 0;
+    rc = tarn_buf_append(&b, "{\"columns\":[", 12, &err);
+  } else if (rc == 0) {
+    rc = tarn_json_string(&b, m->location ? m->location : "", m->location ? strlen(m->location) : 0,
+                          &err);
+    snprintf(num, sizeof num, ",\"current_snapshot_id\":%lld,\"snapshots\":%zu,\"columns\":[",
+             (long long)m->current_snapshot_id, m->n_snapshots);
+    if (rc == 0) rc = tarn_buf_append(&b, num, strlen(num), &err);
+  }
+  for (size_t i = 0; rc == 0 && sc && sc->type && i < sc->type->n_fields; i++) {
+    const iceberg_field *f = &sc->type->fields[i];
+    if (i) rc = tarn_buf_append(&b, ",", 1, &err);
+    if (rc == 0) rc = tarn_json_string(&b, f->name, strlen(f->name), &err);
+  }
+  if (rc == 0) rc = tarn_buf_append(&b, "]}\n", 3, &err);
+  if (rc == 0) fwrite(b.data, 1, b.len, stdout);
+  tarn_buf_free(&b);
+  iceberg_table_close(t);
+  return rc ? report(&err) : 0;
+}
+
 int cli_table_describe(const char *dir, const char *as_of, bool meta) {
+  if (sql_is_iceberg_table(dir)) return iceberg_describe(dir, meta);
   tarn_error err = {0};
   delta_snapshot *s = NULL;
   int rc = 0;

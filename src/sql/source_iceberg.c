@@ -27,7 +27,8 @@ static bool ends_with(const char *s, const char *suffix) {
 bool sql_is_iceberg_table(const char *path) {
   struct stat st;
   if (stat(path, &st) != 0) return false;
-  if (S_ISREG(st.st_mode)) return ends_with(path, ".metadata.json");
+  /* a metadata file: vN.metadata.json in a table, or any JSON file given on purpose */
+  if (S_ISREG(st.st_mode)) return ends_with(path, ".json");
   char meta[4096];
   snprintf(meta, sizeof meta, "%s/metadata", path);
   DIR *d = opendir(meta);

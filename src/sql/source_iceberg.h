@@ -24,7 +24,8 @@ typedef struct sql_iceberg_options {
 } sql_iceberg_options;
 
 /* Whether path is an Iceberg table directory (it has metadata/ with a metadata JSON file or a
- * version hint) or an Iceberg metadata JSON file. */
+ * version hint) or a JSON file (taken as Iceberg table metadata: nothing else tarn reads is
+ * JSON given as a table). */
 bool sql_is_iceberg_table(const char *path);
 
 /* Builds the source of the Iceberg table at path (o may be NULL: the defaults) in a. Errors:

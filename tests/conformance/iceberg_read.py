@@ -13,7 +13,9 @@ Checks, on the complete tables under shared/testdata/duckdb-iceberg/data/persist
   - a table with equality deletes is refused with an error naming its delete files, not read
     without them (reading equality deletes comes next);
   - legacy_bare_deletion_vector, whose deletion vector is a bare blob rather than a Puffin file,
-    is refused, as legacy_bare_deletion_vector.test expects by default.
+    is refused, as legacy_bare_deletion_vector.test expects by default;
+  - `tarn meta` on every TableMetadata*.json of iceberg-java and iceberg-rust exits 0 for the
+    files their names call valid and 4 for the missing / unsupported / not-found / invalid ones.
 
 usage: iceberg_read.py [--tarn build/tarn] [--shared ../shared]
 Prints one line per check and ends with `N passed, N failed`; exits 1 if any failed.
@@ -72,7 +74,7 @@ def main():
     tally = tarnrun.Tally()
     if not tarnrun.require_tarn(args.tarn, tally):
         return tally.finish()
-    shared = tarnrun.shared_dir(args)
+    shared = os.path.abspath(tarnrun.shared_dir(args))  # before the chdir below
     if not tarnrun.require_shared(shared, tally, 'testdata/duckdb-iceberg'):
         return tally.finish()
     root = os.path.abspath(os.path.join(shared, 'testdata', 'duckdb-iceberg'))
@@ -158,6 +160,29 @@ def main():
     if r.rc == 0 or 'not a Puffin file' not in msg:
         problems.append('exit %d: %s' % (r.rc, msg[:200]))
     tally.result('a deletion vector outside a Puffin file is refused (legacy_bare_deletion_vector)',
+                 problems)
+
+    # tarn meta on the iceberg-java and iceberg-rust metadata files: exit 0 for the ones named
+    # valid, 4 for the ones named missing / unsupported / not found / invalid (their READMEs)
+    dirs = [os.path.join(shared, 'testdata', 'iceberg-java', 'core', 'src', 'test', 'resources'),
+            os.path.join(shared, 'testdata', 'iceberg-rust', 'crates', 'iceberg', 'testdata',
+                         'table_metadata')]
+    problems, n = [], 0
+    for d in dirs:
+        if not os.path.isdir(d):
+            problems.append('missing %s' % d)
+            continue
+        for name in sorted(os.listdir(d)):
+            if not (name.startswith('TableMetadata') and name.endswith('.json')):
+                continue
+            bad = any(w in name for w in ('Missing', 'Unsupported', 'NotFound', 'Invalid',
+                                          'NoValid'))
+            r = tarnrun.run([args.tarn, 'meta', os.path.join(d, name)], TIMEOUT)
+            n += 1
+            if r.rc != (4 if bad else 0):
+                problems.append('%s: exit %d, expected %d (%s)' % (
+                    name, r.rc, 4 if bad else 0, ' '.join(r.stderr_lines())[:120]))
+    tally.result('tarn meta on %d Iceberg metadata files: valid ones exit 0, the others 4' % n,
                  problems)
     return tally.finish()
 
