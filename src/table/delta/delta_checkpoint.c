@@ -12,9 +12,9 @@
  * With delta.checkpoint.writeStatsAsStruct the add column also gets `partitionValues_parsed` and
  * `stats_parsed`, whose fields mirror the table schema (so their number is the table's, not a
  * constant). Their values are parsed from the partition value strings and from each add's stats
- * JSON; the JSON goes through a small reader of its own (jnode) rather than cJSON because cJSON
- * keeps numbers only as doubles, which would round longs past 2^53 and decimals of more than 15
- * digits: a rounded minimum or maximum is no longer a bound.
+ * JSON; the JSON goes through common/json_exact (numbers keep their text) rather than cJSON because
+ * cJSON keeps numbers only as doubles, which would round longs past 2^53 and decimals of more than
+ * 15 digits: a rounded minimum or maximum is no longer a bound.
  */
 #include "table/delta/delta_checkpoint.h"
 
@@ -36,6 +36,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/fs.h"
+#include "common/json_exact.h"
 #include "common/path.h"
 
 /* Actions per Arrow batch (bounds the builder's memory; the writer buffers a row group). */
@@ -43,7 +44,6 @@
 /* Struct levels of the table schema mirrored in stats_parsed; deeper fields are left out. */
 #define CKPT_MAX_STATS_DEPTH 32
 /* Nesting of a stats JSON document read; a deeper one counts as unreadable. */
-#define CKPT_MAX_JSON_DEPTH 64
 /* Longest number text parsed as a float or double (longer: a null). */
 #define CKPT_MAX_NUMBER_TEXT 128
 /* A `_last_checkpoint` larger than this is not read back (v2 writers may embed actions in it). */
@@ -703,232 +703,26 @@ static void put_text(ckpt *c, bcol *b, const char *s, size_t len) {
   bc_null(c, b);
 }
 
-/* -- A stats JSON document, read with the text of its numbers kept -- */
+/* -- A stats JSON document (common/json_exact: numbers keep their exact text) -- */
 
-typedef enum jkind { J_NULL, J_FALSE, J_TRUE, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY } jkind;
-
-typedef struct jnode jnode;
-struct jnode {
-  jkind kind;
-  const char *key, *text; /* the member name (in an object); a number's text or a string */
-  size_t key_len, len;
-  jnode *first, *next; /* an object's members or an array's items; the next sibling */
-};
-
-typedef struct jreader {
-  const char *p, *end;
-  tarn_arena *a;
-  bool oom;
-} jreader;
-
-static void j_space(jreader *r) {
-  while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-    r->p++;
-}
-
-static bool j_hex4(const char *q, const char *end, uint32_t *out) {
-  if (end - q < 4) return false;
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) {
-    char ch = q[i];
-    int x = is_digit(ch)               ? ch - '0'
-            : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
-            : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
-                                       : -1;
-    if (x < 0) return false;
-    v = v << 4 | (uint32_t)x;
-  }
-  *out = v;
-  return true;
-}
-
-static size_t utf8_put(uint32_t cp, char *out) {
-  if (cp < 0x80) {
-    out[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = (char)(0xc0 | cp >> 6);
-    out[1] = (char)(0x80 | (cp & 0x3f));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = (char)(0xe0 | cp >> 12);
-    out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-    out[2] = (char)(0x80 | (cp & 0x3f));
-    return 3;
-  }
-  out[0] = (char)(0xf0 | cp >> 18);
-  out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-  out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-  out[3] = (char)(0x80 | (cp & 0x3f));
-  return 4;
-}
-
-/* The string at r->p (its opening quote): the value points into the document when it has no
- * escapes, else into the arena (an unescaped string is never longer than its JSON form). */
-static bool j_string(jreader *r, const char **text, size_t *len) {
-  const char *start = r->p + 1, *p = start;
-  bool escaped = false;
-  for (; p < r->end && *p != '"'; p++) {
-    if ((unsigned char)*p < 0x20) return false;
-    if (*p == '\\') {
-      escaped = true;
-      if (++p >= r->end) return false;
-    }
-  }
-  if (p >= r->end) return false;
-  r->p = p + 1;
-  if (!escaped) {
-    *text = start;
-    *len = (size_t)(p - start);
-    return true;
-  }
-  char *out = tarn_arena_calloc(r->a, (size_t)(p - start) + 1, 1);
-  if (out == NULL) {
-    r->oom = true;
-    return false;
-  }
-  size_t n = 0;
-  for (const char *q = start; q < p; q++) {
-    if (*q != '\\') {
-      out[n++] = *q;
-      continue;
-    }
-    static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
-    const char *e = *++q ? strchr(plain, *q) : NULL;
-    if (e) {
-      out[n++] = meant[e - plain];
-      continue;
-    }
-    uint32_t cp, low;
-    if (*q != 'u' || !j_hex4(q + 1, p, &cp)) return false;
-    q += 4;
-    if (cp >= 0xdc00 && cp < 0xe000) return false;
-    if (cp >= 0xd800 && cp < 0xdc00) { /* a surrogate pair */
-      if (p - q < 7 || q[1] != '\\' || q[2] != 'u' || !j_hex4(q + 3, p, &low) || low < 0xdc00 ||
-          low >= 0xe000)
-        return false;
-      cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-      q += 6;
-    }
-    n += utf8_put(cp, out + n);
-  }
-  *text = out;
-  *len = n;
-  return true;
-}
-
-/* A number's text, checked against JSON's grammar. */
-static bool j_number(jreader *r, const char **text, size_t *len) {
-  const char *p = r->p, *end = r->end;
-  if (p < end && *p == '-') p++;
-  if (p >= end || !is_digit(*p)) return false;
-  if (*p == '0')
-    p++;
-  else
-    while (p < end && is_digit(*p))
-      p++;
-  if (p < end && *p == '.') {
-    if (++p >= end || !is_digit(*p)) return false;
-    while (p < end && is_digit(*p))
-      p++;
-  }
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    if (++p < end && (*p == '+' || *p == '-')) p++;
-    if (p >= end || !is_digit(*p)) return false;
-    while (p < end && is_digit(*p))
-      p++;
-  }
-  *text = r->p;
-  *len = (size_t)(p - r->p);
-  r->p = p;
-  return true;
-}
-
-static jnode *j_value(jreader *r, int depth) {
-  j_space(r);
-  if (r->p >= r->end || depth > CKPT_MAX_JSON_DEPTH) return NULL;
-  jnode *n = tarn_arena_calloc(r->a, 1, sizeof *n);
-  if (n == NULL) {
-    r->oom = true;
-    return NULL;
-  }
-  char ch = *r->p;
-  if (ch == '{' || ch == '[') {
-    char close = ch == '{' ? '}' : ']';
-    n->kind = ch == '{' ? J_OBJECT : J_ARRAY;
-    r->p++;
-    j_space(r);
-    if (r->p < r->end && *r->p == close) {
-      r->p++;
-      return n;
-    }
-    jnode **tail = &n->first;
-    for (;;) {
-      const char *key = NULL;
-      size_t key_len = 0;
-      if (n->kind == J_OBJECT) {
-        j_space(r);
-        if (r->p >= r->end || *r->p != '"' || !j_string(r, &key, &key_len)) return NULL;
-        j_space(r);
-        if (r->p >= r->end || *r->p++ != ':') return NULL;
-      }
-      jnode *kid = j_value(r, depth + 1);
-      if (kid == NULL) return NULL;
-      kid->key = key;
-      kid->key_len = key_len;
-      *tail = kid;
-      tail = &kid->next;
-      j_space(r);
-      if (r->p < r->end && *r->p == ',') {
-        r->p++;
-        continue;
-      }
-      if (r->p < r->end && *r->p++ == close) return n;
-      return NULL;
-    }
-  }
-  if (ch == '"') {
-    n->kind = J_STRING;
-    return j_string(r, &n->text, &n->len) ? n : NULL;
-  }
-  static const struct {
-    const char *word;
-    jkind kind;
-  } words[] = {{"null", J_NULL}, {"false", J_FALSE}, {"true", J_TRUE}};
-  for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
-    size_t wl = strlen(words[i].word);
-    if ((size_t)(r->end - r->p) >= wl && memcmp(r->p, words[i].word, wl) == 0) {
-      r->p += wl;
-      n->kind = words[i].kind;
-      return n;
-    }
-  }
-  n->kind = J_NUMBER;
-  return j_number(r, &n->text, &n->len) ? n : NULL;
-}
-
-/* The document text as a tree in c->scratch; NULL when it is not JSON (or memory ran out,
- * which also fails c). */
-static const jnode *j_parse(ckpt *c, const char *text) {
-  jreader r = {text, text + strlen(text), &c->scratch, false};
-  const jnode *root = j_value(&r, 0);
-  j_space(&r);
-  if (r.p != r.end) root = NULL;
-  if (r.oom) fail(c, oom(c->err));
-  return root;
+/* The document text as a tree in c->scratch; NULL when it is not JSON (running out of memory
+ * also fails c). */
+static const jx_value *j_parse(ckpt *c, const char *text) {
+  jx_value *root = NULL;
+  tarn_error jerr = {0};
+  int rc = jx_parse(text, strlen(text), &c->scratch, &root, &jerr);
+  if (rc == TARN_ENOMEM) fail(c, oom(c->err));
+  return rc ? NULL : root;
 }
 
 /* Member `name` of object o, or NULL. *hint (may be NULL) is where the previous lookup in o
  * ended: members mostly come in the schema's order, so the search starts there. */
-static const jnode *j_get(const jnode *o, const char *name, const jnode **hint) {
-  if (o == NULL || o->kind != J_OBJECT) return NULL;
-  size_t n = strlen(name);
-  const jnode *start = hint && *hint ? *hint : o->first;
+static const jx_value *j_get(const jx_value *o, const char *name, const jx_value **hint) {
+  if (o == NULL || o->kind != JX_OBJECT) return NULL;
+  const jx_value *start = hint && *hint ? *hint : o->child;
   for (int pass = 0; pass < 2; pass++)
-    for (const jnode *m = pass ? o->first : start; m && (pass == 0 || m != start); m = m->next)
-      if (m->key_len == n && memcmp(m->key, name, n) == 0) {
+    for (const jx_value *m = pass ? o->child : start; m && (pass == 0 || m != start); m = m->next)
+      if (strcmp(m->key, name) == 0) {
         if (hint) *hint = m->next;
         return m;
       }
@@ -937,17 +731,17 @@ static const jnode *j_get(const jnode *o, const char *name, const jnode **hint) 
 
 /* Appends JSON value v (NULL: missing) as b's type; a value of the wrong JSON kind (a string
  * for a number, ...) or that does not parse is a null. */
-static void put_json(ckpt *c, bcol *b, const jnode *v) {
-  jkind want = J_NUMBER; /* the kind that holds b's values */
+static void put_json(ckpt *c, bcol *b, const jx_value *v) {
+  bool want_string = false; /* else a number holds b's values */
   switch (b->vk) {
   case V_STRING:
   case V_BINARY:
   case V_DATE:
   case V_TIMESTAMP:
-  case V_TIMESTAMP_NTZ: want = J_STRING; break;
+  case V_TIMESTAMP_NTZ: want_string = true; break;
   case V_BOOL:
-    if (v && (v->kind == J_TRUE || v->kind == J_FALSE)) {
-      bc_bool(c, b, v->kind == J_TRUE);
+    if (v && (v->kind == JX_TRUE || v->kind == JX_FALSE)) {
+      bc_bool(c, b, v->kind == JX_TRUE);
       return;
     }
     v = NULL;
@@ -955,9 +749,13 @@ static void put_json(ckpt *c, bcol *b, const jnode *v) {
   case V_NONE: v = NULL; break;
   default: break;
   }
+  bool number = v && (v->kind == JX_INT || v->kind == JX_NUMBER);
+  bool string = v && v->kind == JX_STRING;
   /* decimals written as strings too (a writer keeping all their digits) */
-  if (v && (v->kind == want || (b->vk == V_DECIMAL && v->kind == J_STRING)))
-    put_text(c, b, v->text, v->len);
+  if (number && !want_string)
+    put_text(c, b, v->span, v->span_len);
+  else if (string && (want_string || b->vk == V_DECIMAL))
+    put_text(c, b, v->str, v->str_len);
   else
     bc_null(c, b);
 }
@@ -965,16 +763,16 @@ static void put_json(ckpt *c, bcol *b, const jnode *v) {
 /* Appends the struct b (minValues, maxValues, nullCount or a struct under them) from object o:
  * each field from the member of its name (a physical name under column mapping, as the stats
  * JSON keys them). A missing or non-object o is a null struct. */
-static void put_stats_struct(ckpt *c, bcol *b, const jnode *o) {
-  if (o == NULL || o->kind != J_OBJECT) {
+static void put_stats_struct(ckpt *c, bcol *b, const jx_value *o) {
+  if (o == NULL || o->kind != JX_OBJECT) {
     bc_null(c, b);
     return;
   }
   bc_struct(c, b);
-  const jnode *hint = NULL;
+  const jx_value *hint = NULL;
   for (int i = 0; i < b->n_kids; i++) {
     bcol *k = b->kids[i];
-    const jnode *v = j_get(o, k->name, &hint);
+    const jx_value *v = j_get(o, k->name, &hint);
     if (k->kind == B_STRUCT)
       put_stats_struct(c, k, v);
     else
@@ -984,8 +782,8 @@ static void put_stats_struct(ckpt *c, bcol *b, const jnode *o) {
 
 /* add.stats_parsed of one file: null when it has no stats or they are not a JSON object. */
 static void write_stats_parsed(ckpt *c, const char *stats) {
-  const jnode *root = stats ? j_parse(c, stats) : NULL;
-  if (root == NULL || root->kind != J_OBJECT) {
+  const jx_value *root = stats ? j_parse(c, stats) : NULL;
+  if (root == NULL || root->kind != JX_OBJECT) {
     bc_null(c, c->stats_parsed);
   } else {
     bc_struct(c, c->stats_parsed);
