@@ -21,6 +21,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/json.h"
+#include "sql/delta_call.h"
 #include "sql/delta_optimize.h"
 #include "sql/engine.h"
 #include "sql/exec.h"
@@ -406,21 +407,6 @@ int cli_table_vacuum(int argc, char **argv) {
   return rc ? report(&err) : 0;
 }
 
-/* A time as the SQL engine reads a timestamptz literal, in milliseconds since the epoch. */
-static int parse_time_ms(const char *text, int64_t *ms, tarn_error *err) {
-  sql_value in, ts;
-  memset(&in, 0, sizeof in);
-  in.type = sql_type_get(SQL_TEXT);
-  in.u.str = (sql_str){text, strlen(text)};
-  sql_mem *m = sql_mem_new();
-  int rc = m ? sql_cast_value(m, &in, sql_type_get(SQL_TIMESTAMPTZ), &ts, err)
-             : tarn_err(err, TARN_ENOMEM, "out of memory");
-  sql_mem_release(m);
-  if (rc == 0 && ts.is_null) rc = tarn_err(err, TARN_EINVAL, "'%s' is not a time", text);
-  if (rc == 0) *ms = ts.u.i64 >= 0 ? ts.u.i64 / 1000 : -((-ts.u.i64 + 999) / 1000);
-  return rc;
-}
-
 int cli_table_restore(int argc, char **argv) {
   const char *dir = NULL, *version = NULL, *when = NULL;
   for (int i = 0; i < argc; i++) {
@@ -455,7 +441,7 @@ int cli_table_restore(int argc, char **argv) {
     if (errno) return usage("--version %s is out of range", version);
     v = n;
   } else {
-    rc = parse_time_ms(when, &at, &err);
+    rc = sql_parse_time_ms(when, &at, &err);
   }
   delta_restore_result r;
   if (rc == 0) rc = delta_restore(dir, v, at, &r, &err);
